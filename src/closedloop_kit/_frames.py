@@ -1,0 +1,83 @@
+"""Frame helpers: keep the caller's kind and check required columns in one place.
+
+Eager in → eager out, lazy in → lazy out. Every public function that needs certain
+columns calls :func:`require_columns`, so the error always names the function and what
+is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import overload
+
+import polars as pl
+
+from closedloop_kit._typing import FrameT
+from closedloop_kit.errors import DataContractError
+
+__all__ = ["collect", "column_names", "like", "require_columns", "to_lazy"]
+
+
+def to_lazy(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """Return ``frame`` as a LazyFrame (no copy for an eager frame)."""
+    return frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+
+
+def collect(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Return ``frame`` as a DataFrame, collecting a LazyFrame."""
+    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+
+
+@overload
+def like(template: pl.DataFrame, result: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame: ...
+@overload
+def like(template: pl.LazyFrame, result: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame: ...
+def like(
+    template: pl.DataFrame | pl.LazyFrame, result: pl.DataFrame | pl.LazyFrame
+) -> pl.DataFrame | pl.LazyFrame:
+    """Return ``result`` in the kind of ``template`` (eager or lazy)."""
+    if isinstance(template, pl.LazyFrame):
+        return to_lazy(result)
+    return collect(result)
+
+
+def column_names(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    """Column names without collecting a LazyFrame."""
+    if isinstance(frame, pl.LazyFrame):
+        return frame.collect_schema().names()
+    return frame.columns
+
+
+def require_columns(frame: FrameT, columns: Iterable[str], *, func: str) -> FrameT:
+    """Raise :class:`DataContractError` if ``frame`` lacks any of ``columns``.
+
+    Parameters
+    ----------
+    frame
+        The frame handed to ``func``.
+    columns
+        Columns ``func`` needs.
+    func
+        The public function's name, used in the message.
+
+    Returns
+    -------
+    The frame, unchanged, so the call can be chained.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> require_columns(pl.DataFrame({"a": [1]}), ["a", "b"], func="demo")
+    Traceback (most recent call last):
+    ...
+    closedloop_kit.errors.DataContractError: `demo` needs column(s) ['b'] ...
+    """
+    present = set(column_names(frame))
+    missing = [c for c in columns if c not in present]
+    if missing:
+        msg = (
+            f"`{func}` needs column(s) {missing} that the frame does not have; "
+            f"it has {sorted(present)}"
+        )
+        raise DataContractError(msg, schema_name=func)
+    return frame

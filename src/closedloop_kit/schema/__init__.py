@@ -1,0 +1,71 @@
+"""L2 validate: the canonical data model and the lossless ``validate`` boundary."""
+
+import polars as pl
+
+from closedloop_kit.schema._fields import UTC_DATETIME
+from closedloop_kit.schema._validate import (
+    REJECT_COLUMNS,
+    UNIFORM_REJECT_SCHEMA,
+    ValidationResult,
+    as_reject_rows,
+    validate,
+)
+from closedloop_kit.schema.keys import (
+    SOURCE_PREFIX,
+    is_valid_salesforce_id,
+    prefixed,
+    salesforce_id18,
+    salesforce_id18_expr,
+    salesforce_id_problem_expr,
+)
+from closedloop_kit.schema.tables import (
+    TABLES,
+    AccountSchema,
+    CampaignMemberSchema,
+    CampaignSchema,
+    CanonicalSchema,
+    FxRateSchema,
+    IdentityLinkSchema,
+    OpportunityContactSchema,
+    OpportunitySchema,
+    PersonSchema,
+    SpendSchema,
+    StageHistorySchema,
+    TableSpec,
+    TouchpointSchema,
+)
+
+__all__ = [
+    "REJECT_COLUMNS",
+    "SOURCE_PREFIX",
+    "TABLES",
+    "UNIFORM_REJECT_SCHEMA",
+    "UTC_DATETIME",
+    "AccountSchema",
+    "CampaignMemberSchema",
+    "CampaignSchema",
+    "CanonicalSchema",
+    "FxRateSchema",
+    "IdentityLinkSchema",
+    "OpportunityContactSchema",
+    "OpportunitySchema",
+    "PersonSchema",
+    "SpendSchema",
+    "StageHistorySchema",
+    "TableSpec",
+    "TouchpointSchema",
+    "ValidationResult",
+    "as_reject_rows",
+    "empty_table",
+    "is_valid_salesforce_id",
+    "prefixed",
+    "salesforce_id18",
+    "salesforce_id18_expr",
+    "salesforce_id_problem_expr",
+    "validate",
+]
+
+
+def empty_table(name: str) -> pl.DataFrame:
+    """An empty frame with the canonical columns and dtypes of table ``name``."""
+    return pl.DataFrame(schema=TABLES[name].columns)

@@ -1,0 +1,31 @@
+"""Shared test fixtures: paths to the real-world exports in ../shared/fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
+SAMPLE_DATA = ROOT / "sample_data"
+
+settings.register_profile(
+    "default", deadline=None, max_examples=50, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("default")
+
+
+@pytest.fixture(scope="session")
+def shared_fixtures() -> Path:
+    """Folder of real public exports written by others (read-only)."""
+    if not SHARED_FIXTURES.is_dir():
+        pytest.skip("../shared/fixtures is not beside the checkout")
+    return SHARED_FIXTURES
+
+
+@pytest.fixture(scope="session")
+def sample_data_dir() -> Path:
+    """The bundled sample exports (written by `make sample-data`)."""
+    return SAMPLE_DATA
