@@ -144,8 +144,11 @@ class FiscalCalendar:
     # -- polars expressions ---------------------------------------------------------
     def year_expr(self, col: pl.Expr) -> pl.Expr:
         """Fiscal year of a Date/Datetime expression."""
-        start_year = pl.when(col.dt.month() >= self.start_month).then(col.dt.year())
-        start_year = start_year.otherwise(col.dt.year() - 1)
+        start_year = (
+            pl.when(col.dt.month() >= self.start_month)
+            .then(col.dt.year())
+            .otherwise(col.dt.year() - 1)
+        )
         if self.start_month == 1 or self.name_by == "start":
             return start_year.cast(pl.Int32)
         return (start_year + 1).cast(pl.Int32)

@@ -170,4 +170,4 @@ def misallocation(model_shares: pl.DataFrame, true_shares: pl.DataFrame) -> floa
 
     m, t = norm(model_shares), norm(true_shares)
     both = m.join(t, on="channel", how="full", coalesce=True, suffix="_true").fill_null(0.0)
-    return float(0.5 * (both["share"] - both["share_true"]).abs().sum())
+    return 0.5 * float((both["share"] - both["share_true"]).abs().sum())

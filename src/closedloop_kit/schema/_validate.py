@@ -260,8 +260,10 @@ def validate(
     >>> res = validate(people, "people")
     >>> res.n_valid, res.n_rejected
     (1, 2)
-    >>> res.rejected["reason"].to_list()
-    ["`person_type` fails isin(['lead', 'contact', 'prospect', 'visitor']): 'robot'", "`person_id` fails str_length(1, None): ''"]
+    >>> for reason in res.rejected["reason"]:
+    ...     print(reason)
+    `person_type` fails isin(['lead', 'contact', 'prospect', 'visitor']): 'robot'
+    `person_id` fails str_length(1, None): 
     """
     name, model, key, defaults = _spec_for(table)
     was_lazy = isinstance(frame, pl.LazyFrame)

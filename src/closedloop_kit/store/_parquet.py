@@ -23,7 +23,7 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -123,7 +123,7 @@ def save(
     previous = read_manifest(root) if (root / _MANIFEST).exists() else None
     existing = open_store(root) if (previous and mode == "upsert") else None
 
-    tables_meta: dict[str, dict[str, object]] = {}
+    tables_meta: dict[str, dict[str, Any]] = {}
     if existing is not None and previous is not None:
         tables_meta.update(previous.get("tables", {}))
     for name in TABLES:
@@ -172,7 +172,7 @@ def save(
     return root
 
 
-def read_manifest(path: str | Path) -> dict[str, object]:
+def read_manifest(path: str | Path) -> dict[str, Any]:
     """Read a store's ``manifest.json``.
 
     Raises
@@ -218,7 +218,7 @@ def open_store(path: str | Path) -> ClosedLoopData:
     root = Path(path)
     manifest = read_manifest(root)
     tables: dict[str, pl.LazyFrame] = {}
-    for name in manifest["tables"]:  # type: ignore[union-attr]
+    for name in manifest["tables"]:
         files = _files_of(root, str(name))
         if not files:
             msg = f"{root}: the manifest lists table {name!r} but its Parquet file is missing"
