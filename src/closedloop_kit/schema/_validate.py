@@ -263,7 +263,7 @@ def validate(
     >>> for reason in res.rejected["reason"]:
     ...     print(reason)
     `person_type` fails isin(['lead', 'contact', 'prospect', 'visitor']): 'robot'
-    `person_id` fails str_length(1, None): 
+    `person_id` fails str_length(1, None): ''
     """
     name, model, key, defaults = _spec_for(table)
     was_lazy = isinstance(frame, pl.LazyFrame)
