@@ -119,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"== {area}", flush=True)
         spec = importlib.util.spec_from_file_location(f"bench_{area}", path)
-        assert spec is not None and spec.loader is not None
+        if spec is None or spec.loader is None:
+            continue
         mod = importlib.util.module_from_spec(spec)
         rec: dict[str, object] = {
             "area": area,
