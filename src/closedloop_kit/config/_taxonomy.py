@@ -1,0 +1,386 @@
+"""The funnel taxonomy: ordered stages and how each is recognised in the canonical tables.
+
+Every company names its funnel differently, so the stages and the raw values that mean
+each stage are configuration (:class:`Taxonomy`), loadable from YAML. The default
+(:meth:`Taxonomy.default`) is documented value by value in docs/taxonomy.md.
+
+Raw values are matched after normalisation (:func:`normalize_stage_value`): lower case,
+a leading ordinal such as ``"8-"`` or ``"3. "`` removed, and everything but letters and
+digits dropped, so ``"Closed/Won"``, ``"Closed Won"``, ``"closedwon"`` and ``"8-Closed
+Won"`` are the same key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import polars as pl
+
+__all__ = ["Taxonomy", "normalize_stage_value", "normalized_value_expr"]
+
+_ORDINAL = r"^\s*\d+\s*[-.):]\s*"
+_NON_ALNUM = r"[^a-z0-9]"
+SOURCES = ("marketing", "sales", "partner", "web_direct", "unknown")
+
+
+def normalize_stage_value(value: str) -> str:
+    """Normalise a raw picklist value for matching (see the module docstring).
+
+    Examples
+    --------
+    >>> normalize_stage_value("8-Closed Lost"), normalize_stage_value("Closed/Won")
+    ('closedlost', 'closedwon')
+    """
+    low = re.sub(_ORDINAL, "", value.lower())
+    return re.sub(_NON_ALNUM, "", low)
+
+
+def normalized_value_expr(expr: pl.Expr) -> pl.Expr:
+    """Polars version of :func:`normalize_stage_value` for a String expression."""
+    return expr.str.to_lowercase().str.replace(_ORDINAL, "").str.replace_all(_NON_ALNUM, "")
+
+
+_STATUS_MAP: dict[str, str] = {
+    # Salesforce standard Lead Status picklist
+    "Open - Not Contacted": "raw_lead",
+    "Working - Contacted": "mql",
+    "Qualified": "sales_ready",
+    "Closed - Converted": "sales_ready",
+    "Closed - Not Converted": "disqualified",
+    # common custom lead processes
+    "New": "raw_lead",
+    "Open": "raw_lead",
+    "Nurture": "raw_lead",
+    "Nurturing": "raw_lead",
+    "Marketing Qualified": "mql",
+    "MQL": "mql",
+    "Working": "mql",
+    "Contacted": "mql",
+    "Sales Accepted": "sales_ready",
+    "SAL": "sales_ready",
+    "Sales Qualified": "sales_ready",
+    "SQL": "sales_ready",
+    "Meeting Set": "sales_ready",
+    "Meeting Booked": "sales_ready",
+    "Converted": "sales_ready",
+    "Unqualified": "disqualified",
+    "Disqualified": "disqualified",
+    "Junk": "disqualified",
+}
+
+_LIFECYCLE_MAP: dict[str, str] = {
+    # HubSpot lifecycle stage internal values (and their labels)
+    "subscriber": "raw_lead",
+    "lead": "raw_lead",
+    "marketingqualifiedlead": "mql",
+    "Marketing Qualified Lead": "mql",
+    "salesqualifiedlead": "sales_ready",
+    "Sales Qualified Lead": "sales_ready",
+    "opportunity": "opportunity",
+    "customer": "won",
+    "evangelist": "won",
+}
+
+_OPPORTUNITY_STAGE_MAP: dict[str, str] = {
+    # Salesforce standard Opportunity StageName picklist
+    "Prospecting": "opportunity",
+    "Qualification": "opportunity",
+    "Needs Analysis": "opportunity",
+    "Value Proposition": "opportunity",
+    "Id. Decision Makers": "opportunity",
+    "Perception Analysis": "opportunity",
+    "Proposal/Price Quote": "opportunity",
+    "Negotiation/Review": "opportunity",
+    "Closed Won": "won",
+    "Closed/Won": "won",
+    "Won": "won",
+    "Closed Lost": "lost",
+    "Closed/Lost": "lost",
+    "8-Closed Lost": "lost",
+    "Lost": "lost",
+    # HubSpot default sales pipeline dealstage internal values
+    "appointmentscheduled": "opportunity",
+    "qualifiedtobuy": "opportunity",
+    "presentationscheduled": "opportunity",
+    "decisionmakerboughtin": "opportunity",
+    "contractsent": "opportunity",
+    "closedwon": "won",
+    "closedlost": "lost",
+}
+
+_DATE_FIELDS: dict[str, str] = {
+    # explicit milestone date columns a loader may carry on `people` or `opportunities`
+    # (HubSpot "Became a ... Date", Salesforce custom MQL/SQL date fields)
+    "mql_at": "mql",
+    "became_mql_at": "mql",
+    "sales_ready_at": "sales_ready",
+    "sql_at": "sales_ready",
+    "became_sql_at": "sales_ready",
+}
+
+_LEAD_SOURCE_MAP: dict[str, str] = {
+    "Web": "marketing",
+    "Paid Search": "marketing",
+    "Organic Search": "marketing",
+    "Webinar": "marketing",
+    "Trade Show": "marketing",
+    "Event": "marketing",
+    "Email": "marketing",
+    "Content Syndication": "marketing",
+    "Advertisement": "marketing",
+    "Social Media": "marketing",
+    "Outbound": "sales",
+    "Sales Generated": "sales",
+    "Cold Call": "sales",
+    "Phone Inquiry": "sales",
+    "Employee Referral": "sales",
+    "Purchased List": "sales",
+    "Partner": "partner",
+    "Partner Referral": "partner",
+    "Reseller": "partner",
+    "Direct Traffic": "web_direct",
+    "Website Direct": "web_direct",
+}
+
+
+def _frozen(mapping: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """Ordered funnel stages and the rules that recognise them in the canonical tables.
+
+    A stage is *reached* at the earliest timestamp of any evidence for it:
+
+    - ``created_stage`` at ``people.created_at``;
+    - a ``stage_history`` row of a person (``field`` ``"status"`` → :attr:`status_map`,
+      ``"lifecycle_stage"`` → :attr:`lifecycle_map`) or of an opportunity (``field``
+      ``"stage"`` → :attr:`opportunity_stage_map`) at ``changed_at``;
+    - an explicit date column named in :attr:`date_fields` on ``people`` or
+      ``opportunities``;
+    - lead conversion (``is_converted`` / ``converted_at``) → ``converted_stage``;
+    - opportunity creation (``opportunities.created_at``) → ``opportunity_stage``;
+    - ``is_won`` at ``closed_at`` (else ``close_date``) → ``won_stage``; closed and not won
+      → the ``lost_exit`` exit.
+
+    The *current* ``status_raw`` / ``lifecycle_stage_raw`` / ``stage_raw`` also count as
+    evidence that a stage was reached, without a timestamp (it is imputed, see
+    :func:`closedloop_kit.funnel.build`).
+
+    Parameters
+    ----------
+    stages
+        Funnel stages in order, first to last.
+    exits
+        Terminal states that leave the funnel (lost deals, disqualified leads).
+    status_map, lifecycle_map, opportunity_stage_map
+        Raw value → stage or exit, for lead/contact status, lifecycle stage and
+        opportunity stage. Keys are matched after :func:`normalize_stage_value`.
+    date_fields
+        Column name → stage for explicit milestone date columns.
+    converted_statuses
+        Status values that say a lead was converted (checked against ``is_converted``).
+    lead_source_map
+        Lead source value → ``marketing``, ``sales``, ``partner`` or ``web_direct``.
+    created_stage, converted_stage, opportunity_stage, won_stage, sales_ready_stage
+        Which stage record creation, lead conversion, opportunity creation, a won deal
+        and a sales-ready lead mean.
+    lost_exit, disqualified_exit
+        Exit names for a lost deal and a disqualified lead.
+
+    Examples
+    --------
+    >>> tax = Taxonomy.default()
+    >>> tax.stages
+    ('raw_lead', 'mql', 'sales_ready', 'opportunity', 'won')
+    >>> tax.stage_of("8-Closed Lost", "opportunity"), tax.stage_of("Working - Contacted")
+    ('lost', 'mql')
+    >>> Taxonomy.from_yaml("opportunity_stage_map: {Signed: won, Pitch: opportunity}").stage_of(
+    ...     "signed", "opportunity")
+    'won'
+    """
+
+    stages: tuple[str, ...] = ("raw_lead", "mql", "sales_ready", "opportunity", "won")
+    exits: tuple[str, ...] = ("lost", "disqualified")
+    status_map: Mapping[str, str] = field(default_factory=lambda: _frozen(_STATUS_MAP))
+    lifecycle_map: Mapping[str, str] = field(default_factory=lambda: _frozen(_LIFECYCLE_MAP))
+    opportunity_stage_map: Mapping[str, str] = field(
+        default_factory=lambda: _frozen(_OPPORTUNITY_STAGE_MAP)
+    )
+    date_fields: Mapping[str, str] = field(default_factory=lambda: _frozen(_DATE_FIELDS))
+    converted_statuses: tuple[str, ...] = ("Closed - Converted", "Converted")
+    lead_source_map: Mapping[str, str] = field(default_factory=lambda: _frozen(_LEAD_SOURCE_MAP))
+    created_stage: str = "raw_lead"
+    converted_stage: str = "sales_ready"
+    sales_ready_stage: str = "sales_ready"
+    opportunity_stage: str = "opportunity"
+    won_stage: str = "won"
+    lost_exit: str = "lost"
+    disqualified_exit: str = "disqualified"
+
+    def __post_init__(self) -> None:
+        for name in ("stages", "exits", "converted_statuses"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        for name in (
+            "status_map",
+            "lifecycle_map",
+            "opportunity_stage_map",
+            "date_fields",
+            "lead_source_map",
+        ):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+        problems: list[str] = []
+        if len(self.stages) < 2:
+            problems.append(f"`stages` needs at least two stages, got {self.stages!r}")
+        names = [*self.stages, *self.exits]
+        if len(set(names)) != len(names):
+            problems.append(f"stage and exit names must be unique, got {names!r}")
+        bad_names = [s for s in names if not re.fullmatch(r"[a-z][a-z0-9_]*", s)]
+        if bad_names:
+            problems.append(f"stage names must be snake_case identifiers, got {bad_names!r}")
+        for attr in ("created_stage", "converted_stage", "sales_ready_stage"):
+            if getattr(self, attr) not in self.stages:
+                problems.append(
+                    f"`{attr}` must be one of {self.stages!r}, got {getattr(self, attr)!r}"
+                )
+        for attr in ("opportunity_stage", "won_stage"):
+            if getattr(self, attr) not in self.stages:
+                problems.append(
+                    f"`{attr}` must be one of {self.stages!r}, got {getattr(self, attr)!r}"
+                )
+        for attr in ("lost_exit", "disqualified_exit"):
+            if getattr(self, attr) not in self.exits:
+                problems.append(
+                    f"`{attr}` must be one of {self.exits!r}, got {getattr(self, attr)!r}"
+                )
+        for attr in ("status_map", "lifecycle_map", "opportunity_stage_map", "date_fields"):
+            bad = {k: v for k, v in getattr(self, attr).items() if v not in names}
+            if bad:
+                problems.append(f"`{attr}` maps to unknown stages {bad!r}; stages are {names!r}")
+        bad_src = {k: v for k, v in self.lead_source_map.items() if v not in SOURCES}
+        if bad_src:
+            problems.append(f"`lead_source_map` values must be one of {SOURCES!r}, got {bad_src!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    # -- construction ----------------------------------------------------------------
+    @classmethod
+    def default(cls) -> Taxonomy:
+        """The default B2B taxonomy (documented value by value in docs/taxonomy.md)."""
+        return cls()
+
+    @classmethod
+    def from_yaml(cls, source: str | Path) -> Taxonomy:
+        """Read a taxonomy from a YAML file or YAML text.
+
+        Keys are the field names of :class:`Taxonomy`; a key that is present replaces
+        the default value wholesale (maps are *not* merged, so a company's own stage
+        names need no default entries removed), keys left out keep their defaults.
+        Add ``extend_defaults: true`` to merge the given maps over the default maps
+        instead.
+
+        Parameters
+        ----------
+        source
+            Path to a ``.yaml`` file, or the YAML text itself.
+
+        Examples
+        --------
+        >>> text = '''
+        ... stages: [lead, meeting, deal, customer]
+        ... exits: [lost, disqualified]
+        ... created_stage: lead
+        ... converted_stage: meeting
+        ... sales_ready_stage: meeting
+        ... opportunity_stage: deal
+        ... won_stage: customer
+        ... status_map: {Meeting Set: meeting, Junk: disqualified}
+        ... lifecycle_map: {}
+        ... opportunity_stage_map: {Signed: customer, Dead: lost}
+        ... date_fields: {}
+        ... '''
+        >>> Taxonomy.from_yaml(text).stages
+        ('lead', 'meeting', 'deal', 'customer')
+        """
+        import yaml
+
+        if isinstance(source, Path) or (
+            "\n" not in source and ":" not in source.split("/")[-1] and Path(source).exists()
+        ):
+            text = Path(source).read_text(encoding="utf-8")
+        else:
+            text = source
+        raw = yaml.safe_load(text) or {}
+        if not isinstance(raw, dict):
+            msg = f"taxonomy YAML must be a mapping of field names, got {type(raw).__name__}"
+            raise ValueError(msg)
+        extend = bool(raw.pop("extend_defaults", False))
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            msg = f"unknown taxonomy key(s) {unknown}; valid keys are {sorted(known)}"
+            raise ValueError(msg)
+        base = cls()
+        kwargs: dict[str, Any] = {}
+        for key, value in raw.items():
+            if isinstance(getattr(base, key), Mapping):
+                value = {str(k): str(v) for k, v in (value or {}).items()}
+                if extend:
+                    value = {**getattr(base, key), **value}
+            elif isinstance(getattr(base, key), tuple):
+                value = tuple(str(v) for v in (value or ()))
+            kwargs[key] = value
+        return replace(base, **kwargs)
+
+    def to_yaml(self) -> str:
+        """The taxonomy as YAML text that :meth:`from_yaml` reads back."""
+        import yaml
+
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Mapping):
+                value = dict(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return str(yaml.safe_dump(out, sort_keys=False, allow_unicode=True))
+
+    # -- lookups ---------------------------------------------------------------------
+    def value_map(self, field_name: str) -> dict[str, str]:
+        """Normalised raw value → stage for a ``stage_history`` field.
+
+        ``field_name`` is ``"status"``, ``"lifecycle_stage"`` or ``"stage"`` (also
+        accepted: ``"opportunity"`` for the opportunity stage map).
+        """
+        maps = {
+            "status": self.status_map,
+            "lifecycle_stage": self.lifecycle_map,
+            "stage": self.opportunity_stage_map,
+            "opportunity": self.opportunity_stage_map,
+        }
+        if field_name not in maps:
+            msg = f"`field_name` must be one of {tuple(maps)}, got {field_name!r}"
+            raise ValueError(msg)
+        return {normalize_stage_value(k): v for k, v in maps[field_name].items()}
+
+    def stage_of(self, value: str, field_name: str = "status") -> str | None:
+        """The stage or exit a raw value means, or ``None`` if it is not mapped."""
+        return self.value_map(field_name).get(normalize_stage_value(value))
+
+    def lead_source_lookup(self) -> dict[str, str]:
+        """Normalised lead source → ``marketing``/``sales``/``partner``/``web_direct``."""
+        return {normalize_stage_value(k): v for k, v in self.lead_source_map.items()}
+
+    def stage_index(self, stage: str) -> int:
+        """Position of ``stage`` in :attr:`stages` (0 = first)."""
+        if stage not in self.stages:
+            msg = f"`stage` must be one of {self.stages!r}, got {stage!r}"
+            raise ValueError(msg)
+        return self.stages.index(stage)
