@@ -1,0 +1,27 @@
+"""L4 analyse: journeys, rule models, exact Markov and Shapley, regression, uncertainty.
+
+Build touch-level journeys with :func:`journeys`, give credit with :func:`attribute`
+(any model), compare models with :func:`compare`, get intervals with :func:`bootstrap`,
+and score against a simulated truth with :func:`score`. :func:`attribute_paths` takes
+ChannelAttribution-style aggregated paths. Formulas: docs/attribution.md.
+"""
+
+from closedloop_kit.attribution._attribute import DEFAULT_MODEL, MODELS, attribute, attribute_paths
+from closedloop_kit.attribution._bootstrap import bootstrap
+from closedloop_kit.attribution._compare import compare
+from closedloop_kit.attribution._paths import PathTransform, paths
+from closedloop_kit.attribution._results import AttributionResult
+from closedloop_kit.attribution._score import score
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODELS",
+    "AttributionResult",
+    "PathTransform",
+    "attribute",
+    "attribute_paths",
+    "bootstrap",
+    "compare",
+    "paths",
+    "score",
+]

@@ -1,0 +1,260 @@
+"""``attribute`` and ``attribute_paths``: one entry point for every model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from closedloop_kit._frames import column_names, like, require_columns, to_lazy
+from closedloop_kit._typing import AnyFrame
+from closedloop_kit.attribution._logistic import fit_logistic
+from closedloop_kit.attribution._markov import fit_markov
+from closedloop_kit.attribution._paths import PathTable, code_names, parse_paths, path_table
+from closedloop_kit.attribution._results import AttributionResult, channel_totals, with_shares
+from closedloop_kit.attribution._rules import RULE_MODELS, rule_credits
+from closedloop_kit.attribution._shapley import fractribution_shares, shapley_shares
+
+__all__ = ["DEFAULT_MODEL", "MODELS", "attribute", "attribute_paths"]
+
+PATH_MODELS = ("markov", "shapley", "ordered_shapley", "logistic", "fractribution")
+MODELS = (*RULE_MODELS, *PATH_MODELS)
+DEFAULT_MODEL = "logistic"
+"""The recommended model for revenue attribution (see docs/attribution.md)."""
+
+_DEFAULT_TRANSFORM = {
+    "markov": "collapse",
+    "shapley": "none",
+    "ordered_shapley": "none",
+    "logistic": "none",
+    "fractribution": "collapse",
+}
+
+
+def _check_model(model: str) -> None:
+    if model not in MODELS:
+        msg = f"`model` must be one of {MODELS}, got {model!r}"
+        raise ValueError(msg)
+
+
+def _path_shares(
+    pt: PathTable, model: str, params: dict[str, Any]
+) -> tuple[pl.DataFrame, dict[str, pl.DataFrame], pl.DataFrame | None, dict[str, Any]]:
+    """Per path and channel: share of the path's conversions; extra tables; totals."""
+    used: dict[str, Any] = {}
+    tables: dict[str, pl.DataFrame] = {}
+    totals: pl.DataFrame | None = None
+    if model == "markov":
+        order = int(params.get("order", 1))
+        used["order"] = order
+        fit = fit_markov(pt, order=order)
+        tables = {"removal_effects": fit.removal_effects, "transition_matrix": fit.transition_matrix}
+        totals = fit.channels
+        re = fit.removal_effects.select("channel", "removal_effect")
+        per = (
+            pt.table.filter(pl.col("conversions") > 0)
+            .select("path_id", pl.col("path").list.unique().alias("code"))
+            .explode("code")
+            .join(code_names(pt), on="code", how="left")
+            .join(re, on="channel", how="left")
+        )
+        shares = per.with_columns(
+            pl.col("removal_effect").clip(lower_bound=0.0).alias("_re"),
+        ).with_columns(
+            pl.when(pl.col("_re").sum().over("path_id") > 0)
+            .then(pl.col("_re") / pl.col("_re").sum().over("path_id"))
+            .otherwise(1.0 / pl.len().over("path_id"))
+            .alias("share")
+        )
+        return shares.select("path_id", "channel", "share"), tables, totals, used
+    if model in ("shapley", "ordered_shapley"):
+        return shapley_shares(pt, ordered=model == "ordered_shapley"), tables, None, used
+    if model == "fractribution":
+        return fractribution_shares(pt), tables, None, used
+    features = str(params.get("features", "auto"))
+    support = float(params.get("min_pair_support", 50.0))
+    seed = int(params.get("seed", 0))
+    alpha = float(params.get("alpha", 0.05))
+    fit = fit_logistic(pt, features=features, min_pair_support=support, alpha=alpha, seed=seed)
+    used.update(
+        features=features, chosen_features=fit.features, min_pair_support=support, seed=seed
+    )
+    tables = {"coefficients": fit.fit.coefficients, "incremental": fit.incremental}
+    return fit.shares, tables, None, used
+
+
+def attribute(journeys: AnyFrame, *, model: str = DEFAULT_MODEL, **params: Any) -> AttributionResult:
+    """Give each converting journey's credit to its touches with one attribution model.
+
+    Parameters
+    ----------
+    journeys
+        Touch-level journeys from :func:`closedloop_kit.attribution.journeys` (or any frame
+        with ``journey_id``, ``channel``, ``position``, ``converted``; ``touch_id``,
+        ``value``, ``occurred_at``/``conversion_at`` and milestone flags when the model
+        needs them). Lazy input gives lazy ``credits``; rule models stream.
+    model
+        One of ``first_touch``, ``last_touch``, ``last_non_direct``, ``linear``,
+        ``time_decay``, ``position_based``, ``j_shaped``, ``inverse_j``, ``w_shaped``,
+        ``full_path``, ``custom``, ``markov``, ``shapley``, ``ordered_shapley``,
+        ``logistic`` (the default) or ``fractribution``. Formulas: docs/attribution.md
+        and the module docstrings.
+    **params
+        Model parameters: ``half_life`` (time_decay, ``"7d"``); ``first``/``last``
+        (position_based 0.4/0.4, j_shaped 0.2/0.6, inverse_j 0.6/0.2); milestone
+        weights ``first``/``lead``/``opportunity``/``won``/``rest`` (w_shaped, full_path;
+        ``weights={...}`` for custom); ``direct`` (last_non_direct, ``"Direct"``);
+        ``order`` (markov, 1–4); ``features``, ``min_pair_support``, ``seed``, ``alpha``
+        (logistic); ``transform`` (path simplification for the path models).
+
+    Returns
+    -------
+    AttributionResult
+        ``credits`` per touch (credits sum to 1 per converting journey), ``channels``
+        totals and shares, model-specific ``tables``, and the parameters used.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> j = pl.DataFrame({"journey_id": [1, 1, 1, 2], "touch_id": [1, 2, 3, 4],
+    ...                   "channel": ["Email", "Paid Search", "Direct", "Email"],
+    ...                   "position": [0, 1, 2, 0], "converted": [True] * 4,
+    ...                   "value": [100.0, 100.0, 100.0, 50.0]})
+    >>> r = attribute(j, model="position_based")  # 40/20/40 over 3 touches; 1 touch → 1
+    >>> r.credits["credit"].to_list()
+    [0.4, 0.2, 0.4, 1.0]
+    >>> r.channels.select("channel", "conversions", "value").rows()
+    [('Direct', 0.4, 40.0), ('Email', 1.4, 90.0), ('Paid Search', 0.2, 20.0)]
+    """
+    _check_model(model)
+    cols = column_names(journeys)
+    require_columns(journeys, ["journey_id", "channel", "position", "converted"], func="attribute")
+    keep = [
+        c
+        for c in ("journey_id", "touch_id", "channel", "campaign_id", "campaign_name", "value")
+        if c in cols
+    ]
+    lazy = to_lazy(journeys)
+    if "value" not in cols:
+        lazy = lazy.with_columns(pl.lit(None, pl.Float64).alias("value"))
+        keep.append("value")
+    if "touch_id" not in cols:
+        lazy = lazy.with_columns(pl.col("position").alias("touch_id"))
+        keep.insert(1, "touch_id")
+    tables: dict[str, pl.DataFrame] = {}
+    totals: pl.DataFrame | None = None
+    if model in RULE_MODELS:
+        plan, used = rule_credits(lazy, model, params)
+    else:
+        transform = str(params.get("transform", _DEFAULT_TRANSFORM[model]))
+        pt = path_table(lazy, transform=transform, func="attribute")
+        shares, tables, totals, used = _path_shares(pt, model, dict(params))
+        used["transform"] = transform
+        assert pt.journey_paths is not None
+        conv = lazy.filter(pl.col("converted"))
+        plan = (
+            conv.join(pt.journey_paths.lazy(), on="journey_id", how="left")
+            .join(shares.lazy(), on=["path_id", "channel"], how="left")
+            .with_columns(
+                (
+                    pl.col("share").fill_null(0.0)
+                    / pl.len().over("journey_id", "channel").cast(pl.Float64)
+                ).alias("credit")
+            )
+        )
+    credits = plan.with_columns(
+        (pl.col("credit") * pl.col("value")).alias("credited_value")
+    ).select(*keep, "credit", "credited_value").drop("value")
+    out = like(journeys, credits)
+    channels = channel_totals(credits) if totals is None else totals
+    return AttributionResult(model, used, out, channels, tables)
+
+
+def attribute_paths(
+    paths: AnyFrame,
+    *,
+    model: str = "markov",
+    sep: str = ">",
+    order: int = 1,
+    path: str = "path",
+    conversions: str = "conversions",
+    value: str | None = "value",
+    nulls: str | None = "nulls",
+    **params: Any,
+) -> pl.DataFrame:
+    """Attribute ChannelAttribution-style aggregated paths to channels.
+
+    Parameters
+    ----------
+    paths
+        One row per path: a path string (channels joined by ``sep``), its number of
+        conversions, total conversion value and number of non-converting journeys.
+    model
+        Any model of :func:`attribute` that needs no timestamps or CRM milestones:
+        ``first_touch``, ``last_touch``, ``last_non_direct``, ``linear``,
+        ``position_based``, ``j_shaped``, ``inverse_j``, ``markov``, ``shapley``,
+        ``ordered_shapley``, ``logistic``, ``fractribution``.
+    sep
+        Channel separator in the path string (surrounding spaces are stripped).
+    order
+        Markov order (1–4).
+    path, conversions, value, nulls
+        Column names in ``paths``.
+    **params
+        Other model parameters, as in :func:`attribute`.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``channel``, ``conversions``, ``value``, ``share``: ChannelAttribution's
+        ``total_conversions`` / ``total_conversion_value`` per channel.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> p = pl.DataFrame({"path": ["A > B", "B", "A"], "conversions": [2, 1, 0],
+    ...                   "value": [20.0, 5.0, 0.0], "nulls": [0, 1, 1]})
+    >>> attribute_paths(p, model="linear").rows()  # A: 2 × 1/2; B: 2 × 1/2 + 1
+    [('A', 1.0, 10.0, 0.3333333333333333), ('B', 2.0, 15.0, 0.6666666666666666)]
+    """
+    _check_model(model)
+    pt = parse_paths(paths, sep=sep, path=path, conversions=conversions, value=value, nulls=nulls)
+    if model in RULE_MODELS:
+        touches = (
+            pt.table.filter(pl.col("conversions") > 0)
+            .select(
+                pl.col("path_id").alias("journey_id"),
+                "conversions",
+                "value",
+                pl.col("path").alias("code"),
+                pl.lit(True).alias("converted"),
+            )
+            .explode("code")
+            .with_columns(
+                pl.int_range(pl.len()).over("journey_id").alias("position"),
+            )
+            .join(code_names(pt), on="code", how="left")
+        )
+        plan, _ = rule_credits(touches.lazy(), model, params)
+        per = plan.select(
+            "channel",
+            (pl.col("credit") * pl.col("conversions")).alias("conversions"),
+            (pl.col("credit") * pl.col("value")).alias("value"),
+        ).collect()
+    else:
+        mp = dict(params)
+        if model == "markov":
+            mp["order"] = order
+        if "transform" in mp and mp["transform"] != "none":
+            msg = "`transform` is not available for aggregated paths; transform before"
+            raise ValueError(msg)
+        shares, _, totals, _ = _path_shares(pt, model, mp)
+        if totals is not None:
+            return totals
+        per = shares.join(pt.table, on="path_id").select(
+            "channel",
+            (pl.col("share") * pl.col("conversions")).alias("conversions"),
+            (pl.col("share") * pl.col("value")).alias("value"),
+        )
+    out = per.group_by("channel").agg(pl.col("conversions").sum(), pl.col("value").sum())
+    return with_shares(out)
