@@ -5,6 +5,18 @@ fixed by its arguments and the configuration objects it is handed.
 """
 
 from closedloop_kit.config._calendar import FiscalCalendar, Window, parse_duration
+from closedloop_kit.config._channels import ChannelRule, ChannelRules, Condition
+from closedloop_kit.config._identity import IdentityRules
 from closedloop_kit.config._taxonomy import Taxonomy, normalize_stage_value
 
-__all__ = ["FiscalCalendar", "Taxonomy", "Window", "normalize_stage_value", "parse_duration"]
+__all__ = [
+    "ChannelRule",
+    "ChannelRules",
+    "Condition",
+    "FiscalCalendar",
+    "IdentityRules",
+    "Taxonomy",
+    "Window",
+    "normalize_stage_value",
+    "parse_duration",
+]
