@@ -1,0 +1,376 @@
+"""Stage evidence from the canonical tables: who reached which stage when.
+
+Evidence is a long frame ``(unit_id, stage, at)``: one row per sign that a person record
+or an opportunity reached a stage or exit, ``at`` null where the data says *that* but
+not *when* (a current status without history). :mod:`closedloop_kit.funnel._build`
+rolls the evidence up to the requested grain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from closedloop_kit.config import Taxonomy
+from closedloop_kit.config._taxonomy import normalized_value_expr
+from closedloop_kit.schema import UTC_DATETIME
+from closedloop_kit.store import ClosedLoopData
+
+__all__ = ["Prepared", "col_or_null", "map_values"]
+
+EVIDENCE_SCHEMA = {"unit_id": pl.String, "stage": pl.String, "at": UTC_DATETIME}
+
+
+def col_or_null(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
+    """``pl.col(name)`` if ``frame`` has it, else a typed null literal."""
+    if name in frame.columns:
+        return pl.col(name).cast(dtype)
+    return pl.lit(None, dtype=dtype)
+
+
+def map_values(expr: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
+    """Map raw values through a normalised-key mapping; unmapped values become null."""
+    if not mapping:
+        return pl.lit(None, dtype=pl.String)
+    keys = list(mapping)
+    return normalized_value_expr(expr.cast(pl.String)).replace_strict(
+        keys, [mapping[k] for k in keys], default=None, return_dtype=pl.String
+    )
+
+
+def _evidence(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        pl.col("unit_id").cast(pl.String),
+        pl.col("stage").cast(pl.String),
+        pl.col("at").cast(UTC_DATETIME),
+    ).filter(pl.col("stage").is_not_null() & pl.col("unit_id").is_not_null())
+
+
+class Prepared:
+    """Person records, opportunities, their links and stage evidence, eagerly prepared.
+
+    Attributes
+    ----------
+    people
+        One row per kept person record: ``person_id``, ``key`` (funnel person entity),
+        ``account_key``, ``created_at``, ``lead_source``, ``disqualified``,
+        ``disqualified_at`` and optional dimension columns.
+    person_evidence
+        ``(unit_id=person_id, stage, at)``.
+    opps
+        One row per kept opportunity with ``opp_at``, ``won``, ``won_at``, ``lost``,
+        ``lost_at``, ``close_at``, ``is_open``, money and dimensions.
+    opp_evidence
+        ``(unit_id=opportunity_id, stage, at)``.
+    links
+        ``(person_id, opportunity_id)``: contact roles and lead conversions, limited
+        to people who existed before the deal closed.
+    converted_status_mismatch
+        Person ids whose status says converted while ``is_converted`` is false.
+    observed_until
+        Latest timestamp anywhere in the data (the censoring time).
+    """
+
+    def __init__(self, data: ClosedLoopData, tax: Taxonomy) -> None:
+        self.tax = tax
+        self.corporate_currency = data.corporate_currency
+        self._people(data)
+        self._opportunities(data)
+        self._links(data)
+        self.touches = self._touches(data)
+        self.accounts = data.frame("accounts")
+        self.observed_until = self._observed_until(data)
+
+    # -- people ------------------------------------------------------------------------
+    def _people(self, data: ClosedLoopData) -> None:
+        tax = self.tax
+        p = data.frame("people")
+        p = p.filter(
+            pl.col("is_deleted").fill_null(False).not_()
+            & (pl.col("person_type").fill_null("lead") != "visitor")
+        )
+        base = pl.coalesce(
+            col_or_null(p, "golden_person_id", pl.String()),
+            col_or_null(p, "merged_into_id", pl.String()),
+            pl.col("person_id"),
+        )
+        p = p.with_columns(base.alias("_base"))
+        # a contact created by converting a lead belongs to the lead's funnel entity
+        conv = (
+            p.filter(pl.col("converted_contact_id").is_not_null())
+            .sort("created_at", nulls_last=True)
+            .group_by("converted_contact_id", maintain_order=True)
+            .agg(pl.col("_base").first().alias("_lead_key"))
+        )
+        p = p.join(conv, left_on="person_id", right_on="converted_contact_id", how="left")
+        p = p.with_columns(
+            pl.coalesce("_lead_key", "_base").alias("key"),
+            pl.coalesce("account_id", "converted_account_id").alias("account_key"),
+        )
+        status_map = tax.value_map("status")
+        life_map = tax.value_map("lifecycle_stage")
+        stage_set = set(tax.stages)
+
+        sh = data.frame("stage_history").filter(
+            (pl.col("entity_type") == "person")
+            & pl.col("field").is_in(["status", "lifecycle_stage"])
+        )
+        sh = sh.with_columns(
+            pl.when(pl.col("field") == "status")
+            .then(map_values(pl.col("new_value"), status_map))
+            .otherwise(map_values(pl.col("new_value"), life_map))
+            .alias("stage")
+        ).join(p.select("person_id"), left_on="entity_id", right_on="person_id", how="semi")
+
+        ev = [
+            _evidence(
+                p.select(
+                    pl.col("person_id").alias("unit_id"),
+                    pl.lit(tax.created_stage).alias("stage"),
+                    pl.col("created_at").alias("at"),
+                )
+            ),
+            _evidence(
+                sh.filter(pl.col("stage").is_in(list(stage_set))).select(
+                    pl.col("entity_id").alias("unit_id"),
+                    "stage",
+                    pl.col("changed_at").alias("at"),
+                )
+            ),
+            _evidence(
+                p.filter(pl.col("is_converted").fill_null(False)).select(
+                    pl.col("person_id").alias("unit_id"),
+                    pl.lit(tax.converted_stage).alias("stage"),
+                    pl.col("converted_at").alias("at"),
+                )
+            ),
+        ]
+        for column, stage in tax.date_fields.items():
+            if column in p.columns and stage in stage_set:
+                ev.append(
+                    _evidence(
+                        p.filter(pl.col(column).is_not_null()).select(
+                            pl.col("person_id").alias("unit_id"),
+                            pl.lit(stage).alias("stage"),
+                            pl.col(column).cast(UTC_DATETIME).alias("at"),
+                        )
+                    )
+                )
+        current = p.select(
+            "person_id",
+            map_values(pl.col("status_raw"), status_map).alias("_status_stage"),
+            map_values(pl.col("lifecycle_stage_raw"), life_map).alias("_life_stage"),
+        )
+        for c in ("_status_stage", "_life_stage"):
+            ev.append(
+                _evidence(
+                    current.filter(pl.col(c).is_in(list(stage_set))).select(
+                        pl.col("person_id").alias("unit_id"),
+                        pl.col(c).alias("stage"),
+                        pl.lit(None, dtype=UTC_DATETIME).alias("at"),
+                    )
+                )
+            )
+        self.person_evidence = pl.concat(ev)
+
+        # disqualification: the current (else latest recorded) status is the exit
+        latest = (
+            sh.filter(pl.col("stage").is_not_null())
+            .sort("changed_at")
+            .group_by("entity_id")
+            .agg(pl.col("stage").last().alias("_latest_stage"))
+        )
+        dq_at = (
+            sh.filter(pl.col("stage") == tax.disqualified_exit)
+            .group_by("entity_id")
+            .agg(pl.col("changed_at").max().alias("disqualified_at"))
+        )
+        p = (
+            p.join(current, on="person_id", how="left")
+            .join(latest, left_on="person_id", right_on="entity_id", how="left")
+            .join(dq_at, left_on="person_id", right_on="entity_id", how="left")
+        )
+        now = pl.coalesce("_status_stage", "_life_stage", "_latest_stage")
+        p = p.with_columns((now == tax.disqualified_exit).fill_null(False).alias("disqualified"))
+
+        converted = [v.lower() for v in tax.converted_statuses]
+        mismatch = p.filter(
+            pl.col("status_raw").str.to_lowercase().str.strip_chars().is_in(converted)
+            & pl.col("is_converted").fill_null(False).not_()
+        )
+        self.converted_status_mismatch: list[str] = mismatch["person_id"].to_list()
+        self.people = p.select(
+            "person_id",
+            "key",
+            "account_key",
+            "created_at",
+            "lead_source",
+            "disqualified",
+            "disqualified_at",
+            col_or_null(p, "sourced_by", pl.String()).alias("sourced_by"),
+            col_or_null(p, "product_line", pl.String()).alias("product_line"),
+            col_or_null(p, "sales_division", pl.String()).alias("sales_division"),
+            col_or_null(p, "region", pl.String()).alias("region"),
+            "converted_opportunity_id",
+        )
+
+    # -- opportunities -----------------------------------------------------------------
+    def _opportunities(self, data: ClosedLoopData) -> None:
+        tax = self.tax
+        o = data.frame("opportunities").filter(pl.col("is_deleted").fill_null(False).not_())
+        omap = tax.value_map("stage")
+        sh = (
+            data.frame("stage_history")
+            .filter((pl.col("entity_type") == "opportunity") & (pl.col("field") == "stage"))
+            .with_columns(map_values(pl.col("new_value"), omap).alias("stage"))
+            .filter(pl.col("stage").is_not_null())
+            .join(o.select("opportunity_id"), left_on="entity_id", right_on="opportunity_id")
+        )
+        hist = sh.group_by("entity_id").agg(
+            pl.col("changed_at")
+            .filter(pl.col("stage") == tax.opportunity_stage)
+            .min()
+            .alias("_h_opp"),
+            pl.col("changed_at").filter(pl.col("stage") == tax.won_stage).min().alias("_h_won"),
+            pl.col("changed_at").filter(pl.col("stage") == tax.lost_exit).max().alias("_h_lost"),
+        )
+        o = o.join(hist, left_on="opportunity_id", right_on="entity_id", how="left")
+        now = map_values(pl.col("stage_raw"), omap)
+        close_dt = pl.col("close_date").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        won = pl.col("is_won").fill_null(False) | (now == tax.won_stage).fill_null(False)
+        lost = won.not_() & (
+            pl.col("is_closed").fill_null(False) | (now == tax.lost_exit).fill_null(False)
+        )
+        corp = self.corporate_currency
+        amount_corp = pl.coalesce(
+            pl.col("amount_corporate"),
+            pl.when(pl.col("currency") == corp).then(pl.col("amount")),
+        )
+        o = o.with_columns(
+            pl.min_horizontal("created_at", "_h_opp").alias("opp_at"),
+            won.alias("won"),
+            lost.alias("lost"),
+            amount_corp.alias("amount_corporate"),
+        ).with_columns(
+            pl.when("won").then(pl.coalesce("closed_at", "_h_won", close_dt)).alias("won_at"),
+            pl.when("lost").then(pl.coalesce("closed_at", "_h_lost", close_dt)).alias("lost_at"),
+            (pl.col("won") | pl.col("lost")).not_().alias("is_open"),
+            (
+                (pl.col("amount") < 0).fill_null(False)
+                | (pl.col("amount").is_not_null() & pl.col("currency").is_null())
+                | (pl.col("amount_corporate") < 0).fill_null(False)
+            ).alias("bad_money"),
+        )
+        o = o.with_columns(pl.coalesce("won_at", "lost_at").alias("close_at"))
+        stage_set = set(tax.stages)
+        other = sh.filter(
+            pl.col("stage").is_in([s for s in stage_set if s not in (tax.won_stage,)])
+            & (pl.col("stage") != tax.opportunity_stage)
+        )
+        ev = [
+            _evidence(
+                o.select(
+                    pl.col("opportunity_id").alias("unit_id"),
+                    pl.lit(tax.opportunity_stage).alias("stage"),
+                    pl.col("opp_at").alias("at"),
+                )
+            ),
+            _evidence(
+                o.filter("won").select(
+                    pl.col("opportunity_id").alias("unit_id"),
+                    pl.lit(tax.won_stage).alias("stage"),
+                    pl.col("won_at").alias("at"),
+                )
+            ),
+            _evidence(
+                other.select(
+                    pl.col("entity_id").alias("unit_id"), "stage", pl.col("changed_at").alias("at")
+                )
+            ),
+            _evidence(
+                o.with_columns(now.alias("_now"))
+                .filter(
+                    pl.col("_now").is_in(list(stage_set))
+                    & (pl.col("_now") != tax.won_stage)
+                    & (pl.col("_now") != tax.opportunity_stage)
+                )
+                .select(
+                    pl.col("opportunity_id").alias("unit_id"),
+                    pl.col("_now").alias("stage"),
+                    pl.lit(None, dtype=UTC_DATETIME).alias("at"),
+                )
+            ),
+        ]
+        self.opp_evidence = pl.concat(ev)
+        self.opps = o.select(
+            "opportunity_id",
+            "account_id",
+            "opp_at",
+            "won",
+            "won_at",
+            "lost",
+            "lost_at",
+            "close_at",
+            "is_open",
+            "amount",
+            "currency",
+            "amount_corporate",
+            "bad_money",
+            "lead_source",
+            "sourced_by",
+            "product_line",
+            "sales_division",
+        )
+
+    # -- links -------------------------------------------------------------------------
+    def _links(self, data: ClosedLoopData) -> None:
+        roles = data.frame("opportunity_contacts").select("person_id", "opportunity_id")
+        conv = self.people.filter(pl.col("converted_opportunity_id").is_not_null()).select(
+            "person_id", pl.col("converted_opportunity_id").alias("opportunity_id")
+        )
+        links = pl.concat([roles, conv]).unique()
+        links = links.join(
+            self.people.select("person_id", "created_at"), on="person_id", how="inner"
+        ).join(self.opps.select("opportunity_id", "close_at"), on="opportunity_id", how="inner")
+        # a person created after the deal closed did not take part in it
+        keep = (
+            pl.col("created_at").is_null()
+            | pl.col("close_at").is_null()
+            | (pl.col("created_at") <= pl.col("close_at"))
+        )
+        self.links = links.filter(keep).select("person_id", "opportunity_id", "created_at")
+
+    # -- touches -----------------------------------------------------------------------
+    @staticmethod
+    def _touches(data: ClosedLoopData) -> pl.DataFrame:
+        t = data.frame("touchpoints")
+        return t.filter(pl.col("is_marketing").fill_null(False)).select(
+            "person_id", "account_id", "occurred_at", "channel"
+        )
+
+    @staticmethod
+    def _observed_until(data: ClosedLoopData) -> dt.datetime | None:
+        cols = {
+            "people": ["created_at", "converted_at"],
+            "opportunities": ["created_at", "closed_at", "close_date"],
+            "stage_history": ["changed_at"],
+            "touchpoints": ["occurred_at"],
+        }
+        values = []
+        for table, names in cols.items():
+            f = data.lazy(table)
+            values.append(
+                f.select(
+                    pl.max_horizontal(
+                        [
+                            pl.col(n).cast(pl.Datetime("us")).dt.replace_time_zone("UTC").max()
+                            if n == "close_date"
+                            else pl.col(n).max()
+                            for n in names
+                        ]
+                    ).alias("m")
+                )
+            )
+        out = pl.concat(pl.collect_all(values)).select(pl.col("m").max()).item()
+        return out if isinstance(out, dt.datetime) else None
