@@ -48,7 +48,10 @@ def _path_shares(
         order = int(params.get("order", 1))
         used["order"] = order
         fit = fit_markov(pt, order=order)
-        tables = {"removal_effects": fit.removal_effects, "transition_matrix": fit.transition_matrix}
+        tables = {
+            "removal_effects": fit.removal_effects,
+            "transition_matrix": fit.transition_matrix,
+        }
         totals = fit.channels
         re = fit.removal_effects.select("channel", "removal_effect")
         per = (
@@ -75,15 +78,43 @@ def _path_shares(
     support = float(params.get("min_pair_support", 50.0))
     seed = int(params.get("seed", 0))
     alpha = float(params.get("alpha", 0.05))
+    allocation = str(params.get("allocation", "incremental"))
+    if allocation not in ("incremental", "journey"):
+        msg = f"`allocation` must be one of ('incremental', 'journey'), got {allocation!r}"
+        raise ValueError(msg)
     fit = fit_logistic(pt, features=features, min_pair_support=support, alpha=alpha, seed=seed)
     used.update(
-        features=features, chosen_features=fit.features, min_pair_support=support, seed=seed
+        features=features,
+        chosen_features=fit.features,
+        allocation=allocation,
+        min_pair_support=support,
+        seed=seed,
     )
     tables = {"coefficients": fit.fit.coefficients, "incremental": fit.incremental}
-    return fit.shares, tables, None, used
+    if allocation == "incremental":
+        total_conv = float(pt.table["conversions"].sum())
+        total_value = float(pt.table["value"].fill_null(0.0).sum())
+        inc = fit.incremental.with_columns(
+            pl.col("incremental", "incremental_value").clip(lower_bound=0.0)
+        )
+        s_conv, s_val = float(inc["incremental"].sum()), float(inc["incremental_value"].sum())
+        totals = with_shares(
+            inc.select(
+                "channel",
+                (pl.col("incremental") / s_conv * total_conv if s_conv else pl.lit(0.0)).alias(
+                    "conversions"
+                ),
+                (pl.col("incremental_value") / s_val * total_value if s_val else pl.lit(0.0)).alias(
+                    "value"
+                ),
+            )
+        )
+    return fit.shares, tables, totals, used
 
 
-def attribute(journeys: AnyFrame, *, model: str = DEFAULT_MODEL, **params: Any) -> AttributionResult:
+def attribute(
+    journeys: AnyFrame, *, model: str = DEFAULT_MODEL, **params: Any
+) -> AttributionResult:
     """Give each converting journey's credit to its touches with one attribution model.
 
     Parameters
@@ -121,9 +152,9 @@ def attribute(journeys: AnyFrame, *, model: str = DEFAULT_MODEL, **params: Any) 
     ...                   "position": [0, 1, 2, 0], "converted": [True] * 4,
     ...                   "value": [100.0, 100.0, 100.0, 50.0]})
     >>> r = attribute(j, model="position_based")  # 40/20/40 over 3 touches; 1 touch → 1
-    >>> r.credits["credit"].to_list()
+    >>> [round(c, 12) for c in r.credits["credit"]]
     [0.4, 0.2, 0.4, 1.0]
-    >>> r.channels.select("channel", "conversions", "value").rows()
+    >>> r.channels.select("channel", pl.col("conversions", "value").round(9)).rows()
     [('Direct', 0.4, 40.0), ('Email', 1.4, 90.0), ('Paid Search', 0.2, 20.0)]
     """
     _check_model(model)
@@ -162,11 +193,13 @@ def attribute(journeys: AnyFrame, *, model: str = DEFAULT_MODEL, **params: Any) 
                 ).alias("credit")
             )
         )
-    credits = plan.with_columns(
-        (pl.col("credit") * pl.col("value")).alias("credited_value")
-    ).select(*keep, "credit", "credited_value").drop("value")
-    out = like(journeys, credits)
+    credits = (
+        plan.with_columns((pl.col("credit") * pl.col("value")).alias("credited_value"))
+        .select(*keep, "position", "credit", "credited_value")
+        .drop("value")
+    )
     channels = channel_totals(credits) if totals is None else totals
+    out = like(journeys, credits.sort("journey_id", "position").drop("position"))
     return AttributionResult(model, used, out, channels, tables)
 
 

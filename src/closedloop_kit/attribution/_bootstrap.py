@@ -34,7 +34,9 @@ from closedloop_kit.attribution._rules import RULE_MODELS
 __all__ = ["bootstrap"]
 
 
-def _totals_from_shares(pt: PathTable, shares: pl.DataFrame, totals: pl.DataFrame | None) -> pl.DataFrame:
+def _totals_from_shares(
+    pt: PathTable, shares: pl.DataFrame, totals: pl.DataFrame | None
+) -> pl.DataFrame:
     if totals is not None:
         return totals.select("channel", "conversions", "value")
     return (
@@ -130,10 +132,13 @@ def bootstrap(
         conv = pt.table["conversions"].to_numpy()
         nulls = pt.table["nulls"].to_numpy()
         mean_value = np.divide(
-            pt.table["value"].fill_null(0.0).to_numpy(), conv, out=np.zeros(conv.size), where=conv > 0
+            pt.table["value"].fill_null(0.0).to_numpy(),
+            conv,
+            out=np.zeros(conv.size),
+            where=conv > 0,
         )
         cells = np.concatenate([conv, nulls])
-        total = int(round(cells.sum()))
+        total = round(float(cells.sum()))
         probs = cells / cells.sum()
         index = pl.DataFrame({"channel": channels}).with_row_index("_c")
         for b in range(n):
@@ -153,24 +158,28 @@ def bootstrap(
     sums = conv_reps.sum(axis=1, keepdims=True)
     share_reps = np.divide(conv_reps, sums, out=np.zeros_like(conv_reps), where=sums > 0)
     lo, hi = 100 * alpha / 2, 100 * (1 - alpha / 2)
-    return point.channels.select("channel", "conversions", "value", "share").with_columns(
-        pl.Series("conversions_lower", np.percentile(conv_reps, lo, axis=0)),
-        pl.Series("conversions_upper", np.percentile(conv_reps, hi, axis=0)),
-        pl.Series("value_lower", np.percentile(value_reps, lo, axis=0)),
-        pl.Series("value_upper", np.percentile(value_reps, hi, axis=0)),
-        pl.Series("share_lower", np.percentile(share_reps, lo, axis=0)),
-        pl.Series("share_upper", np.percentile(share_reps, hi, axis=0)),
-        pl.Series("std_error", conv_reps.std(axis=0, ddof=1)),
-    ).select(
-        "channel",
-        "conversions",
-        "conversions_lower",
-        "conversions_upper",
-        "value",
-        "value_lower",
-        "value_upper",
-        "share",
-        "share_lower",
-        "share_upper",
-        "std_error",
+    return (
+        point.channels.select("channel", "conversions", "value", "share")
+        .with_columns(
+            pl.Series("conversions_lower", np.percentile(conv_reps, lo, axis=0)),
+            pl.Series("conversions_upper", np.percentile(conv_reps, hi, axis=0)),
+            pl.Series("value_lower", np.percentile(value_reps, lo, axis=0)),
+            pl.Series("value_upper", np.percentile(value_reps, hi, axis=0)),
+            pl.Series("share_lower", np.percentile(share_reps, lo, axis=0)),
+            pl.Series("share_upper", np.percentile(share_reps, hi, axis=0)),
+            pl.Series("std_error", conv_reps.std(axis=0, ddof=1)),
+        )
+        .select(
+            "channel",
+            "conversions",
+            "conversions_lower",
+            "conversions_upper",
+            "value",
+            "value_lower",
+            "value_upper",
+            "share",
+            "share_lower",
+            "share_upper",
+            "std_error",
+        )
     )

@@ -51,8 +51,10 @@ def compare(
     >>> import polars as pl
     >>> j = pl.DataFrame({"journey_id": [1, 1, 2], "channel": ["A", "B", "B"],
     ...                   "position": [0, 1, 0], "converted": [True, True, False]})
-    >>> compare(j, models=["first_touch", "last_touch"]).select("model", "channel", "share").rows()
-    [('first_touch', 'A', 1.0), ('first_touch', 'B', 0.0), ('last_touch', 'A', 0.0), ('last_touch', 'B', 1.0)]
+    >>> out = compare(j, models=["first_touch", "last_touch"])
+    >>> out.select("model", "channel", "share").rows()  # doctest: +NORMALIZE_WHITESPACE
+    [('first_touch', 'A', 1.0), ('first_touch', 'B', 0.0),
+     ('last_touch', 'A', 0.0), ('last_touch', 'B', 1.0)]
     """
     frames = []
     for spec in models:

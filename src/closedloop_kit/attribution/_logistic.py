@@ -14,7 +14,12 @@ fitted by maximum likelihood (statsmodels, grouped by distinct feature rows).
 term involving ``c``. Credit is ``max(Δ_c, 0) / Σ_k max(Δ_k, 0)`` (equal split over the
 journey's channels when no channel has a positive effect), spread evenly over ``c``'s
 touches. The channel table also reports ``incremental = Σ_J Δ_c(J)`` over *all*
-journeys: the expected conversions the channel causes. Turning coefficients into shares
+journeys: the expected conversions the channel causes. With ``allocation="incremental"``
+(the default) the channel totals split the observed conversions (value) in proportion to
+``max(incremental_c, 0)`` (``Σ_J Δ_c(J) · v̄(J)`` for value, ``v̄`` the path's mean
+conversion value); ``allocation="journey"`` sums the per-journey credits instead. The
+incremental allocation estimates the true causal shares directly and misallocates about
+half as much on simulated worlds. Turning coefficients into shares
 directly (``β_c / Σ β``) ignores how often and with what else a channel appears and
 misallocates far more (see docs/attribution.md).
 
@@ -65,9 +70,9 @@ def _design(pt: PathTable) -> tuple[np.ndarray, np.ndarray]:
     return counts.astype(np.float64), first.reshape(table.height, c)
 
 
-def _pairs(counts: np.ndarray, first: np.ndarray, weight: np.ndarray, min_support: float) -> list[
-    tuple[int, int]
-]:
+def _pairs(
+    counts: np.ndarray, first: np.ndarray, weight: np.ndarray, min_support: float
+) -> list[tuple[int, int]]:
     c = counts.shape[1]
     out = []
     for a, b in permutations(range(c), 2):
@@ -83,7 +88,10 @@ def _features(counts: np.ndarray, first: np.ndarray, pairs: list[tuple[int, int]
     if not pairs:
         return main
     extra = np.column_stack(
-        [((first[:, a] < first[:, b]) & np.isfinite(first[:, b])).astype(np.float64) for a, b in pairs]
+        [
+            ((first[:, a] < first[:, b]) & np.isfinite(first[:, b])).astype(np.float64)
+            for a, b in pairs
+        ]
     )
     return np.hstack([main, extra])
 
@@ -164,7 +172,15 @@ def fit_logistic(
         },
         schema={"path_id": pl.Int64, "channel": pl.String, "share": pl.Float64},
     )
+    value = pt.table["value"].fill_null(0.0).to_numpy().astype(np.float64)
+    overall = value.sum() / conv.sum() if conv.sum() > 0 else 0.0
+    mean_value = np.where(conv > 0, value / np.where(conv > 0, conv, 1.0), overall)
+    lift = np.where(present, delta, 0.0) * trials[:, None]
     incremental = pl.DataFrame(
-        {"channel": names, "incremental": (np.where(present, delta, 0.0) * trials[:, None]).sum(0)}
+        {
+            "channel": names,
+            "incremental": lift.sum(0),
+            "incremental_value": (lift * mean_value[:, None]).sum(0),
+        }
     )
     return LogisticFit(shares, incremental, fit, chosen)

@@ -113,7 +113,11 @@ def fit_markov(pt: PathTable, *, order: int = 1) -> MarkovFit:
         rows.append({"channel": name, "removal_effect": re[0], "removal_effect_value": re[1]})
     re_frame = pl.DataFrame(
         rows,
-        schema={"channel": pl.String, "removal_effect": pl.Float64, "removal_effect_value": pl.Float64},
+        schema={
+            "channel": pl.String,
+            "removal_effect": pl.Float64,
+            "removal_effect_value": pl.Float64,
+        },
     )
     total_conv, total_value = float(conv.sum()), float(value.sum())
     re_sum = re_frame["removal_effect"].sum()
@@ -137,15 +141,17 @@ def fit_markov(pt: PathTable, *, order: int = 1) -> MarkovFit:
     absorb_conv = conv_counts * inv
     absorb_null = null_counts * inv
     src = np.concatenate([coo.row, np.arange(n), np.arange(n)])
-    dst_lab = (
-        [labels[i] for i in coo.col] + ["(conversion)"] * n + ["(null)"] * n
-    )
+    dst_lab = [labels[i] for i in coo.col] + ["(conversion)"] * n + ["(null)"] * n
     prob = np.concatenate([coo.data, absorb_conv, absorb_null])
-    tm = pl.DataFrame(
-        {
-            "from_state": [labels[i] for i in src],
-            "to_state": dst_lab,
-            "probability": prob,
-        }
-    ).filter(pl.col("probability") > 0).sort("from_state", "to_state")
+    tm = (
+        pl.DataFrame(
+            {
+                "from_state": [labels[i] for i in src],
+                "to_state": dst_lab,
+                "probability": prob,
+            }
+        )
+        .filter(pl.col("probability") > 0)
+        .sort("from_state", "to_state")
+    )
     return MarkovFit(re_frame, channels, tm)

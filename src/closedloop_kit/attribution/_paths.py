@@ -96,7 +96,9 @@ def path_table(
         pl.col("channel").cast(pl.String),
         "position",
         "converted",
-        (pl.col("value") if has_value else pl.lit(None, pl.Float64)).cast(pl.Float64).alias("value"),
+        (pl.col("value") if has_value else pl.lit(None, pl.Float64))
+        .cast(pl.Float64)
+        .alias("value"),
     )
     j = collect(lazy.sort("journey_id", "position"))
     j = collect(transform_touches(j.lazy(), transform))
@@ -129,9 +131,7 @@ def path_table(
     return PathTable(channels, table, jp.select("journey_id", "path_id"))
 
 
-def paths(
-    journeys: AnyFrame, *, sep: str = ">", transform: PathTransform = "none"
-) -> pl.DataFrame:
+def paths(journeys: AnyFrame, *, sep: str = ">", transform: PathTransform = "none") -> pl.DataFrame:
     """Aggregate journeys into ChannelAttribution-style paths.
 
     Parameters
@@ -163,8 +163,8 @@ def paths(
     │ ---  ┆ ---         ┆ ---   ┆ ---   │
     │ str  ┆ f64         ┆ f64   ┆ f64   │
     ╞══════╪═════════════╪═══════╪═══════╡
-    │ A>B  ┆ 1.0         ┆ 10.0  ┆ 0.0   │
     │ A    ┆ 0.0         ┆ 0.0   ┆ 1.0   │
+    │ A>B  ┆ 1.0         ┆ 10.0  ┆ 0.0   │
     │ B>B  ┆ 0.0         ┆ 0.0   ┆ 1.0   │
     └──────┴─────────────┴───────┴───────┘
     """
@@ -172,7 +172,7 @@ def paths(
     return (
         pt.table.with_columns(
             pl.col("path")
-            .list.eval(pl.element().cast(pl.Enum(pt.channels)).cast(pl.String))
+            .list.eval(pl.element().replace_strict(list(range(len(pt.channels))), pt.channels))
             .list.join(sep)
             .alias("path_str")
         )
@@ -209,7 +209,11 @@ def parse_paths(
     channels = sorted(split["_steps"].explode().drop_nulls().unique().to_list())
     table = (
         split.with_columns(
-            pl.col("_steps").list.eval(pl.element().cast(pl.Enum(channels)).to_physical())
+            pl.col("_steps").list.eval(
+                pl.element().replace_strict(
+                    channels, list(range(len(channels))), return_dtype=pl.UInt32
+                )
+            )
         )
         .group_by("_steps")
         .agg(pl.col("conversions").sum(), pl.col("nulls").sum(), pl.col("value").sum())

@@ -96,7 +96,9 @@ def with_shares(out: pl.DataFrame) -> pl.DataFrame:
     total = out["conversions"].sum() if out.height else 0.0
     return (
         out.with_columns(
-            (pl.col("conversions") / total if total else pl.lit(0.0)).cast(pl.Float64).alias("share")
+            (pl.col("conversions") / total if total else pl.lit(0.0))
+            .cast(pl.Float64)
+            .alias("share")
         )
         .select(list(CHANNEL_SCHEMA))
         .cast(CHANNEL_SCHEMA)  # type: ignore[arg-type]

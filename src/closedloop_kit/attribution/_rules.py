@@ -128,9 +128,7 @@ def rule_credits(
                 on="journey_id",
                 how="left",
             )
-            age = (end - pl.col("occurred_at")).dt.total_microseconds().cast(
-                pl.Float64
-            ) / 86_400e6
+            age = (end - pl.col("occurred_at")).dt.total_microseconds().cast(pl.Float64) / 86_400e6
         raw = pl.lit(0.5).pow(age.clip(lower_bound=0.0) / days)
     elif model in _SHAPE_DEFAULTS:
         first, last = _SHAPE_DEFAULTS[model]

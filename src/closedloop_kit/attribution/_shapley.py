@@ -69,7 +69,8 @@ def _shapley_one(
 
 def shapley_shares(pt: PathTable, *, ordered: bool = False) -> pl.DataFrame:
     """Per path: each channel's share of the path's conversions (``path_id``, ``channel``,
-    ``share``), and per combination the Shapley values, from a path table."""
+    ``share``), and per combination the Shapley values, from a path table.
+    """
     c = len(pt.channels)
     if c > 62:
         msg = f"coalition Shapley supports up to 62 distinct channels, got {c}"
@@ -115,7 +116,9 @@ def shapley_shares(pt: PathTable, *, ordered: bool = False) -> pl.DataFrame:
             gmask |= ((local >> j) & 1) << s[j]
         if ordered:
             sub = pl.DataFrame({"mask": gmask, "rank": _lehmer_all(s)})
-            v = sub.join(lookup, on=["mask", "rank"], how="left", maintain_order="left")["v"].fill_null(0.0)
+            v = sub.join(lookup, on=["mask", "rank"], how="left", maintain_order="left")[
+                "v"
+            ].fill_null(0.0)
             phi = _phi_from_v(v.to_numpy(), m)
         else:
             phi = _shapley_one(s, gmask, lk_masks, lk_rate)

@@ -78,7 +78,7 @@ def fit_logit(
     >>> import numpy as np
     >>> x = np.array([[0.0], [1.0]])
     >>> fit = fit_logit(x, np.array([10, 30]), np.array([40, 40]), ["email"])
-    >>> [round(v, 4) for v in fit.params]  # log(10/30) and log(30/10) − log(10/30)
+    >>> [round(float(v), 4) for v in fit.params]  # log(10/30) and log(30/10) − log(10/30)
     [-1.0986, 2.1972]
     """
     import statsmodels.api as sm  # the stats layer is the only importer of statsmodels
@@ -93,7 +93,7 @@ def fit_logit(
         warnings.simplefilter("always")
         try:
             res = sm.GLM(endog, design, family=sm.families.Binomial()).fit(maxiter=100)
-        except Exception as exc:  # noqa: BLE001 - statsmodels raises many kinds
+        except Exception as exc:
             msg = (
                 f"logistic regression did not fit ({exc}); check for channels present in "
                 "every or no journey, channels that always convert, or too few journeys"
