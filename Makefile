@@ -47,8 +47,18 @@ test-browser: install
 sample-data: install
 	$(PY) -m closedloop_kit.datasets.sample --out sample_data
 
-bench: install
-	$(PY) benchmarks/run.py
+# Benchmarks run in their own venv: the reference implementations (ChannelAttribution is
+# GPL) are installed there only, never as dependencies of closedloop_kit.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+$(BENCH_STAMP): pyproject.toml
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(BENCH_VENV)
+	$(UV) pip install --quiet --python $(BENCH_VENV)/bin/python -e ".[dev]" channelattribution marketing-attribution-models
+	@touch $@
+
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 docs: install
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
