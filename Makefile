@@ -54,7 +54,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
 $(BENCH_STAMP): pyproject.toml
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(BENCH_VENV)
-	$(UV) pip install --quiet --python $(BENCH_VENV)/bin/python -e ".[dev]" channelattribution marketing-attribution-models
+	$(UV) pip install --quiet --python $(BENCH_VENV)/bin/python -e ".[dev]" channelattribution marketing-attribution-models matplotlib pandas
 	@touch $@
 
 bench: $(BENCH_STAMP)
