@@ -123,6 +123,9 @@ class PersonSchema(CanonicalSchema):
     owner_id: pl.String = f.key("owning user key", nullable=True)
     is_deleted: pl.Boolean = f.flag("soft-deleted in the source (kept, flagged)")
     merged_into_id: pl.String = f.key("surviving person key when merged", nullable=True)
+    golden_person_id: pl.String = f.key(
+        "resolved person key (set by identity.resolve; one per real person)", nullable=True
+    )
 
     @pa.dataframe_check(error="a converted lead needs `converted_at` or a converted id")
     @classmethod
