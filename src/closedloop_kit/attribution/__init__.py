@@ -9,6 +9,7 @@ ChannelAttribution-style aggregated paths. Formulas: docs/attribution.md.
 from closedloop_kit.attribution._attribute import DEFAULT_MODEL, MODELS, attribute, attribute_paths
 from closedloop_kit.attribution._bootstrap import bootstrap
 from closedloop_kit.attribution._compare import compare
+from closedloop_kit.attribution._journeys import journeys
 from closedloop_kit.attribution._paths import PathTransform, paths
 from closedloop_kit.attribution._results import AttributionResult
 from closedloop_kit.attribution._score import score
@@ -22,6 +23,7 @@ __all__ = [
     "attribute_paths",
     "bootstrap",
     "compare",
+    "journeys",
     "paths",
     "score",
 ]
