@@ -1,0 +1,561 @@
+"""Sniff and read delimited text exports: encoding, delimiter, preamble, header, footer.
+
+:func:`sniff` looks at the first and last bytes of a file and says what it is (text,
+JSON, NDJSON, Parquet, an Excel workbook, a ZIP, binary), how it is encoded, which
+delimiter separates its fields, on which line the header is and which lines before and
+after the table are not data (report titles, date ranges, ``Grand Totals``, copyright
+and confidentiality notes). :func:`read_text_table` then reads the table with polars'
+CSV reader (no row-by-row Python) into all-text columns plus ``source_row``, the real
+1-based line number of each row in the file.
+
+Truncated files and rows with more fields than the header raise
+:class:`~closedloop_kit.errors.SourceFormatError` naming the line: such a file was cut
+or mis-quoted and reading on would shift values into the wrong columns. Rows with fewer
+fields than the header are read with the missing fields empty (Excel writes such rows).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from closedloop_kit.errors import SourceFormatError
+
+__all__ = ["FileSniff", "RawTable", "read_text_table", "sniff"]
+
+FileKind = Literal["text", "json", "ndjson", "parquet", "xlsx", "xls", "zip", "binary", "empty"]
+
+SOURCE_ROW = "source_row"
+"""Name of the line-number column added to every raw table."""
+
+_SAMPLE = 64 * 1024
+_DELIMITERS = (",", ";", "\t", "|")
+_FOOTER_RE = re.compile(
+    r"^\s*(grand\s+totals?|totals?\s*:|totals?\b|subtotal|copyright|©|\(c\)|"
+    r"confidential|generated\s+by|report\s+generated|all\s+rights\s+reserved|"
+    r"filtered\s+by|report\s+total|--\s*end)",
+    re.IGNORECASE,
+)
+_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    (codecs.BOM_UTF8, "utf-8-sig", "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),
+)
+
+
+@dataclass(frozen=True)
+class FileSniff:
+    """What :func:`sniff` learnt about a file without reading all of it.
+
+    Attributes
+    ----------
+    path
+        The file.
+    kind
+        ``text``, ``json``, ``ndjson``, ``parquet``, ``xlsx``, ``xls``, ``zip``,
+        ``binary`` or ``empty``.
+    encoding
+        Name reported to the user: ``utf-8``, ``utf-8-sig`` (UTF-8 with BOM),
+        ``utf-16-le``/``utf-16-be`` (with BOM), ``windows-1252`` or ``iso-8859-1``.
+    delimiter
+        Field separator of a text table (``,`` ``;`` tab or ``|``), else None.
+    header_line
+        1-based line number of the header row (0 when unknown).
+    header
+        Cleaned column names of the header row (stripped, BOM and quotes removed).
+    preamble
+        Lines before the header (titles, date ranges, blank lines).
+    sample
+        The first ~64 KB decoded, for reader detection.
+    size
+        File size in bytes.
+    """
+
+    path: Path
+    kind: FileKind
+    encoding: str | None = None
+    delimiter: str | None = None
+    header_line: int = 0
+    header: tuple[str, ...] = ()
+    preamble: tuple[str, ...] = ()
+    sample: str = ""
+    size: int = 0
+    _codec: str | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        """The file name."""
+        return self.path.name
+
+    @property
+    def header_lower(self) -> frozenset[str]:
+        """Header names lower-cased, for detection by column names."""
+        return frozenset(h.lower() for h in self.header)
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A text table read as exported: every column a string, plus ``source_row``.
+
+    Attributes
+    ----------
+    frame
+        One row per data row; columns are the cleaned header names (all ``String``
+        unless ``columns_as_text=False``) and ``source_row`` (Int64, the 1-based line
+        number of the row's first line in the file).
+    header
+        The cleaned header names.
+    sniff
+        The :class:`FileSniff` the table was read with.
+    preamble, footer
+        Lines dropped before the header and after the last data row.
+    """
+
+    frame: pl.DataFrame
+    header: tuple[str, ...]
+    sniff: FileSniff
+    preamble: tuple[str, ...] = ()
+    footer: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> Path:
+        """The file read."""
+        return self.sniff.path
+
+    @property
+    def height(self) -> int:
+        """Number of data rows read."""
+        return self.frame.height
+
+
+def _signature_kind(head: bytes, path: Path) -> FileKind | None:
+    if not head:
+        return "empty"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        if b"[Content_Types].xml" in head or b"xl/" in head:
+            return "xlsx"
+        return "zip"
+    if head.startswith((b"\x1f\x8b", b"%PDF", b"\x89PNG", b"BZh", b"\xfd7zXZ")):
+        return "binary"
+    return None
+
+
+def _decode_sample(head: bytes) -> tuple[str, str, str]:
+    """Decode a sample; return (text, reported encoding, python codec)."""
+    for bom, codec, reported in _BOMS:
+        if head.startswith(bom):
+            raw = head[len(bom) :]
+            if codec.startswith("utf-16") and len(raw) % 2:
+                raw = raw[:-1]
+            return raw.decode(codec, errors="ignore"), reported, codec
+    # UTF-16 without BOM: every other byte NUL in ASCII text
+    if len(head) >= 4 and head[1:200:2].count(0) > 0.8 * len(head[1:200:2]):
+        return head.decode("utf-16-le", errors="ignore"), "utf-16-le", "utf-16-le"
+    if len(head) >= 4 and head[0:200:2].count(0) > 0.8 * len(head[0:200:2]):
+        return head.decode("utf-16-be", errors="ignore"), "utf-16-be", "utf-16-be"
+    try:
+        return codecs.getincrementaldecoder("utf-8")().decode(head), "utf-8", "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if any(b in head for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D)):
+        return head.decode("iso-8859-1"), "iso-8859-1", "iso-8859-1"
+    return head.decode("cp1252", errors="replace"), "windows-1252", "cp1252"
+
+
+def _field_count(line: str, delimiter: str) -> int:
+    if delimiter not in line:
+        return 1 if line.strip() else 0
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter)))
+    except (csv.Error, StopIteration):
+        return line.count(delimiter) + 1
+
+
+def _clean_name(name: str) -> str:
+    return name.replace("\ufeff", "").strip().strip('"').strip()
+
+
+def _record_counts(lines: list[str], delimiter: str, n: int = 6) -> list[int]:
+    """Field counts of the first ``n`` records (quoted newlines kept inside a record)."""
+    reader = csv.reader(io.StringIO("\n".join(lines[:40])), delimiter=delimiter)
+    out: list[int] = []
+    try:
+        for row in reader:
+            if row and any(v.strip() for v in row):
+                out.append(len(row))
+            elif out:
+                break  # a blank line ends the table
+            if len(out) >= n:
+                break
+    except csv.Error:
+        pass
+    return out
+
+
+def _find_table(lines: list[str]) -> tuple[str, int]:
+    """Best (delimiter, header index) in the first lines of a text sample."""
+    best: tuple[int, int] = (0, 0)
+    choice = (",", 0)
+    limit = min(len(lines), 60)
+    for delim in _DELIMITERS:
+        for i in range(limit):
+            if delim not in lines[i] or _field_count(lines[i], delim) < 2:
+                continue
+            counts = _record_counts(lines[i:], delim)
+            n = counts[0]
+            body = counts[1:]
+            if body and body[-1] != n and len(body) < 5:
+                body = body[:-1]  # last record of a short sample may be cut
+            same = sum(c == n for c in body)
+            if body and same * 2 <= len(body):
+                continue  # most rows disagree with this header
+            score = (min(same + 1, 6), n)
+            if score > best:
+                best, choice = score, (delim, i)
+    return choice
+
+
+def sniff(path: str | Path) -> FileSniff:
+    r"""Look at a file and say what it is and how to read it.
+
+    Reads at most the first 64 KB. Never raises for odd content: binary files come back
+    with ``kind`` ``"binary"``, ``"xlsx"``, ``"zip"``... so readers can refuse them with
+    a helpful message.
+
+    Parameters
+    ----------
+    path
+        The file to look at.
+
+    Returns
+    -------
+    FileSniff
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "report.csv"
+    >>> _ = p.write_bytes("Lead Report\n\nLead ID;Name\n00Q1;Ann\n00Q2;Bo\n".encode())
+    >>> s = sniff(p)
+    >>> s.kind, s.encoding, s.delimiter, s.header_line, s.header
+    ('text', 'utf-8', ';', 3, ('Lead ID', 'Name'))
+    """
+    p = Path(path)
+    if not p.is_file():
+        msg = f"`path` {str(p)!r} is not a file"
+        raise FileNotFoundError(msg)
+    size = p.stat().st_size
+    with p.open("rb") as fh:
+        head = fh.read(_SAMPLE)
+    kind = _signature_kind(head, p)
+    if kind is not None:
+        return FileSniff(path=p, kind=kind, size=size)
+    text, reported, codec = _decode_sample(head)
+    if "\x00" in text or sum(ch < " " and ch not in "\t\r\n\f" for ch in text[:4096]) > 40:
+        return FileSniff(path=p, kind="binary", size=size)
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith(("{", "[")):
+        first, _, rest = stripped.partition("\n")
+        jkind: FileKind = (
+            "ndjson" if first.rstrip().endswith("}") and rest.lstrip().startswith("{") else "json"
+        )
+        return FileSniff(
+            path=p, kind=jkind, encoding=reported, sample=text, size=size, _codec=codec
+        )
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if len(head) == _SAMPLE and len(lines) > 1:
+        lines = lines[:-1]  # possibly cut mid-line
+    delim, idx = _find_table(lines)
+    header_text = lines[idx] if idx < len(lines) else ""
+    try:
+        names = next(csv.reader([header_text], delimiter=delim))
+    except (csv.Error, StopIteration):
+        names = header_text.split(delim)
+    header = tuple(_clean_name(n) for n in names)
+    return FileSniff(
+        path=p,
+        kind="text",
+        encoding=reported,
+        delimiter=delim,
+        header_line=idx + 1,
+        header=header,
+        preamble=tuple(lines[:idx]),
+        sample=text,
+        size=size,
+        _codec=codec,
+    )
+
+
+def _utf8_bytes(data: bytes, fs: FileSniff) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes without BOM, and the encoding to report."""
+    codec = fs._codec or "utf-8"
+    if codec == "utf-8":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            bad = any(b in data for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
+            codec = "iso-8859-1" if bad else "cp1252"
+            reported = "iso-8859-1" if bad else "windows-1252"
+            return data.decode(codec).encode("utf-8"), reported
+        return data, "utf-8"
+    if codec == "utf-8-sig":
+        return data[len(codecs.BOM_UTF8) :], "utf-8-sig"
+    for bom, c, _ in _BOMS:
+        if c == codec and data.startswith(bom):
+            data = data[len(bom) :]
+            break
+    reported = fs.encoding or codec
+    if codec == "cp1252":
+        return data.decode("cp1252", errors="replace").encode("utf-8"), reported
+    return data.decode(codec, errors="replace").encode("utf-8"), reported
+
+
+def _line_starts(data: bytes, n: int) -> list[int]:
+    """Byte offsets of the first ``n`` line starts."""
+    starts = [0]
+    pos = 0
+    while len(starts) < n:
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            break
+        pos = nl + 1
+        starts.append(pos)
+    return starts
+
+
+def _split_footer(body: bytes, delimiter: str, ncols: int) -> tuple[bytes, tuple[str, ...]]:
+    """Drop trailing blank, footer-pattern and single-field lines from the table body."""
+    tail_start = max(0, len(body) - 16 * 1024)
+    tail = body[tail_start:]
+    lines = tail.split(b"\n")
+    footer: list[str] = []
+    cut = len(body)
+    # the text after the last newline is the last line (possibly empty)
+    for i in range(len(lines) - 1, 0, -1):
+        raw = lines[i]
+        line = raw.decode("utf-8", errors="replace").rstrip("\r")
+        stripped = line.strip().strip('"').strip()
+        first = stripped.split(delimiter, 1)[0].strip().strip('"')
+        single = ncols >= 3 and _field_count(line, delimiter) <= 1
+        if not stripped or all(ch in delimiter + '" ' for ch in line):
+            footer.append(line)
+        elif _FOOTER_RE.match(first) or single:
+            footer.append(line)
+        else:
+            break
+        cut -= len(raw) + 1
+    cut = max(cut, 0)
+    meaningful = tuple(f for f in reversed(footer) if f.strip())
+    return body[: cut + 1] if cut < len(body) else body, meaningful
+
+
+def _locate_bad_line(text: bytes, delimiter: str, ncols: int, first_line: int) -> tuple[int, str]:
+    """Find the first line whose field count exceeds the header, or an open quote."""
+    reader = csv.reader(
+        io.StringIO(text.decode("utf-8", errors="replace"), newline=""), delimiter=delimiter
+    )
+    try:
+        for row in reader:
+            if len(row) > ncols:
+                return first_line + reader.line_num - 1, (
+                    f"{len(row)} fields where the header has {ncols}"
+                )
+    except csv.Error as exc:
+        return first_line + reader.line_num - 1, str(exc)
+    return first_line + reader.line_num - 1, "an unterminated quoted field"
+
+
+def read_text_table(
+    path: str | Path,
+    *,
+    sniff: FileSniff | None = None,
+    columns_as_text: bool = True,
+    has_header: bool = True,
+    columns: list[str] | None = None,
+    quote_char: str | None = '"',
+    delimiter: str | None = None,
+    drop_footer: bool = True,
+) -> RawTable:
+    r"""Read a delimited text export into all-text columns plus ``source_row``.
+
+    Parameters
+    ----------
+    path
+        The file.
+    sniff
+        A :class:`FileSniff` already made for ``path`` (saves a second look).
+    columns_as_text
+        Keep every column a string (default): ids, zip codes and localized numbers
+        survive untouched and are parsed by :mod:`closedloop_kit.io._parse`.
+    has_header, columns
+        For headerless files (Adobe ``hit_data.tsv``): ``has_header=False`` and the
+        column names in ``columns``.
+    quote_char
+        Quote character, or None for files without quoting.
+    delimiter
+        Override the sniffed delimiter.
+    drop_footer
+        Drop trailing lines that are not data (``Grand Totals``, ``Total:``,
+        copyright and confidentiality notes, blank lines).
+
+    Returns
+    -------
+    RawTable
+
+    Raises
+    ------
+    SourceFormatError
+        The file is binary, an Excel workbook, JSON, empty, truncated, or has a row with
+        more fields than the header.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "leads.csv"
+    >>> _ = p.write_text('Id,Email\n00Q1,"a@x.com"\n00Q2,b@x.com\n\n"Grand Totals (2 records)"\n')
+    >>> t = read_text_table(p)
+    >>> t.frame.rows()
+    [('00Q1', 'a@x.com', 2), ('00Q2', 'b@x.com', 3)]
+    >>> t.footer
+    ('"Grand Totals (2 records)"',)
+    """
+    fs = sniff if sniff is not None else globals()["sniff"](path)
+    p = fs.path
+    if fs.kind != "text":
+        _refuse(fs)
+    data, encoding = _utf8_bytes(p.read_bytes(), fs)
+    if encoding != fs.encoding:
+        fs = FileSniff(**{**fs.__dict__, "encoding": encoding})
+    delim = delimiter or fs.delimiter or ","
+    skip = fs.header_line - 1 if has_header else 0
+    starts = _line_starts(data, skip + 1)
+    if skip >= len(starts):
+        msg = f"{p.name}: no table found (expected a header on line {fs.header_line})"
+        raise SourceFormatError(msg, path=str(p), line=fs.header_line)
+    body = data[starts[skip] :]
+    names = list(fs.header) if has_header else list(columns or [])
+    if not has_header and not names:
+        msg = "`columns` must name the columns of a headerless file"
+        raise ValueError(msg)
+    ncols = len(names)
+    footer: tuple[str, ...] = ()
+    if drop_footer:
+        body, footer = _split_footer(body, delim, ncols)
+    if quote_char and body.count(quote_char.encode()) % 2:
+        line, why = _locate_bad_line(body, delim, ncols, skip + 1)
+        msg = (
+            f"{p.name}: line {line}: {why}; the file looks truncated or mis-quoted "
+            f"(expected {ncols} {delim!r}-separated fields per row as in the header)"
+        )
+        raise SourceFormatError(msg, path=str(p), line=line)
+    first_data_line = skip + (2 if has_header else 1)
+    try:
+        frame = pl.read_csv(
+            body,
+            separator=delim,
+            has_header=has_header,
+            new_columns=None if has_header else names,
+            quote_char=quote_char,
+            infer_schema=not columns_as_text,
+            truncate_ragged_lines=False,
+            raise_if_empty=False,
+        )
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        line, why = _locate_bad_line(body, delim, ncols, skip + 1)
+        msg = (
+            f"{p.name}: line {line}: {why} (expected {ncols} fields separated by {delim!r}; "
+            f"polars said: {str(exc).splitlines()[0]})"
+        )
+        raise SourceFormatError(msg, path=str(p), line=line) from None
+    if has_header:
+        frame = frame.rename(dict(zip(frame.columns, _unique_names(names), strict=False)))
+    if not body.endswith(b"\n") and frame.height and frame.width > 1:
+        last = frame.row(frame.height - 1)
+        if last[-1] is None and body.rstrip().count(delim.encode()) and _looks_cut(body, delim):
+            line = first_data_line + frame.height - 1
+            msg = (
+                f"{p.name}: line {line}: the last row has fewer fields than the header "
+                f"({ncols}) and no line end; the file looks truncated"
+            )
+            raise SourceFormatError(msg, path=str(p), line=line)
+    frame = frame.with_columns(_source_rows(frame, body, first_data_line, has_header))
+    return RawTable(
+        frame=frame, header=tuple(frame.columns[:-1]), sniff=fs, preamble=fs.preamble, footer=footer
+    )
+
+
+def _looks_cut(body: bytes, delim: str) -> bool:
+    last = body.rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
+    header = body.split(b"\n", 1)[0]
+    return last.count(delim.encode()) < header.count(delim.encode())
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        k = n or "column"
+        if k in seen:
+            seen[k] += 1
+            k = f"{k}_{seen[k]}"
+        else:
+            seen[k] = 0
+        out.append(k)
+    return out
+
+
+def _source_rows(frame: pl.DataFrame, body: bytes, first: int, has_header: bool) -> pl.Expr:
+    """1-based file line of each row, counting newlines embedded in quoted fields."""
+    n = frame.height
+    newlines = body.count(b"\n")
+    expected = n + (1 if has_header else 0)
+    if newlines in (expected, expected - 1) or n == 0:
+        return (pl.int_range(n, dtype=pl.Int64) + first).alias(SOURCE_ROW)
+    # rows spanning several lines: add the newlines inside each earlier row
+    text_cols = [c for c, t in frame.schema.items() if t == pl.String]
+    inner = pl.sum_horizontal(
+        [pl.col(c).str.count_matches("\n").fill_null(0) for c in text_cols]
+    ).cast(pl.Int64)
+    return (pl.int_range(n, dtype=pl.Int64) + first + inner.cum_sum().shift(1, fill_value=0)).alias(
+        SOURCE_ROW
+    )
+
+
+_SUGGEST: dict[str, str] = {
+    "xlsx": "an Excel workbook (perhaps renamed to .csv): save it as CSV, or read it with "
+    "`clk.io.read_mapped(path, mapping)`, which reads Excel sheets",
+    "xls": "an old Excel (.xls) workbook: save it as CSV or .xlsx and use "
+    "`clk.io.read_mapped(path, mapping)`",
+    "zip": "a ZIP archive: unzip it and load the folder with `clk.load(folder)`",
+    "parquet": "a Parquet file: read it with `clk.io.read_ga4` (GA4 export) or "
+    "`clk.io.read_mapped(path, mapping)`",
+    "json": "a JSON file, not a delimited text table",
+    "ndjson": "a newline-delimited JSON file, not a delimited text table",
+    "binary": "a binary file, not a text export",
+    "empty": "an empty file",
+}
+
+
+def _refuse(fs: FileSniff) -> None:
+    why = _SUGGEST.get(fs.kind, fs.kind)
+    msg = f"{fs.name}: expected a delimited text export (CSV/TSV) but the file is {why}"
+    suggestion = "clk.io.read_mapped" if fs.kind in ("xlsx", "xls", "parquet") else None
+    raise SourceFormatError(msg, path=str(fs.path), line=1, suggestion=suggestion)
+
+
+def refuse_unless_text(fs: FileSniff) -> None:
+    """Raise :class:`SourceFormatError` unless ``fs`` is a delimited text file."""
+    if fs.kind != "text":
+        _refuse(fs)
