@@ -2,10 +2,23 @@
 
 ``build`` turns the canonical tables into a funnel frame (one row per person, account or
 opportunity with the time each stage of a :class:`closedloop_kit.Taxonomy` was reached);
-the other functions take that frame.
+the other functions take that frame (eager or lazy) and return the same kind.
 """
 
 from closedloop_kit.funnel._build import FunnelBuildResult, build, build_result
+from closedloop_kit.funnel._cohorts import cohorts
+from closedloop_kit.funnel._conversion import ConversionResult, conversion
 from closedloop_kit.funnel._schema import FunnelSchema, funnel_schema
+from closedloop_kit.funnel._velocity import velocity
 
-__all__ = ["FunnelBuildResult", "FunnelSchema", "build", "build_result", "funnel_schema"]
+__all__ = [
+    "ConversionResult",
+    "FunnelBuildResult",
+    "FunnelSchema",
+    "build",
+    "build_result",
+    "cohorts",
+    "conversion",
+    "funnel_schema",
+    "velocity",
+]
