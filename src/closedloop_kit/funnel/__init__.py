@@ -9,16 +9,22 @@ from closedloop_kit.funnel._build import FunnelBuildResult, build, build_result
 from closedloop_kit.funnel._cohorts import cohorts
 from closedloop_kit.funnel._conversion import ConversionResult, conversion
 from closedloop_kit.funnel._schema import FunnelSchema, funnel_schema
+from closedloop_kit.funnel._sourcing import SourcingResult, sourcing
+from closedloop_kit.funnel._survival import TimeToCloseResult, time_to_close
 from closedloop_kit.funnel._velocity import velocity
 
 __all__ = [
     "ConversionResult",
     "FunnelBuildResult",
     "FunnelSchema",
+    "SourcingResult",
+    "TimeToCloseResult",
     "build",
     "build_result",
     "cohorts",
     "conversion",
     "funnel_schema",
+    "sourcing",
+    "time_to_close",
     "velocity",
 ]

@@ -434,7 +434,7 @@ def _touch_dims(
         )
         .group_by("entity_id")
         .agg(
-            pl.col("channel").first().alias("creation_touch_channel"),
+            pl.col("channel").first().fill_null("Unassigned").alias("creation_touch_channel"),
             pl.lit(True).alias("_creation_touch"),
         )
     )
