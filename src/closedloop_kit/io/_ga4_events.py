@@ -1,0 +1,459 @@
+"""GA4 BigQuery export: lazy event extraction and aggregation to sessions.
+
+Everything here builds polars *lazy* plans so a multi-gigabyte export is streamed:
+raw events are never materialised, only one row per session (and per identity link
+and form event) is collected.
+
+The export's columns used (Google's "BigQuery Export schema"):
+
+* ``event_timestamp`` — microseconds since the epoch, UTC (an integer, or a string in
+  BigQuery's JSON export, which writes INT64 as text);
+* ``event_name``, ``user_pseudo_id`` (kept as text: ``"1234567890.1698765432"``),
+  ``user_id``;
+* ``event_params`` — a list of ``{key, value: {string_value, int_value, float_value,
+  double_value}}``;
+* ``collected_traffic_source`` — ``manual_source/medium/campaign_name/term/content``,
+  ``gclid``, ``dclid``;
+* ``session_traffic_source_last_click.manual_campaign`` — ``source/medium/
+  campaign_name/term/content``;
+* ``traffic_source`` — ``source/medium/name``: the *user's* first-touch source, used
+  only for the user's first session.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from closedloop_kit.schema.keys import salesforce_id18_expr
+
+__all__ = [
+    "EVENT_SCHEMA",
+    "FORM_EVENTS",
+    "IDENTITY_PARAMS",
+    "PARQUET_COLUMNS",
+    "SOURCE_FIELDS",
+    "crm_key",
+    "event_frame",
+    "form_fills",
+    "identity_links",
+    "narrow",
+    "sessions",
+]
+
+_VALUE = pl.Struct(
+    {
+        "string_value": pl.String,
+        "int_value": pl.String,
+        "float_value": pl.Float64,
+        "double_value": pl.Float64,
+    }
+)
+_PARAMS = pl.List(pl.Struct({"key": pl.String, "value": _VALUE}))
+_MANUAL = pl.Struct(
+    {
+        "manual_source": pl.String,
+        "manual_medium": pl.String,
+        "manual_campaign_name": pl.String,
+        "manual_term": pl.String,
+        "manual_content": pl.String,
+        "gclid": pl.String,
+        "dclid": pl.String,
+    }
+)
+_LAST_CLICK = pl.Struct(
+    {
+        "manual_campaign": pl.Struct(
+            {
+                "campaign_name": pl.String,
+                "source": pl.String,
+                "medium": pl.String,
+                "term": pl.String,
+                "content": pl.String,
+            }
+        )
+    }
+)
+_FIRST_TOUCH = pl.Struct({"name": pl.String, "medium": pl.String, "source": pl.String})
+
+EVENT_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "event_date": pl.String(),
+    "event_timestamp": pl.String(),
+    "event_name": pl.String(),
+    "event_params": pl.String(),
+    "user_id": pl.String(),
+    "user_pseudo_id": pl.String(),
+    "traffic_source": _FIRST_TOUCH,
+    "collected_traffic_source": _MANUAL,
+    "session_traffic_source_last_click": _LAST_CLICK,
+}
+"""The subset of the export read from NDJSON (every integer read as text).
+
+``event_params`` is read as its JSON text and single parameters are pulled out with a
+regular expression: ~5x faster and far leaner than parsing the nested list.
+"""
+
+PARAMS_DTYPE: Final[pl.DataType] = _PARAMS
+"""``event_params`` as typed in the Parquet export."""
+
+PARQUET_COLUMNS: Final[tuple[str, ...]] = tuple(EVENT_SCHEMA)
+"""Top-level Parquet columns read (missing ones are added as nulls)."""
+
+FORM_EVENTS: Final[tuple[str, ...]] = (
+    "form_submit",
+    "generate_lead",
+    "sign_up",
+    "login",
+    "form_submission",
+    "submit_form",
+    "lead_form_submit",
+)
+"""Events that become ``form_fill`` touchpoints and identity evidence."""
+
+IDENTITY_PARAMS: Final[dict[str, str]] = {
+    "crm_id": "crm_id",
+    "lead_id": "crm_id",
+    "contact_id": "crm_id",
+    "sfdc_id": "crm_id",
+    "salesforce_id": "crm_id",
+    "hubspot_contact_id": "hubspot_id",
+    "hs_contact_id": "hubspot_id",
+    "marketo_lead_id": "marketo_id",
+    "email_sha256": "email_sha256",
+    "hashed_email": "email_sha256",
+    "sha256_email_address": "email_sha256",
+    "user_email_hash": "email_sha256",
+    "email": "email",
+}
+"""Event parameters carrying a person id → the ``linked_id_type`` they produce."""
+
+SOURCE_FIELDS: Final[tuple[str, ...]] = ("source", "medium", "campaign_name", "term", "content")
+
+_URL_PARAMS: Final[dict[str, str]] = {
+    "utm_source": "source",
+    "utm_medium": "medium",
+    "utm_campaign": "campaign_name",
+    "utm_term": "term",
+    "utm_content": "content",
+}
+_CLICK_IDS: Final[tuple[str, ...]] = ("gclid", "dclid", "wbraid", "gbraid", "msclkid", "fbclid")
+
+
+# a JSON object without nested braces; quoted strings may hold any character
+_OBJECT = r'(\{(?:[^{}"]|"(?:[^"\\]|\\.)*")*\})'
+
+
+def _param(key: str, *, as_text: bool) -> pl.Expr:
+    """The value of event parameter ``key`` as text (first of string/int/double/float)."""
+    kinds = ("string_value", "int_value", "double_value", "float_value")
+    if as_text:
+        obj = pl.col("event_params").str.extract(rf'"key":\s*"{key}",\s*"value":\s*{_OBJECT}', 1)
+        return pl.coalesce(*[obj.str.json_path_match(f"$.{k}") for k in kinds]).alias(key)
+    value = (
+        pl.col("event_params")
+        .list.filter(pl.element().struct.field("key") == key)
+        .list.first()
+        .struct.field("value")
+    )
+    return pl.coalesce(*[value.struct.field(k).cast(pl.String) for k in kinds]).alias(key)
+
+
+def _url_param(url: pl.Expr, name: str) -> pl.Expr:
+    raw = url.str.extract(rf"[?&#]{name}=([^&#]*)", 1)
+    decoded = raw.str.replace_all(r"\+", " ").str.replace_all("%20", " ", literal=True)
+    return pl.when(decoded.str.len_chars() > 0).then(decoded).otherwise(None)
+
+
+def _blank_to_null(expr: pl.Expr) -> pl.Expr:
+    s = expr.str.strip_chars()
+    return pl.when(s.is_in(["", "(not set)", "(none)"]).not_()).then(s).otherwise(None)
+
+
+def event_frame(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
+    """One row per event with the fields sessions and identity links need.
+
+    ``events`` has the :data:`EVENT_SCHEMA` columns plus ``__file`` and ``__row``;
+    ``event_params`` is JSON text (NDJSON) or the typed list (Parquet, ``params_as_text``
+    false).
+    Adds ``ts`` (µs UTC datetime), ``ga_session_id``, ``ga_session_number``,
+    ``page_location``, ``page_referrer``, the chosen traffic source (``src_*``),
+    ``click_id`` and every :data:`IDENTITY_PARAMS` parameter.
+    """
+    params = [
+        _param(k, as_text=params_as_text)
+        for k in (
+            "ga_session_id",
+            "ga_session_number",
+            "page_location",
+            "page_referrer",
+            "source",
+            "medium",
+            "campaign",
+            "term",
+            "content",
+            *IDENTITY_PARAMS,
+        )
+    ]
+    base = events.with_columns(
+        pl.col("event_timestamp").str.strip_chars().cast(pl.Int64, strict=False).alias("__ts_us"),
+        *params,
+    )
+    collected = pl.col("collected_traffic_source")
+    last = pl.col("session_traffic_source_last_click").struct.field("manual_campaign")
+    first_touch = pl.col("traffic_source")
+    url = pl.col("page_location")
+    candidates: dict[str, list[pl.Expr]] = {
+        "source": [
+            collected.struct.field("manual_source"),
+            pl.col("source"),
+            _url_param(url, "utm_source"),
+        ],
+        "medium": [
+            collected.struct.field("manual_medium"),
+            pl.col("medium"),
+            _url_param(url, "utm_medium"),
+        ],
+        "campaign_name": [
+            collected.struct.field("manual_campaign_name"),
+            pl.col("campaign"),
+            _url_param(url, "utm_campaign"),
+        ],
+        "term": [
+            collected.struct.field("manual_term"),
+            pl.col("term"),
+            _url_param(url, "utm_term"),
+        ],
+        "content": [
+            collected.struct.field("manual_content"),
+            pl.col("content"),
+            _url_param(url, "utm_content"),
+        ],
+    }
+    fallback = {
+        "source": (last.struct.field("source"), first_touch.struct.field("source")),
+        "medium": (last.struct.field("medium"), first_touch.struct.field("medium")),
+        "campaign_name": (last.struct.field("campaign_name"), first_touch.struct.field("name")),
+        "term": (last.struct.field("term"), pl.lit(None, pl.String)),
+        "content": (last.struct.field("content"), pl.lit(None, pl.String)),
+    }
+    first_session = pl.col("ga_session_number") == "1"
+    src = {}
+    for name, exprs in candidates.items():
+        last_click, user_first = fallback[name]
+        src[f"src_{name}"] = pl.coalesce(
+            *[_blank_to_null(e) for e in exprs],
+            _blank_to_null(last_click),
+            pl.when(first_session).then(_blank_to_null(user_first)),
+        )
+    click = pl.coalesce(
+        _blank_to_null(collected.struct.field("gclid")),
+        _blank_to_null(collected.struct.field("dclid")),
+        *[_url_param(url, c) for c in _CLICK_IDS],
+    )
+    return base.with_columns(
+        pl.from_epoch(pl.col("__ts_us"), time_unit="us").dt.replace_time_zone("UTC").alias("ts"),
+        **src,
+        click_id=click,
+        user_pseudo_id=_blank_to_null(pl.col("user_pseudo_id")),
+        user_id=_blank_to_null(pl.col("user_id")),
+    )
+
+
+def problem_expr() -> pl.Expr:
+    """Why an event cannot be placed in a session (null when it can)."""
+    return (
+        pl.when(pl.col("user_pseudo_id").is_null())
+        .then(pl.lit("no `user_pseudo_id` (consent-mode cookieless ping?)"))
+        .when(pl.col("__ts_us").is_null())
+        .then(pl.lit("`event_timestamp` is not microseconds since the epoch"))
+        .when(pl.col("ga_session_id").is_null())
+        .then(pl.lit("no `ga_session_id` event parameter: the event has no session"))
+        .otherwise(None)
+    )
+
+
+def narrow(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Keep only the per-event columns the aggregations read (drops the nested ones)."""
+    return events.select(
+        "__file",
+        "__row",
+        "__ts_us",
+        "ts",
+        "event_name",
+        "user_pseudo_id",
+        "user_id",
+        "ga_session_id",
+        "page_location",
+        "page_referrer",
+        *[f"src_{n}" for n in SOURCE_FIELDS],
+        "click_id",
+        *IDENTITY_PARAMS,
+    )
+
+
+def sessions(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Aggregate usable events (from :func:`event_frame`) to one row per session.
+
+    The landing page, referrer, traffic source, click id and user id are those of the
+    session's earliest event that has them (events ordered by ``event_timestamp``); no
+    ``session_start`` event is needed. Aggregations use ``min_by`` so the plan streams.
+    """
+    ts = pl.col("__ts_us")
+
+    def first(col: str | pl.Expr, when: pl.Expr) -> pl.Expr:
+        expr = pl.col(col) if isinstance(col, str) else col
+        return expr.min_by(pl.when(when).then(ts))
+
+    has_source = pl.col("src_source").is_not_null() | pl.col("src_medium").is_not_null()
+    source = pl.struct(*[f"src_{n}" for n in SOURCE_FIELDS])
+    return (
+        events.group_by("user_pseudo_id", "ga_session_id")
+        .agg(
+            ts.min().alias("__first_us"),
+            pl.col("__file").min_by(ts).alias("source_file"),
+            pl.col("__row").min_by(ts).alias("source_row"),
+            first("page_location", pl.col("page_location").is_not_null()).alias("landing_page"),
+            first("page_referrer", pl.col("page_referrer").is_not_null()).alias("referrer"),
+            first(source, has_source).alias("__src"),
+            first("click_id", pl.col("click_id").is_not_null()).alias("click_id"),
+            first("user_id", pl.col("user_id").is_not_null()).alias("user_id"),
+            pl.len().alias("__events"),
+        )
+        .unnest("__src")
+        .rename({f"src_{n}": n for n in SOURCE_FIELDS})
+        .with_columns(
+            pl.from_epoch("__first_us", time_unit="us")
+            .dt.replace_time_zone("UTC")
+            .alias("occurred_at"),
+            pl.concat_str(pl.lit("ga4:"), "user_pseudo_id").alias("anonymous_id"),
+            pl.concat_str(pl.lit("ga4:"), "user_pseudo_id", pl.lit(":"), "ga_session_id").alias(
+                "session_id"
+            ),
+            pl.concat_str("user_pseudo_id", pl.lit(":"), "ga_session_id").alias("source_id"),
+        )
+        .with_columns(
+            pl.col("session_id").alias("touchpoint_id"),
+            pl.lit("web_session").alias("touch_type"),
+            pl.lit(True).alias("is_marketing"),
+            pl.lit("ga4").alias("source_system"),
+        )
+        .drop("__first_us")
+    )
+
+
+def crm_key(value: pl.Expr) -> pl.Expr:
+    """A CRM id as its canonical key: ``"sf:<18-char id>"`` for a Salesforce id, else as is."""
+    sf = salesforce_id18_expr(value)
+    return pl.when(sf.is_not_null()).then(pl.concat_str(pl.lit("sf:"), sf)).otherwise(value)
+
+
+def _id_links(events: pl.LazyFrame, form_events: list[str]) -> pl.LazyFrame:
+    """Long frame: one row per (event, identifier it carries)."""
+    is_form = pl.col("event_name").is_in(form_events)
+    pieces = [
+        events.filter(pl.col("user_id").is_not_null()).select(
+            "user_pseudo_id",
+            "ts",
+            "__file",
+            "__row",
+            pl.lit("user_id").alias("linked_id_type"),
+            pl.col("user_id").alias("linked_id_value"),
+            pl.when(is_form)
+            .then(pl.concat_str(pl.lit("ga4_"), "event_name"))
+            .otherwise(pl.lit("ga4_user_id"))
+            .alias("rule"),
+        )
+    ]
+    for param, id_type in IDENTITY_PARAMS.items():
+        value = pl.col(param).str.strip_chars()
+        if id_type in ("email_sha256", "email"):
+            value = value.str.to_lowercase()
+        elif id_type == "crm_id":
+            value = crm_key(value)
+        pieces.append(
+            events.filter(
+                pl.col(param).is_not_null() & (pl.col(param).str.strip_chars() != "")
+            ).select(
+                "user_pseudo_id",
+                "ts",
+                "__file",
+                "__row",
+                pl.lit(id_type).alias("linked_id_type"),
+                value.alias("linked_id_value"),
+                pl.concat_str(pl.lit("ga4_"), "event_name", pl.lit(f":{param}")).alias("rule"),
+            )
+        )
+    return pl.concat(pieces, how="vertical")
+
+
+def identity_links(events: pl.LazyFrame, form_events: list[str]) -> pl.LazyFrame:
+    """Identity evidence: a GA4 visitor seen with a user id, CRM id or hashed email.
+
+    One row per (visitor, identifier, rule) with the first and last time it was seen;
+    ``source_file``/``source_row`` are those of the first sighting.
+    """
+    return (
+        _id_links(events, form_events)
+        .group_by("user_pseudo_id", "linked_id_type", "linked_id_value", "rule")
+        .agg(
+            pl.col("ts").min().alias("first_seen_at"),
+            pl.col("ts").max().alias("last_seen_at"),
+            pl.col("__file").min_by("ts").alias("source_file"),
+            pl.col("__row").min_by("ts").alias("source_row"),
+        )
+        .select(
+            pl.lit(None, pl.String).alias("person_id"),
+            pl.lit("anonymous_id").alias("id_type"),
+            pl.concat_str(pl.lit("ga4:"), "user_pseudo_id").alias("id_value"),
+            "linked_id_type",
+            "linked_id_value",
+            "rule",
+            pl.lit(1.0).alias("confidence"),
+            "first_seen_at",
+            "last_seen_at",
+            pl.lit("ga4").alias("source_system"),
+            pl.col("user_pseudo_id").alias("source_id"),
+            "source_file",
+            pl.col("source_row").cast(pl.Int64),
+        )
+    )
+
+
+def form_fills(events: pl.LazyFrame, form_events: list[str]) -> pl.LazyFrame:
+    """One ``form_fill`` touchpoint per form / lead / sign-up event."""
+    forms = events.filter(pl.col("event_name").is_in(form_events))
+    return forms.select(
+        pl.concat_str(
+            pl.lit("ga4:"),
+            "user_pseudo_id",
+            pl.lit(":"),
+            "ga_session_id",
+            pl.lit(":"),
+            "event_name",
+            pl.lit(":"),
+            pl.col("__ts_us").cast(pl.String),
+        ).alias("touchpoint_id"),
+        pl.concat_str(pl.lit("ga4:"), "user_pseudo_id").alias("anonymous_id"),
+        pl.col("ts").alias("occurred_at"),
+        pl.lit("form_fill").alias("touch_type"),
+        pl.lit(True).alias("is_marketing"),
+        pl.col("src_source").alias("source"),
+        pl.col("src_medium").alias("medium"),
+        pl.col("src_campaign_name").alias("campaign_name"),
+        pl.col("src_content").alias("content"),
+        pl.col("src_term").alias("term"),
+        pl.col("page_referrer").alias("referrer"),
+        "click_id",
+        pl.concat_str(pl.lit("ga4:"), "user_pseudo_id", pl.lit(":"), "ga_session_id").alias(
+            "session_id"
+        ),
+        pl.col("page_location").alias("landing_page"),
+        "user_id",
+        pl.lit("ga4").alias("source_system"),
+        pl.concat_str(
+            "user_pseudo_id", pl.lit(":"), "ga_session_id", pl.lit(":"), "event_name"
+        ).alias("source_id"),
+        pl.col("__file").alias("source_file"),
+        pl.col("__row").cast(pl.Int64).alias("source_row"),
+    )
