@@ -294,6 +294,7 @@ def _stages_frame(evidence: pl.DataFrame, tax: Taxonomy, on_backwards: str) -> p
         else pl.lit([], dtype=pl.List(pl.String)).alias("_backwards")
     )
     if on_backwards == "clamp":
+        agg = agg.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("_backwards"))
         clamped = [pl.min_horizontal(obs[i:]).alias(f"_cl_{s}") for i, s in enumerate(stages)]
         agg = agg.with_columns(clamped)
         agg = agg.with_columns(

@@ -1,0 +1,273 @@
+"""build(): known values on the tiny company of tests/funnel/tiny.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+import closedloop_kit as clk
+from closedloop_kit.errors import DataQualityWarning
+from tests.funnel.conftest import quiet_build
+from tests.funnel.tiny import t, tiny_data
+
+
+def row(frame: pl.DataFrame, entity: str) -> dict:
+    return frame.filter(pl.col("entity_id") == entity).to_dicts()[0]
+
+
+def test_person_grain_entities_and_rejects(person_build):
+    f = person_build.funnel
+    # C1 joins its converting lead L1; C3 (negative deal amount) and L4 (backwards) rejected
+    assert f["entity_id"].to_list() == ["sf:C2", "sf:L1", "sf:L2", "sf:L3", "sf:L5"]
+    rej = dict(person_build.rejected.select("entity_id", "reason").iter_rows())
+    assert rej["sf:L4"].startswith("stage timestamps go backwards (raw_lead")
+    assert rej["sf:C3"] == "deal amount negative or without a currency (e.g. sf:O3)"
+
+
+def test_person_grain_known_milestones(person_build):
+    f = person_build.funnel
+    l1 = row(f, "sf:L1")
+    # raw 1 Jan; mql skipped -> back-filled to sales_ready = conversion 20 Jan;
+    # opportunity = O1 created 20 Jan; won = O1 closed 20 Apr
+    assert l1["raw_lead_at"] == t(1, 1)
+    assert (l1["mql_at"], l1["mql_backfilled"]) == (t(1, 20), True)
+    assert (l1["sales_ready_at"], l1["sales_ready_backfilled"]) == (t(1, 20), False)
+    assert l1["opportunity_at"] == t(1, 20)
+    assert l1["won_at"] == t(4, 20)
+    assert l1["exit_stage"] is None
+    assert l1["is_open"] is False
+    assert l1["reached_stage"] == "won"
+    assert (l1["amount"], l1["currency"], l1["won_amount_corporate"]) == (1000.0, "USD", 1000.0)
+    assert (l1["region"], l1["sales_division"], l1["product_line"]) == (
+        "EMEA",
+        "Enterprise",
+        "Core",
+    )
+    assert l1["first_touch_channel"] == "Paid Search"
+    assert (l1["sourced_by"], l1["sourced_by_rule"]) == ("marketing", "lead_source")  # Web
+    assert l1["cohort"] == "2026-01"
+
+    c2 = row(f, "sf:C2")
+    # created 3 Jan; mql and sales_ready skipped -> back-filled to O2's creation 1 Feb
+    assert c2["mql_at"] == c2["sales_ready_at"] == c2["opportunity_at"] == t(2, 1)
+    assert c2["mql_backfilled"]
+    assert c2["sales_ready_backfilled"]
+    assert not c2["opportunity_backfilled"]
+    assert (c2["exit_stage"], c2["exit_at"]) == ("lost", t(3, 1))
+    assert (c2["amount"], c2["currency"], c2["amount_corporate"]) == (500.0, "EUR", 550.0)
+    # no lead source; a Direct touch on the day it was created -> web_direct
+    assert (c2["sourced_by"], c2["sourced_by_rule"]) == ("web_direct", "touch_at_creation")
+
+    l2 = row(f, "sf:L2")
+    assert (l2["mql_at"], l2["mql_backfilled"], l2["is_open"]) == (t(1, 10), False, True)
+    assert (l2["sourced_by"], l2["n_opportunities"]) == ("sales", 0)  # Cold Call
+
+    l3 = row(f, "sf:L3")
+    assert (l3["exit_stage"], l3["exit_at"], l3["is_open"]) == ("disqualified", t(2, 15), False)
+    assert l3["sourced_by"] == "partner"
+
+    l5 = row(f, "sf:L5")
+    # status Closed - Converted without IsConverted: sales_ready from the status, undated,
+    # imputed to the latest known stage time (created 2 Jan)
+    assert (l5["sales_ready_at"], l5["sales_ready_backfilled"]) == (t(1, 2), True)
+    assert l5["observed_until"] == t(4, 20)
+
+
+def test_stage_counts_never_increase(person_build):
+    f = person_build.funnel
+    counts = [
+        f.select((pl.col(f"{s}_at").is_not_null() | pl.col(f"{s}_backfilled")).sum()).item()
+        for s in clk.Taxonomy.default().stages
+    ]
+    # raw: 5; mql: L1 C2 L2 L5; sales_ready: L1 C2 L5; opportunity: L1 C2; won: L1
+    assert counts == [5, 4, 3, 2, 1]
+
+
+def test_build_warns_with_counts_and_examples(tiny):
+    with pytest.warns(DataQualityWarning) as rec:
+        clk.funnel.build(tiny)
+    messages = [str(w.message) for w in rec]
+    assert any("1 people have a converted status" in m and "sf:L5" in m for m in messages)
+    assert any(m.startswith("2 of 7 person rows rejected") and "sf:L4" in m for m in messages)
+    assert all(w.filename == __file__ for w in rec)  # points at the caller
+
+
+def test_opportunity_grain(tiny):
+    res = quiet_build(tiny, grain="opportunity")
+    f = res.funnel
+    assert f["entity_id"].to_list() == ["sf:O1", "sf:O2"]
+    o1 = row(f, "sf:O1")
+    # lead milestones from the converting lead L1 (1 Jan) and its conversion (20 Jan)
+    assert (o1["raw_lead_at"], o1["sales_ready_at"]) == (t(1, 1), t(1, 20))
+    assert not o1["sales_ready_backfilled"]
+    assert o1["won_at"] == t(4, 20)
+    o2 = row(f, "sf:O2")
+    assert o2["raw_lead_at"] == t(1, 3)
+    assert o2["exit_stage"] == "lost"
+    assert res.rejected["entity_id"].to_list() == ["sf:O3"]
+
+
+def test_account_grain(tiny):
+    res = quiet_build(tiny, grain="account")
+    a1 = row(res.funnel, "sf:A1")
+    assert (a1["raw_lead_at"], a1["won_at"]) == (t(1, 1), t(4, 20))
+    assert res.rejected["entity_id"].to_list() == ["sf:A2"]  # its deal O3 is negative
+
+
+def test_lazy_in_lazy_out(tiny):
+    lazy = clk.ClosedLoopData({k: v.lazy() for k, v in tiny.tables.items()})
+    res = quiet_build(lazy)
+    assert isinstance(res.funnel, pl.LazyFrame)
+    eager = quiet_build(tiny).funnel
+    assert res.funnel.collect().equals(eager)
+
+
+def test_clamp_keeps_backwards_rows(tiny):
+    res = quiet_build(tiny, on_backwards="clamp")
+    l4 = row(res.funnel, "sf:L4")
+    # Qualified on 20 Feb before created 1 Mar: raw_lead moved back to 20 Feb, flagged
+    assert (l4["raw_lead_at"], l4["raw_lead_backfilled"]) == (t(2, 20), True)
+    assert "sf:L4" not in res.rejected["entity_id"].to_list()
+
+
+def test_golden_person_id_merges_people(tiny):
+    people = tiny.frame("people").with_columns(
+        pl.when(pl.col("person_id") == "sf:L5")
+        .then(pl.lit("gold:1"))
+        .when(pl.col("person_id") == "sf:L2")
+        .then(pl.lit("gold:1"))
+        .otherwise(pl.col("person_id"))
+        .alias("golden_person_id")
+    )
+    res = quiet_build(tiny.with_tables(people=people))
+    g = row(res.funnel, "gold:1")
+    # earliest raw lead of L5 (2 Jan) and L2 (5 Jan); sales_ready via L5's status
+    assert g["raw_lead_at"] == t(1, 2)
+    assert g["reached_stage"] == "sales_ready"
+
+
+def test_won_without_opportunity_is_rejected():
+    people = pl.DataFrame(
+        {
+            "person_id": ["hs:1"],
+            "person_type": ["contact"],
+            "created_at": [t(1, 1)],
+            "lifecycle_stage_raw": ["customer"],
+        }
+    )
+    history = pl.DataFrame(
+        {
+            "entity_type": ["person"],
+            "entity_id": ["hs:1"],
+            "field": ["lifecycle_stage"],
+            "new_value": ["customer"],
+            "changed_at": [t(2, 1)],
+        }
+    )
+    data = clk.ClosedLoopData(
+        {
+            "people": clk.validate(people, "people").valid,
+            "stage_history": clk.validate(history, "stage_history").valid,
+        }
+    )
+    res = quiet_build(data)
+    assert res.funnel.height == 0
+    assert res.rejected["reason"].item() == "`won` without an observed `opportunity`"
+
+
+def test_hubspot_lifecycle_history():
+    people = pl.DataFrame(
+        {"person_id": ["hs:1"], "person_type": ["contact"], "created_at": [t(1, 1)]}
+    )
+    history = pl.DataFrame(
+        {
+            "entity_type": ["person"] * 3,
+            "entity_id": ["hs:1"] * 3,
+            "field": ["lifecycle_stage"] * 3,
+            "new_value": ["marketingqualifiedlead", "salesqualifiedlead", "opportunity"],
+            "changed_at": [t(1, 5), t(1, 9), t(2, 1)],
+        }
+    )
+    data = clk.ClosedLoopData(
+        {
+            "people": clk.validate(people, "people").valid,
+            "stage_history": clk.validate(history, "stage_history").valid,
+        }
+    )
+    f = clk.funnel.build(data)
+    r = f.to_dicts()[0]
+    assert (r["mql_at"], r["sales_ready_at"], r["opportunity_at"]) == (t(1, 5), t(1, 9), t(2, 1))
+    assert not any(r[f"{s}_backfilled"] for s in ("mql", "sales_ready", "opportunity"))
+
+
+def test_opportunity_stage_history_and_numbered_stage_names():
+    opps = pl.DataFrame(
+        {
+            "opportunity_id": ["sf:O"],
+            "stage_raw": ["8-Closed Lost"],
+            "is_closed": [True],
+            "is_won": [False],
+            "created_at": [t(1, 1)],
+            "close_date": [dt.date(2026, 3, 31)],
+        }
+    )
+    history = pl.DataFrame(
+        {
+            "entity_type": ["opportunity"] * 2,
+            "entity_id": ["sf:O"] * 2,
+            "field": ["stage"] * 2,
+            "new_value": ["Qualification", "8-Closed Lost"],
+            "changed_at": [t(1, 1), t(3, 3)],
+        }
+    )
+    data = clk.ClosedLoopData(
+        {
+            "opportunities": clk.validate(opps, "opportunities").valid,
+            "stage_history": clk.validate(history, "stage_history").valid,
+        }
+    )
+    r = clk.funnel.build(data, grain="opportunity").to_dicts()[0]
+    # no closed_at: the lost time is the history change to "8-Closed Lost", not CloseDate
+    assert (r["exit_stage"], r["exit_at"]) == ("lost", t(3, 3))
+    assert r["raw_lead_backfilled"]
+
+
+def test_bad_arguments(tiny):
+    with pytest.raises(ValueError, match="`grain` must be one of"):
+        clk.funnel.build(tiny, grain="team")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="`on_backwards` must be one of"):
+        clk.funnel.build(tiny, on_backwards="ignore")  # type: ignore[arg-type]
+
+
+def test_funnel_schema_checks_order():
+    import pandera.errors
+
+    schema = clk.funnel.funnel_schema()
+    f = clk.funnel.build(clk.ClosedLoopData())
+    assert f.height == 0
+    bad = pl.DataFrame({c: [None] for c in f.columns}, schema=f.schema).with_columns(
+        pl.lit("x").alias("entity_id"),
+        pl.lit("person").alias("grain"),
+        pl.lit(True).alias("is_open"),
+        pl.lit("unknown").alias("sourced_by"),
+        pl.lit("none").alias("sourced_by_rule"),
+        pl.lit(0, dtype=pl.Int64).alias("n_opportunities"),
+        pl.lit(t(2, 1)).alias("raw_lead_at"),
+        pl.lit(t(1, 1)).alias("mql_at"),
+        *[pl.lit(False).alias(f"{s}_backfilled") for s in clk.Taxonomy.default().stages],
+    )
+    with pytest.raises(pandera.errors.SchemaErrors, match="never go backwards"):
+        schema.validate(bad, lazy=True)
+
+
+def test_summary_and_html(person_build):
+    s = person_build.summary()
+    assert s.filter(pl.col("item") == "stage won")["rows"].item() == 1
+    assert "rejected" in person_build._repr_html_()
+
+
+def test_tiny_data_is_fresh():
+    # the module-scoped fixture must not be mutated by tests
+    assert tiny_data().frame("people").height == 8
