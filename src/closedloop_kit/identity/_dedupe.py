@@ -71,7 +71,9 @@ def normalized_email_expr(
         gmail = dom.is_in(["gmail.com", "googlemail.com"])
         e = (
             pl.when(gmail)
-            .then(pl.concat_str([local.str.replace_all(".", "", literal=True), pl.lit("@gmail.com")]))
+            .then(
+                pl.concat_str([local.str.replace_all(".", "", literal=True), pl.lit("@gmail.com")])
+            )
             .otherwise(e)
         )
     return e
@@ -255,10 +257,7 @@ def golden_ids(people: pl.DataFrame, comp: pl.DataFrame) -> pl.DataFrame:
     ).join(comp, left_on="person_id", right_on="node", how="left")
     order = ["__r1", "__r2", "__r3", "__r4", "person_id"]
     golden = ranked.group_by("component").agg(
-        pl.col("person_id")
-        .sort_by(order, nulls_last=True)
-        .first()
-        .alias("golden_person_id")
+        pl.col("person_id").sort_by(order, nulls_last=True).first().alias("golden_person_id")
     )
     return ranked.join(golden, on="component", how="left").select(
         "person_id", "golden_person_id", "component"

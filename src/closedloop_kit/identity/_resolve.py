@@ -1,0 +1,471 @@
+"""``resolve``: people → golden persons, visitors → people, people → accounts, in one pass."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from closedloop_kit._frames import collect
+from closedloop_kit.config._identity import IdentityRules
+from closedloop_kit.identity._accounts import ACCOUNT_RULES, link_accounts
+from closedloop_kit.identity._dedupe import (
+    DERIVED_RULES,
+    _email_key,
+    components,
+    dedupe,
+)
+from closedloop_kit.identity._links import stitch_visitors
+from closedloop_kit.identity._loop import loop_closure
+from closedloop_kit.identity._report import IdentityReport, ResolveResult
+from closedloop_kit.schema import TABLES, empty_table
+from closedloop_kit.store import ClosedLoopData
+
+__all__ = ["resolve", "resolve_merged_records"]
+
+_UTC = pl.Datetime("us", "UTC")
+_DERIVED_ACCOUNT = sorted(set(ACCOUNT_RULES) - {"account_explicit"})
+
+
+def resolve_merged_records(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Point ``merged_into_id`` of every merged record at its final survivor.
+
+    Chains (``a`` merged into ``b``, ``b`` into ``c``) are followed; the survivor of a
+    merge group is the record not merged into anything (else the smallest key).
+
+    Examples
+    --------
+    >>> deals = pl.DataFrame({"opportunity_id": ["hs:1", "hs:2", "hs:3"],
+    ...                       "merged_into_id": [None, "hs:3", "hs:1"]})
+    >>> resolve_merged_records(deals, "opportunity_id")["merged_into_id"].to_list()
+    [None, 'hs:1', 'hs:1']
+    """
+    if "merged_into_id" not in frame.columns or frame.height == 0:
+        return frame
+    edges = frame.select(
+        pl.col(key).alias("person_id"), pl.col("merged_into_id").alias("linked_person_id")
+    ).filter(pl.col("linked_person_id").is_not_null())
+    if edges.height == 0:
+        return frame
+    comp = components(frame[key].cast(pl.String), edges)
+    ranked = (
+        frame.select(key, pl.col("merged_into_id").is_not_null().alias("__m"))
+        .join(comp, left_on=key, right_on="node")
+        .sort(["component", "__m", key])
+        .group_by("component", maintain_order=True)
+        .agg(pl.col(key).first().alias("__survivor"))
+    )
+    mapped = (
+        frame.with_row_index("__row")
+        .join(comp, left_on=key, right_on="node", how="left")
+        .join(ranked, on="component", how="left")
+        .sort("__row")
+    )
+    survivor = pl.col("__survivor")
+    return mapped.with_columns(
+        pl.when(pl.col(key) == survivor)
+        .then(pl.lit(None, dtype=pl.String))
+        .when(pl.col("merged_into_id").is_null() & survivor.is_not_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .otherwise(pl.coalesce(survivor, pl.col("merged_into_id")))
+        .alias("merged_into_id")
+    ).drop(["__row", "component", "__survivor"])
+
+
+def _lineage(n_rows: int | None = None) -> list[pl.Expr]:
+    return [
+        pl.lit("mapped").alias("source_system"),
+        pl.lit(None, dtype=pl.String).alias("source_id"),
+        pl.lit("identity.resolve").alias("source_file"),
+        pl.lit(None, dtype=pl.Int64).alias("source_row"),
+    ]
+
+
+def resolve(data: ClosedLoopData, *, rules: IdentityRules | None = None) -> ResolveResult:
+    """Resolve identities: de-duplicate people, stitch visitors, link accounts.
+
+    Rules, in order (each can be switched off in ``rules``; see docs/identity.md):
+
+    1. ``lead_conversion`` – a converted lead and its ``converted_contact_id``;
+    2. ``crm_id`` – ``identity_links`` evidence between two person keys (Pardot
+       ``crm_lead_fid``/``crm_contact_fid``, Marketo ``sfdcLeadId``, ...);
+    3. ``email`` – the same normalised email (``email_plus``/``email_gmail_dots``
+       when optional stripping made the match);
+    4. ``merge`` – ``merged_into_id`` (HubSpot merged contacts, Salesforce
+       ``MasterRecordId``);
+    5. visitors – anonymous ids and user ids to golden persons through
+       ``identity_links`` evidence, form fills and logged-in touches;
+    6. accounts – explicit id, conversion, same person, email domain, fuzzy name.
+
+    Clusters are connected components of the person graph; the golden record is the
+    first by (not deleted, not merged, contact > lead > prospect > visitor, oldest,
+    smallest key), so the result does not depend on row order, and resolving the
+    result again changes nothing.
+
+    Parameters
+    ----------
+    data
+        Canonical tables; uses people, identity_links, touchpoints, accounts,
+        opportunities and opportunity_contacts when present.
+    rules
+        :class:`~closedloop_kit.config.IdentityRules`; default rules when ``None``.
+
+    Returns
+    -------
+    :class:`ResolveResult` with ``.data`` (new tables: people gain
+    ``golden_person_id`` and ``account_id`` where a rule found one; touchpoints get the
+    golden ``person_id`` and the ``account_id``; ``identity_links`` gets one row per
+    link with its rule and confidence; merged opportunities point at their final
+    survivor) and ``.report`` (:class:`IdentityReport`).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import closedloop_kit as clk
+    >>> people = pl.DataFrame({
+    ...     "person_id": ["sf:L1", "sf:C1", "hs:7"],
+    ...     "person_type": ["lead", "contact", "contact"],
+    ...     "email": ["ann@acme.com", "ann@acme.com", "bo@gmail.com"],
+    ...     "account_id": [None, "sf:A1", None],
+    ... })
+    >>> accounts = pl.DataFrame({"account_id": ["sf:A1"], "name": ["Acme"],
+    ...                          "domain": ["acme.com"]})
+    >>> t0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    >>> touches = pl.DataFrame({
+    ...     "touchpoint_id": ["t1", "t2"], "person_id": ["sf:L1", None],
+    ...     "anonymous_id": ["ga4:v1", "ga4:v1"], "account_id": [None, None],
+    ...     "occurred_at": [t0, t0 + dt.timedelta(days=1)],
+    ...     "touch_type": ["form_fill", "web_session"], "is_marketing": [True, True],
+    ... })
+    >>> data = clk.store.ClosedLoopData(
+    ...     {"people": people, "accounts": accounts, "touchpoints": touches})
+    >>> res = resolve(data)
+    >>> res.data.people.select("person_id", "golden_person_id", "account_id").rows()
+    [('sf:L1', 'sf:C1', 'sf:A1'), ('sf:C1', 'sf:C1', 'sf:A1'), ('hs:7', 'hs:7', None)]
+    >>> res.data.touchpoints.select("person_id", "account_id").rows()
+    [('sf:C1', 'sf:A1'), ('sf:C1', 'sf:A1')]
+    >>> res.report.n_people, res.report.session_link_rate
+    (2, 1.0)
+    """
+    rules = IdentityRules() if rules is None else rules
+    people = data.frame("people")
+    links_in = data.frame("identity_links")
+    accounts = data.frame("accounts")
+    has_touches = "touchpoints" in data
+    touches = data.frame("touchpoints")
+
+    # undo what an earlier resolve derived, so resolving twice changes nothing
+    derived_acct = links_in.filter(pl.col("rule").is_in(_DERIVED_ACCOUNT)).select(
+        pl.col("id_value").alias("person_id"), pl.col("linked_id_value").alias("__derived")
+    )
+    if derived_acct.height and "account_id" in people.columns:
+        people = (
+            people.with_row_index("__row")
+            .join(derived_acct.unique("person_id"), on="person_id", how="left")
+            .sort("__row")
+            .with_columns(
+                pl.when(pl.col("account_id") == pl.col("__derived"))
+                .then(pl.lit(None, dtype=pl.String))
+                .otherwise(pl.col("account_id"))
+                .alias("account_id")
+            )
+            .drop(["__row", "__derived"])
+        )
+    people = people.drop("golden_person_id", strict=False)
+    evidence = links_in.filter(~pl.col("rule").is_in(sorted(DERIVED_RULES)))
+
+    # 1-4: people → golden persons
+    dd = dedupe(people, rules=rules, identity_links=evidence)
+    golden = dd.people.select("person_id", "golden_person_id")
+    email_key = (
+        _email_key(people.lazy(), rules)
+        if ("email" in people.columns or "email_normalized" in people.columns)
+        else pl.lit(None, dtype=pl.String)
+    )
+
+    # 5: visitors → golden persons
+    visitor_map, conflicts = stitch_visitors(
+        people,
+        golden,
+        rules=rules,
+        email_key=email_key,
+        identity_links=evidence,
+        touchpoints=touches if has_touches else None,
+    )
+
+    # 6: people → accounts
+    acct = link_accounts(people, golden, accounts, rules=rules, email_key=email_key)
+    people_out = (
+        dd.people.drop("cluster_size")
+        .with_row_index("__row")
+        .join(
+            acct.select("person_id", pl.col("account_id").alias("__acct")),
+            on="person_id",
+            how="left",
+        )
+        .sort("__row")
+        .with_columns(
+            pl.coalesce(
+                pl.col("account_id") if "account_id" in people.columns else pl.lit(None),
+                pl.col("__acct"),
+            )
+            .cast(pl.String)
+            .alias("account_id")
+        )
+        .drop(["__row", "__acct"])
+    )
+    golden_account = (
+        people_out.filter(pl.col("account_id").is_not_null())
+        .with_columns((pl.col("person_id") != pl.col("golden_person_id")).alias("__notgold"))
+        .sort(["golden_person_id", "__notgold", "account_id"])
+        .group_by("golden_person_id", maintain_order=True)
+        .agg(pl.col("account_id").first().alias("__gacct"))
+    )
+
+    # touchpoints: golden person and account
+    touches_out = touches
+    if has_touches and touches.height:
+        tnames = touches.columns
+
+        def opt(col: str) -> pl.Expr:
+            return pl.col(col) if col in tnames else pl.lit(None, dtype=pl.String)
+
+        anon = visitor_map.filter(pl.col("id_type") == "anonymous_id").select(
+            pl.col("id_value").alias("__anon"), pl.col("golden_person_id").alias("__g_anon")
+        )
+        user = visitor_map.filter(pl.col("id_type") == "user_id").select(
+            pl.col("id_value").alias("__user"), pl.col("golden_person_id").alias("__g_user")
+        )
+        touches_out = (
+            touches.with_row_index("__row")
+            .with_columns(
+                opt("person_id").alias("__pid"),
+                opt("anonymous_id").alias("__anon"),
+                opt("user_id").cast(pl.String).alias("__user"),
+            )
+            .join(
+                golden.rename({"person_id": "__pid", "golden_person_id": "__g_pid"}),
+                on="__pid",
+                how="left",
+            )
+            .join(anon, on="__anon", how="left")
+            .join(user, on="__user", how="left")
+            .with_columns(
+                pl.coalesce("__g_pid", "__pid", "__g_user", "__g_anon").alias("person_id")
+            )
+            .join(
+                golden_account.rename({"golden_person_id": "person_id"}), on="person_id", how="left"
+            )
+            .sort("__row")
+            .with_columns(pl.coalesce(opt("account_id"), pl.col("__gacct")).alias("account_id"))
+            .drop(
+                ["__row", "__pid", "__anon", "__user", "__g_pid", "__g_anon", "__g_user", "__gacct"]
+            )
+        )
+        touches_out = touches_out.select(
+            [*tnames, *[c for c in touches_out.columns if c not in tnames]]
+        )
+
+    links_out = _links_table(evidence, dd.pairs, visitor_map, acct, golden, rules=rules)
+
+    # merged opportunities point at their final survivor
+    tables: dict[str, pl.DataFrame | pl.LazyFrame] = {
+        "people": people_out,
+        "identity_links": links_out,
+    }
+    if has_touches:
+        tables["touchpoints"] = touches_out
+    opps = data.frame("opportunities")
+    n_opp_merged = 0
+    if "opportunities" in data:
+        opps = resolve_merged_records(opps, "opportunity_id")
+        tables["opportunities"] = opps
+        if "merged_into_id" in opps.columns:
+            n_opp_merged = int(opps["merged_into_id"].is_not_null().sum())
+    if "accounts" in data:
+        tables["accounts"] = resolve_merged_records(accounts, "account_id")
+    new_data = data.with_tables(**tables)
+
+    report = _report(
+        dd=dd,
+        people_out=people_out,
+        touches_out=touches_out,
+        visitor_map=visitor_map,
+        conflicts=conflicts,
+        acct=acct,
+        accounts=accounts,
+        new_data=new_data,
+        rules=rules,
+        n_opp_merged=n_opp_merged,
+    )
+    return ResolveResult(data=new_data, report=report)
+
+
+def _links_table(
+    evidence: pl.DataFrame,
+    pairs: pl.DataFrame,
+    visitor_map: pl.DataFrame,
+    acct: pl.DataFrame,
+    golden: pl.DataFrame,
+    *,
+    rules: IdentityRules,
+) -> pl.DataFrame:
+    conf = dict(rules.confidence)
+    g = golden.rename({"golden_person_id": "__g"})
+    person_rows = pairs.join(g, on="person_id", how="left").select(
+        pl.col("__g").alias("person_id"),
+        pl.lit("person_id").alias("id_type"),
+        pl.col("person_id").alias("id_value"),
+        pl.lit("person_id").alias("linked_id_type"),
+        pl.col("linked_person_id").alias("linked_id_value"),
+        "rule",
+        pl.col("rule")
+        .replace_strict(conf, default=None, return_dtype=pl.Float64)
+        .alias("confidence"),
+        pl.lit(None, dtype=_UTC).alias("first_seen_at"),
+        pl.lit(None, dtype=_UTC).alias("last_seen_at"),
+    )
+    visitor_rows = visitor_map.select(
+        pl.col("golden_person_id").alias("person_id"),
+        "id_type",
+        "id_value",
+        pl.lit("person_id").alias("linked_id_type"),
+        pl.col("golden_person_id").alias("linked_id_value"),
+        "rule",
+        pl.col("rule")
+        .replace_strict(conf, default=None, return_dtype=pl.Float64)
+        .alias("confidence"),
+        "first_seen_at",
+        "last_seen_at",
+    )
+    account_rows = acct.join(g, on="person_id", how="left").select(
+        pl.col("__g").alias("person_id"),
+        pl.lit("person_id").alias("id_type"),
+        pl.col("person_id").alias("id_value"),
+        pl.lit("account_id").alias("linked_id_type"),
+        pl.col("account_id").alias("linked_id_value"),
+        "rule",
+        pl.when(pl.col("rule") == "account_name")
+        .then(pl.col("score") / 100.0)
+        .otherwise(pl.col("rule").replace_strict(conf, default=None, return_dtype=pl.Float64))
+        .alias("confidence"),
+        pl.lit(None, dtype=_UTC).alias("first_seen_at"),
+        pl.lit(None, dtype=_UTC).alias("last_seen_at"),
+    )
+    derived = pl.concat([person_rows, visitor_rows, account_rows], how="vertical_relaxed")
+    derived = derived.with_columns(_lineage())
+    # evidence rows keep their rule; their person becomes the golden person
+    vis = visitor_map.select(
+        pl.col("id_value").alias("__v"), pl.col("golden_person_id").alias("__gv")
+    )
+    ev = evidence
+    if ev.height:
+        ev = (
+            ev.with_row_index("__row")
+            .join(g.rename({"person_id": "person_id"}), on="person_id", how="left")
+            .join(g.rename({"person_id": "id_value", "__g": "__g2"}), on="id_value", how="left")
+            .join(
+                g.rename({"person_id": "linked_id_value", "__g": "__g3"}),
+                on="linked_id_value",
+                how="left",
+            )
+            .join(vis.rename({"__v": "id_value"}), on="id_value", how="left")
+            .sort("__row")
+            .with_columns(
+                pl.coalesce("__g", "__g2", "__g3", "__gv", "person_id").alias("person_id")
+            )
+            .drop(["__row", "__g", "__g2", "__g3", "__gv"])
+        )
+    cols = TABLES["identity_links"].columns
+    template = empty_table("identity_links")
+    out = pl.concat(
+        [template, ev, derived.select([c for c in cols if c in derived.columns])],
+        how="diagonal_relaxed",
+    )
+    key = list(TABLES["identity_links"].key)
+    ordered = [*cols, *[c for c in out.columns if c not in cols]]
+    return (
+        out.select(ordered)
+        .with_columns(pl.col(c).cast(t) for c, t in cols.items())
+        .unique(key, keep="first", maintain_order=True)
+    )
+
+
+def _report(
+    *,
+    dd: object,
+    people_out: pl.DataFrame,
+    touches_out: pl.DataFrame,
+    visitor_map: pl.DataFrame,
+    conflicts: int,
+    acct: pl.DataFrame,
+    accounts: pl.DataFrame,
+    new_data: ClosedLoopData,
+    rules: IdentityRules,
+    n_opp_merged: int,
+) -> IdentityReport:
+    from closedloop_kit.identity._dedupe import DedupeResult
+
+    assert isinstance(dd, DedupeResult)
+    n_sessions = 0
+    linked = 0
+    n_visitors = 0
+    visitors_linked = 0
+    if touches_out.height and "touch_type" in touches_out.columns:
+        sess = touches_out.filter(pl.col("touch_type") == "web_session")
+        n_sessions = sess.height
+        linked = int(sess["person_id"].is_not_null().sum()) if n_sessions else 0
+    if touches_out.height and "anonymous_id" in touches_out.columns:
+        vis = touches_out.filter(pl.col("anonymous_id").is_not_null())
+        n_visitors = vis["anonymous_id"].n_unique()
+        visitors_linked = vis.filter(pl.col("person_id").is_not_null())["anonymous_id"].n_unique()
+    goldens = people_out.filter(pl.col("person_id") == pl.col("golden_person_id"))
+    with_acct = people_out.filter(pl.col("account_id").is_not_null())["golden_person_id"].n_unique()
+    account_links = (
+        acct.group_by("rule")
+        .agg(pl.len().cast(pl.Int64).alias("people"), pl.col("score").mean().alias("mean_score"))
+        .join(
+            pl.DataFrame({"rule": list(ACCOUNT_RULES), "__o": list(range(len(ACCOUNT_RULES)))}),
+            on="rule",
+            how="left",
+        )
+        .sort("__o")
+        .drop("__o")
+    )
+    names = acct.filter(pl.col("rule") == "account_name")
+    acc_names = (
+        accounts.select("account_id", pl.col("name").alias("account_name"))
+        if "name" in accounts.columns
+        else pl.DataFrame(schema={"account_id": pl.String, "account_name": pl.String})
+    )
+    company = (
+        people_out.select("person_id", "company_name")
+        if "company_name" in people_out.columns
+        else people_out.select("person_id", pl.lit(None, dtype=pl.String).alias("company_name"))
+    )
+    name_matches = (
+        names.join(company, on="person_id", how="left")
+        .join(acc_names.unique("account_id"), on="account_id", how="left")
+        .select("person_id", "company_name", "account_id", "account_name", "score")
+    )
+    loop = loop_closure(
+        new_data.frame("opportunities"),
+        touches_out if touches_out.height else empty_table("touchpoints"),
+        people=people_out,
+        opportunity_contacts=new_data.frame("opportunity_contacts"),
+        accounts=accounts if accounts.height else None,
+    )
+    _ = n_opp_merged
+    return IdentityReport(
+        people_by_rule=dd.by_rule,
+        account_links=account_links,
+        name_matches=name_matches,
+        n_records=people_out.height,
+        n_people=goldens.height,
+        n_sessions=n_sessions,
+        sessions_linked=linked,
+        n_visitors=n_visitors,
+        visitors_linked=visitors_linked,
+        visitor_conflicts=conflicts,
+        people_with_account=with_acct,
+        loop=loop,
+        rules=rules,
+    )
