@@ -55,7 +55,7 @@ def make_events(n_events: int, folder: Path, *, days: int = 10, seed: int = 0) -
         with path.open("w", encoding="utf-8") as fh:
             for start in range(0, n, chunk):
                 m = min(chunk, n - start)
-                users = rng.integers(1, max(2, n_events // 40), m)
+                users = rng.integers(1, max(2, n_events // 200), m)
                 session = rng.integers(0, 2, m)
                 ts = base_ts + day * 86_400_000_000 + rng.integers(0, 86_400_000_000, m)
                 ev = rng.choice(len(_EVENTS), m, p=_EVENT_P)

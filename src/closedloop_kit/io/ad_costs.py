@@ -1,0 +1,427 @@
+"""Read ad-platform cost exports into the canonical ``spend`` table.
+
+Google Ads (UI report downloads, including the UTF-16 "CSV (Excel)" variant, and API /
+Ads-script exports with ``metrics.cost_micros``), Microsoft Advertising, LinkedIn
+Campaign Manager and Meta Ads Manager. Which export a file is, is decided from its
+header (:data:`PLATFORMS` lists the column names each platform writes); the mapping of
+source columns to canonical columns is data (:data:`PLATFORMS`), not code branches.
+See ``docs/howto-ad-costs.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+
+import polars as pl
+
+from closedloop_kit.errors import SourceFormatError
+from closedloop_kit.io._parse import (
+    combine_problems,
+    currency_from_text,
+    parse_date,
+    parse_number,
+)
+from closedloop_kit.io._registry import expand_paths, register
+from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
+from closedloop_kit.io._text import FileSniff, read_text_table, sniff
+
+__all__ = ["PLATFORMS", "AdPlatform", "PlatformSpec", "read_ad_costs"]
+
+AdPlatform = Literal["google_ads", "microsoft_ads", "linkedin_ads", "meta_ads"]
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    """How one platform's export maps onto ``spend``.
+
+    Attributes
+    ----------
+    name
+        Canonical ``platform`` value (also the ``source_system``).
+    columns
+        Canonical column → source column names the platform uses (first present wins,
+        compared case-insensitively).
+    signature
+        Header names (lower case) that identify the platform; all must be present.
+    cost_scale
+        Divide the cost by this (``cost_micros`` → 1e6).
+    dayfirst
+        Day/month order of slash dates, when the platform fixes it (LinkedIn: M/D/YYYY).
+    channel
+        Channel of the spend, or a column → value map (Google Ads campaign type).
+    """
+
+    name: AdPlatform
+    columns: dict[str, tuple[str, ...]]
+    signature: tuple[tuple[str, ...], ...]
+    cost_scale: float = 1.0
+    dayfirst: bool | None = None
+    channel: str = "Paid Search"
+    channel_by_type: dict[str, str] = field(default_factory=dict)
+
+
+_GOOGLE_TYPES: Final[dict[str, str]] = {
+    "search": "Paid Search",
+    "display": "Display",
+    "video": "Paid Video",
+    "shopping": "Paid Shopping",
+    "performance max": "Cross-network",
+    "demand gen": "Cross-network",
+    "discovery": "Cross-network",
+    "app": "Cross-network",
+    "smart": "Cross-network",
+}
+
+PLATFORMS: Final[dict[str, PlatformSpec]] = {
+    "google_ads_api": PlatformSpec(
+        name="google_ads",
+        columns={
+            "date": ("segments.date",),
+            "ad_account_id": ("customer.id",),
+            "ad_campaign_id": ("campaign.id",),
+            "ad_campaign_name": ("campaign.name",),
+            "campaign_type": ("campaign.advertising_channel_type",),
+            "currency": ("customer.currency_code",),
+            "cost": ("metrics.cost_micros",),
+            "impressions": ("metrics.impressions",),
+            "clicks": ("metrics.clicks",),
+        },
+        signature=(("segments.date", "metrics.cost_micros"),),
+        cost_scale=1e6,
+        channel_by_type=_GOOGLE_TYPES,
+    ),
+    "google_ads": PlatformSpec(
+        name="google_ads",
+        columns={
+            "date": ("Day", "Date"),
+            "ad_account_id": ("Customer ID", "Account ID"),
+            "ad_campaign_id": ("Campaign ID",),
+            "ad_campaign_name": ("Campaign",),
+            "campaign_type": ("Campaign type", "Advertising channel type"),
+            "currency": ("Currency code", "Currency"),
+            "cost": ("Cost",),
+            "impressions": ("Impr.", "Impressions"),
+            "clicks": ("Clicks",),
+        },
+        signature=(("campaign", "cost", "impr."), ("campaign", "cost", "currency code")),
+        channel_by_type=_GOOGLE_TYPES,
+    ),
+    "microsoft_ads": PlatformSpec(
+        name="microsoft_ads",
+        columns={
+            "date": ("Gregorian date", "TimePeriod", "Day", "Date"),
+            "ad_account_id": ("Account number", "AccountNumber", "Account ID", "AccountId"),
+            "ad_campaign_id": ("Campaign ID", "CampaignId"),
+            "ad_campaign_name": ("Campaign name", "CampaignName", "Campaign"),
+            "currency": ("Currency code", "CurrencyCode", "Currency"),
+            "cost": ("Spend",),
+            "impressions": ("Impressions", "Impr."),
+            "clicks": ("Clicks",),
+        },
+        signature=(("campaignname", "spend"), ("campaign name", "spend")),
+    ),
+    "linkedin_ads": PlatformSpec(
+        name="linkedin_ads",
+        columns={
+            "date": ("Start Date (in UTC)", "Start Date", "Date"),
+            "ad_account_id": ("Account ID",),
+            "ad_campaign_id": ("Campaign ID",),
+            "ad_campaign_name": ("Campaign Name", "Campaign"),
+            "currency": ("Currency",),
+            "cost": ("Total Spent", "Amount Spent"),
+            "impressions": ("Impressions",),
+            "clicks": ("Clicks",),
+        },
+        signature=(("total spent", "campaign name"), ("start date (in utc)", "total spent")),
+        dayfirst=False,
+        channel="Paid Social",
+    ),
+    "meta_ads": PlatformSpec(
+        name="meta_ads",
+        columns={
+            "date": ("Day", "Reporting starts"),
+            "ad_account_id": ("Account ID",),
+            "ad_campaign_id": ("Campaign ID",),
+            "ad_campaign_name": ("Campaign name", "Campaign Name"),
+            "currency": ("Currency",),
+            "cost": ("Amount spent", "Amount spent (*)"),
+            "impressions": ("Impressions",),
+            "clicks": ("Link clicks", "Clicks (all)", "Clicks"),
+        },
+        signature=(("reporting starts", "campaign name"),),
+        channel="Paid Social",
+    ),
+}
+"""Every supported export: source columns per canonical ``spend`` column."""
+
+_AMOUNT_HEADER = re.compile(r"^(amount spent|cost|spend|total spent)\s*\(([A-Z]{3})\)$", re.I)
+
+
+def _find(header: list[str], names: tuple[str, ...]) -> str | None:
+    lower = {h.lower(): h for h in header}
+    for n in names:
+        if n.lower() in lower:
+            return lower[n.lower()]
+    # "Amount spent (EUR)": the currency is part of the column name
+    for n in names:
+        for h in header:
+            m = _AMOUNT_HEADER.match(h)
+            if m and m.group(1).lower() == n.lower().replace(" (*)", ""):
+                return h
+    return None
+
+
+def detect_platform(header: tuple[str, ...] | list[str]) -> str | None:
+    """Key of :data:`PLATFORMS` whose signature the header matches, or None.
+
+    Examples
+    --------
+    >>> detect_platform(["segments.date", "campaign.name", "metrics.cost_micros"])
+    'google_ads_api'
+    >>> detect_platform(["Reporting starts", "Campaign name", "Amount spent (EUR)"])
+    'meta_ads'
+    """
+    lower = {h.lower() for h in header}
+    for key, spec in PLATFORMS.items():
+        if any(set(sig) <= lower for sig in spec.signature):
+            return key
+    return None
+
+
+def _read_file(
+    path: Path, platform: str | None, currency: str | None, fs: FileSniff | None = None
+) -> LoadResult:
+    fs = fs or sniff(path)
+    if fs.kind != "text":
+        msg = (
+            f"{path.name}: expected an ad-platform cost report (CSV/TSV), got a {fs.kind} "
+            f"file; save the report as CSV"
+            + (" (or read it with `clk.io.read_mapped`)" if fs.kind == "xlsx" else "")
+        )
+        raise SourceFormatError(msg, path=str(path), line=1, suggestion="clk.io.read_mapped")
+    key = _platform_key(platform, fs)
+    spec = PLATFORMS[key]
+    raw = read_text_table(path, sniff=fs)
+    frame = raw.frame
+    header = list(raw.header)
+    cols = {c: _find(header, names) for c, names in spec.columns.items()}
+    missing = [c for c in ("date", "cost") if cols[c] is None]
+    if missing:
+        want = {c: spec.columns[c] for c in missing}
+        msg = (
+            f"{path.name}: line {fs.header_line}: a {spec.name} cost report needs the "
+            f"column(s) {want}; the file has {header}"
+        )
+        raise SourceFormatError(msg, path=str(path), line=fs.header_line, column=missing[0])
+    notes: list[str] = []
+    # "Total: ..." rows anywhere (Google Ads writes one per network/status)
+    is_total = pl.any_horizontal(
+        [pl.col(h).str.strip_chars().str.contains(r"(?i)^total(s)?\b") for h in header]
+    )
+    totals = frame.filter(is_total)
+    if totals.height:
+        frame = frame.filter(~is_total)
+        notes.append(f"{totals.height} 'Total' row(s) dropped")
+    if raw.footer:
+        notes.append(f"{len(raw.footer)} footer line(s) dropped")
+    if raw.preamble:
+        notes.append(f"{len([p for p in raw.preamble if p.strip()])} preamble line(s) skipped")
+
+    def text(canon: str) -> pl.Series:
+        col = cols.get(canon)
+        if col is None:
+            return pl.Series(canon, [None] * frame.height, dtype=pl.String)
+        return frame[col].alias(canon)
+
+    date = parse_date(text("date"), dayfirst=spec.dayfirst, column=cols["date"], path=path)
+    cost = parse_number(text("cost"), column=cols["cost"])
+    impressions = parse_number(text("impressions"), column=cols["impressions"])
+    clicks = parse_number(text("clicks"), column=cols["clicks"])
+    notes += [*date.notes, *cost.notes]
+    ends = _find(header, ("Reporting ends",))
+    starts = _find(header, ("Reporting starts",))
+    if starts is not None and cols["date"] == starts and ends is not None:
+        if bool((frame[ends] != frame[starts]).any()):
+            notes.append("rows cover several days: spend dated at 'Reporting starts'")
+    # currency: column, else "(EUR)" in the cost header, else a symbol in the amount
+    header_ccy = _AMOUNT_HEADER.match(cols["cost"] or "")
+    ccy = text("currency").str.strip_chars().str.to_uppercase()
+    ccy = pl.select(pl.when(ccy.str.len_chars() > 0).then(ccy)).to_series()
+    if header_ccy:
+        ccy = ccy.fill_null(header_ccy.group(2).upper())
+        notes.append(f"currency {header_ccy.group(2).upper()} from the column name")
+    ccy = ccy.fill_null(currency_from_text(text("cost")))
+    if currency is not None:
+        ccy = ccy.fill_null(currency.upper())
+    no_ccy = pl.select(
+        pl.when(ccy.is_null() & cost.value.is_not_null())
+        .then(pl.lit("no currency: state `currency=`"))
+        .otherwise(None)
+    ).to_series()
+    if spec.channel_by_type:
+        ctype = text("campaign_type").str.strip_chars().str.to_lowercase()
+        channel = ctype.replace_strict(spec.channel_by_type, default=spec.channel)
+    else:
+        channel = pl.Series("channel", [spec.channel] * frame.height, dtype=pl.String)
+    prefix = {
+        "google_ads": "gads",
+        "microsoft_ads": "msads",
+        "linkedin_ads": "li",
+        "meta_ads": "meta",
+    }[spec.name]
+
+    def key_of(canon: str) -> pl.Series:
+        s = text(canon).str.strip_chars().str.replace_all("-", "")
+        return pl.select(
+            pl.when(s.str.len_chars() > 0).then(pl.lit(f"{prefix}:") + s).otherwise(None)
+        ).to_series()
+
+    spend = pl.DataFrame(
+        {
+            "date": date.value,
+            "platform": [spec.name] * frame.height,
+            "ad_account_id": key_of("ad_account_id"),
+            "ad_campaign_id": key_of("ad_campaign_id"),
+            "ad_campaign_name": text("ad_campaign_name").str.strip_chars(),
+            "channel": channel,
+            "currency": ccy,
+            "cost": cost.value / spec.cost_scale,
+            "impressions": impressions.value.round(0).cast(pl.Int64),
+            "clicks": clicks.value.round(0).cast(pl.Int64),
+            "source_system": [spec.name] * frame.height,
+            "source_id": text("ad_campaign_id"),
+            "source_row": frame["source_row"],
+            REJECT_REASON: combine_problems(
+                date.problem, cost.problem, impressions.problem, clicks.problem, no_ccy
+            ),
+        },
+        schema_overrides={"channel": pl.String, "currency": pl.String},
+    )
+    spend, merged = _merge_segments(spend)
+    if merged:
+        notes.append(f"{merged} segment row(s) (device/network) summed into their day")
+    return finish(
+        path=path,
+        reader="ad_costs",
+        source_system=spec.name,
+        object=key,
+        primary="spend",
+        tables={"spend": spend},
+        rows_read=frame.height,
+        raw=frame,
+        rows_merged=merged,
+        sniff=raw.sniff,
+        format=f"{key} report",
+        notes=notes,
+    )
+
+
+def _merge_segments(spend: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Sum rows of one day and campaign (reports segmented by device or network)."""
+    key = ["date", "platform", "ad_account_id", "ad_campaign_id", "ad_campaign_name", "currency"]
+    good = spend.filter(pl.col(REJECT_REASON).is_null())
+    bad = spend.filter(pl.col(REJECT_REASON).is_not_null())
+    summed = good.group_by(key, maintain_order=True).agg(
+        pl.col("cost").sum(),
+        pl.col("impressions").sum(),
+        pl.col("clicks").sum(),
+        pl.col("impressions").is_null().all().alias("__no_impr"),
+        pl.col("clicks").is_null().all().alias("__no_clicks"),
+        pl.first("channel", "source_system", "source_id", "source_row", REJECT_REASON),
+    )
+    summed = summed.with_columns(
+        pl.when(pl.col("__no_impr"))
+        .then(None)
+        .otherwise(pl.col("impressions"))
+        .alias("impressions"),
+        pl.when(pl.col("__no_clicks")).then(None).otherwise(pl.col("clicks")).alias("clicks"),
+    ).drop("__no_impr", "__no_clicks")
+    merged = good.height - summed.height
+    out = pl.concat([summed.select(spend.columns), bad], how="vertical_relaxed")
+    return out, merged
+
+
+def _platform_key(platform: str | None, fs: FileSniff) -> str:
+    if platform is None:
+        key = detect_platform(fs.header)
+        if key is None:
+            from closedloop_kit.io._registry import suggest_reader
+
+            other = suggest_reader(fs, exclude=("ad_costs",))
+            hint = f"; it looks like a file for `{other}`" if other else ""
+            msg = (
+                f"{fs.name}: line {fs.header_line}: not a known ad-cost report (header "
+                f"{list(fs.header)[:10]}); pass `platform=` one of "
+                f"('google_ads', 'microsoft_ads', 'linkedin_ads', 'meta_ads'){hint}"
+            )
+            raise SourceFormatError(msg, path=str(fs.path), line=fs.header_line, suggestion=other)
+        return key
+    if platform == "google_ads":
+        return "google_ads_api" if detect_platform(fs.header) == "google_ads_api" else platform
+    if platform not in ("microsoft_ads", "linkedin_ads", "meta_ads"):
+        msg = (
+            "`platform` must be one of ('google_ads', 'microsoft_ads', 'linkedin_ads', "
+            f"'meta_ads'), got {platform!r}"
+        )
+        raise ValueError(msg)
+    return platform
+
+
+def read_ad_costs(
+    path: str | Path,
+    platform: AdPlatform | None = None,
+    *,
+    currency: str | None = None,
+) -> LoadResult:
+    r"""Read ad-platform cost reports into the ``spend`` table.
+
+    Parameters
+    ----------
+    path
+        A report file, a folder of them or a glob.
+    platform
+        ``"google_ads"``, ``"microsoft_ads"``, ``"linkedin_ads"`` or ``"meta_ads"``;
+        detected from the header when None.
+    currency
+        ISO code of the account currency, for reports that state none (no currency
+        column, none in the cost header, no symbol in the amounts). Without it such
+        rows are rejected with ``"no currency: state `currency=`"``.
+
+    Returns
+    -------
+    LoadResult
+        ``spend``: one row per day × campaign (segment rows summed; counted as merged),
+        ``cost`` in the report's currency (``cost_micros / 1e6`` for API exports),
+        ``ad_campaign_name`` kept as written (it is usually the ``utm_campaign``),
+        ``campaign_id`` left null (map it to CRM campaigns downstream).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "gads.csv"
+    >>> _ = p.write_text(
+    ...     "segments.date,campaign.id,campaign.name,customer.currency_code,metrics.cost_micros\n"
+    ...     "2023-11-01,111,brand,USD,1020500000\n")
+    >>> read_ad_costs(p)["spend"].select("platform", "ad_campaign_id", "cost").rows()
+    [('google_ads', 'gads:111', 1020.5)]
+    """
+    return combine_results(
+        [_read_file(p, platform, currency) for p in expand_paths(path, suffixes=_SUFFIXES)]
+    )
+
+
+_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def _detect(fs: FileSniff) -> float:
+    return 0.9 if fs.kind == "text" and detect_platform(fs.header) is not None else 0.0
+
+
+def _read_one(path: str | Path, **options: object) -> LoadResult:
+    return read_ad_costs(path, **options)  # type: ignore[arg-type]
+
+
+register("ad_costs", source_system="google_ads", detect=_detect, read=_read_one)
