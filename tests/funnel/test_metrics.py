@@ -26,9 +26,9 @@ def test_conversion_known_values(person_build):
     assert overall["to_stage"].to_list() == ["sales_ready", "opportunity", "won"]
     assert overall["rate"].to_list() == pytest.approx([3 / 5, 2 / 5, 1 / 5])
     # Wilson 4/5: z=1.959964, z^2=3.841459; centre (0.8+0.384146)/1.768292 = 0.669656,
-    # half 1.959964*sqrt(0.032+0.038415)/1.768292 = 0.294120 -> (0.375536, 0.963776)
+    # half 1.959964*sqrt(0.032+0.038415)/1.768292 = 0.294121 -> (0.375535, 0.963776)
     first = s2s.row(0, named=True)
-    assert first["ci_low"] == pytest.approx(0.375536, abs=1e-6)
+    assert first["ci_low"] == pytest.approx(0.375535, abs=1e-6)
     assert first["ci_high"] == pytest.approx(0.963776, abs=1e-6)
     assert res.tests.height == 0
     assert "ConversionResult" in res._repr_html_()
