@@ -474,3 +474,133 @@ def parse_date(
     r = parse_datetime(s, tz="UTC", dayfirst=dayfirst, column=column, path=path, epoch=False)
     value = r.value.dt.date()
     return Parsed(value, _problem(_clean(s), value, "a date", column), notes=r.notes)
+
+
+def normalize_name(name: str) -> str:
+    """A source column name reduced for matching: lower case, letters and digits only.
+
+    ``"ANNUALREVENUE"``, ``"AnnualRevenue"``, ``"annual_revenue"`` and
+    ``"Annual Revenue"`` all become ``"annualrevenue"``.
+
+    Examples
+    --------
+    >>> normalize_name("Company / Account"), normalize_name("number_of_employees")
+    ('companyaccount', 'numberofemployees')
+    """
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """Source columns mapped and parsed into canonical columns.
+
+    Attributes
+    ----------
+    frame
+        Canonical columns (typed) plus ``source_row``.
+    problem
+        Per row: why some value could not be read, or null.
+    used
+        Canonical column → source column it came from.
+    assumed_time_zone, notes
+        As in :class:`Parsed`.
+    """
+
+    frame: pl.DataFrame
+    problem: pl.Series
+    used: dict[str, str]
+    assumed_time_zone: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def find_column(columns: list[str], aliases: tuple[str, ...]) -> str | None:
+    """The first of ``columns`` whose normalized name is one of ``aliases`` (in order)."""
+    by_norm: dict[str, str] = {}
+    for c in columns:
+        by_norm.setdefault(normalize_name(c), c)
+    for alias in aliases:
+        hit = by_norm.get(normalize_name(alias))
+        if hit is not None:
+            return hit
+    return None
+
+
+def map_columns(
+    raw: pl.DataFrame,
+    fields: dict[str, tuple[str, ...]],
+    dtypes: dict[str, pl.DataType],
+    *,
+    tz: str = "UTC",
+    dayfirst: bool | None = None,
+    path: str | Path | None = None,
+    text_only: frozenset[str] = frozenset(),
+) -> Mapped:
+    """Map source columns to canonical ones by alias and parse them by canonical dtype.
+
+    Parameters
+    ----------
+    raw
+        All-text source rows with ``source_row``.
+    fields
+        Canonical column → source column aliases (matched by :func:`normalize_name`,
+        first present alias wins).
+    dtypes
+        Canonical dtypes (``TABLES[name].columns``): String stays text, Datetime goes
+        through :func:`parse_datetime`, Date :func:`parse_date`, Boolean
+        :func:`parse_bool`, numbers :func:`parse_number`.
+    tz, dayfirst, path
+        Passed to the date parsers.
+    text_only
+        Canonical columns to keep as text whatever their dtype.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> raw = pl.DataFrame({"AMOUNT": ["$1,200.00", "x"], "source_row": [2, 3]})
+    >>> m = map_columns(raw, {"amount": ("Amount",)}, {"amount": pl.Float64()})
+    >>> m.frame["amount"].to_list(), m.problem.to_list()
+    ([1200.0, None], [None, "`AMOUNT`: cannot read 'x' as a number"])
+    """
+    cols: dict[str, pl.Series] = {}
+    problems: list[pl.Series] = []
+    used: dict[str, str] = {}
+    notes: list[str] = []
+    assumed: str | None = None
+    names = list(raw.columns)
+    for target, aliases in fields.items():
+        src = find_column(names, aliases)
+        if src is None:
+            continue
+        used[target] = src
+        s = raw[src]
+        dtype = dtypes.get(target, pl.String())
+        if s.dtype != pl.String:
+            s = s.cast(pl.String)
+        if target in text_only or dtype == pl.String:
+            cols[target] = _clean(s).alias(target)
+            continue
+        if isinstance(dtype, pl.Datetime):
+            r = parse_datetime(s, tz=tz, dayfirst=dayfirst, column=src, path=path)
+            assumed = assumed or r.assumed_time_zone
+        elif dtype == pl.Date:
+            r = parse_date(s, dayfirst=dayfirst, column=src, path=path)
+        elif dtype == pl.Boolean:
+            r = parse_bool(s, column=src)
+        elif dtype.is_numeric():
+            r = parse_number(s, column=src)
+            if dtype.is_integer():
+                r = Parsed(r.value.round(0).cast(dtype, strict=False), r.problem, notes=r.notes)
+        else:
+            cols[target] = _clean(s).alias(target)
+            continue
+        cols[target] = r.value.alias(target)
+        problems.append(r.problem)
+        notes.extend(r.notes)
+    frame = pl.DataFrame(list(cols.values())) if cols else pl.DataFrame()
+    frame = frame.with_columns(raw["source_row"]) if frame.width else raw.select("source_row")
+    problem = (
+        combine_problems(*problems)
+        if problems
+        else pl.Series("problem", [None] * raw.height, dtype=pl.String)
+    )
+    return Mapped(frame, problem, used, assumed, tuple(notes))

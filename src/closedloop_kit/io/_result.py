@@ -262,7 +262,7 @@ def finish(
     reader: str,
     source_system: str,
     object: str | None,
-    primary: str,
+    primary: str | None,
     tables: Mapping[str, pl.DataFrame],
     rows_read: int,
     raw: pl.DataFrame | None = None,
@@ -282,7 +282,8 @@ def finish(
         For the report.
     primary
         The canonical table with one row per kept source row (``people`` for a Lead
-        file); its counts reconcile with ``rows_read``.
+        file); its counts reconcile with ``rows_read``. None for a lookup file whose
+        rows all fold into other tables (then ``rows_merged == rows_read``).
     tables
         Canonical frames. A ``_reject`` column (:data:`REJECT_REASON`) may hold a reason
         to reject the row before validation. Frames need ``source_row``.
@@ -357,7 +358,7 @@ def finish(
                 pl.col("raw").fill_null("{}"),
             )
         )
-    if primary not in tables:
+    if primary is not None and primary not in tables:
         msg = f"internal error: reader {reader!r} did not build its primary table {primary!r}"
         raise AssertionError(msg)
     report = FileReport(

@@ -1,0 +1,833 @@
+"""Read Salesforce exports into the canonical tables.
+
+Shapes understood: Data Export / Data Loader CSV (API-name headers, also Data Loader's
+ALL-CAPS quoted headers), report CSV exports (label headers, 15-character ids, footer
+lines), Tree-API JSON (``{"records": [{"attributes": {...}, ...}]}``), and the
+warehouse-synced shape (snake_case, ``_c`` custom fields, ``_fivetran_active`` /
+``_fivetran_start`` / ``_fivetran_end`` history-mode versions). Field mappings live in
+:mod:`closedloop_kit.io._salesforce_map`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from closedloop_kit.errors import SourceFormatError
+from closedloop_kit.io._parse import (
+    Mapped,
+    combine_problems,
+    currency_from_text,
+    find_column,
+    map_columns,
+    normalize_name,
+    parse_datetime,
+)
+from closedloop_kit.io._registry import read_paths, register, suggest_reader
+from closedloop_kit.io._result import REJECT_REASON, LoadResult, finish
+from closedloop_kit.io._salesforce_map import (
+    FIELD_NAMES,
+    HISTORY_TRACKED,
+    KEY_PREFIXES,
+    NOT_CANONICAL,
+    OBJECTS,
+    ObjectSpec,
+)
+from closedloop_kit.io._text import FileSniff, RawTable, read_text_table, sniff
+
+__all__ = ["read_salesforce"]
+
+SYSTEM = "salesforce"
+_REF = "ref:"
+_ID_RE = re.compile(r"\b(00Q|003|001|006|00K|008|701|00v|500|501|00T|00U|005)[A-Za-z0-9]{12}\b")
+
+# helper columns a mapping may produce that are not canonical
+_EXTRA_DTYPES: dict[str, pl.DataType] = {
+    "contact_id": pl.String(),
+    "lead_id": pl.String(),
+    "opportunity_id": pl.String(),
+    "conversion_rate": pl.Float64(),
+    "influence": pl.Float64(),
+    "amount": pl.Float64(),
+}
+
+
+def read_salesforce(
+    path: str | Path,
+    *,
+    object: str | None = None,
+    tz: str = "UTC",
+    dayfirst: bool | None = None,
+    currency: str | None = None,
+    corporate_currency: str | None = None,
+) -> LoadResult:
+    """Read Salesforce exports (file, folder or glob) into canonical tables.
+
+    Parameters
+    ----------
+    path
+        A file, a folder (every data file in it) or a glob.
+    object
+        Salesforce object (``"Lead"``, ``"Opportunity"``, ...); detected from the ids,
+        the columns or the file name when None.
+    tz
+        Time zone of date-times written without an offset (report exports use the
+        exporting user's zone); reported as assumed.
+    dayfirst
+        Order of ``d/m/y`` dates when the data cannot decide it.
+    currency
+        Currency of amounts in a single-currency org (no ``CurrencyIsoCode`` column and
+        no symbol in the values); USD when not given, noted in the report.
+    corporate_currency
+        Corporate currency for ``DatedConversionRate`` (else the one at rate 1).
+
+    Returns
+    -------
+    LoadResult
+        people, accounts, opportunities, opportunity_contacts, stage_history,
+        campaigns, campaign_members, touchpoints, fx_rates (as the files feed them).
+
+    Raises
+    ------
+    SourceFormatError
+        A file is not a Salesforce export of a supported object, is binary or
+        truncated, or lacks the columns the object needs.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "Lead.csv"
+    >>> _ = p.write_text(
+    ...     "Id,LastName,Company,Status,IsConverted,CreatedDate\n"
+    ...     "00Q5e00000AbCdE,Akin,Athena,Closed - Converted,false,2026-01-05T14:03:22.000+0000\n"
+    ... )
+    >>> res = read_salesforce(p)
+    >>> res["people"].select("person_id", "status_raw").row(0)
+    ('sf:00Q5e00000AbCdEAAU', 'Closed - Converted')
+    """
+    opts: dict[str, Any] = {
+        "object": object,
+        "tz": tz,
+        "dayfirst": dayfirst,
+        "currency": currency,
+        "corporate_currency": corporate_currency,
+    }
+    return read_paths(path, _read_file, **opts)
+
+
+# --------------------------------------------------------------------------- reading
+def _json_records(fs: FileSniff) -> tuple[pl.DataFrame, str | None]:
+    text = fs.path.read_bytes().decode(fs._codec or "utf-8", errors="replace")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        msg = (
+            f"{fs.name}: line {exc.lineno}: not valid JSON ({exc.msg}); the file looks "
+            f"truncated (expected a Salesforce Tree-API file {{'records': [...]}})"
+        )
+        raise SourceFormatError(msg, path=str(fs.path), line=exc.lineno) from None
+    records = data.get("records") if isinstance(data, dict) else data
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        msg = f"{fs.name}: expected a Salesforce Tree-API JSON object with a 'records' list"
+        raise SourceFormatError(msg, path=str(fs.path), line=1)
+    rows: list[dict[str, str | None]] = []
+    types: set[str] = set()
+    for i, rec in enumerate(records, start=1):
+        row: dict[str, str | None] = {}
+        attrs = rec.get("attributes") or {}
+        if isinstance(attrs, dict):
+            if attrs.get("type"):
+                types.add(str(attrs["type"]))
+            if attrs.get("referenceId") and "Id" not in rec:
+                row["Id"] = _REF + str(attrs["referenceId"])
+        for k, v in rec.items():
+            if k == "attributes" or isinstance(v, dict | list):
+                continue
+            row[k] = _json_text(v)
+        row["source_row"] = str(i)
+        rows.append(row)
+    cols: list[str] = []
+    for r in rows:
+        cols += [k for k in r if k not in cols]
+    frame = pl.DataFrame(
+        {c: [r.get(c) for r in rows] for c in cols} if rows else {"source_row": []},
+        schema={c: pl.String for c in cols} if rows else {"source_row": pl.String},
+    ).with_columns(pl.col("source_row").cast(pl.Int64))
+    return frame, (next(iter(types)) if len(types) == 1 else None)
+
+
+def _json_text(v: object) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str) and v.startswith("@"):
+        return _REF + v[1:]
+    return str(v)
+
+
+def _detect_object(
+    raw: pl.DataFrame, fs: FileSniff, declared: str | None, json_type: str | None
+) -> str | None:
+    # 1. the record ids say what they are
+    id_col = find_column(raw.columns, ("Id", "ID"))
+    prefix_obj = None
+    if id_col is not None:
+        prefixes = raw[id_col].drop_nulls().str.slice(0, 3).value_counts(sort=True)
+        if prefixes.height:
+            prefix_obj = KEY_PREFIXES.get(str(prefixes[0, 0]))
+    candidates = [json_type, prefix_obj]
+    # 2. the file name
+    stem = normalize_name(re.sub(r"^(sf_|salesforce_)", "", fs.path.stem.lower()))
+    stem = re.sub(r"(data|export|extract|report|historydata)$", "", stem)
+    by_name = None
+    for name, spec in OBJECTS.items():
+        if stem in {normalize_name(n) for n in (name, *spec.file_names)}:
+            by_name = name
+    for name in NOT_CANONICAL:
+        if stem == normalize_name(name) or stem == normalize_name(name) + "s":
+            by_name = by_name or name
+    candidates.append(by_name)
+    # 3. the columns
+    cols = {normalize_name(c) for c in raw.columns}
+    by_cols = None
+    best = 0
+    for name, spec in OBJECTS.items():
+        if spec.signature and spec.signature <= cols and len(spec.signature) > best:
+            by_cols, best = name, len(spec.signature)
+    labels = {
+        "leadid": "Lead",
+        "contactid": "Contact",
+        "accountid": "Account",
+        "opportunityid": "Opportunity",
+        "campaignid": "Campaign",
+    }
+    first = normalize_name(raw.columns[0]) if raw.columns else ""
+    by_label = labels.get(first) if first in labels and len(cols) > 3 else None
+    candidates += [by_cols, by_label]
+    found = next((c for c in candidates if c), None)
+    if declared is not None:
+        wanted = _canonical_object_name(declared)
+        strong = json_type or prefix_obj
+        if (
+            strong
+            and strong != wanted
+            and not (wanted in ("OpportunityFieldHistory", "LeadHistory") and strong is None)
+        ):
+            msg = (
+                f"{fs.name}: `object` is {declared!r} but the file holds {strong} records "
+                f"(by their {'attributes.type' if json_type else 'record id prefix'}); "
+                f"pass object={strong!r} or object=None"
+            )
+            raise SourceFormatError(msg, path=str(fs.path), column=id_col)
+        return wanted
+    return found
+
+
+def _canonical_object_name(name: str) -> str:
+    for known in (*OBJECTS, *NOT_CANONICAL):
+        if normalize_name(known) == normalize_name(name):
+            return known
+    msg = f"`object` must be one of {tuple(OBJECTS)}, got {name!r}"
+    raise ValueError(msg)
+
+
+def _load_raw(fs: FileSniff) -> tuple[pl.DataFrame, RawTable | None, str | None, str]:
+    if fs.kind == "json":
+        frame, jtype = _json_records(fs)
+        return frame, None, jtype, "tree-api json"
+    table = read_text_table(fs.path, sniff=fs)
+    cols = {c.lower() for c in table.header}
+    if "_fivetran_synced" in cols or "_fivetran_active" in cols:
+        fmt = "warehouse (fivetran)"
+    elif table.footer or table.preamble or any(" " in c for c in table.header):
+        fmt = "report csv"
+    elif table.header and all(c.isupper() or not c.isalpha() for c in table.header[:5]):
+        fmt = "data loader csv"
+    else:
+        fmt = "data export csv"
+    return table.frame, table, None, fmt
+
+
+# ----------------------------------------------------------------------- history mode
+def _history_mode(
+    raw: pl.DataFrame, id_col: str
+) -> tuple[pl.DataFrame, pl.DataFrame, int, list[str]]:
+    """Split warehouse history-mode rows into current rows and older versions."""
+    cols = {c.lower(): c for c in raw.columns}
+    active = cols.get("_fivetran_active")
+    start = cols.get("_fivetran_start")
+    if active is None:
+        return raw, raw.clear(), 0, []
+    order = [start] if start else []
+    flagged = raw.with_columns(
+        (pl.col(active).str.to_lowercase() == "true").fill_null(True).alias("__active"),
+        pl.col(order[0]).alias("__start") if order else pl.lit(None).alias("__start"),
+    )
+    has_active = flagged.group_by(id_col).agg(pl.col("__active").any().alias("__any"))
+    flagged = flagged.join(has_active, on=id_col, how="left")
+    # current = the active version, else the latest version of a record with none active
+    latest = (
+        pl.col("__start").rank("ordinal", descending=True).over(id_col) == 1
+        if order
+        else pl.col("source_row").rank("ordinal", descending=True).over(id_col) == 1
+    )
+    current_mask = pl.when(pl.col("__any")).then(pl.col("__active")).otherwise(latest)
+    flagged = flagged.with_columns(current_mask.alias("__current"))
+    # several active versions of one id: keep the latest
+    flagged = flagged.with_columns(
+        (
+            pl.col("__current")
+            & (pl.col("__current").cum_sum().over(id_col) == pl.col("__current").sum().over(id_col))
+        ).alias("__current")
+    )
+    current = flagged.filter(pl.col("__current")).drop("__active", "__start", "__any", "__current")
+    versions = flagged.drop("__active", "__any", "__current")
+    merged = raw.height - current.height
+    notes = []
+    no_active = flagged.filter(~pl.col("__any") & pl.col("__current")).height
+    if no_active:
+        notes.append(f"{no_active} record(s) with no active version: latest version kept")
+    if merged:
+        notes.append(f"{merged} history-mode version(s) merged into their current row")
+    return current, versions, merged, notes
+
+
+def _history_changes(
+    versions: pl.DataFrame, spec: ObjectSpec, id_col: str, path: str
+) -> pl.DataFrame | None:
+    tracked = HISTORY_TRACKED.get(spec.name, {})
+    if not tracked or "__start" not in versions.columns or versions.height == 0:
+        return None
+    parts = []
+    when = parse_datetime(versions["__start"]).value
+    base = versions.with_columns(when.alias("__when")).sort(id_col, "__when")
+    for field, aliases in tracked.items():
+        col = find_column(base.columns, aliases)
+        if col is None:
+            continue
+        changes = (
+            base.with_columns(pl.col(col).shift(1).over(id_col).alias("__old"))
+            .filter(
+                pl.col(col).ne_missing(pl.col("__old"))
+                & pl.col("__when").is_not_null()
+                & (pl.col("__when").dt.year() < 9999)
+            )
+            .select(
+                pl.lit(_ENTITY[spec.table]).alias("entity_type"),
+                pl.col(id_col).alias("entity_id"),
+                pl.lit(field).alias("field"),
+                pl.col("__old").alias("old_value"),
+                pl.col(col).alias("new_value"),
+                pl.col("__when").alias("changed_at"),
+                pl.lit(SYSTEM).alias("source_system"),
+                pl.col(id_col).alias("source_id"),
+                pl.lit(path).alias("source_file"),
+                pl.col("source_row"),
+            )
+        )
+        parts.append(changes)
+    if not parts:
+        return None
+    out = pl.concat(parts)
+    return out.with_columns(
+        _sf_key(pl.col("entity_id")).alias("entity_id"),
+        _id_problem(pl.col("entity_id")).alias(REJECT_REASON),
+    )
+
+
+_ENTITY = {"people": "person", "accounts": "account", "opportunities": "opportunity"}
+
+
+# --------------------------------------------------------------------------- ids
+def _is_ref(expr: pl.Expr) -> pl.Expr:
+    return expr.str.starts_with(_REF) | expr.str.starts_with("@")
+
+
+def _sf_key(expr: pl.Expr) -> pl.Expr:
+    """``sf:`` + 18-character id (Tree-API references kept as ``sf:ref:<name>``)."""
+    from closedloop_kit.schema import salesforce_id18_expr
+
+    clean = expr.str.strip_chars()
+    return (
+        pl.when(_is_ref(clean))
+        .then(
+            pl.concat_str(
+                [pl.lit("sf:" + _REF), clean.str.strip_prefix(_REF).str.strip_prefix("@")]
+            )
+        )
+        .otherwise(pl.concat_str([pl.lit("sf:"), salesforce_id18_expr(clean)]))
+    )
+
+
+def _id_problem(expr: pl.Expr, column: str | None = None) -> pl.Expr:
+    from closedloop_kit.schema import salesforce_id_problem_expr
+
+    clean = expr.str.strip_chars()
+    problem = salesforce_id_problem_expr(clean)
+    if column:
+        problem = pl.concat_str([pl.lit(f"`{column}`: "), problem])
+    return pl.when(_is_ref(clean)).then(pl.lit(None, dtype=pl.String)).otherwise(problem)
+
+
+# --------------------------------------------------------------------------- build
+def _canonical(
+    spec: ObjectSpec,
+    raw: pl.DataFrame,
+    mapped: Mapped,
+    *,
+    path: str,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> dict[str, pl.DataFrame]:
+    from closedloop_kit.schema import TABLES
+
+    df = mapped.frame.with_columns(mapped.problem.alias(REJECT_REASON))
+    key_cols = set(TABLES[spec.table].key) | ({spec.key} if spec.key else set())
+    problems: list[pl.Expr] = [pl.col(REJECT_REASON)]
+    # the record id
+    if "source_id" not in df.columns:
+        if spec.key:
+            notes.append(
+                f"no Id column: keys made from row order ({spec.name}Ref<n>, as Tree-API "
+                f"references)"
+            )
+        df = df.with_columns(
+            pl.concat_str([pl.lit(f"{_REF}{spec.name}Ref"), pl.int_range(1, df.height + 1)]).alias(
+                "source_id"
+            )
+        )
+    if spec.key:
+        problems.append(_id_problem(pl.col("source_id"), mapped.used.get("source_id", "Id")))
+        df = df.with_columns(_sf_key(pl.col("source_id")).alias(spec.key))
+    # other ids: keys (reject when invalid) or references (null + note when invalid)
+    for col in sorted(spec.ids):
+        if col not in df.columns:
+            continue
+        problem = _id_problem(pl.col(col), mapped.used.get(col, col))
+        if col in key_cols:
+            problems.append(problem)
+        else:
+            bad = df.select(problem.is_not_null().sum()).item()
+            if bad:
+                examples = df.filter(problem.is_not_null())[col].head(2).to_list()
+                notes.append(
+                    f"`{mapped.used.get(col, col)}`: {bad} invalid Salesforce id(s) set to "
+                    f"null, e.g. {examples}"
+                )
+        df = df.with_columns(
+            pl.when(problem.is_null()).then(_sf_key(pl.col(col))).otherwise(None).alias(col)
+        )
+    df = df.with_columns(
+        pl.concat_str(problems, separator="; ", ignore_nulls=True).alias(REJECT_REASON)
+    ).with_columns(
+        pl.when(pl.col(REJECT_REASON) == "")
+        .then(None)
+        .otherwise(pl.col(REJECT_REASON))
+        .alias(REJECT_REASON)
+    )
+    for col, value in spec.constants.items():
+        df = df.with_columns(pl.lit(value).alias(col))
+    df = df.with_columns(
+        pl.lit(SYSTEM).alias("source_system"),
+        pl.lit(path).alias("source_file"),
+        pl.col("source_id").str.strip_prefix(_REF),
+    )
+    return _POST[spec.table](spec, df, raw, mapped, opts, notes)
+
+
+def _post_people(
+    spec: ObjectSpec,
+    df: pl.DataFrame,
+    raw: pl.DataFrame,
+    m: Mapped,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> dict[str, pl.DataFrame]:
+    if "email" in df.columns:
+        df = df.with_columns(
+            pl.col("email").str.strip_chars().str.to_lowercase().alias("email_normalized")
+        )
+    return {"people": df}
+
+
+def _post_accounts(
+    spec: ObjectSpec,
+    df: pl.DataFrame,
+    raw: pl.DataFrame,
+    m: Mapped,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> dict[str, pl.DataFrame]:
+    if "domain" in df.columns:
+        df = df.with_columns(
+            pl.col("domain")
+            .str.to_lowercase()
+            .str.replace(r"^[a-z]+://", "")
+            .str.replace(r"^www\.", "")
+            .str.replace(r"[/?#].*$", "")
+        )
+    if "annual_revenue" in df.columns:
+        df = _with_currency(df, raw, m, "annual_revenue", opts, notes)
+    return {"accounts": df}
+
+
+def _with_currency(
+    df: pl.DataFrame,
+    raw: pl.DataFrame,
+    m: Mapped,
+    amount: str,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> pl.DataFrame:
+    """Fill ``currency``: CurrencyIsoCode, else the symbol in the text, else the org's."""
+    from_text = (
+        currency_from_text(raw[m.used[amount]])
+        if amount in m.used
+        else pl.Series([None] * df.height, dtype=pl.String)
+    )
+    given = (
+        df["currency"]
+        if "currency" in df.columns
+        else pl.Series([None] * df.height, dtype=pl.String)
+    )
+    cur = pl.select(pl.coalesce(given.str.to_uppercase(), from_text)).to_series()
+    needs = df[amount].is_not_null() & cur.is_null()
+    if bool(needs.any()):
+        org = opts.get("currency") or "USD"
+        cur = pl.select(pl.when(needs).then(pl.lit(org)).otherwise(cur)).to_series()
+        if not opts.get("currency"):
+            notes.append(
+                f"{int(needs.sum())} `{amount}` value(s) without a currency: the org "
+                f"currency was assumed to be {org} (pass `currency=`)"
+            )
+    return df.with_columns(cur.alias("currency"))
+
+
+_WON = r"(?i)closed\W*won|^won$"
+_CLOSED = r"(?i)closed|lost|^won$"
+
+
+def _post_opportunities(
+    spec: ObjectSpec,
+    df: pl.DataFrame,
+    raw: pl.DataFrame,
+    m: Mapped,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> dict[str, pl.DataFrame]:
+    if "amount" in df.columns:
+        df = _with_currency(df, raw, m, "amount", opts, notes)
+    if "probability_rate" in df.columns:
+        # Salesforce stores Probability in percent (0-100)
+        df = df.with_columns(pl.col("probability_rate") / 100)
+    stage = pl.col("stage_raw") if "stage_raw" in df.columns else pl.lit(None, pl.String)
+    won_from_stage = stage.str.contains(_WON)
+    closed_from_stage = stage.str.contains(_CLOSED)
+    df = df.with_columns(
+        (pl.col("is_won") if "is_won" in df.columns else pl.lit(None, pl.Boolean))
+        .fill_null(won_from_stage)
+        .fill_null(False)
+        .alias("is_won"),
+        (pl.col("is_closed") if "is_closed" in df.columns else pl.lit(None, pl.Boolean))
+        .fill_null(closed_from_stage)
+        .fill_null(False)
+        .alias("is_closed"),
+    )
+    if "is_won" not in m.used:
+        notes.append("IsWon/IsClosed not exported: derived from the stage name")
+    return {"opportunities": df}
+
+
+def _post_links(
+    spec: ObjectSpec,
+    df: pl.DataFrame,
+    raw: pl.DataFrame,
+    m: Mapped,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> dict[str, pl.DataFrame]:
+    return {spec.table: df}
+
+
+def _post_campaigns(
+    spec: ObjectSpec,
+    df: pl.DataFrame,
+    raw: pl.DataFrame,
+    m: Mapped,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> dict[str, pl.DataFrame]:
+    amount = "budgeted_cost" if "budgeted_cost" in df.columns else "actual_cost"
+    if amount in df.columns:
+        df = _with_currency(df, raw, m, amount, opts, notes)
+    return {"campaigns": df}
+
+
+def _post_members(
+    spec: ObjectSpec,
+    df: pl.DataFrame,
+    raw: pl.DataFrame,
+    m: Mapped,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> dict[str, pl.DataFrame]:
+    person = [c for c in ("contact_id", "lead_id") if c in df.columns]
+    if not person:
+        msg = (
+            f"{Path(str(df['source_file'][0]) if df.height else '').name}: a CampaignMember "
+            f"export needs ContactId or LeadId"
+        )
+        raise SourceFormatError(msg, column="ContactId")
+    df = df.with_columns(pl.coalesce([pl.col(c) for c in person]).alias("person_id"))
+    df = df.with_columns(
+        pl.when(pl.col("person_id").is_null() & pl.col(REJECT_REASON).is_null())
+        .then(pl.lit("no ContactId or LeadId"))
+        .otherwise(pl.col(REJECT_REASON))
+        .alias(REJECT_REASON)
+    )
+    members = df.drop(person)
+    tables = {"campaign_members": members}
+    if "has_responded" in df.columns:
+        first = (
+            pl.col("first_responded_date").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+            if "first_responded_date" in df.columns
+            else pl.lit(None, pl.Datetime("us", "UTC"))
+        )
+        created = (
+            pl.col("created_at")
+            if "created_at" in df.columns
+            else pl.lit(None, pl.Datetime("us", "UTC"))
+        )
+        member_key = (
+            pl.when(pl.col("source_id").str.contains(r"^[A-Za-z0-9]{15,18}$"))
+            .then(pl.concat_str([pl.lit("sf:cmr:"), pl.col("source_id")]))
+            .otherwise(
+                pl.concat_str(
+                    [pl.lit("sf:cmr:"), pl.col("campaign_id"), pl.lit(":"), pl.col("person_id")]
+                )
+            )
+        )
+        touches = members.filter(
+            pl.col("has_responded").fill_null(False) & pl.col(REJECT_REASON).is_null()
+        ).select(
+            member_key.alias("touchpoint_id"),
+            "person_id",
+            pl.coalesce(first, created).alias("occurred_at"),
+            pl.lit("campaign_response").alias("touch_type"),
+            pl.lit(True).alias("is_marketing"),
+            "campaign_id",
+            "source_system",
+            "source_id",
+            "source_file",
+            "source_row",
+        )
+        tables["touchpoints"] = touches
+    return tables
+
+
+def _post_history(
+    spec: ObjectSpec,
+    df: pl.DataFrame,
+    raw: pl.DataFrame,
+    m: Mapped,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> dict[str, pl.DataFrame]:
+    if spec.name == "OpportunityHistory":
+        if "old_value" not in df.columns:
+            df = (
+                df.sort("entity_id", "changed_at", nulls_last=True)
+                .with_columns(pl.col("new_value").shift(1).over("entity_id").alias("old_value"))
+                .sort("source_row")
+            )
+        df = df.drop("amount", strict=False)
+    elif "field" in df.columns:
+        df = df.with_columns(
+            pl.col("field").replace_strict(
+                FIELD_NAMES, default=pl.col("field").str.to_lowercase(), return_dtype=pl.String
+            )
+        )
+    return {"stage_history": df}
+
+
+def _post_fx(
+    spec: ObjectSpec,
+    df: pl.DataFrame,
+    raw: pl.DataFrame,
+    m: Mapped,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> dict[str, pl.DataFrame]:
+    corp = opts.get("corporate_currency")
+    if corp is None and "conversion_rate" in df.columns:
+        ones = (
+            df.group_by("currency")
+            .agg((pl.col("conversion_rate") == 1).all().alias("one"))
+            .filter("one")
+        )
+        if ones.height == 1:
+            corp = str(ones["currency"][0])
+            notes.append(f"corporate currency {corp} (the currency at conversion rate 1)")
+    df = df.with_columns(
+        (1.0 / pl.col("conversion_rate")).alias("rate_to_corporate"),
+        pl.lit(corp, dtype=pl.String).alias("corporate_currency"),
+    ).drop("conversion_rate")
+    return {"fx_rates": df}
+
+
+def _post_influence(
+    spec: ObjectSpec,
+    df: pl.DataFrame,
+    raw: pl.DataFrame,
+    m: Mapped,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> dict[str, pl.DataFrame]:
+    notes.append(
+        "CampaignInfluence rows are Salesforce's own attribution: loaded as touchpoints "
+        "with touch_type 'campaign_influence' and is_marketing false"
+    )
+    return {"touchpoints": df.drop("opportunity_id", "influence", strict=False)}
+
+
+_POST = {
+    "people": _post_people,
+    "accounts": _post_accounts,
+    "opportunities": _post_opportunities,
+    "opportunity_contacts": _post_links,
+    "campaigns": _post_campaigns,
+    "campaign_members": _post_members,
+    "stage_history": _post_history,
+    "fx_rates": _post_fx,
+    "touchpoints": _post_influence,
+}
+
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "OpportunityContactRole": ("opportunity_id", "person_id"),
+    "CampaignMember": ("campaign_id",),
+    "OpportunityHistory": ("entity_id", "new_value", "changed_at"),
+    "OpportunityFieldHistory": ("entity_id", "field", "changed_at"),
+    "LeadHistory": ("entity_id", "field", "changed_at"),
+    "DatedConversionRate": ("currency", "conversion_rate", "valid_from"),
+    "CampaignInfluence": ("campaign_id", "occurred_at"),
+}
+
+
+def _read_file(path: Path, **opts: Any) -> LoadResult:
+    from closedloop_kit.schema import TABLES
+
+    fs = sniff(path)
+    if fs.kind not in ("text", "json"):
+        read_text_table(path, sniff=fs)  # raises the helpful SourceFormatError
+    raw, table, json_type, fmt = _load_raw(fs)
+    obj = _detect_object(raw, fs, opts.get("object"), json_type)
+    if obj is None or obj in NOT_CANONICAL:
+        other = suggest_reader(fs, exclude=("salesforce",))
+        what = (
+            f"Salesforce {obj} records, which are not part of the canonical model"
+            if obj
+            else "no Salesforce object it could recognise (by record ids, columns or name)"
+        )
+        hint = f"; it looks like a file for {other}" if other else ""
+        msg = (
+            f"{fs.name}: expected a Salesforce export of one of {tuple(OBJECTS)} but found "
+            f"{what}{hint}; pass `object=` if it is one of them"
+        )
+        raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
+    spec = OBJECTS[obj]
+    notes: list[str] = []
+    rows_read = raw.height
+    id_col = find_column(raw.columns, ("Id", "ID"))
+    current, merged, versions = raw, 0, None
+    if fmt.startswith("warehouse") and id_col is not None:
+        current, versions, merged, hnotes = _history_mode(raw, id_col)
+        notes += hnotes
+    dtypes = {**_EXTRA_DTYPES, **TABLES[spec.table].columns}
+    mapped = map_columns(
+        current,
+        spec.fields,
+        dtypes,
+        tz=opts.get("tz") or "UTC",
+        dayfirst=opts.get("dayfirst"),
+        path=path,
+    )
+    missing = [c for c in _REQUIRED.get(obj, ()) if c not in mapped.used]
+    if missing:
+        expected = {c: spec.fields[c][0] for c in missing}
+        msg = (
+            f"{fs.name}: a Salesforce {obj} export needs column(s) "
+            f"{list(expected.values())}; the file has {raw.columns[:12]}"
+        )
+        raise SourceFormatError(
+            msg, path=str(path), line=fs.header_line or 1, column=next(iter(expected.values()))
+        )
+    notes += list(mapped.notes)
+    tables = _canonical(spec, current, mapped, path=str(path), opts=opts, notes=notes)
+    if versions is not None and id_col is not None:
+        hist = _history_changes(versions, spec, id_col, str(path))
+        if hist is not None and hist.height:
+            tables["stage_history"] = hist
+    if table is not None and table.footer:
+        notes.append(f"dropped {len(table.footer)} footer line(s): {table.footer[0][:40]!r}")
+    return finish(
+        path=path,
+        reader="salesforce",
+        source_system=SYSTEM,
+        object=obj,
+        primary=spec.table,
+        tables=tables,
+        rows_read=rows_read,
+        raw=raw,
+        rows_merged=merged,
+        sniff=fs,
+        format=fmt,
+        time_zone_assumed=mapped.assumed_time_zone,
+        notes=notes,
+    )
+
+
+# --------------------------------------------------------------------------- detection
+def _detect(fs: FileSniff) -> float:
+    cols = {normalize_name(h) for h in fs.header}
+    name = fs.path.name.lower()
+    if fs.kind == "json":
+        m = re.search(r'"attributes"\s*:\s*\{[^}]*"type"\s*:\s*"(\w+)"', fs.sample)
+        return 0.95 if m and (m.group(1) in OBJECTS or m.group(1) in NOT_CANONICAL) else 0.0
+    if fs.kind != "text":
+        return 0.0
+    score = 0.0
+    if "fivetransynced" in cols and name.startswith("sf_"):
+        score = max(score, 0.9)
+    if "id" in cols and _ID_RE.search(fs.sample):
+        score = max(score, 0.85)
+    first = normalize_name(fs.header[0]) if fs.header else ""
+    if first in {"leadid", "contactid", "accountid", "opportunityid", "campaignid"} and (
+        _ID_RE.search(fs.sample)
+    ):
+        score = max(score, 0.8)
+    for spec in OBJECTS.values():
+        if spec.signature and spec.signature <= cols:
+            score = max(score, 0.7)
+    stem = normalize_name(fs.path.stem)
+    if stem in {normalize_name(n) for o in OBJECTS.values() for n in (o.name, *o.file_names)}:
+        score = max(score, 0.55 if len(cols) > 2 else 0.3)
+    return score
+
+
+def _read_for_registry(path: str | Path, **opts: Any) -> LoadResult:
+    return read_salesforce(path, **opts)
+
+
+register(
+    "salesforce",
+    source_system=SYSTEM,
+    detect=_detect,
+    read=_read_for_registry,
+    kinds=("text", "json"),
+    function="clk.io.read_salesforce",
+)
