@@ -149,7 +149,8 @@ def test_bad_row_is_rejected_not_fatal(tmp_path):
     res = read_ad_costs(p)
     assert res["spend"].height == 1
     reason = res.rejected["reason"].item()
-    assert "not a date" in reason and "abc" in reason
+    assert "not a date" in reason
+    assert "abc" in reason
     assert res.reconciles
 
 
@@ -160,7 +161,7 @@ def test_wrong_file_and_missing_column(tmp_path):
         read_ad_costs(p)
     q = tmp_path / "meta.csv"
     q.write_text("Campaign name,Impressions\nx,1\n")
-    with pytest.raises(SourceFormatError, match="Reporting starts|needs the column"):
+    with pytest.raises(SourceFormatError, match=r"needs the column"):
         read_ad_costs(q, platform="meta_ads")
     x = tmp_path / "renamed.csv"
     x.write_bytes(b"PK\x03\x04" + b"[Content_Types].xml" + b"\0" * 50)
