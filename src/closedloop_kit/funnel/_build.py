@@ -340,7 +340,7 @@ def _first_non_null(name: str) -> pl.Expr:
 def _people_dims(prep: Prepared, ep: pl.DataFrame) -> pl.DataFrame:
     return (
         ep.join(prep.people, on="person_id")
-        .sort("created_at", nulls_last=True)
+        .sort(["created_at", "person_id"], nulls_last=True)
         .group_by("entity_id")
         .agg(
             pl.len().alias("_n_people"),
@@ -369,7 +369,7 @@ def _opp_dims(prep: Prepared, eo: pl.DataFrame) -> pl.DataFrame:
     has_corp = pl.col("amount_corporate").is_not_null()
     return (
         eo.join(prep.opps, on="opportunity_id")
-        .sort("opp_at", nulls_last=True)
+        .sort(["opp_at", "opportunity_id"], nulls_last=True)
         .group_by("entity_id")
         .agg(
             pl.len().cast(pl.Int64).alias("n_opportunities"),
@@ -422,7 +422,7 @@ def _touch_dims(
         touches = touches.filter(
             pl.col("_opp_at").is_null() | (pl.col("occurred_at") <= pl.col("_opp_at"))
         )
-    touches = touches.sort("occurred_at")
+    touches = touches.sort(["occurred_at", "channel"], nulls_last=True)
     first_touch = touches.group_by("entity_id").agg(
         pl.col("channel").first().alias("first_touch_channel"),
         pl.col("occurred_at").first().alias("first_touch_at"),

@@ -63,6 +63,8 @@ def as_of_value(frame: pl.DataFrame, as_of: dt.datetime | dt.date | None) -> dt.
         if isinstance(as_of, dt.datetime):
             return as_of if as_of.tzinfo else as_of.replace(tzinfo=dt.UTC)
         return dt.datetime(as_of.year, as_of.month, as_of.day, tzinfo=dt.UTC)
+    if frame.height == 0:  # nothing to censor
+        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     if "observed_until" in frame.columns:
         value = frame["observed_until"].max()
         if isinstance(value, dt.datetime):

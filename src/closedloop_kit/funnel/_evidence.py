@@ -99,7 +99,7 @@ class Prepared:
         # a contact created by converting a lead belongs to the lead's funnel entity
         conv = (
             p.filter(pl.col("converted_contact_id").is_not_null())
-            .sort("created_at", nulls_last=True)
+            .sort(["created_at", "person_id"], nulls_last=True)
             .group_by("converted_contact_id", maintain_order=True)
             .agg(pl.col("_base").first().alias("_lead_key"))
         )
@@ -177,7 +177,7 @@ class Prepared:
         # disqualification: the current (else latest recorded) status is the exit
         latest = (
             sh.filter(pl.col("stage").is_not_null())
-            .sort("changed_at")
+            .sort(["changed_at", "stage"], nulls_last=True)
             .group_by("entity_id")
             .agg(pl.col("stage").last().alias("_latest_stage"))
         )
