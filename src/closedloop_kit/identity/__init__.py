@@ -8,6 +8,7 @@ from closedloop_kit.identity._dedupe import DedupeResult, dedupe, normalized_ema
 from closedloop_kit.identity._loop import LOOP_REASONS, LoopClosureResult, loop_closure
 from closedloop_kit.identity._report import IdentityReport, ResolveResult
 from closedloop_kit.identity._resolve import resolve, resolve_merged_records
+from closedloop_kit.identity._score import score_against_truth
 
 __all__ = [
     "LOOP_REASONS",
@@ -20,4 +21,5 @@ __all__ = [
     "normalized_email_expr",
     "resolve",
     "resolve_merged_records",
+    "score_against_truth",
 ]

@@ -1,0 +1,107 @@
+"""Score a resolution against known true identities (simulated data)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from closedloop_kit._frames import collect
+from closedloop_kit.identity._report import ResolveResult
+
+__all__ = ["score_against_truth"]
+
+
+def _pairs(sizes: pl.Series) -> int:
+    s = sizes.cast(pl.Int64)
+    return int((s * (s - 1) // 2).sum())
+
+
+def score_against_truth(
+    result: ResolveResult,
+    truth_identity: pl.DataFrame | pl.LazyFrame,
+    truth_visitors: pl.DataFrame | pl.LazyFrame | None = None,
+) -> dict[str, float]:
+    r"""Precision and recall of person merges and of visitor → person links.
+
+    Person merges are scored on *pairs* of records: a pair is predicted when both
+    records have the same ``golden_person_id`` and true when they have the same
+    ``true_person_key``.
+
+    .. math::
+
+        \text{precision} = \frac{|\text{pred} \cap \text{true}|}{|\text{pred}|},\qquad
+        \text{recall} = \frac{|\text{pred} \cap \text{true}|}{|\text{true}|}
+
+    (1.0 when the denominator is 0). Visitors are scored on anonymous ids: a linked
+    visitor is correct when its golden person's true key is the visitor's true key;
+    precision is over linked visitors, recall over visitors whose true person is among
+    the records in ``truth_identity`` (a visitor who never became a record cannot be
+    linked).
+
+    Parameters
+    ----------
+    result
+        What :func:`resolve` returned.
+    truth_identity
+        ``person_id`` → ``true_person_key``.
+    truth_visitors
+        ``anonymous_id`` → ``true_person_key``.
+
+    Returns
+    -------
+    ``person_precision``, ``person_recall``, ``person_pairs_true``,
+    ``person_pairs_predicted``, ``visitor_precision``, ``visitor_recall``,
+    ``visitors_linked``, ``visitors_linkable``.
+
+    Examples
+    --------
+    >>> import closedloop_kit as clk
+    >>> people = pl.DataFrame({"person_id": ["a", "b", "c"],
+    ...                        "email": ["x@y.com", "x@y.com", "z@y.com"]})
+    >>> res = clk.identity.resolve(clk.store.ClosedLoopData({"people": people}))
+    >>> truth = pl.DataFrame({"person_id": ["a", "b", "c"], "true_person_key": [1, 1, 1]})
+    >>> s = score_against_truth(res, truth)
+    >>> s["person_precision"], round(s["person_recall"], 3)   # 1 of 3 true pairs found
+    (1.0, 0.333)
+    """
+    people = collect(result.data.people).select("person_id", "golden_person_id")
+    truth = collect(truth_identity).select(
+        "person_id", pl.col("true_person_key").cast(pl.String)
+    )
+    both = people.join(truth, on="person_id", how="inner")
+    pred = _pairs(both.group_by("golden_person_id").len()["len"])
+    true = _pairs(both.group_by("true_person_key").len()["len"])
+    tp = _pairs(both.group_by(["golden_person_id", "true_person_key"]).len()["len"])
+    out: dict[str, float] = {
+        "person_precision": tp / pred if pred else 1.0,
+        "person_recall": tp / true if true else 1.0,
+        "person_pairs_true": float(true),
+        "person_pairs_predicted": float(pred),
+    }
+    if truth_visitors is not None:
+        tv = collect(truth_visitors).select(
+            "anonymous_id", pl.col("true_person_key").cast(pl.String).alias("__true")
+        )
+        links = collect(result.data.identity_links)
+        vis = links.filter(
+            (pl.col("id_type") == "anonymous_id") & pl.col("rule").str.starts_with("visitor_")
+        ).select(pl.col("id_value").alias("anonymous_id"), pl.col("person_id").alias("__g"))
+        gold_key = truth.select(pl.col("person_id").alias("__g"), pl.col("true_person_key"))
+        scored = (
+            tv.join(vis, on="anonymous_id", how="left")
+            .join(gold_key, on="__g", how="left")
+            .with_columns(
+                pl.col("__true").is_in(truth["true_person_key"].unique().implode()).alias("__ok")
+            )
+        )
+        linked = scored.filter(pl.col("__g").is_not_null())
+        correct = int((linked["true_person_key"] == linked["__true"]).fill_null(False).sum())
+        linkable = int(scored["__ok"].sum())
+        out.update(
+            {
+                "visitor_precision": correct / linked.height if linked.height else 1.0,
+                "visitor_recall": correct / linkable if linkable else 1.0,
+                "visitors_linked": float(linked.height),
+                "visitors_linkable": float(linkable),
+            }
+        )
+    return out
