@@ -78,7 +78,16 @@ def fit_markov(pt: PathTable, *, order: int = 1) -> MarkovFit:
     value = table["value"].fill_null(0.0).to_numpy().astype(np.float64)
     weight = conv + nulls
     state, pid, step, lengths, starts = _states(pt, order)
-    uniq, sidx = np.unique(state, return_inverse=True)
+    base = len(pt.channels) + 1
+    if base**order <= 20_000_000:  # dense lookup: much faster than sorting
+        seen = np.zeros(base**order, dtype=bool)
+        seen[state] = True
+        uniq = np.flatnonzero(seen)
+        lookup = np.zeros(base**order, dtype=np.int64)
+        lookup[uniq] = np.arange(uniq.size)
+        sidx = lookup[state]
+    else:
+        uniq, sidx = np.unique(state, return_inverse=True)
     n_states = uniq.size
     start = n_states  # index of (start)
     n = n_states + 1
@@ -103,7 +112,6 @@ def fit_markov(pt: PathTable, *, order: int = 1) -> MarkovFit:
         return np.asarray(y[pos], dtype=np.float64)
 
     full = solve(np.ones(n, dtype=bool))
-    base = len(pt.channels) + 1
     comps = np.stack([(uniq // base**j) % base - 1 for j in range(order)], axis=1)
     rows = []
     for c, name in enumerate(pt.channels):

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from closedloop_kit._frames import collect, column_names, require_columns, to_lazy
 from closedloop_kit._typing import AnyFrame
@@ -194,33 +196,34 @@ def parse_paths(
     cols = [path, conversions] + [c for c in (value, nulls) if c is not None]
     present = column_names(paths_frame)
     require_columns(paths_frame, [path, conversions], func="attribute_paths")
-    p = collect(to_lazy(paths_frame).select([c for c in cols if c in present]))
-    split = p.select(
-        pl.col(path).str.split(sep).list.eval(pl.element().str.strip_chars()).alias("_steps"),
-        pl.col(conversions).cast(pl.Float64).fill_null(0.0).alias("conversions"),
-        (pl.col(nulls) if nulls is not None and nulls in present else pl.lit(0.0))
-        .cast(pl.Float64)
-        .fill_null(0.0)
-        .alias("nulls"),
-        (pl.col(value) if value is not None and value in present else pl.lit(None, pl.Float64))
-        .cast(pl.Float64)
-        .alias("value"),
-    )
-    channels = sorted(split["_steps"].explode().drop_nulls().unique().to_list())
-    table = (
-        split.with_columns(
-            pl.col("_steps").list.eval(
-                pl.element().replace_strict(
-                    channels, list(range(len(channels))), return_dtype=pl.UInt32
-                )
-            )
+    p = collect(
+        to_lazy(paths_frame).select(
+            pl.col(path).cast(pl.String).alias("_path"),
+            pl.col(conversions).cast(pl.Float64).fill_null(0.0).alias("conversions"),
+            (pl.col(nulls) if nulls is not None and nulls in present else pl.lit(0.0))
+            .cast(pl.Float64)
+            .fill_null(0.0)
+            .alias("nulls"),
+            (pl.col(value) if value is not None and value in present else pl.lit(None, pl.Float64))
+            .cast(pl.Float64)
+            .alias("value"),
         )
-        .group_by("_steps")
-        .agg(pl.col("conversions").sum(), pl.col("nulls").sum(), pl.col("value").sum())
-        .rename({"_steps": "path"})
-        .sort("path")
-        .with_row_index("path_id")
-        .with_columns(pl.col("path_id").cast(pl.Int64))
-        .select("path_id", "path", "conversions", "nulls", "value")
+    )
+    # duplicate path strings are fine: every model sums over rows
+    steps = p["_path"].str.split(sep)
+    lengths = steps.list.len().to_numpy()
+    flat = steps.explode().str.strip_chars()
+    channels = sorted(flat.drop_nulls().unique().to_list())
+    codes = flat.cast(pl.Enum(channels)).to_physical().cast(pl.UInt32).to_arrow()
+    offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
+    nested = pl.Series(pa.ListArray.from_arrays(offsets, codes))
+    table = pl.DataFrame(
+        {
+            "path_id": pl.int_range(p.height, eager=True).cast(pl.Int64),
+            "path": nested,
+            "conversions": p["conversions"],
+            "nulls": p["nulls"],
+            "value": p["value"],
+        }
     )
     return PathTable(channels, table, None)

@@ -60,7 +60,10 @@ def _too_many(m: int) -> None:
 def _shapley_one(
     members: np.ndarray, keys_of: np.ndarray, lookup_keys: np.ndarray, lookup_rate: np.ndarray
 ) -> np.ndarray:
-    """φ for one combination; ``keys_of[mask]`` is the lookup key of local subset ``mask``."""
+    """φ for one combination; ``keys_of[mask]`` is the global set of local subset ``mask``.
+
+    ``lookup_keys`` must be sorted (observed channel sets as bit masks).
+    """
     idx = np.searchsorted(lookup_keys, keys_of)
     idx = np.minimum(idx, lookup_keys.size - 1)
     v = np.where(lookup_keys[idx] == keys_of, lookup_rate[idx], 0.0)
@@ -68,76 +71,86 @@ def _shapley_one(
 
 
 def shapley_shares(pt: PathTable, *, ordered: bool = False) -> pl.DataFrame:
-    """Per path: each channel's share of the path's conversions (``path_id``, ``channel``,
-    ``share``), and per combination the Shapley values, from a path table.
-    """
+    """Per converting path: each channel's Shapley share (``path_id``, ``channel``, ``share``)."""
     c = len(pt.channels)
     if c > 62:
         msg = f"coalition Shapley supports up to 62 distinct channels, got {c}"
         raise ValueError(msg)
     t = pt.table
-    if ordered:
-        key_expr = pl.col("path").list.unique(maintain_order=True)
-    else:
-        key_expr = pl.col("path").list.unique().list.sort()
-    combos = (
-        t.with_columns(key_expr.alias("combo"))
-        .group_by("combo")
-        .agg(
-            pl.col("conversions").sum(),
-            (pl.col("conversions") + pl.col("nulls")).sum().alias("journeys"),
-            pl.col("path_id"),
-        )
-        .sort("combo")
+    lengths = t["path"].list.len().to_numpy().astype(np.int64)
+    codes = t["path"].explode().to_numpy().astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    path_mask = np.bitwise_or.reduceat(np.left_shift(np.int64(1), codes), offsets)
+    keyed = pl.DataFrame(
+        {
+            "path_id": t["path_id"],
+            "mask": path_mask,
+            "conversions": t["conversions"],
+            "journeys": t["conversions"] + t["nulls"],
+        }
     )
-    seqs = [np.asarray(x, dtype=np.int64) for x in combos["combo"].to_list()]
-    biggest = max((s.size for s in seqs), default=0)
-    _too_many(biggest)
-    rate = (combos["conversions"] / combos["journeys"]).to_numpy()
-    masks = np.array([int(np.sum(np.int64(1) << s)) for s in seqs], dtype=np.int64)
     if ordered:
-        ranks = np.array([_lehmer_all(s)[-1] for s in seqs], dtype=np.int64)
+        keyed = keyed.with_columns(t["path"].list.unique(maintain_order=True).alias("key"))
+    else:
+        keyed = keyed.with_columns(pl.col("mask").alias("key"))
+    combos = (
+        keyed.group_by("key")
+        .agg(
+            pl.col("mask").first(),
+            pl.col("conversions").sum(),
+            pl.col("journeys").sum(),
+        )
+        .sort("mask")
+        .with_row_index("combo")
+    )
+    masks = combos["mask"].to_numpy()
+    rate = (combos["conversions"] / combos["journeys"]).to_numpy()
+    conv = combos["conversions"].to_numpy()
+    bits = np.arange(c, dtype=np.int64)
+    if ordered:
+        seqs = [np.asarray(x, dtype=np.int64) for x in combos["key"].to_list()]
+        ranks = np.array([_lehmer_all(q)[-1] for q in seqs], dtype=np.int64)
         lookup = pl.DataFrame({"mask": masks, "rank": ranks, "v": rate})
     else:
-        order = np.argsort(masks)
-        lk_masks, lk_rate = masks[order], rate[order]
-    rows_pid: list[np.ndarray] = []
-    rows_ch: list[np.ndarray] = []
-    rows_share: list[np.ndarray] = []
-    conv = combos["conversions"].to_numpy()
-    pids = combos["path_id"].to_list()
-    for i, s in enumerate(seqs):
-        if conv[i] <= 0:
-            continue
-        m = s.size
+        seqs = [bits[((int(mk) >> bits) & 1) == 1] for mk in masks]
+    _too_many(max((q.size for q in seqs), default=0))
+    out_combo: list[np.ndarray] = []
+    out_code: list[np.ndarray] = []
+    out_share: list[np.ndarray] = []
+    for i in np.flatnonzero(conv > 0):
+        q = seqs[i]
+        m = q.size
         local = np.arange(1 << m, dtype=np.int64)
         gmask = np.zeros(local.size, dtype=np.int64)
         for j in range(m):
-            gmask |= ((local >> j) & 1) << s[j]
+            gmask |= ((local >> j) & 1) << q[j]
         if ordered:
-            sub = pl.DataFrame({"mask": gmask, "rank": _lehmer_all(s)})
-            v = sub.join(lookup, on=["mask", "rank"], how="left", maintain_order="left")[
-                "v"
-            ].fill_null(0.0)
-            phi = _phi_from_v(v.to_numpy(), m)
+            sub = pl.DataFrame({"mask": gmask, "rank": _lehmer_all(q)})
+            v = sub.join(lookup, on=["mask", "rank"], how="left", maintain_order="left")["v"]
+            phi = _phi_from_v(v.fill_null(0.0).to_numpy(), m)
         else:
-            phi = _shapley_one(s, gmask, lk_masks, lk_rate)
+            phi = _shapley_one(q, gmask, masks, rate)
         total = phi.sum()
-        share = phi / total if total != 0 else np.full(m, 1.0 / m)
-        for pid in pids[i]:
-            rows_pid.append(np.full(m, pid, dtype=np.int64))
-            rows_ch.append(s)
-            rows_share.append(share)
-    if not rows_pid:
-        return pl.DataFrame(schema={"path_id": pl.Int64, "channel": pl.String, "share": pl.Float64})
-    names = np.asarray(pt.channels, dtype=object)
-    return pl.DataFrame(
+        out_combo.append(np.full(m, i, dtype=np.int64))
+        out_code.append(q)
+        out_share.append(phi / total if total != 0 else np.full(m, 1.0 / m))
+    schema = {"path_id": pl.Int64, "channel": pl.String, "share": pl.Float64}
+    if not out_combo:
+        return pl.DataFrame(schema=schema)
+    shares = pl.DataFrame(
         {
-            "path_id": np.concatenate(rows_pid),
-            "channel": names[np.concatenate(rows_ch)].tolist(),
-            "share": np.concatenate(rows_share),
-        },
-        schema={"path_id": pl.Int64, "channel": pl.String, "share": pl.Float64},
+            "combo": np.concatenate(out_combo),
+            "channel": np.asarray(pt.channels, dtype=object)[np.concatenate(out_code)].tolist(),
+            "share": np.concatenate(out_share),
+        }
+    ).with_columns(pl.col("combo").cast(pl.UInt32))
+    return (
+        keyed.filter(pl.col("conversions") > 0)
+        .select("path_id", "key")
+        .join(combos.select("key", "combo"), on="key")
+        .join(shares, on="combo")
+        .select("path_id", "channel", "share")
+        .cast(schema)  # type: ignore[arg-type]
     )
 
 
@@ -179,7 +192,12 @@ def fractribution_shares(pt: PathTable) -> pl.DataFrame:
     seqs = [tuple(x) for x in t["path"].to_list()]
     conv = t["conversions"].to_numpy()
     tot = conv + t["nulls"].to_numpy()
-    rate = {s: (conv[i] / tot[i] if tot[i] > 0 else 0.0) for i, s in enumerate(seqs)}
+    acc: dict[tuple[int, ...], list[float]] = {}
+    for i, s in enumerate(seqs):
+        a = acc.setdefault(s, [0.0, 0.0])
+        a[0] += conv[i]
+        a[1] += tot[i]
+    rate = {s: (c / n if n > 0 else 0.0) for s, (c, n) in acc.items()}
     pid_out: list[int] = []
     ch_out: list[str] = []
     share_out: list[float] = []
@@ -187,7 +205,7 @@ def fractribution_shares(pt: PathTable) -> pl.DataFrame:
     for i, s in enumerate(seqs):
         if conv[i] <= 0 or not s:
             continue
-        p = rate[s]
+        p = rate[s]  # the path's pooled rate (duplicate rows share it)
         contrib = [max(p - rate.get(s[:k] + s[k + 1 :], 0.0), 0.0) for k in range(len(s))]
         total = sum(contrib)
         if total > 0:
