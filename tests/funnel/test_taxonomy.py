@@ -97,3 +97,19 @@ date_fields: {}
     ]
     counts = clk.funnel.conversion(f).counts["n"].to_list()
     assert counts == sorted(counts, reverse=True)
+
+
+def test_docs_list_every_default_mapping():
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "taxonomy.md").read_text(encoding="utf-8")
+    tax = Taxonomy.default()
+    for mapping in (
+        tax.status_map,
+        tax.lifecycle_map,
+        tax.opportunity_stage_map,
+        tax.date_fields,
+        tax.lead_source_map,
+    ):
+        for key, value in mapping.items():
+            assert f"| `{key}` | `{value}` |" in text, key
