@@ -735,7 +735,8 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         )
         hint = f"; it looks like a file for {other}" if other else ""
         msg = (
-            f"{fs.name}: expected a Salesforce export of one of {tuple(OBJECTS)} but found "
+            f"{fs.name}: expected a Salesforce export of a canonical object (Lead, Contact, "
+            f"Account, Opportunity, Campaign, ...; see docs/howto-salesforce.md) but found "
             f"{what}{hint}; pass `object=` if it is one of them"
         )
         raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
