@@ -64,3 +64,24 @@ def test_demo_org_sourcing_rules(demo_people):
         "Purchased List": "sales",
         "Web": "marketing",
     }
+
+
+def test_demo_org_through_the_salesforce_loader(shared_fixtures):
+    import warnings
+
+    read = getattr(clk.io, "read_salesforce", None)
+    if read is None:  # pragma: no cover - the loader lands separately
+        pytest.skip("clk.io.read_salesforce is not available")
+    path = shared_fixtures / "salesforce-data-loader-examples/data/initial/treeapi/Lead.json"
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        data = read(path).to_data()
+        funnel = clk.funnel.build(data)
+    ours = [
+        str(w.message)
+        for w in rec
+        if issubclass(w.category, DataQualityWarning) and "converted status" in str(w.message)
+    ]
+    assert len(ours) == 1
+    assert ours[0].startswith("3 people have a converted status")
+    assert clk.funnel.conversion(funnel).counts["n"].to_list() == [22, 15, 3, 0, 0]
