@@ -91,7 +91,7 @@ def read_hubspot(
     dayfirst: bool | None = None,
     currency: str | None = None,
 ) -> LoadResult:
-    """Read HubSpot exports (file, folder or glob) into canonical tables.
+    r"""Read HubSpot exports (file, folder or glob) into canonical tables.
 
     Parameters
     ----------

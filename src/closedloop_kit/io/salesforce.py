@@ -65,7 +65,7 @@ def read_salesforce(
     currency: str | None = None,
     corporate_currency: str | None = None,
 ) -> LoadResult:
-    """Read Salesforce exports (file, folder or glob) into canonical tables.
+    r"""Read Salesforce exports (file, folder or glob) into canonical tables.
 
     Parameters
     ----------
@@ -107,7 +107,7 @@ def read_salesforce(
     ... )
     >>> res = read_salesforce(p)
     >>> res["people"].select("person_id", "status_raw").row(0)
-    ('sf:00Q5e00000AbCdEAAU', 'Closed - Converted')
+    ('sf:00Q5e00000AbCdEEAV', 'Closed - Converted')
     """
     opts: dict[str, Any] = {
         "object": object,

@@ -1,0 +1,243 @@
+"""``clk.load``: a folder, file, glob or YAML config into one ClosedLoopData.
+
+Every file is sniffed and handed to the registered reader that recognises it best (see
+:mod:`closedloop_kit.io._registry`); files no reader recognises, or that their reader
+refuses, are listed in the load report with the reason (``reader='unknown'``), never
+skipped silently. Results are stacked (keys seen in an earlier file win, later
+duplicates counted as merged), amounts are converted to the corporate currency with the
+dated FX rates, and the report reconciles rows read = kept + rejected + merged per file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from closedloop_kit.errors import SourceFormatError
+from closedloop_kit.io._registry import detect_reader, expand_paths, registered
+from closedloop_kit.io._result import LoadResult, combine_results, unknown_file
+from closedloop_kit.io._text import sniff
+
+if TYPE_CHECKING:
+    from closedloop_kit.store import ClosedLoopData
+
+__all__ = ["load", "load_result"]
+
+_CONFIG_SUFFIXES = (".yaml", ".yml")
+
+
+def load(
+    path_or_config: str | Path,
+    *,
+    corporate_currency: str | None = None,
+    progress: bool = True,
+) -> ClosedLoopData:
+    r"""Load every export in a folder (or a file, glob or YAML config) into canonical tables.
+
+    Parameters
+    ----------
+    path_or_config
+        A folder (all data files in it, recursively, each auto-detected), a file, a glob,
+        or a YAML config (``.yaml``/``.yml``) naming sources, readers, options, mappings,
+        the corporate currency, FX rates and time zones (see docs/loading.md).
+    corporate_currency
+        ISO code all ``*_corporate`` amounts are converted to; overrides the config.
+        Default: the config's, else the currency the loaded FX rates convert to, else USD.
+    progress
+        Show a progress bar (terminal or notebook) when loading several files.
+
+    Returns
+    -------
+    ClosedLoopData
+        All tables; ``.rejected`` holds every rejected row with its reason and
+        ``.load_report`` one row per file (what it was detected as, rows read / kept /
+        rejected / merged, encoding, delimiter, header line, time zone assumed).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "Lead.csv").write_text(
+    ...     "Id,LastName,Company,Status\n00Q5e00000AbCdE,Akin,Athena,Open\n")
+    >>> _ = (folder / "notes.txt").write_text("call Bob")
+    >>> data = load(folder, progress=False)
+    >>> data.load_report.select("reader", "object", "rows_read", "rows_kept").rows()
+    [('salesforce', 'Lead', 1, 1), ('unknown', None, 0, 0)]
+    """
+    result, config_currency, fx = load_result(path_or_config, progress=progress)
+    return result.to_data(corporate_currency=corporate_currency or config_currency, fx_rates=fx)
+
+
+def load_result(
+    path_or_config: str | Path, *, progress: bool = True
+) -> tuple[LoadResult, str | None, pl.DataFrame | None]:
+    """Like :func:`load` but return the combined :class:`LoadResult` (before FX)."""
+    p = Path(path_or_config)
+    if p.is_file() and p.suffix.lower() in _CONFIG_SUFFIXES:
+        return _load_config(p, progress=progress)
+    files = expand_paths(p)
+    return _read_files(files, progress=progress, options={}), None, None
+
+
+def _accepts(func: Any, name: str) -> bool:
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(q.kind is q.VAR_KEYWORD for q in params.values())
+
+
+def _read_one(path: Path, reader: str | None, options: dict[str, Any]) -> LoadResult:
+    readers = registered()
+    try:
+        fs = sniff(path)
+    except OSError as exc:
+        return unknown_file(path, reason=f"cannot open: {exc}")
+    if reader not in (None, "auto"):
+        if reader not in readers:
+            msg = f"`reader` must be one of {tuple(sorted(readers))} or 'auto', got {reader!r}"
+            raise ValueError(msg)
+        spec = readers[reader]
+    else:
+        spec, score, scores = detect_reader(fs)
+        if spec is None:
+            best = ", ".join(f"{n} {s:.2f}" for n, s in scores[:3]) or "none"
+            why = (
+                f"no reader recognised this {fs.kind} file (best scores: {best}); read it "
+                f"with a specific reader or `clk.io.read_mapped(path, mapping)`"
+            )
+            return unknown_file(path, reason=why, sniff=fs)
+    opts = {k: v for k, v in options.items() if _accepts(spec.read, k)}
+    try:
+        return spec.read(path, **opts)
+    except SourceFormatError as exc:
+        return unknown_file(path, reason=f"{spec.name} reader refused it: {exc}", sniff=fs)
+
+
+def _read_files(
+    files: Iterable[Path],
+    *,
+    progress: bool,
+    options: dict[str, Any],
+    reader: str | None = None,
+    done: set[str] | None = None,
+) -> LoadResult:
+    files = list(files)
+    done = done if done is not None else set()
+    results: list[LoadResult] = []
+    bar = None
+    if progress and len(files) > 1:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(files), desc="loading", unit="file")
+    try:
+        for f in files:
+            if bar is not None:
+                bar.set_postfix_str(f.name[:30])
+            if str(f) not in done:
+                res = _read_one(f, reader, options)
+                results.append(res)
+                done.update(res.report["path"].to_list())
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not results:
+        return LoadResult()
+    return combine_results(results)
+
+
+# --------------------------------------------------------------------------- config
+def _load_config(
+    path: Path, *, progress: bool
+) -> tuple[LoadResult, str | None, pl.DataFrame | None]:
+    import yaml
+
+    try:
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        msg = f"{path.name}: not valid YAML ({exc})"
+        raise SourceFormatError(msg, path=str(path), line=None if line is None else line + 1)
+    if not isinstance(cfg, dict) or "sources" not in cfg:
+        msg = (
+            f"{path.name}: a load config needs a `sources` list (each with `path`, optional "
+            f"`reader`, `options`, `mapping`); got keys {sorted(cfg) if isinstance(cfg, dict) else cfg!r}"
+        )
+        raise SourceFormatError(msg, path=str(path), line=1, column="sources")
+    base = path.parent
+    default_tz = cfg.get("time_zone") or cfg.get("tz")
+    results: list[LoadResult] = []
+    done: set[str] = set()
+    for i, src in enumerate(cfg["sources"] or [], start=1):
+        if not isinstance(src, dict) or "path" not in src:
+            msg = f"{path.name}: source #{i} needs a `path`, got {src!r}"
+            raise SourceFormatError(msg, path=str(path), column="sources")
+        options = dict(src.get("options") or {})
+        if default_tz and "tz" not in options:
+            options["tz"] = default_tz
+        if "mapping" in src:
+            mapping = src["mapping"]
+            if isinstance(mapping, str):
+                mapping = str(base / mapping)
+            options["mapping"] = mapping
+        src_path = Path(str(src["path"]))
+        src_path = src_path if src_path.is_absolute() else base / src_path
+        reader = src.get("reader")
+        files = expand_paths(src_path)
+        results.append(
+            _read_files(files, progress=progress, options=options, reader=reader, done=done)
+        )
+    fx = _config_fx(cfg.get("fx_rates"), base)
+    combined = combine_results(results) if results else LoadResult()
+    return combined, cfg.get("corporate_currency"), fx
+
+
+def _config_fx(spec: Any, base: Path) -> pl.DataFrame | None:
+    """FX rates from the config: a list of mappings or a CSV with canonical columns."""
+    if spec is None:
+        return None
+    if isinstance(spec, list):
+        rows = [
+            {
+                "currency": str(r["currency"]).upper(),
+                "valid_from": _date(r.get("valid_from")),
+                "valid_to": _date(r.get("valid_to")),
+                "rate_to_corporate": float(r["rate_to_corporate"]),
+            }
+            for r in spec
+        ]
+        return pl.DataFrame(
+            rows,
+            schema={
+                "currency": pl.String,
+                "valid_from": pl.Date,
+                "valid_to": pl.Date,
+                "rate_to_corporate": pl.Float64,
+            },
+        )
+    from closedloop_kit.io._text import read_text_table
+
+    p = Path(str(spec))
+    p = p if p.is_absolute() else base / p
+    raw = read_text_table(p).frame
+    return raw.select(
+        pl.col("currency").str.to_uppercase(),
+        pl.col("valid_from").str.to_date(strict=False),
+        (pl.col("valid_to") if "valid_to" in raw.columns else pl.lit(None, pl.String))
+        .str.to_date(strict=False)
+        .alias("valid_to"),
+        pl.col("rate_to_corporate").cast(pl.Float64, strict=False),
+    )
+
+
+def _date(v: Any) -> dt.date | None:
+    if v is None or isinstance(v, dt.date):
+        return v
+    return dt.date.fromisoformat(str(v))
