@@ -293,4 +293,35 @@ def stitch_visitors(
         if new.equals(resolved):
             break
         resolved = new
+    if tp is not None and resolved.height:
+        # first/last seen of a visitor link = when the identifier was first/last seen on
+        # a touch (stable when resolve runs again on its own output), else the evidence
+        resolved = _seen_on_touches(resolved, tp)
     return resolved, conflicts
+
+
+def _seen_on_touches(resolved: pl.DataFrame, tp: pl.LazyFrame) -> pl.DataFrame:
+    names = tp.collect_schema().names()
+    ranges: list[pl.LazyFrame] = []
+    for kind in _STITCHED:
+        if kind in names:
+            ranges.append(
+                tp.filter(pl.col(kind).is_not_null())
+                .group_by(pl.col(kind).cast(pl.String).alias("id_value"))
+                .agg(
+                    pl.col("occurred_at").min().alias("__f"),
+                    pl.col("occurred_at").max().alias("__l"),
+                )
+                .with_columns(pl.lit(kind).alias("id_type"))
+            )
+    if not ranges:
+        return resolved
+    seen = pl.concat(ranges).collect()
+    return (
+        resolved.join(seen, on=["id_type", "id_value"], how="left", maintain_order="left")
+        .with_columns(
+            pl.coalesce("__f", "first_seen_at").cast(_EV["seen_first"]).alias("first_seen_at"),
+            pl.coalesce("__l", "last_seen_at").cast(_EV["seen_last"]).alias("last_seen_at"),
+        )
+        .drop(["__f", "__l"])
+    )

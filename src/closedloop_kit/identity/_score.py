@@ -64,9 +64,7 @@ def score_against_truth(
     (1.0, 0.333)
     """
     people = collect(result.data.people).select("person_id", "golden_person_id")
-    truth = collect(truth_identity).select(
-        "person_id", pl.col("true_person_key").cast(pl.String)
-    )
+    truth = collect(truth_identity).select("person_id", pl.col("true_person_key").cast(pl.String))
     both = people.join(truth, on="person_id", how="inner")
     pred = _pairs(both.group_by("golden_person_id").len()["len"])
     true = _pairs(both.group_by("true_person_key").len()["len"])
