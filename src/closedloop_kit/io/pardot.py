@@ -1,0 +1,274 @@
+"""Read Pardot (Marketing Cloud Account Engagement) prospect and visitor-activity exports.
+
+* Prospect export (UI labels such as ``CRM Lead FID`` or API names ``crm_lead_fid`` /
+  ``crmLeadFid``) → ``people`` (``prospect``) and ``identity_links`` to the synced
+  Salesforce lead / contact (``sf:<18-char id>``).
+* Visitor activities (``type`` codes, :data:`ACTIVITY_TYPES`) → ``touchpoints``.
+
+See ``docs/howto-marketo-pardot.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+
+from closedloop_kit.errors import SourceFormatError
+from closedloop_kit.io._marketo_people import find_column, norm, people_and_links, text_col
+from closedloop_kit.io._parse import combine_problems, parse_datetime
+from closedloop_kit.io._registry import expand_paths, register
+from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
+from closedloop_kit.io._text import FileSniff, read_text_table, sniff
+
+__all__ = ["ACTIVITY_COLUMNS", "ACTIVITY_TYPES", "PROSPECT_COLUMNS", "read_pardot"]
+
+ACTIVITY_TYPES: Final[dict[int, tuple[str, str | None]]] = {
+    1: ("Click", "web_click"),
+    2: ("View", "web_visit"),
+    3: ("Error", None),
+    4: ("Success", "form_fill"),
+    5: ("Session", None),
+    6: ("Sent", "email_send"),
+    7: ("Search", None),
+    8: ("New Opportunity", None),
+    9: ("Opportunity Won", None),
+    10: ("Opportunity Lost", None),
+    11: ("Open", "email_open"),
+    12: ("Unsubscribe Page", "email_unsubscribe"),
+    13: ("Bounced", None),
+    14: ("Spam Complaint", None),
+    17: ("Click (Third Party)", "web_click"),
+    20: ("Visit", "web_session"),
+    21: ("Custom URL click", "web_click"),
+    22: ("Olark Chat", "chat"),
+    24: ("Attended Webinar", "webinar"),
+    25: ("Registered for Webinar", "webinar_registration"),
+    27: ("Video View", "video_view"),
+    28: ("Event Registered", "event_registration"),
+    29: ("Event Checked In", "event"),
+}
+"""Visitor activity ``type`` → (Pardot name, touch_type; None = not a touch, rejected
+with the reason). A ``Click`` (1) carrying an ``email_id`` is an ``email_click``."""
+
+EMAIL_TOUCHES: Final[frozenset[str]] = frozenset(
+    {"email_send", "email_open", "email_click", "email_unsubscribe"}
+)
+
+PROSPECT_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "person_id": ("Id", "Prospect Id", "id"),
+    "email": ("Email",),
+    "first_name": ("First Name", "first_name", "firstName"),
+    "last_name": ("Last Name", "last_name", "lastName"),
+    "title": ("Job Title", "job_title", "jobTitle"),
+    "company_name": ("Company",),
+    "lead_source": ("Source",),
+    "country": ("Country",),
+    "created_at": ("Created Date", "Created", "created_at", "createdAt"),
+    "crm_lead_id": ("CRM Lead FID", "crm_lead_fid", "crmLeadFid"),
+    "crm_contact_id": ("CRM Contact FID", "crm_contact_fid", "crmContactFid"),
+    "crm_account_id": ("CRM Account FID", "crm_account_fid", "crmAccountFid"),
+    "score": ("Score",),
+    "grade": ("Grade",),
+    "campaign_name": ("Campaign", "campaign_name"),
+}
+"""Prospect export: canonical column → Pardot column names (UI labels, v3/v4, v5)."""
+
+ACTIVITY_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "id": ("id", "Id", "Visitor Activity ID"),
+    "prospect_id": ("prospect_id", "Prospect ID"),
+    "visitor_id": ("visitor_id", "Visitor ID"),
+    "type": ("type", "Type"),
+    "type_name": ("type_name", "Type Name"),
+    "details": ("details", "Details"),
+    "email_id": ("email_id", "Email ID"),
+    "campaign_id": ("campaign_id", "Campaign ID"),
+    "campaign": ("campaign", "Campaign", "campaign_name"),
+    "created_at": ("created_at", "Created At", "Created Date", "created"),
+}
+"""Visitor activity export: canonical name → Pardot column names."""
+
+
+def _read_activities(path: Path, f: pl.DataFrame, fs: FileSniff, tz: str) -> LoadResult:
+    header = [c for c in f.columns if c != "source_row"]
+    cols = {k: find_column(header, v) for k, v in ACTIVITY_COLUMNS.items()}
+    missing = [k for k in ("id", "type", "created_at") if cols[k] is None]
+    if missing:
+        want = {k: ACTIVITY_COLUMNS[k] for k in missing}
+        msg = (
+            f"{path.name}: line {fs.header_line}: Pardot visitor activities need column(s) "
+            f"{want}; the file has {header}"
+        )
+        raise SourceFormatError(msg, path=str(path), line=fs.header_line, column=missing[0])
+    type_text = text_col(f, cols["type"], "type")
+    code = type_text.cast(pl.Int64, strict=False)
+    by_name = {norm(v[0]): k for k, v in ACTIVITY_TYPES.items()}
+    named = pl.Series(
+        [None if v is None else by_name.get(norm(v)) for v in type_text], dtype=pl.Int64
+    )
+    code = code.fill_null(named)
+    targets = {k: v[1] for k, v in ACTIVITY_TYPES.items() if v[1] is not None}
+    names = {k: v[0] for k, v in ACTIVITY_TYPES.items()}
+    touch = code.replace_strict(targets, default=None, return_dtype=pl.String)
+    email_id = text_col(f, cols["email_id"], "email_id")
+    touch = pl.select(
+        pl.when((touch == "web_click") & (code == 1) & email_id.is_not_null())
+        .then(pl.lit("email_click"))
+        .otherwise(touch)
+    ).to_series()
+    is_email = touch.is_in(list(EMAIL_TOUCHES))
+    when = parse_datetime(
+        text_col(f, cols["created_at"], "created_at"), tz=tz, column=cols["created_at"], path=path
+    )
+    prospect = text_col(f, cols["prospect_id"], "prospect_id")
+    visitor = text_col(f, cols["visitor_id"], "visitor_id")
+    act_id = text_col(f, cols["id"], "id")
+    details = text_col(f, cols["details"], "details")
+    campaign = text_col(f, cols["campaign"], "campaign")
+    not_touch = pl.select(
+        pl.when(touch.is_null())
+        .then(
+            pl.format(
+                "visitor activity type {} ({}) is not a marketing touch",
+                type_text.fill_null("?"),
+                code.replace_strict(names, default="unknown type", return_dtype=pl.String),
+            )
+        )
+        .otherwise(None)
+    ).to_series()
+    nobody = pl.select(
+        pl.when(prospect.is_null() & visitor.is_null())
+        .then(pl.lit("no `prospect_id` or `visitor_id`"))
+        .otherwise(None)
+    ).to_series()
+    touches = pl.DataFrame(
+        {
+            "touchpoint_id": pl.select(pl.lit("pardot:") + act_id).to_series(),
+            "person_id": pl.select(pl.lit("pardot:") + prospect).to_series(),
+            "anonymous_id": pl.select(pl.lit("pardot:visitor:") + visitor).to_series(),
+            "occurred_at": when.value,
+            "touch_type": touch.fill_null("pardot_activity"),
+            "is_marketing": [True] * f.height,
+            "channel": pl.select(pl.when(is_email).then(pl.lit("Email"))).to_series(),
+            "source": pl.select(pl.when(is_email).then(pl.lit("pardot"))).to_series(),
+            "medium": pl.select(pl.when(is_email).then(pl.lit("email"))).to_series(),
+            "campaign_name": campaign,
+            "campaign_id": pl.select(
+                pl.lit("pardot:") + text_col(f, cols["campaign_id"], "c")
+            ).to_series(),
+            "content": details,
+            "source_system": ["pardot"] * f.height,
+            "source_id": act_id,
+            "source_row": f["source_row"],
+            REJECT_REASON: combine_problems(not_touch, nobody, when.problem),
+        }
+    )
+    return finish(
+        path=path,
+        reader="pardot",
+        source_system="pardot",
+        object="visitor activities",
+        primary="touchpoints",
+        tables={"touchpoints": touches},
+        rows_read=f.height,
+        raw=f,
+        sniff=fs,
+        format="pardot visitor activity export",
+        time_zone_assumed=when.assumed_time_zone,
+    )
+
+
+def _read_prospects(path: Path, f: pl.DataFrame, fs: FileSniff, tz: str) -> LoadResult:
+    people, links, notes, assumed = people_and_links(
+        f, PROSPECT_COLUMNS, system="pardot", prefix="pardot", path=path, time_zone=tz
+    )
+    tables = {"people": people}
+    if links is not None:
+        tables["identity_links"] = links
+    return finish(
+        path=path,
+        reader="pardot",
+        source_system="pardot",
+        object="prospects",
+        primary="people",
+        tables=tables,
+        rows_read=f.height,
+        raw=f,
+        sniff=fs,
+        format="pardot prospect export",
+        time_zone_assumed=assumed,
+        notes=notes,
+    )
+
+
+def _kind(fs: FileSniff) -> str | None:
+    h = {norm(x) for x in fs.header}
+    if "type" in h and ({"prospectid", "visitorid"} & h) and ("typename" in h or "details" in h):
+        return "activities"
+    if {"crmleadfid", "crmcontactfid"} & h:
+        return "prospects"
+    if {"grade", "score", "email"} <= h and ("id" in h or "prospectid" in h):
+        return "prospects"
+    return None
+
+
+def _read_file(path: Path, time_zone: str) -> LoadResult:
+    fs = sniff(path)
+    kind = _kind(fs) if fs.kind == "text" else None
+    if kind is None:
+        from closedloop_kit.io._registry import suggest_reader
+
+        other = suggest_reader(fs, exclude=("pardot",)) if fs.kind == "text" else None
+        hint = f"; it looks like a file for `{other}`" if other else ""
+        msg = (
+            f"{path.name}: expected a Pardot prospect export (Id, Email, CRM Lead FID, ...) "
+            f"or visitor activities (id, prospect_id, type, ...); got a {fs.kind} file with "
+            f"header {list(fs.header)[:10]}{hint}"
+        )
+        raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
+    raw = read_text_table(path, sniff=fs)
+    if kind == "activities":
+        return _read_activities(path, raw.frame, raw.sniff, time_zone)
+    return _read_prospects(path, raw.frame, raw.sniff, time_zone)
+
+
+def read_pardot(path: str | Path, *, time_zone: str = "UTC") -> LoadResult:
+    r"""Read Pardot prospect exports and visitor activities.
+
+    Parameters
+    ----------
+    path
+        A file, folder or glob; each file's kind is detected from its header.
+    time_zone
+        Zone of date-times written without an offset (Pardot UI exports write the
+        user's local time: pass it, e.g. ``"America/New_York"``).
+
+    Returns
+    -------
+    LoadResult
+        Prospects: ``people`` (``person_id`` ``pardot:<Id>``, ``prospect``; ``score``,
+        ``grade`` and ``campaign_name`` kept as extra columns) and ``identity_links``
+        ``person_id`` → ``crm_id`` ``sf:<18-char id>`` from the CRM Lead / Contact FIDs.
+        Activities: ``touchpoints``; non-touch types are rejected with the reason.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "prospects.csv"
+    >>> _ = p.write_text("Id,Email,CRM Lead FID,Score,Grade\n7,a@x.com,00Q5e00000AbCdE,40,B\n")
+    >>> read_pardot(p)["identity_links"]["linked_id_value"].to_list()
+    ['sf:00Q5e00000AbCdEEAV']
+    """
+    return combine_results([_read_file(p, time_zone) for p in expand_paths(path)])
+
+
+def _detect(fs: FileSniff) -> float:
+    return 0.9 if fs.kind == "text" and _kind(fs) is not None else 0.0
+
+
+def _read_one(path: str | Path, **options: Any) -> LoadResult:
+    return read_pardot(path, **options)
+
+
+register("pardot", source_system="pardot", detect=_detect, read=_read_one)
