@@ -271,3 +271,33 @@ def test_summary_and_html(person_build):
 def test_tiny_data_is_fresh():
     # the module-scoped fixture must not be mutated by tests
     assert tiny_data().frame("people").height == 8
+
+
+def test_status_regression_is_not_backwards():
+    # Qualified on 10 Jan, moved back to Working - Contacted on 20 Jan: the lead was an MQL
+    # no later than it became sales-ready; the later row is a regression, not MQL evidence
+    people = pl.DataFrame(
+        {
+            "person_id": ["sf:1"],
+            "person_type": ["lead"],
+            "created_at": [t(1, 1)],
+            "status_raw": ["Working - Contacted"],
+        }
+    )
+    history = pl.DataFrame(
+        {
+            "entity_type": ["person"] * 2,
+            "entity_id": ["sf:1"] * 2,
+            "field": ["status"] * 2,
+            "new_value": ["Qualified", "Working - Contacted"],
+            "changed_at": [t(1, 10), t(1, 20)],
+        }
+    )
+    data = clk.ClosedLoopData(
+        {
+            "people": clk.validate(people, "people").valid,
+            "stage_history": clk.validate(history, "stage_history").valid,
+        }
+    )
+    r = clk.funnel.build(data).to_dicts()[0]
+    assert (r["mql_at"], r["mql_backfilled"], r["sales_ready_at"]) == (t(1, 10), True, t(1, 10))

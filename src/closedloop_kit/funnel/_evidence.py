@@ -47,6 +47,23 @@ def _evidence(frame: pl.DataFrame) -> pl.DataFrame:
     ).filter(pl.col("stage").is_not_null() & pl.col("unit_id").is_not_null())
 
 
+def without_regressions(frame: pl.DataFrame, stages: tuple[str, ...]) -> pl.DataFrame:
+    """Drop history rows that move an entity back to an earlier stage than it had reached.
+
+    A lead set to "Qualified" and later back to "Working - Contacted" reached the MQL
+    stage no later than it became sales-ready; its later "Working" row is a regression,
+    not MQL evidence (which would make the stage times run backwards). Exit rows are
+    kept.
+    """
+    idx = pl.col("stage").replace_strict(
+        list(stages), list(range(len(stages))), default=None, return_dtype=pl.Int64
+    )
+    f = frame.with_columns(idx.alias("_idx")).sort(["entity_id", "changed_at", "_idx"])
+    prev = pl.col("_idx").fill_null(-1).cum_max().shift(1).over("entity_id")
+    keep = pl.col("_idx").is_null() | prev.is_null() | (pl.col("_idx") >= prev)
+    return f.filter(keep).drop("_idx")
+
+
 class Prepared:
     """Person records, opportunities, their links and stage evidence, eagerly prepared.
 
@@ -132,7 +149,9 @@ class Prepared:
                 )
             ),
             _evidence(
-                sh.filter(pl.col("stage").is_in(list(stage_set))).select(
+                without_regressions(sh, tax.stages)
+                .filter(pl.col("stage").is_in(list(stage_set)))
+                .select(
                     pl.col("entity_id").alias("unit_id"),
                     "stage",
                     pl.col("changed_at").alias("at"),
@@ -264,7 +283,7 @@ class Prepared:
         )
         o = o.with_columns(pl.coalesce("won_at", "lost_at").alias("close_at"))
         stage_set = set(tax.stages)
-        other = sh.filter(
+        other = without_regressions(sh, tax.stages).filter(
             pl.col("stage").is_in([s for s in stage_set if s not in (tax.won_stage,)])
             & (pl.col("stage") != tax.opportunity_stage)
         )
