@@ -17,7 +17,7 @@ from closedloop_kit.io._parse import (
     parse_number,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _num(values: list[str | None], **kw: object) -> list[float | None]:

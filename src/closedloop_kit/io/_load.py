@@ -104,14 +104,15 @@ def _read_one(path: Path, reader: str | None, options: dict[str, Any]) -> LoadRe
             raise ValueError(msg)
         spec = readers[reader]
     else:
-        spec, score, scores = detect_reader(fs)
-        if spec is None:
+        found, _score, scores = detect_reader(fs)
+        if found is None:
             best = ", ".join(f"{n} {s:.2f}" for n, s in scores[:3]) or "none"
             why = (
                 f"no reader recognised this {fs.kind} file (best scores: {best}); read it "
                 f"with a specific reader or `clk.io.read_mapped(path, mapping)`"
             )
             return unknown_file(path, reason=why, sniff=fs)
+        spec = found
     opts = {k: v for k, v in options.items() if _accepts(spec.read, k)}
     try:
         return spec.read(path, **opts)
@@ -164,11 +165,14 @@ def _load_config(
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         msg = f"{path.name}: not valid YAML ({exc})"
-        raise SourceFormatError(msg, path=str(path), line=None if line is None else line + 1)
+        raise SourceFormatError(
+            msg, path=str(path), line=None if line is None else line + 1
+        ) from None
     if not isinstance(cfg, dict) or "sources" not in cfg:
+        got = sorted(cfg) if isinstance(cfg, dict) else cfg
         msg = (
             f"{path.name}: a load config needs a `sources` list (each with `path`, optional "
-            f"`reader`, `options`, `mapping`); got keys {sorted(cfg) if isinstance(cfg, dict) else cfg!r}"
+            f"`reader`, `options`, `mapping`); got {got!r}"
         )
         raise SourceFormatError(msg, path=str(path), line=1, column="sources")
     base = path.parent

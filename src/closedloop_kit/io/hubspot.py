@@ -233,7 +233,8 @@ def _records(
     opts: dict[str, Any],
     notes: list[str],
 ) -> dict[str, pl.DataFrame]:
-    assert spec.key is not None and spec.table is not None
+    assert spec.key is not None
+    assert spec.table is not None
     df = m.frame
     if "source_id" not in df.columns:
         msg = (
