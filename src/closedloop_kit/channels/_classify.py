@@ -94,7 +94,7 @@ def classify(
     """
     rules = ChannelRules.ga4_default() if rules is None else rules
     require_columns(touchpoints, ["source", "medium"], func="classify")
-    names = column_names(touchpoints)
+    names: list[str] = column_names(touchpoints)
     lf = to_lazy(touchpoints)
     helpers: list[pl.Expr] = []
     for fld, col in _FIELD_COLUMNS.items():
@@ -150,7 +150,7 @@ def classify(
     campaign_type = pl.lit(None, dtype=pl.String)
     campaign_sub = pl.col(f"{FIELD_PREFIX}campaign")
     if campaigns is not None:
-        require_columns(campaigns, ["campaign_id", "type"], func="classify")
+        require_columns(to_lazy(campaigns), ["campaign_id", "type"], func="classify")
         camp_cols = column_names(campaigns)
         camp = to_lazy(campaigns).select(
             pl.col("campaign_id").alias(f"{FIELD_PREFIX}campaign_id"),
@@ -178,7 +178,7 @@ def classify(
         old_sub = pl.col("subchannel") if "subchannel" in names else pl.lit(None, pl.String)
         new_channel = pl.when(keep).then(pl.col("channel")).otherwise(new_channel)
         new_sub = pl.when(keep).then(old_sub).otherwise(new_sub)
-    out_cols = [c for c in names if c not in ("channel", "subchannel")]
+    out_cols: list[str] = [c for c in names if c not in ("channel", "subchannel")]
     result = lf.with_columns(
         new_channel.cast(pl.String).alias("channel"), new_sub.cast(pl.String).alias("subchannel")
     ).select([*out_cols, "channel", "subchannel"])

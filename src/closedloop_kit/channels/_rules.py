@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import polars as pl
 
@@ -116,10 +117,12 @@ def channel_exprs(rules: ChannelRules) -> tuple[pl.Expr, pl.Expr]:
         return pl.lit(rules.default_channel), pl.lit(None, dtype=pl.String)
     first, *rest = rules.rules
     cond = rule_expr(first)
-    ch = pl.when(cond).then(pl.lit(first.channel))
-    sub = pl.when(cond).then(_subchannel_expr(first))
+    ch: Any = pl.when(cond).then(pl.lit(first.channel))
+    sub: Any = pl.when(cond).then(_subchannel_expr(first))
     for rule in rest:
         cond = rule_expr(rule)
         ch = ch.when(cond).then(pl.lit(rule.channel))
         sub = sub.when(cond).then(_subchannel_expr(rule))
-    return ch.otherwise(pl.lit(rules.default_channel)), sub.otherwise(pl.lit(None, dtype=pl.String))
+    channel: pl.Expr = ch.otherwise(pl.lit(rules.default_channel))
+    subchannel: pl.Expr = sub.otherwise(pl.lit(None, dtype=pl.String))
+    return channel, subchannel

@@ -390,8 +390,7 @@ def dedupe(
     ('sf:C1', 'sf:L1', 'lead_conversion')
     """
     rules = IdentityRules() if rules is None else rules
-    require_columns(people, ["person_id"], func="dedupe")
-    frame = collect(people)
+    frame = require_columns(collect(people), ["person_id"], func="dedupe")
     edges = person_edges(frame, rules=rules, identity_links=identity_links)
     ids = frame["person_id"].cast(pl.String)
     comp = components(ids, edges)

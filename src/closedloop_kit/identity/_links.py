@@ -35,11 +35,11 @@ IDENTIFYING_TOUCH_TYPES: tuple[str, ...] = (
 )
 """Touch types whose ``person_id`` identifies the visitor behind their ``anonymous_id``."""
 
-_EV = {
-    "a_type": pl.String,
-    "a_value": pl.String,
-    "b_type": pl.String,
-    "b_value": pl.String,
+_EV: dict[str, pl.DataType] = {
+    "a_type": pl.String(),
+    "a_value": pl.String(),
+    "b_type": pl.String(),
+    "b_value": pl.String(),
     "seen_first": pl.Datetime("us", "UTC"),
     "seen_last": pl.Datetime("us", "UTC"),
 }
@@ -208,11 +208,11 @@ def stitch_visitors(
     ``id_value``, ``golden_person_id``, ``rule``, ``first_seen_at``, ``last_seen_at``;
     ``conflicts`` counts identifiers whose evidence named more than one person.
     """
-    schema = {
-        "id_type": pl.String,
-        "id_value": pl.String,
-        "golden_person_id": pl.String,
-        "rule": pl.String,
+    schema: dict[str, pl.DataType] = {
+        "id_type": pl.String(),
+        "id_value": pl.String(),
+        "golden_person_id": pl.String(),
+        "rule": pl.String(),
         "first_seen_at": pl.Datetime("us", "UTC"),
         "last_seen_at": pl.Datetime("us", "UTC"),
     }
