@@ -20,7 +20,6 @@ import polars as pl
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
     Mapped,
-    combine_problems,
     currency_from_text,
     find_column,
     map_columns,
@@ -410,7 +409,8 @@ def _canonical(
             continue
         problem = _id_problem(pl.col(col), mapped.used.get(col, col))
         if col in key_cols:
-            problems.append(problem)
+            df = df.with_columns(problem.alias(f"__idp_{col}"))
+            problems.append(pl.col(f"__idp_{col}"))
         else:
             bad = df.select(problem.is_not_null().sum()).item()
             if bad:
@@ -430,6 +430,7 @@ def _canonical(
         .otherwise(pl.col(REJECT_REASON))
         .alias(REJECT_REASON)
     )
+    df = df.drop([c for c in df.columns if c.startswith("__idp_")])
     for col, value in spec.constants.items():
         df = df.with_columns(pl.lit(value).alias(col))
     df = df.with_columns(
@@ -726,6 +727,13 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         read_text_table(path, sniff=fs)  # raises the helpful SourceFormatError
     raw, table, json_type, fmt = _load_raw(fs)
     obj = _detect_object(raw, fs, opts.get("object"), json_type)
+    if obj is not None and opts.get("object") is None and json_type is None:
+        # weak evidence (file name, columns): refuse a file another reader fits better
+        from closedloop_kit.io._registry import detect_reader
+
+        other_spec, other_score, _ = detect_reader(fs, exclude=("salesforce",))
+        if other_spec is not None and other_score > _detect(fs):
+            obj = None
     if obj is None or obj in NOT_CANONICAL:
         other = suggest_reader(fs, exclude=("salesforce",))
         what = (
