@@ -22,7 +22,7 @@ def test_person_grain_entities_and_rejects(person_build):
     # C1 joins its converting lead L1; C3 (negative deal amount) and L4 (backwards) rejected
     assert f["entity_id"].to_list() == ["sf:C2", "sf:L1", "sf:L2", "sf:L3", "sf:L5"]
     rej = dict(person_build.rejected.select("entity_id", "reason").iter_rows())
-    assert rej["sf:L4"].startswith("stage timestamps go backwards (raw_lead")
+    assert rej["sf:L4"] == "stage timestamps go backwards (sales_ready before the first stage)"
     assert rej["sf:C3"] == "deal amount negative or without a currency (e.g. sf:O3)"
 
 

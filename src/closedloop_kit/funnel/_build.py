@@ -125,11 +125,17 @@ def build(
     when the entity has no deal and every person record's current (else latest
     recorded) status maps to the disqualified exit.
 
+    Regressions are not errors: evidence for a stage dated after a later stage's (a
+    status moved back, a contact marked MQL after joining a deal) means the stage was
+    reached no later than the later one, so its time is clamped to it and flagged
+    back-filled; history rows that move back are ignored.
+
     Checks (rows that fail go to :func:`build_result`'s ``.rejected`` with a
-    ``reason``, never silently dropped; ``build`` warns with the count): observed stage
-    timestamps never go backwards (``on_backwards="clamp"`` instead moves an earlier
-    stage's timestamp back to the earliest later one and flags it back-filled); won
-    implies an observed opportunity; deal amounts are ≥ 0 and have a currency.
+    ``reason``, never silently dropped; ``build`` warns with the count): stage
+    timestamps never go backwards — no milestone before the entity's first stage (its
+    creation); ``on_backwards="clamp"`` instead moves the first stage back to the
+    earliest milestone and flags it back-filled; won implies an observed opportunity;
+    deal amounts are ≥ 0 and have a currency.
 
     Parameters
     ----------
@@ -283,27 +289,33 @@ def _stages_frame(evidence: pl.DataFrame, tax: Taxonomy, on_backwards: str) -> p
     )
     agg = agg.with_columns(top.alias("_top"))
     obs = [pl.col(f"_obs_{s}") for s in stages]
-    # which observed timestamps come after a later stage's observed timestamp
-    back = []
-    for i, s in enumerate(stages[:-1]):
-        later = pl.min_horizontal(obs[i + 1 :])
-        back.append(pl.when((obs[i] > later).fill_null(False)).then(pl.lit(s)).otherwise(None))
-    agg = agg.with_columns(
-        pl.concat_list(back).list.drop_nulls().alias("_backwards")
-        if back
-        else pl.lit([], dtype=pl.List(pl.String)).alias("_backwards")
-    )
+    # a milestone observed before the entity's first stage (its creation) contradicts it:
+    # the row goes backwards. Evidence for an earlier stage dated after a later stage's
+    # (a status moved back, a contact marked MQL after joining a deal) is a regression:
+    # the stage was reached no later than the later one, so its time is clamped to it.
+    back = [
+        pl.when((obs[i] < obs[0]).fill_null(False)).then(pl.lit(s)).otherwise(None)
+        for i, s in enumerate(stages)
+        if i > 0
+    ]
+    agg = agg.with_columns(pl.concat_list(back).list.drop_nulls().alias("_backwards"))
+    lo = 0 if on_backwards == "clamp" else 1
     if on_backwards == "clamp":
         agg = agg.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("_backwards"))
-        clamped = [pl.min_horizontal(obs[i:]).alias(f"_cl_{s}") for i, s in enumerate(stages)]
-        agg = agg.with_columns(clamped)
-        agg = agg.with_columns(
-            [
-                (pl.col(f"_cl_{s}") != pl.col(f"_obs_{s}")).fill_null(False).alias(f"_moved_{s}")
-                for s in stages
-            ]
-        ).with_columns([pl.col(f"_cl_{s}").alias(f"_obs_{s}") for s in stages])
-        obs = [pl.col(f"_obs_{s}") for s in stages]
+    clamped = [
+        (pl.min_horizontal(obs[i:]) if i >= lo else obs[i]).alias(f"_cl_{s}")
+        for i, s in enumerate(stages)
+    ]
+    agg = agg.with_columns(
+        clamped + [pl.col(f"_obs_{s}").is_not_null().alias(f"_had_{s}") for s in stages]
+    )
+    agg = agg.with_columns(
+        [
+            (pl.col(f"_cl_{s}") != pl.col(f"_obs_{s}")).fill_null(False).alias(f"_moved_{s}")
+            for s in stages
+        ]
+    ).with_columns([pl.col(f"_cl_{s}").alias(f"_obs_{s}") for s in stages])
+    obs = [pl.col(f"_obs_{s}") for s in stages]
     latest = pl.max_horizontal(obs)
     cols = []
     flags = []
@@ -312,9 +324,7 @@ def _stages_frame(evidence: pl.DataFrame, tax: Taxonomy, on_backwards: str) -> p
         cols.append(
             pl.when(reached).then(pl.coalesce([*obs[i:], latest])).otherwise(None).alias(f"{s}_at")
         )
-        flag = reached & obs[i].is_null()
-        if on_backwards == "clamp":
-            flag = flag | pl.col(f"_moved_{s}")
+        flag = (reached & pl.col(f"_had_{s}").not_()) | pl.col(f"_moved_{s}")
         flags.append(flag.alias(f"{s}_backfilled"))
     out = agg.with_columns(cols + flags)
     out = out.with_columns(
@@ -581,7 +591,7 @@ def _build(
         pl.when(pl.col("_backwards").list.len() > 0)
         .then(
             pl.format(
-                "stage timestamps go backwards ({} after a later stage)",
+                "stage timestamps go backwards ({} before the first stage)",
                 pl.col("_backwards").list.join(", "),
             )
         )
