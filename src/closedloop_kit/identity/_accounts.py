@@ -81,24 +81,51 @@ def _email_domain(email_key: pl.Expr) -> pl.Expr:
 def _fuzzy(
     queries: list[str], choices: list[str], threshold: float
 ) -> list[tuple[str, int, float]]:
-    """Best choice index and score for each query at or above ``threshold``."""
+    """Best choice index and score for each query at or above ``threshold``.
+
+    Exact matches score 100 without fuzzy matching; the rest are compared only with
+    choices that start with the same character (blocking keeps 1M people × 100k
+    accounts tractable; a different first letter rarely scores above a high
+    threshold).
+    """
     import numpy as np
     from rapidfuzz import fuzz, process
 
     out: list[tuple[str, int, float]] = []
     if not queries or not choices:
         return out
+    first_index: dict[str, int] = {}
+    for j, c in enumerate(choices):
+        first_index.setdefault(c, j)
+    blocks: dict[str, list[int]] = {}
+    for j, c in enumerate(choices):
+        blocks.setdefault(c[:1], []).append(j)
+    pending: dict[str, list[str]] = {}
+    for q in queries:
+        if q in first_index:
+            out.append((q, first_index[q], 100.0))
+        else:
+            pending.setdefault(q[:1], []).append(q)
     chunk = 2000
-    for start in range(0, len(queries), chunk):
-        block = queries[start : start + chunk]
-        scores = process.cdist(
-            block, choices, scorer=fuzz.token_sort_ratio, score_cutoff=threshold, workers=-1
-        )
-        best = scores.argmax(axis=1)
-        top = scores[np.arange(len(block)), best]
-        for q, j, sc in zip(block, best.tolist(), top.tolist(), strict=True):
-            if sc >= threshold and sc > 0:
-                out.append((q, int(j), float(sc)))
+    for key, qs in sorted(pending.items()):
+        idx = blocks.get(key)
+        if not idx:
+            continue
+        block_choices = [choices[j] for j in idx]
+        for start in range(0, len(qs), chunk):
+            block = qs[start : start + chunk]
+            scores = process.cdist(
+                block,
+                block_choices,
+                scorer=fuzz.token_sort_ratio,
+                score_cutoff=threshold,
+                workers=-1,
+            )
+            best = scores.argmax(axis=1)
+            top = scores[np.arange(len(block)), best]
+            for q, j, sc in zip(block, best.tolist(), top.tolist(), strict=True):
+                if sc >= threshold and sc > 0:
+                    out.append((q, idx[int(j)], float(sc)))
     return out
 
 
