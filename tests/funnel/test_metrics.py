@@ -300,3 +300,25 @@ def test_sourcing_by_dimension_and_custom_map(person_build):
         clk.funnel.sourcing(
             f, commitments=[{"source": "marketing", "metric": "mqls", "share": 0.5}]
         )
+
+
+def test_results_display(person_build):
+    f = person_build.funnel
+    ttc = clk.funnel.time_to_close(f.lazy())
+    assert isinstance(ttc.survival, pl.LazyFrame)
+    assert "TimeToCloseResult" in ttc._repr_html_()
+    src = clk.funnel.sourcing(f)
+    assert "SourcingResult" in src._repr_html_()
+    assert src.summary().columns[:2] == ["metric", "source"]
+
+
+def test_metrics_do_not_depend_on_row_order(person_build):
+    f = person_build.funnel
+    g = f.reverse()
+    assert clk.funnel.conversion(f, by="sourced_by").rates.equals(
+        clk.funnel.conversion(g, by="sourced_by").rates
+    )
+    assert clk.funnel.velocity(f).equals(clk.funnel.velocity(g))
+    assert clk.funnel.cohorts(f).equals(clk.funnel.cohorts(g))
+    assert clk.funnel.time_to_close(f).quantiles.equals(clk.funnel.time_to_close(g).quantiles)
+    assert clk.funnel.sourcing(f).shares.equals(clk.funnel.sourcing(g).shares)
