@@ -85,3 +85,13 @@ def test_demo_org_through_the_salesforce_loader(shared_fixtures):
     assert len(ours) == 1
     assert ours[0].startswith("3 people have a converted status")
     assert clk.funnel.conversion(funnel).counts["n"].to_list() == [22, 15, 3, 0, 0]
+
+
+def test_demo_org_metrics_without_timestamps(demo_people):
+    data = clk.ClosedLoopData({"people": demo_people})
+    with pytest.warns(DataQualityWarning):
+        funnel = clk.funnel.build(data)
+    # nothing is dated: timing metrics are empty rather than errors
+    assert clk.funnel.time_to_close(funnel, start="raw_lead").counts["n"].to_list() == [0]
+    assert clk.funnel.velocity(funnel)["n"].sum() == 0
+    assert clk.funnel.cohorts(funnel).height == 0

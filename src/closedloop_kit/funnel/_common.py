@@ -74,8 +74,8 @@ def as_of_value(frame: pl.DataFrame, as_of: dt.datetime | dt.date | None) -> dt.
     ).item()
     if isinstance(stamps, dt.datetime):
         return stamps
-    msg = "cannot tell the data's end date: pass `as_of=` (the frame has no timestamps)"
-    raise ValueError(msg)
+    # no timestamp anywhere: no entity has a duration, so the censoring time is unused
+    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def days_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
