@@ -19,7 +19,7 @@ def test_prospects_with_crm_fids_ui_labels(tmp_path):
         '102,Bo,Ng,bo@beta.io,Beta,"1,200",A,2023-10-02 09:00:00,Webinar,,003A0000006Vm9rIAC\n'
         "103,Cy,Oh,cy@gamma.io,Gamma,3,C,2023-10-03 09:00:00,Website,,\n"
     )
-    res = read_pardot(p, time_zone="America/New_York")
+    res = read_pardot(p, tz="America/New_York")
     people = res["people"].sort("person_id")
     assert people["person_id"].to_list() == ["pardot:101", "pardot:102", "pardot:103"]
     assert people["score"].to_list() == [55.0, 1200.0, 3.0]

@@ -420,8 +420,4 @@ def _detect(fs: FileSniff) -> float:
     return 0.9 if fs.kind == "text" and detect_platform(fs.header) is not None else 0.0
 
 
-def _read_one(path: str | Path, **options: object) -> LoadResult:
-    return read_ad_costs(path, **options)  # type: ignore[arg-type]
-
-
-register("ad_costs", source_system="google_ads", detect=_detect, read=_read_one)
+register("ad_costs", source_system="google_ads", detect=_detect, read=read_ad_costs)

@@ -201,7 +201,7 @@ def _lookup(path: Path, encoding: str) -> dict[str, str]:
 
 
 def read_adobe_feed(
-    path: str | Path, *, encoding: str = "iso-8859-1", time_zone: str = "UTC"
+    path: str | Path, *, encoding: str = "iso-8859-1", tz: str = "UTC"
 ) -> LoadResult:
     r"""Read an Adobe Analytics data feed into ``touchpoints`` (one per visit).
 
@@ -214,7 +214,7 @@ def read_adobe_feed(
     encoding
         Text encoding of the feed files (Adobe writes ISO-8859-1 unless UTF-8 was
         chosen).
-    time_zone
+    tz
         Report-suite zone of ``date_time``, used only when ``hit_time_gmt`` is absent.
 
     Returns
@@ -278,7 +278,7 @@ def read_adobe_feed(
             raise SourceFormatError(msg, path=str(headers), column=need[0])
         frame = _read_hits(hits, names, encoding)
         engines = next((_lookup(lk, encoding) for lk in lookups if lk.stem == "search_engines"), {})
-        result = _sessions(hits, frame, engines, time_zone)
+        result = _sessions(hits, frame, engines, tz)
         companions = [headers, *lookups]
     return combine_results([result, _companion_report(companions, hits)])
 
@@ -442,10 +442,6 @@ def _detect(fs: FileSniff) -> float:
     return 0.95 if fs.name.startswith("hit_data") and fs.name.endswith((".tsv", ".tsv.gz")) else 0.0
 
 
-def _read_one(path: str | Path, **options: Any) -> LoadResult:
-    return read_adobe_feed(path, **options)
-
-
 def _register() -> None:
     from closedloop_kit.io._registry import register
 
@@ -453,7 +449,7 @@ def _register() -> None:
         "adobe",
         source_system="adobe",
         detect=_detect,
-        read=_read_one,
+        read=read_adobe_feed,
         kinds=("text", "zip", "binary"),
         function="clk.io.read_adobe_feed",
     )

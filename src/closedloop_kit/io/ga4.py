@@ -391,14 +391,10 @@ def _detect(fs: FileSniff) -> float:
     return 0.0
 
 
-def _read_one(path: str | Path, **options: object) -> LoadResult:
-    return read_ga4(path, **options)  # type: ignore[arg-type]
-
-
 register(
     "ga4",
     source_system="ga4",
     detect=_detect,
-    read=_read_one,
+    read=read_ga4,
     kinds=("ndjson", "json", "parquet"),
 )

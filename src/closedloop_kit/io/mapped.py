@@ -368,17 +368,10 @@ def _detect(fs: FileSniff) -> float:
     return 0.0  # a mapping is needed: never chosen by auto-detection
 
 
-def _read_one(path: str | Path, **options: Any) -> LoadResult:
-    if "mapping" not in options:
-        msg = f"{Path(path).name}: `read_mapped` needs `mapping=` (see docs/field-mapping.md)"
-        raise ValueError(msg)
-    return read_mapped(path, options["mapping"])
-
-
 register(
     "mapped",
     source_system="mapped",
     detect=_detect,
-    read=_read_one,
+    read=read_mapped,
     kinds=("text", "xlsx", "xls", "parquet"),
 )

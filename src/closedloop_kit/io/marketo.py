@@ -351,7 +351,7 @@ def _read_file(path: Path, time_zone: str) -> LoadResult:
     return _read_leads(path, raw.frame, raw.sniff, time_zone)
 
 
-def read_marketo(path: str | Path, *, time_zone: str = "UTC") -> LoadResult:
+def read_marketo(path: str | Path, *, tz: str = "UTC") -> LoadResult:
     r"""Read Marketo activity extracts and lead exports.
 
     Parameters
@@ -359,7 +359,7 @@ def read_marketo(path: str | Path, *, time_zone: str = "UTC") -> LoadResult:
     path
         A file, folder or glob; each file's kind (activities or leads) is detected
         from its header.
-    time_zone
+    tz
         Zone of date-times written without an offset (the API writes UTC ``Z``).
 
     Returns
@@ -382,15 +382,11 @@ def read_marketo(path: str | Path, *, time_zone: str = "UTC") -> LoadResult:
     >>> read_marketo(p)["touchpoints"].select("person_id", "touch_type", "channel").rows()
     [('mkto:42', 'email_open', 'Email')]
     """
-    return combine_results([_read_file(p, time_zone) for p in expand_paths(path)])
+    return combine_results([_read_file(p, tz) for p in expand_paths(path)])
 
 
 def _detect(fs: FileSniff) -> float:
     return 0.9 if fs.kind == "text" and _kind(fs) is not None else 0.0
 
 
-def _read_one(path: str | Path, **options: Any) -> LoadResult:
-    return read_marketo(path, **options)
-
-
-register("marketo", source_system="marketo", detect=_detect, read=_read_one)
+register("marketo", source_system="marketo", detect=_detect, read=read_marketo)

@@ -11,7 +11,7 @@ See ``docs/howto-marketo-pardot.md``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import polars as pl
 
@@ -233,14 +233,14 @@ def _read_file(path: Path, time_zone: str) -> LoadResult:
     return _read_prospects(path, raw.frame, raw.sniff, time_zone)
 
 
-def read_pardot(path: str | Path, *, time_zone: str = "UTC") -> LoadResult:
+def read_pardot(path: str | Path, *, tz: str = "UTC") -> LoadResult:
     r"""Read Pardot prospect exports and visitor activities.
 
     Parameters
     ----------
     path
         A file, folder or glob; each file's kind is detected from its header.
-    time_zone
+    tz
         Zone of date-times written without an offset (Pardot UI exports write the
         user's local time: pass it, e.g. ``"America/New_York"``).
 
@@ -260,15 +260,11 @@ def read_pardot(path: str | Path, *, time_zone: str = "UTC") -> LoadResult:
     >>> read_pardot(p)["identity_links"]["linked_id_value"].to_list()
     ['sf:00Q5e00000AbCdEEAV']
     """
-    return combine_results([_read_file(p, time_zone) for p in expand_paths(path)])
+    return combine_results([_read_file(p, tz) for p in expand_paths(path)])
 
 
 def _detect(fs: FileSniff) -> float:
     return 0.9 if fs.kind == "text" and _kind(fs) is not None else 0.0
 
 
-def _read_one(path: str | Path, **options: Any) -> LoadResult:
-    return read_pardot(path, **options)
-
-
-register("pardot", source_system="pardot", detect=_detect, read=_read_one)
+register("pardot", source_system="pardot", detect=_detect, read=read_pardot)
