@@ -1,0 +1,152 @@
+"""clk.load: folders, YAML configs, FX conversion, reconciliation, progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import closedloop_kit as clk
+from closedloop_kit.errors import SourceFormatError
+from closedloop_kit.io._fx import convert_to_corporate
+from closedloop_kit.schema import salesforce_id18
+
+OPP = salesforce_id18("0065e00000AbCdE")
+OPP2 = salesforce_id18("0065e00000AbCdF")
+
+
+def _opps(folder: Path) -> Path:
+    p = folder / "Opportunity.csv"
+    p.write_text(
+        "Id,Name,StageName,Amount,CurrencyIsoCode,CloseDate\n"
+        f"{OPP},A,Closed Won,100,EUR,2026-01-15\n"
+        f"{OPP2},B,Prospecting,50,USD,2026-01-20\n"
+    )
+    return p
+
+
+def test_folder_reports_every_file_and_reconciles(tmp_path: Path) -> None:
+    _opps(tmp_path)
+    (tmp_path / "readme.txt").write_text("hello")
+    (tmp_path / "Case.json").write_text('{"records": [{"attributes": {"type": "Case"}}]}')
+    data = clk.load(tmp_path, progress=False)
+    r = data.load_report.sort("path")
+    assert r["reader"].to_list() == ["unknown", "salesforce", "unknown"]
+    assert "not part of the canonical model" in r["notes"][0]
+    assert "no reader recognised" in r["notes"][2]
+    assert (r["rows_read"] == r["rows_kept"] + r["rows_rejected"] + r["rows_merged"]).all()
+
+
+def test_multi_currency_converted_with_dated_rates_missing_rate_rejected(
+    tmp_path: Path,
+) -> None:
+    _opps(tmp_path)
+    (tmp_path / "DatedConversionRate.csv").write_text(
+        "Id,IsoCode,ConversionRate,StartDate,NextStartDate\n"
+        "04w5e00000AbCdE,EUR,0.8,2026-01-01,2026-01-10\n"
+        "04w5e00000AbCdF,USD,1,2025-01-01,\n"
+    )
+    data = clk.load(tmp_path, progress=False)
+    assert data.corporate_currency == "USD"
+    # EUR rate ends 2026-01-10: the EUR opportunity closing 2026-01-15 has no rate
+    opps = data.frame("opportunities")
+    assert opps["opportunity_id"].to_list() == [f"sf:{OPP2}"]
+    assert opps["amount_corporate"].to_list() == [50.0]
+    rej = data.rejected.filter(pl.col("table") == "opportunities")
+    assert rej["reason"].to_list() == ["no fx rate EUR→USD on 2026-01-15"]
+    r = data.load_report.filter(pl.col("object") == "Opportunity").row(0, named=True)
+    assert (r["rows_kept"], r["rows_rejected"]) == (1, 1)
+
+
+def test_convert_to_corporate_known_values() -> None:
+    fx = pl.DataFrame(
+        {
+            "currency": ["EUR", "EUR"],
+            "valid_from": [dt.date(2026, 1, 1), dt.date(2026, 2, 1)],
+            "valid_to": [dt.date(2026, 2, 1), None],
+            "rate_to_corporate": [1.25, 1.5],
+        }
+    )
+    frame = pl.DataFrame(
+        {
+            "amount": [100.0, 100.0],
+            "currency": ["EUR", "EUR"],
+            "d": [dt.date(2026, 1, 31), dt.date(2026, 2, 1)],
+        }
+    )
+    out, problem = convert_to_corporate(
+        frame, fx, amount="amount", out="usd", date=pl.col("d"), corporate_currency="USD"
+    )
+    # 100 EUR × 1.25 on Jan 31 (first rate), × 1.5 from Feb 1 (valid_to is exclusive)
+    assert out["usd"].to_list() == [125.0, 150.0]
+    assert problem.null_count() == 2
+
+
+def test_yaml_config(tmp_path: Path) -> None:
+    crm = tmp_path / "crm"
+    crm.mkdir()
+    _opps(crm)
+    (crm / "Lead.csv").write_text(
+        "Id,LastName,Company,Status,CreatedDate\n00Q5e00000AbCdE,A,B,Open,1/13/2026 9:00 AM\n"
+    )
+    cfg = tmp_path / "load.yaml"
+    cfg.write_text(
+        "corporate_currency: USD\n"
+        "time_zone: America/New_York\n"
+        "fx_rates:\n"
+        "  - {currency: EUR, valid_from: 2026-01-01, rate_to_corporate: 1.1}\n"
+        "sources:\n"
+        "  - path: crm/\n"
+        "    reader: salesforce\n"
+    )
+    data = clk.load(cfg, progress=False)
+    assert data.frame("opportunities").sort("opportunity_id")["amount_corporate"].to_list() == (
+        pytest.approx([110.0, 50.0])
+    )
+    assert data.frame("people")["created_at"].to_list() == [
+        dt.datetime(2026, 1, 13, 14, tzinfo=dt.UTC)
+    ]
+    assert set(data.load_report["time_zone_assumed"].drop_nulls()) == {"America/New_York"}
+
+
+def test_bad_config(tmp_path: Path) -> None:
+    cfg = tmp_path / "load.yaml"
+    cfg.write_text("corporate_currency: USD\n")
+    with pytest.raises(SourceFormatError, match="needs a `sources` list"):
+        clk.load(cfg)
+
+
+def test_duplicate_keys_across_files_are_merged_in_report(tmp_path: Path) -> None:
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    _opps(a)
+    _opps(b)
+    data = clk.load(tmp_path, progress=False, corporate_currency="EUR")
+    r = data.load_report.sort("path")
+    assert r["rows_merged"].to_list() == [0, 2]
+    assert data.frame("opportunities").height <= 2
+
+
+def test_progress_bar_on_multi_file_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _opps(tmp_path)
+    (tmp_path / "Lead.csv").write_text("Id,LastName,Company,Status\n00Q5e00000AbCdE,A,B,Open\n")
+    clk.load(tmp_path, progress=True, corporate_currency="EUR")
+    assert "loading" in capsys.readouterr().err
+    clk.load(tmp_path, progress=False, corporate_currency="EUR")
+    assert capsys.readouterr().err == ""
+
+
+def test_load_result_repr_html(tmp_path: Path) -> None:
+    from closedloop_kit.io import read_salesforce
+
+    res = read_salesforce(_opps(tmp_path))
+    html = res._repr_html_()
+    assert "LoadResult" in html
+    assert "Opportunity" in html
+    assert res.summary()["rows"].to_list() == [2]
