@@ -7,7 +7,17 @@ splits pipeline and bookings into marketing-sourced and marketing-influenced;
 docs/roi.md.
 """
 
+from closedloop_kit.roi._compare import compare_models
 from closedloop_kit.roi._results import CompareResult, RoiResult, SourcedResult
-from closedloop_kit.roi._summary import summary
+from closedloop_kit.roi._sourced import sourced_vs_influenced
+from closedloop_kit.roi._summary import View, summary
 
-__all__ = ["CompareResult", "RoiResult", "SourcedResult", "summary"]
+__all__ = [
+    "CompareResult",
+    "RoiResult",
+    "SourcedResult",
+    "View",
+    "compare_models",
+    "sourced_vs_influenced",
+    "summary",
+]

@@ -12,7 +12,9 @@ import polars as pl
 __all__ = ["CompareResult", "RoiResult", "SourcedResult", "frames_html"]
 
 
-def frames_html(title: str, params: Mapping[str, object], frames: Mapping[str, pl.DataFrame]) -> str:
+def frames_html(
+    title: str, params: Mapping[str, object], frames: Mapping[str, pl.DataFrame]
+) -> str:
     """HTML for a result: a title, the parameters and the first rows of each frame."""
     p = ", ".join(f"{k}={v!r}" for k, v in params.items())
     parts = [f"<div><b>{html.escape(title)}</b> <small>{html.escape(p)}</small>"]
@@ -48,6 +50,9 @@ class RoiResult:
     reconciliation
         ``item``, ``amount``: total cost = allocated + unallocated, and the same for the
         attributed revenue.
+    credits
+        The credit frame with the keys used: ``campaign`` (resolved key), campaign
+        dimensions and ``period`` (drill-down per touch).
     params
         The parameters used (``by``, ``period``, ``view``, ``corporate_currency``, ...).
     """
@@ -57,6 +62,7 @@ class RoiResult:
     unallocated: pl.DataFrame
     unconverted: pl.DataFrame
     reconciliation: pl.DataFrame
+    credits: pl.DataFrame = field(default_factory=pl.DataFrame)
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def summary(self) -> pl.DataFrame:
@@ -76,8 +82,10 @@ class RoiResult:
             )
             if c in self.table.columns
         ]
-        out = self.table.group_by(by).agg(pl.col(sums).sum()) if by else self.table.select(
-            pl.col(sums).sum()
+        out = (
+            self.table.group_by(by).agg(pl.col(sums).sum())
+            if by
+            else self.table.select(pl.col(sums).sum())
         )
         return add_kpis(out).sort("attributed_revenue", descending=True, nulls_last=True)
 

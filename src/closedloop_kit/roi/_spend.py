@@ -16,11 +16,9 @@ summed. Every converted row is then placed by the first rule that applies:
 
 from __future__ import annotations
 
-import datetime as dt
-
 import polars as pl
 
-from closedloop_kit._frames import collect, column_names
+from closedloop_kit._frames import collect
 
 __all__ = ["COST_COLUMNS", "campaign_key_expr", "cost_rows", "name_lookup", "norm_name"]
 
@@ -63,8 +61,12 @@ def _spend_rows(spend: pl.DataFrame) -> pl.DataFrame:
 def _campaign_rows(campaigns: pl.DataFrame) -> pl.DataFrame:
     if "actual_cost" not in campaigns.columns:
         return pl.DataFrame(schema=COST_COLUMNS)
-    date = pl.coalesce(_col(campaigns, "start_date", pl.Date()), _col(campaigns, "end_date", pl.Date()))
-    return campaigns.filter(pl.col("actual_cost").is_not_null() & (pl.col("actual_cost") != 0)).select(
+    date = pl.coalesce(
+        _col(campaigns, "start_date", pl.Date()), _col(campaigns, "end_date", pl.Date())
+    )
+    return campaigns.filter(
+        pl.col("actual_cost").is_not_null() & (pl.col("actual_cost") != 0)
+    ).select(
         pl.lit("campaign_actual_cost").alias("source"),
         date.alias("date"),
         pl.lit("crm").alias("platform"),
@@ -146,9 +148,7 @@ def cost_rows(
     ).select(*COST_COLUMNS, "reason")
 
 
-def name_lookup(
-    campaigns: pl.DataFrame | None, touch_names: pl.DataFrame | None
-) -> pl.DataFrame:
+def name_lookup(campaigns: pl.DataFrame | None, touch_names: pl.DataFrame | None) -> pl.DataFrame:
     """``name_norm`` → ``campaign`` key: CRM campaign names first, then touch names.
 
     A touch ``campaign_name`` without a CRM campaign is its own key (normalised name).
@@ -192,9 +192,15 @@ def campaign_key_expr(id_col: str, name_col: str) -> pl.Expr:
 
 def with_lookup(frame: pl.DataFrame, name_col: str, lookup: pl.DataFrame) -> pl.DataFrame:
     """Join the name lookup onto ``frame`` as ``_lookup_campaign``."""
-    return frame.with_columns(norm_name(pl.col(name_col).cast(pl.String)).alias("_nn")).join(
-        lookup.rename({"name_norm": "_nn", "campaign": "_lookup_campaign"}), on="_nn", how="left"
-    ).drop("_nn")
+    return (
+        frame.with_columns(norm_name(pl.col(name_col).cast(pl.String)).alias("_nn"))
+        .join(
+            lookup.rename({"name_norm": "_nn", "campaign": "_lookup_campaign"}),
+            on="_nn",
+            how="left",
+        )
+        .drop("_nn")
+    )
 
 
 def match_costs(
@@ -217,15 +223,27 @@ def match_costs(
 
 
 def join_campaign_dims(frame: pl.DataFrame, campaigns: pl.DataFrame | None) -> pl.DataFrame:
-    """Fill ``campaign_name``, ``channel``, ``product_line``, ``sales_division``, ... from
-    the campaigns table by ``campaign`` key (a frame's own non-null values win)."""
+    """Fill campaign dimensions from the campaigns table by ``campaign`` key.
+
+    ``campaign_name``, ``channel``, ``product_line``, ``sales_division``, ...: a frame's
+    own non-null values win.
+    """
     if campaigns is None or "campaign_id" not in campaigns.columns:
         return frame
     dims = [
         c
         for c in campaigns.columns
-        if c not in ("campaign_id", "actual_cost", "budgeted_cost", "currency", "start_date",
-                     "end_date", "status", "parent_campaign_id")
+        if c
+        not in (
+            "campaign_id",
+            "actual_cost",
+            "budgeted_cost",
+            "currency",
+            "start_date",
+            "end_date",
+            "status",
+            "parent_campaign_id",
+        )
     ]
     right = campaigns.select(
         pl.col("campaign_id").cast(pl.String).alias("campaign"),
@@ -248,10 +266,3 @@ def total_by_currency(rows: pl.DataFrame) -> list[tuple[str | None, float]]:
         return []
     g = rows.group_by("currency").agg(pl.col("cost").sum()).sort("currency")
     return [(r[0], float(r[1])) for r in g.iter_rows()]
-
-
-def _unused(_: dt.date | None = None) -> None:  # pragma: no cover - keeps dt imported for typing
-    return None
-
-
-_ = column_names

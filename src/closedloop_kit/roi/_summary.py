@@ -16,7 +16,6 @@ from closedloop_kit.roi._spend import (
     join_campaign_dims,
     match_costs,
     name_lookup,
-    norm_name,
     with_lookup,
 )
 from closedloop_kit.store import ClosedLoopData
@@ -197,11 +196,15 @@ def summary(
             ]
         ).unique()
     lookup = name_lookup(camp, touch_names.cast(pl.String))
-    cred = with_lookup(cred, "campaign_name", lookup).with_columns(
-        pl.coalesce(pl.col("campaign_id").cast(pl.String), pl.col("_lookup_campaign")).alias(
-            "campaign"
+    cred = (
+        with_lookup(cred, "campaign_name", lookup)
+        .with_columns(
+            pl.coalesce(pl.col("campaign_id").cast(pl.String), pl.col("_lookup_campaign")).alias(
+                "campaign"
+            )
         )
-    ).drop("_lookup_campaign")
+        .drop("_lookup_campaign")
+    )
     cred = join_campaign_dims(cred, camp)
     period_cols: list[str] = []
     if period is not None:
@@ -221,16 +224,20 @@ def summary(
     rev = (
         rev_ok.group_by(keys).agg(
             pl.col("credit").sum().cast(pl.Float64).alias("conversions"),
-            pl.col("credited_value").sum().fill_null(0.0).cast(pl.Float64).alias(
-                "attributed_revenue"
-            ),
+            pl.col("credited_value")
+            .sum()
+            .fill_null(0.0)
+            .cast(pl.Float64)
+            .alias("attributed_revenue"),
         )
         if keys
         else rev_ok.select(
             pl.col("credit").sum().cast(pl.Float64).alias("conversions"),
-            pl.col("credited_value").sum().fill_null(0.0).cast(pl.Float64).alias(
-                "attributed_revenue"
-            ),
+            pl.col("credited_value")
+            .sum()
+            .fill_null(0.0)
+            .cast(pl.Float64)
+            .alias("attributed_revenue"),
         )
     )
 
@@ -269,11 +276,7 @@ def summary(
                     continue
                 part = fun.filter(pl.col(col).is_not_null()).select(
                     *sel,
-                    *(
-                        [fiscal.period_expr(pl.col(col), period).alias("period")]
-                        if period
-                        else []
-                    ),
+                    *([fiscal.period_expr(pl.col(col), period).alias("period")] if period else []),
                     pl.lit(1, dtype=pl.Int64).alias(name),
                     *(
                         [pl.col("amount_corporate").fill_null(0.0).alias("pipeline")]
@@ -285,9 +288,7 @@ def summary(
                 if "pipeline" in part.columns:
                     aggs.append(pl.col("pipeline").sum().cast(pl.Float64))
                 part = part.filter(~_null_key(by_list))
-                funnel_parts.append(
-                    part.group_by(keys).agg(aggs) if keys else part.select(aggs)
-                )
+                funnel_parts.append(part.group_by(keys).agg(aggs) if keys else part.select(aggs))
 
     # -- combine -----------------------------------------------------------------------
     frames = [cost, rev, *funnel_parts]
@@ -326,8 +327,11 @@ def summary(
     # -- unallocated and reconciliation -------------------------------------------------
     un_cost = cost_bad.select(
         pl.lit("cost").alias("kind"),
-        pl.format("cost matched at `{}` level: no value for {}", pl.col("match_level"),
-                  pl.lit(str(by_list))).alias("reason"),
+        pl.format(
+            "cost matched at `{}` level: no value for {}",
+            pl.col("match_level"),
+            pl.lit(str(by_list)),
+        ).alias("reason"),
         "source",
         "date",
         "channel",
@@ -369,8 +373,9 @@ def summary(
         ("unallocated_attributed_revenue", float(un_rev["attributed_revenue"].sum())),
         ("total_conversions", float(cred["credit"].sum())),
     ]
-    reconciliation = pl.DataFrame(items, schema={"item": pl.String, "amount": pl.Float64},
-                                  orient="row")
+    reconciliation = pl.DataFrame(
+        items, schema={"item": pl.String, "amount": pl.Float64}, orient="row"
+    )
     params: dict[str, Any] = {
         "model": model,
         "by": tuple(by_list),
@@ -386,8 +391,6 @@ def summary(
         unallocated=unallocated,
         unconverted=unconverted,
         reconciliation=reconciliation,
+        credits=cred,
         params=params,
     )
-
-
-_ = norm_name
