@@ -234,30 +234,32 @@ def resolve(data: ClosedLoopData, *, rules: IdentityRules | None = None) -> Reso
             pl.col("id_value").alias("__user"), pl.col("golden_person_id").alias("__g_user")
         )
         touches_out = (
-            touches.with_row_index("__row")
+            touches.lazy()
             .with_columns(
                 opt("person_id").alias("__pid"),
                 opt("anonymous_id").alias("__anon"),
                 opt("user_id").cast(pl.String).alias("__user"),
             )
             .join(
-                golden.rename({"person_id": "__pid", "golden_person_id": "__g_pid"}),
+                golden.lazy().rename({"person_id": "__pid", "golden_person_id": "__g_pid"}),
                 on="__pid",
                 how="left",
+                maintain_order="left",
             )
-            .join(anon, on="__anon", how="left")
-            .join(user, on="__user", how="left")
+            .join(anon.lazy(), on="__anon", how="left", maintain_order="left")
+            .join(user.lazy(), on="__user", how="left", maintain_order="left")
             .with_columns(
                 pl.coalesce("__g_pid", "__pid", "__g_user", "__g_anon").alias("person_id")
             )
             .join(
-                golden_account.rename({"golden_person_id": "person_id"}), on="person_id", how="left"
+                golden_account.lazy().rename({"golden_person_id": "person_id"}),
+                on="person_id",
+                how="left",
+                maintain_order="left",
             )
-            .sort("__row")
             .with_columns(pl.coalesce(opt("account_id"), pl.col("__gacct")).alias("account_id"))
-            .drop(
-                ["__row", "__pid", "__anon", "__user", "__g_pid", "__g_anon", "__g_user", "__gacct"]
-            )
+            .drop(["__pid", "__anon", "__user", "__g_pid", "__g_anon", "__g_user", "__gacct"])
+            .collect()
         )
         touches_out = touches_out.select(
             [*tnames, *[c for c in touches_out.columns if c not in tnames]]
