@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from closedloop_kit.attribution._paths import PathTable
-from closedloop_kit.stats._regression import LogitFit, fit_logit
+from closedloop_kit.stats._regression import LogitFit, fit_logit, newton_logit
 
 __all__ = ["LogisticFit", "fit_logistic"]
 
@@ -96,8 +96,18 @@ def _features(counts: np.ndarray, first: np.ndarray, pairs: list[tuple[int, int]
     return np.hstack([main, extra])
 
 
-def _deviance(fit: LogitFit, x: np.ndarray, succ: np.ndarray, trials: np.ndarray) -> float:
-    eta = np.clip(fit.linear_predictor(x), -30, 30)
+def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of ``x`` and each row's index among them (exact, via polars)."""
+    frame = pl.DataFrame(x, schema=[f"f{i}" for i in range(x.shape[1])], orient="row")
+    ids = frame.select(pl.struct(pl.all()).rank("dense").cast(pl.Int64) - 1).to_series()
+    inverse = ids.to_numpy()
+    first = np.full(int(inverse.max()) + 1 if inverse.size else 0, -1, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(inverse.size - 1, -1, -1)
+    return x[first], inverse
+
+
+def _deviance(beta: np.ndarray, x: np.ndarray, succ: np.ndarray, trials: np.ndarray) -> float:
+    eta = np.clip(beta[0] + x @ beta[1:], -30, 30)
     p = 1.0 / (1.0 + np.exp(-eta))
     ll = succ * np.log(p) + (trials - succ) * np.log1p(-p)
     return float(-2.0 * ll.sum())
@@ -134,19 +144,29 @@ def fit_logistic(
             for kind, pr in (("main", []), ("order", pairs)):
                 x = _features(counts, first, pr)
                 cols = [*names, *[f"{names[a]} before {names[b]}" for a, b in pr]]
+                ux, inv = _distinct_rows(x)
                 total = 0.0
                 for k in range(2):
-                    s_tr, n_tr = folds[k]
-                    s_te, n_te = folds[1 - k]
-                    f = fit_logit(x, s_tr, n_tr, cols, alpha=alpha)
-                    total += _deviance(f, x, s_te, n_te)
+                    s_tr, n_tr = (
+                        np.bincount(inv, weights=w, minlength=ux.shape[0]) for w in folds[k]
+                    )
+                    s_te, n_te = (
+                        np.bincount(inv, weights=w, minlength=ux.shape[0]) for w in folds[1 - k]
+                    )
+                    beta = newton_logit(ux, s_tr, n_tr)
+                    total += _deviance(beta, ux, s_te, n_te)
                 dev[kind] = total
             chosen = "order" if dev["order"] < dev["main"] else "main"
     if chosen == "main":
         pairs = []
     x = _features(counts, first, pairs)
     cols = [*names, *[f"{names[a]} before {names[b]}" for a, b in pairs]]
-    fit = fit_logit(x, conv, trials, cols, alpha=alpha)
+    # paths with identical features are one binomial row (same estimates, faster fit)
+    ux, inverse = _distinct_rows(x)
+    s_all = np.bincount(inverse, weights=conv, minlength=ux.shape[0])
+    n_all = np.bincount(inverse, weights=trials, minlength=ux.shape[0])
+    start = newton_logit(ux, s_all, n_all)
+    fit = fit_logit(ux, s_all, n_all, cols, alpha=alpha, start=start)
     beta = fit.params[1:]
     eta = fit.linear_predictor(x)
     p = 1.0 / (1.0 + np.exp(-eta))

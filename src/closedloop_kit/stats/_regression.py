@@ -1,6 +1,6 @@
 """Logistic regression on grouped binary outcomes (statsmodels, imported lazily).
 
-``logit P(y = 1 | x) = β₀ + x'β``, fitted by maximum likelihood (IRLS) on *grouped*
+``logit P(y = 1 | x) = β₀ + x'β``, fitted by maximum likelihood (Newton-Raphson, IRLS as fallback) on *grouped*
 rows: each distinct ``x`` carries its number of successes and trials, which gives exactly
 the same estimates as a Logit on the ungrouped rows at a fraction of the cost.
 """
@@ -15,7 +15,7 @@ import polars as pl
 
 from closedloop_kit.errors import ModelFitError
 
-__all__ = ["LogitFit", "fit_logit"]
+__all__ = ["LogitFit", "fit_logit", "newton_logit"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,41 @@ class LogitFit:
         return np.asarray(self.params[0] + x @ self.params[1:], dtype=np.float64)
 
 
+def newton_logit(
+    x: np.ndarray, successes: np.ndarray, trials: np.ndarray, *, maxiter: int = 50
+) -> np.ndarray:
+    """Maximum-likelihood ``[β₀, β]`` of a grouped logit by Newton-Raphson (numpy only).
+
+    Each step solves ``(X'WX) δ = X'(y − n·p)`` with ``W = n·p(1 − p)``; a tiny ridge
+    (1e-8) keeps the system solvable when a column is constant. Used for the many fits
+    of cross-validation and as the start of :func:`fit_logit`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b = newton_logit(np.array([[0.0], [1.0]]), np.array([10, 30]), np.array([40, 40]))
+    >>> [round(float(v), 4) for v in b]
+    [-1.0986, 2.1972]
+    """
+    design = np.column_stack([np.ones(len(x)), np.asarray(x, dtype=np.float64)])
+    y = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    rate = (y.sum() + 0.5) / (n.sum() + 1.0)
+    beta = np.zeros(design.shape[1])
+    beta[0] = np.log(rate / (1 - rate))
+    ridge = 1e-8 * np.eye(design.shape[1])
+    for _ in range(maxiter):
+        eta = np.clip(design @ beta, -30, 30)
+        p = 1.0 / (1.0 + np.exp(-eta))
+        grad = design.T @ (y - n * p)
+        hess = (design * (n * p * (1 - p))[:, None]).T @ design + ridge
+        step = np.linalg.solve(hess, grad)
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return beta
+
+
 def fit_logit(
     x: np.ndarray,
     successes: np.ndarray,
@@ -55,6 +90,7 @@ def fit_logit(
     names: list[str],
     *,
     alpha: float = 0.05,
+    start: np.ndarray | None = None,
 ) -> LogitFit:
     """Fit ``logit p = β₀ + x'β`` to grouped binary data.
 
@@ -68,6 +104,8 @@ def fit_logit(
         The ``k`` column names.
     alpha
         Confidence intervals are ``1 − alpha`` Wald intervals ``coef ± z_{1−α/2}·se``.
+    start
+        Starting values ``[β₀, β]`` (e.g. from :func:`newton_logit`).
 
     Returns
     -------
@@ -92,7 +130,11 @@ def fit_logit(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            res = sm.GLM(endog, design, family=sm.families.Binomial()).fit(maxiter=100)
+            model = sm.GLM(endog, design, family=sm.families.Binomial())
+            try:  # Newton-Raphson: ~5x faster than IRLS's SVD least squares here
+                res = model.fit(method="newton", maxiter=100, disp=0, start_params=start)
+            except np.linalg.LinAlgError:
+                res = model.fit(maxiter=100)
         except Exception as exc:
             msg = (
                 f"logistic regression did not fit ({exc}); check for channels present in "
