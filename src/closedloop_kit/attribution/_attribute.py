@@ -82,19 +82,19 @@ def _path_shares(
     if allocation not in ("incremental", "journey"):
         msg = f"`allocation` must be one of ('incremental', 'journey'), got {allocation!r}"
         raise ValueError(msg)
-    fit = fit_logistic(pt, features=features, min_pair_support=support, alpha=alpha, seed=seed)
+    lfit = fit_logistic(pt, features=features, min_pair_support=support, alpha=alpha, seed=seed)
     used.update(
         features=features,
-        chosen_features=fit.features,
+        chosen_features=lfit.features,
         allocation=allocation,
         min_pair_support=support,
         seed=seed,
     )
-    tables = {"coefficients": fit.fit.coefficients, "incremental": fit.incremental}
+    tables = {"coefficients": lfit.fit.coefficients, "incremental": lfit.incremental}
     if allocation == "incremental":
         total_conv = float(pt.table["conversions"].sum())
         total_value = float(pt.table["value"].fill_null(0.0).sum())
-        inc = fit.incremental.with_columns(
+        inc = lfit.incremental.with_columns(
             pl.col("incremental", "incremental_value").clip(lower_bound=0.0)
         )
         s_conv, s_val = float(inc["incremental"].sum()), float(inc["incremental_value"].sum())
@@ -109,7 +109,7 @@ def _path_shares(
                 ),
             )
         )
-    return fit.shares, tables, totals, used
+    return lfit.shares, tables, totals, used
 
 
 def attribute(
@@ -159,7 +159,9 @@ def attribute(
     """
     _check_model(model)
     cols = column_names(journeys)
-    require_columns(journeys, ["journey_id", "channel", "position", "converted"], func="attribute")
+    require_columns(
+        to_lazy(journeys), ["journey_id", "channel", "position", "converted"], func="attribute"
+    )
     keep = [
         c
         for c in ("journey_id", "touch_id", "channel", "campaign_id", "campaign_name", "value")

@@ -146,7 +146,9 @@ def journeys(
     ...                        "opportunity_contacts": roles})
     >>> j = journeys(data, level="account")
     >>> j.select("journey_id", "channel", "position", "converted", "value").rows()
-    [('a2', 'Direct', 0, False, 0.0), ('o1', 'Email', 0, True, 1000.0), ('o1', 'Webinar', 1, True, 1000.0)]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('a2', 'Direct', 0, False, 0.0), ('o1', 'Email', 0, True, 1000.0),
+     ('o1', 'Webinar', 1, True, 1000.0)]
     >>> j["is_lead_creation_touch"].to_list()  # p2 was created on the day of its touch
     [True, True, False]
     """
@@ -227,10 +229,8 @@ def journeys(
     stage_at = _stage_times(data, conversion)
 
     # members: journey_id → person_key, plus journey-level facts
-    if (
-        level == "account"
-        and conversion in ("opportunity_created", "won")
-        or (level == "account" and stage_at is not None and stage_at[0] == "opportunity")
+    if (level == "account" and conversion in ("opportunity_created", "won")) or (
+        level == "account" and stage_at is not None and stage_at[0] == "opportunity"
     ):
         if contacts == "roles":
             members = roles.select("opportunity_id", "person_id").join(

@@ -84,7 +84,7 @@ def _pairs(
 
 
 def _features(counts: np.ndarray, first: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
-    main = np.log1p(counts)
+    main: np.ndarray = np.log1p(counts)
     if not pairs:
         return main
     extra = np.column_stack(

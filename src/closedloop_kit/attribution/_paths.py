@@ -91,7 +91,9 @@ def path_table(
     journeys: AnyFrame, *, transform: str = "none", func: str = "attribute"
 ) -> PathTable:
     """Aggregate touch-level journeys into a :class:`PathTable`."""
-    require_columns(journeys, ["journey_id", "channel", "position", "converted"], func=func)
+    require_columns(
+        to_lazy(journeys), ["journey_id", "channel", "position", "converted"], func=func
+    )
     has_value = "value" in column_names(journeys)
     lazy = to_lazy(journeys).select(
         "journey_id",
@@ -193,9 +195,8 @@ def parse_paths(
     nulls: str | None = "nulls",
 ) -> PathTable:
     """Read ChannelAttribution-style aggregated paths into a :class:`PathTable`."""
-    cols = [path, conversions] + [c for c in (value, nulls) if c is not None]
     present = column_names(paths_frame)
-    require_columns(paths_frame, [path, conversions], func="attribute_paths")
+    require_columns(to_lazy(paths_frame), [path, conversions], func="attribute_paths")
     p = collect(
         to_lazy(paths_frame).select(
             pl.col(path).cast(pl.String).alias("_path"),

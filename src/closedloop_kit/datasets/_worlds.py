@@ -163,7 +163,7 @@ def make_attribution_world(
 
     order: dict[tuple[str, str], float] = {}
     if kind != "additive":
-        pairs = set()
+        pairs: set[tuple[int, int]] = set()
         while len(pairs) < min(n_pairs * (2 if kind == "mixed" else 1), k * (k - 1) // 2):
             a, b = (int(x) for x in rng.choice(k, size=2, replace=False))
             pairs.add((min(a, b), max(a, b)))
@@ -202,10 +202,7 @@ def make_attribution_world(
     outcome = drawn.select(
         "journey_id",
         "converted",
-        pl.when(pl.col("converted"))
-        .then(pl.Series(values))
-        .otherwise(0.0)
-        .alias("value"),
+        pl.when(pl.col("converted")).then(pl.Series(values)).otherwise(0.0).alias("value"),
     )
     last = touches.group_by("journey_id").agg(pl.col("occurred_at").max().alias("_last"))
     out = (

@@ -1,8 +1,9 @@
 """Logistic regression on grouped binary outcomes (statsmodels, imported lazily).
 
-``logit P(y = 1 | x) = β₀ + x'β``, fitted by maximum likelihood (Newton-Raphson, IRLS as fallback) on *grouped*
-rows: each distinct ``x`` carries its number of successes and trials, which gives exactly
-the same estimates as a Logit on the ungrouped rows at a fraction of the cost.
+``logit P(y = 1 | x) = β₀ + x'β``, fitted by maximum likelihood (Newton-Raphson, IRLS as
+fallback) on *grouped* rows: each distinct ``x`` carries its number of successes and
+trials, which gives exactly the same estimates as a Logit on the ungrouped rows at a
+fraction of the cost.
 """
 
 from __future__ import annotations
