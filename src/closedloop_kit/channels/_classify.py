@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from closedloop_kit._frames import column_names, like, require_columns, to_lazy
@@ -41,6 +43,22 @@ def _brand(host: pl.Expr) -> pl.Expr:
     third = parts.list.get(-3, null_on_oob=True)
     short_sld = second.is_in(["co", "com", "org", "net", "ac", "gov", "edu"]) & (n >= 3)
     return pl.when(short_sld).then(third).otherwise(second)
+
+
+def _fields_used(rules: ChannelRules) -> tuple[set[str], set[str]]:
+    """Fields the rules read, and those read only through ``is_null``."""
+    ops: dict[str, set[str]] = {"source": {"equals"}}
+    for rule in rules.rules:
+        conds = [*rule.all, *(c for group in rule.any for c in group)]
+        for c in conds:
+            fld = "source" if c.field == "source_category" else c.field
+            ops.setdefault(fld, set()).add(c.op)
+        m = re.match(r"^\{([a-z_]+)\}$", rule.subchannel or "")
+        if m:
+            fld = "source" if m.group(1) == "source_category" else m.group(1)
+            ops.setdefault(fld, set()).add("template")
+    null_only = {f for f, o in ops.items() if o == {"is_null"}}
+    return set(ops), null_only
 
 
 def classify(
@@ -126,23 +144,45 @@ def classify(
             .otherwise(med)
             .alias(f"{FIELD_PREFIX}medium"),
         )
+    # rules are evaluated once per distinct combination of the fields they read, then
+    # joined back: 10M sessions have a few thousand distinct (source, medium, ...) keys
+    used, null_only = _fields_used(rules)
+    key_cols: list[str] = []
+    key_exprs: list[pl.Expr] = []
+    for fld in sorted(used):
+        if fld in null_only:
+            name = f"__chk_{fld}"
+            key_exprs.append(pl.col(f"{FIELD_PREFIX}{fld}").is_not_null().alias(name))
+        else:
+            name = f"{FIELD_PREFIX}{fld}"
+        key_cols.append(name)
+    lf = lf.with_columns(key_exprs)
+    keys = (
+        lf.select(key_cols)
+        .unique()
+        .with_columns(
+            pl.when(pl.col(f"__chk_{fld}")).then(pl.lit("x")).alias(f"{FIELD_PREFIX}{fld}")
+            for fld in sorted(null_only)
+        )
+    )
     cats = load_source_categories(rules).lazy()
     brand = cats.rename({"source": f"{FIELD_PREFIX}brand", "source_category": "__ch_cat2"})
-    lf = (
-        lf.with_columns(_brand(src).alias(f"{FIELD_PREFIX}brand"))
+    keys = (
+        keys.with_columns(_brand(pl.col(f"{FIELD_PREFIX}source")).alias(f"{FIELD_PREFIX}brand"))
         .join(
             cats.rename({"source": f"{FIELD_PREFIX}source", "source_category": "__ch_cat1"}),
             on=f"{FIELD_PREFIX}source",
             how="left",
-            nulls_equal=False,
-            maintain_order="left",
         )
-        .join(
-            brand, on=f"{FIELD_PREFIX}brand", how="left", nulls_equal=False, maintain_order="left"
-        )
+        .join(brand, on=f"{FIELD_PREFIX}brand", how="left")
         .with_columns(pl.coalesce("__ch_cat1", "__ch_cat2").alias(f"{FIELD_PREFIX}source_category"))
     )
-    channel, subchannel = channel_exprs(rules)
+    rule_channel, rule_sub = channel_exprs(rules)
+    keys = keys.select(
+        *key_cols, rule_channel.alias("__ch_rule_channel"), rule_sub.alias("__ch_rule_sub")
+    )
+    lf = lf.join(keys, on=key_cols, how="left", nulls_equal=True, maintain_order="left")
+    channel, subchannel = pl.col("__ch_rule_channel"), pl.col("__ch_rule_sub")
     offline = ttype.is_in(list(rules.offline_channels))
     offline_name = ttype.replace_strict(
         dict(rules.offline_channels), default=None, return_dtype=pl.String
