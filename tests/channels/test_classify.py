@@ -250,3 +250,26 @@ def test_eager_and_lazy_agree_and_order_is_kept(rows):
     # each row is classified on its own: reversing the rows reverses the channels
     rev = classify(t.reverse())
     assert rev["channel"].to_list() == eager["channel"].to_list()[::-1]
+
+
+def test_rules_on_click_id_values_and_category_template():
+    rules = ChannelRules.from_yaml(
+        """
+extends: ga4_default
+rules:
+  - channel: Paid Search
+    subchannel: "{source_category}"
+    when: {click_id: {starts_with: "Cj0"}}
+"""
+    )
+    t = pl.DataFrame(
+        {
+            "source": ["google", "google", None],
+            "medium": ["organic", "organic", None],
+            "click_id": ["Cj0KCQ", "xyz", None],
+        },
+        schema={"source": pl.String, "medium": pl.String, "click_id": pl.String},
+    )
+    got = classify(t, rules=rules)
+    assert got["channel"].to_list() == ["Paid Search", "Organic Search", "Direct"]
+    assert got["subchannel"].to_list()[0] == "SOURCE_CATEGORY_SEARCH"
