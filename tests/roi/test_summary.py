@@ -259,7 +259,11 @@ def test_roi_scale_invariant_and_reconciles(
     a = base.table.sort("channel")["roi"].to_list()
     b = scaled.table.sort("channel")["roi"].to_list()
     assert [x is None for x in a] == [x is None for x in b]
-    assert all(x == pytest.approx(y, rel=1e-9, abs=1e-9) for x, y in zip(a, b) if x is not None)
+    assert all(
+        x == pytest.approx(y, rel=1e-9, abs=1e-9)
+        for x, y in zip(a, b, strict=True)
+        if x is not None
+    )
     rec = dict(base.reconciliation.iter_rows())
     total_spend = sum(v for _, v in spend_rows)
     assert rec["total_cost"] == pytest.approx(total_spend)
