@@ -1,0 +1,362 @@
+"""Run a template notebook with papermill and export the offline HTML report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from closedloop_kit.report._export import offline_html, prepare_outputs, report_tables
+from closedloop_kit.report._manifest import build_manifest, manifest_script, read_manifest
+from closedloop_kit.report._templates import find_template
+
+if TYPE_CHECKING:
+    from closedloop_kit.store import ClosedLoopData
+
+__all__ = ["Report", "batch", "open_data", "report_name", "rerun", "run"]
+
+KERNEL = "python3"
+"""Kernel used by papermill: ipykernel's native kernel, i.e. the current interpreter."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """The files one report run wrote, and its manifest.
+
+    ``matches_original`` is set by :func:`rerun`: whether every table of the new report
+    equals the original's (``None`` when there was nothing to compare).
+    """
+
+    html: Path
+    notebook: Path
+    manifest_path: Path
+    manifest: dict[str, Any]
+    n_charts: int
+    matches_original: bool | None = None
+    changed_inputs: tuple[str, ...] = field(default=())
+
+    def summary(self) -> str:
+        """One line: where the report is and how long it took."""
+        line = f"{self.html} ({self.n_charts} charts, {self.manifest['run_seconds']} s)"
+        if self.matches_original is not None:
+            line += (
+                "; tables identical to the original"
+                if self.matches_original
+                else ("; tables DIFFER from the original")
+            )
+        return line
+
+    def _repr_html_(self) -> str:
+        return f"<p>Report <code>{self.html}</code>: {self.n_charts} charts</p>"
+
+
+def open_data(path: str | Path) -> ClosedLoopData:
+    """Open report input data: a store folder (``manifest.json``) or a folder of exports.
+
+    Stores open lazily with :func:`closedloop_kit.open_store`; anything else is read with
+    :func:`closedloop_kit.load`.
+    """
+    p = Path(path)
+    if not p.exists():
+        msg = f"`data` {str(path)!r} does not exist"
+        raise FileNotFoundError(msg)
+    if (p / "manifest.json").is_file() and any(p.glob("*.parquet")):
+        from closedloop_kit.store import open_store
+
+        return open_store(p)
+    from closedloop_kit.io import load
+
+    loaded: Any = load(p)
+    data = getattr(loaded, "data", loaded)
+    return data  # type: ignore[no-any-return]
+
+
+_SLUG = re.compile(r"[^A-Za-z0-9]+")
+
+
+def report_name(template: str, params: Mapping[str, Any]) -> str:
+    """File stem of a report: the template plus its parameter values (data path excluded).
+
+    Examples
+    --------
+    >>> from closedloop_kit.report import report_name
+    >>> report_name("campaign_review", {"campaign": "Spring Webinar", "period": "2026Q2"})
+    'campaign_review__spring_webinar__2026q2'
+    """
+    parts = [template]
+    for key in sorted(params):
+        value = params[key]
+        if key in {"data_path", "include_pii"} or value is None or isinstance(value, bool):
+            continue
+        slug = _SLUG.sub("_", str(value)).strip("_").lower()[:40]
+        if slug:
+            parts.append(slug)
+    return "__".join(parts)
+
+
+def _nb_param_names(template: Path) -> set[str]:
+    import papermill as pm
+
+    info = pm.inspect_notebook(str(template))
+    return set(info)
+
+
+def run(
+    template: str | Path,
+    *,
+    data: str | Path | None = None,
+    params: Mapping[str, Any] | None = None,
+    out: str | Path = "reports",
+    name: str | None = None,
+    show_input: bool = False,
+    include_pii: bool = False,
+    templates: str | Path | Sequence[str | Path] | None = None,
+    timeout: int = 900,
+) -> Report:
+    """Execute a template notebook and write ``<name>.html``, ``.ipynb`` and ``.manifest.json``.
+
+    Parameters
+    ----------
+    template
+        Template name (``"campaign_review"`` or ``"campaign-review"``) or a notebook path.
+    data
+        Input data folder (exports or a store); passed to the notebook as ``data_path``.
+    params
+        Notebook parameters (see the template's ``parameters`` cell).
+    out
+        Output folder (created).
+    name
+        File stem; default :func:`report_name` of the template and parameters.
+    show_input
+        Keep the code cells in the HTML (hidden by default).
+    include_pii
+        Let people's e-mail addresses through; otherwise every e-mail in an output is hidden.
+    templates
+        Extra folders to search for templates (see :func:`find_template`).
+    timeout
+        Seconds allowed per cell.
+
+    Returns
+    -------
+    Report
+        Paths of the files written and the manifest (parameters, SHA-256 of every input
+        file, package and dependency versions, run time).
+    """
+    import nbformat
+    import papermill as pm
+
+    nb_path = find_template(template, templates)
+    all_params: dict[str, Any] = dict(params or {})
+    data_path = None if data is None else Path(data).resolve()
+    if data_path is not None:
+        all_params["data_path"] = str(data_path)
+    known = _nb_param_names(nb_path)
+    if "include_pii" in known:
+        all_params["include_pii"] = include_pii
+    unknown = sorted(set(all_params) - known)
+    if unknown:
+        msg = (
+            f"`params` {unknown!r} are not parameters of template {nb_path.stem!r}; "
+            f"valid: {sorted(known)!r}"
+        )
+        raise ValueError(msg)
+    stem = name or report_name(nb_path.stem, all_params)
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nb_out = out_dir / f"{stem}.ipynb"
+
+    started = dt.datetime.now(dt.UTC)
+    pm.execute_notebook(
+        str(nb_path),
+        str(nb_out),
+        parameters=all_params,
+        kernel_name=KERNEL,
+        cwd=str(nb_path.parent),
+        progress_bar=False,
+        execution_timeout=timeout,
+    )
+    finished = dt.datetime.now(dt.UTC)
+    manifest = build_manifest(
+        template=nb_path,
+        data=data_path,
+        params={k: v for k, v in all_params.items() if k != "data_path"},
+        started=started,
+        finished=finished,
+        name=stem,
+    )
+    manifest["show_input"] = show_input
+    manifest["include_pii"] = include_pii
+
+    nb = nbformat.read(nb_out, as_version=4)
+    n_charts = prepare_outputs(nb, include_pii=include_pii)
+    nb.metadata["closedloop_kit"] = {"manifest": manifest}
+    nbformat.write(nb, nb_out)
+    title = _notebook_title(nb) or stem
+    html_path = out_dir / f"{stem}.html"
+    html_path.write_text(
+        offline_html(
+            nb, title=title, manifest_tag=manifest_script(manifest), show_input=show_input
+        ),
+        encoding="utf-8",
+    )
+    manifest_path = out_dir / f"{stem}.manifest.json"
+    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str) + "\n")
+    return Report(
+        html=html_path,
+        notebook=nb_out,
+        manifest_path=manifest_path,
+        manifest=manifest,
+        n_charts=n_charts,
+    )
+
+
+def _notebook_title(nb: Any) -> str | None:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in str(cell.source).splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return None
+
+
+def rerun(
+    report: str | Path,
+    *,
+    out: str | Path | None = None,
+    data: str | Path | None = None,
+    templates: str | Path | Sequence[str | Path] | None = None,
+) -> Report:
+    """Reproduce a report from its HTML, notebook or manifest, and compare the tables.
+
+    The template, parameters and data folder come from the manifest. Input files are
+    hashed again; any whose SHA-256 changed is listed in ``Report.changed_inputs``.
+    ``out`` defaults to the original report's folder (the report is overwritten); the
+    returned ``Report.matches_original`` says whether every table is identical.
+    """
+    path = Path(report)
+    manifest = read_manifest(path)
+    original_html = path.with_suffix(".html") if path.suffix != ".html" else path
+    if path.name.endswith(".manifest.json"):
+        original_html = path.with_name(path.name.removesuffix(".manifest.json") + ".html")
+    before = (
+        report_tables(original_html.read_text(encoding="utf-8"))
+        if original_html.is_file()
+        else None
+    )
+    data_dir = (
+        Path(data)
+        if data is not None
+        else (Path(manifest["data"]) if manifest.get("data") else None)
+    )
+    from closedloop_kit.report._manifest import hash_inputs
+
+    changed: tuple[str, ...] = ()
+    if data_dir is not None:
+        now = hash_inputs(data_dir)
+        old = manifest.get("inputs", {})
+        changed = tuple(sorted(k for k in set(now) | set(old) if now.get(k) != old.get(k)))
+    template: str | Path = manifest["template"]
+    if templates is None and Path(manifest.get("template_path", "")).is_file():
+        template = Path(manifest["template_path"])
+    params = dict(manifest.get("parameters", {}))
+    include_pii = bool(params.pop("include_pii", manifest.get("include_pii", False)))
+    new = run(
+        template,
+        data=data_dir,
+        params=params,
+        out=out if out is not None else original_html.parent,
+        name=manifest.get("name"),
+        show_input=bool(manifest.get("show_input", False)),
+        include_pii=include_pii,
+        templates=templates,
+    )
+    after = report_tables(new.html.read_text(encoding="utf-8"))
+    matches = None if before is None else before == after
+    return Report(
+        html=new.html,
+        notebook=new.notebook,
+        manifest_path=new.manifest_path,
+        manifest=new.manifest,
+        n_charts=new.n_charts,
+        matches_original=matches,
+        changed_inputs=changed,
+    )
+
+
+def _expand(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    base = dict(config.get("params") or {})
+    jobs = [dict(base, **(item.get("params", item) or {})) for item in config.get("reports") or []]
+    for_each = config.get("for_each") or {}
+    if for_each:
+        import itertools
+
+        keys = sorted(for_each)
+        for values in itertools.product(*(for_each[k] for k in keys)):
+            jobs.append(dict(base, **dict(zip(keys, values, strict=True))))
+    return jobs or [base]
+
+
+def batch(
+    config: str | Path | Mapping[str, Any],
+    *,
+    progress: bool = True,
+    on_report: Callable[[Report], None] | None = None,
+) -> list[Report]:
+    """Render a set of reports described by a YAML file (or a mapping).
+
+    The config names one ``template``, the ``data`` folder, the ``out`` folder, shared
+    ``params``, and either a list ``reports`` of parameter sets or ``for_each`` (a
+    parameter → list of values; every combination is rendered). Relative paths are
+    relative to the YAML file. A tqdm progress bar shows the reports done.
+
+    Example config::
+
+        template: campaign_review
+        data: ../sample_data
+        out: ../reports/campaigns
+        params: {period: 2026Q2}
+        for_each:
+          campaign: ["Spring Webinar", "Trade Show Berlin"]
+    """
+    base_dir = Path.cwd()
+    if isinstance(config, str | Path):
+        import yaml
+
+        base_dir = Path(config).resolve().parent
+        cfg: Mapping[str, Any] = yaml.safe_load(Path(config).read_text(encoding="utf-8"))
+    else:
+        cfg = config
+    if "template" not in cfg:
+        msg = "batch config needs a `template` key (e.g. template: campaign_review)"
+        raise ValueError(msg)
+
+    def _path(key: str, default: str | None) -> Path | None:
+        value = cfg.get(key, default)
+        return None if value is None else (base_dir / str(value)).resolve()
+
+    data = _path("data", None)
+    out = _path("out", "reports") or Path("reports")
+    jobs = _expand(cfg)
+    reports: list[Report] = []
+    iterator: Iterable[dict[str, Any]] = jobs
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(jobs, desc=f"reports ({cfg['template']})", unit="report")
+    for params in iterator:
+        rep = run(
+            str(cfg["template"]),
+            data=data,
+            params=params,
+            out=out,
+            include_pii=bool(cfg.get("include_pii", False)),
+            show_input=bool(cfg.get("show_input", False)),
+        )
+        reports.append(rep)
+        if on_report is not None:
+            on_report(rep)
+    return reports

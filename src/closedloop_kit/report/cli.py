@@ -1,0 +1,196 @@
+"""The ``closedloop`` command line.
+
+::
+
+    closedloop demo --data sample_data --out reports
+    closedloop load DATA --store warehouse/
+    closedloop report campaign-review --data sample_data --param period=2026Q2 --out reports
+    closedloop report rerun reports/campaign_review__2026q2.html
+    closedloop report batch reports.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+
+def _parse_value(text: str) -> Any:
+    """``key=value`` values are YAML scalars: ``2026Q2`` stays a string, ``3`` an int."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def _params(items: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            msg = f"`--param` must look like key=value, got {item!r}"
+            raise SystemExit(msg)
+        out[key.strip().replace("-", "_")] = _parse_value(value)
+    return out
+
+
+def _print_summary(data: Any) -> None:
+    import polars as pl
+
+    with pl.Config(tbl_rows=50, tbl_hide_dataframe_shape=True):
+        print(data.summary())
+
+
+def _load(path: str) -> Any:
+    from closedloop_kit.report import open_data
+
+    return open_data(path)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from closedloop_kit.report import run
+
+    print(f"loading {args.data} ...")
+    data = _load(args.data)
+    _print_summary(data)
+    try:
+        rep = run("campaign_review", data=args.data, params={}, out=args.out)
+    except Exception as exc:  # the demo degrades to the load summary, loudly
+        print(
+            f"closedloop demo: the campaign review report could not be rendered: "
+            f"{type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
+        return 1 if args.strict else 0
+    print(f"campaign review written: {rep.summary()}")
+    return 0
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    data = _load(args.data)
+    _print_summary(data)
+    if args.store:
+        path = data.save(args.store)
+        print(f"store written: {path}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from closedloop_kit.report import run
+
+    rep = run(
+        args.template,
+        data=args.data,
+        params=_params(args.param),
+        out=args.out,
+        name=args.name,
+        show_input=args.show_input,
+        include_pii=args.include_pii,
+        templates=args.templates,
+    )
+    print(rep.summary())
+    return 0
+
+
+def _cmd_rerun(args: argparse.Namespace) -> int:
+    from closedloop_kit.report import rerun
+
+    rep = rerun(args.report, out=args.out, data=args.data)
+    if rep.changed_inputs:
+        print(
+            f"warning: {len(rep.changed_inputs)} input file(s) changed since the original run: "
+            + ", ".join(rep.changed_inputs[:5]),
+            file=sys.stderr,
+        )
+    print(rep.summary())
+    return 0 if rep.matches_original in (True, None) else 2
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from closedloop_kit.report import batch
+
+    reports = batch(args.config, progress=not args.no_progress)
+    for rep in reports:
+        print(rep.summary())
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="closedloop", description="closedloop_kit: closed-loop B2B marketing analytics."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="render the campaign review of the sample company")
+    demo.add_argument("--data", default="sample_data", help="folder of exports or a store")
+    demo.add_argument("--out", default="reports", help="output folder")
+    demo.add_argument("--strict", action="store_true", help="fail when the report fails")
+    demo.set_defaults(func=_cmd_demo)
+
+    load = sub.add_parser("load", help="load exports, print a summary, optionally save a store")
+    load.add_argument("data", help="folder of exports or a YAML load config")
+    load.add_argument("--store", default=None, help="write the canonical tables here")
+    load.set_defaults(func=_cmd_load)
+
+    rep = sub.add_parser(
+        "report",
+        help="render a template report (also: `report rerun FILE`, `report batch CONFIG`)",
+    )
+    rep.add_argument("template", help="template name, e.g. campaign-review")
+    rep.add_argument("--data", default=None, help="folder of exports or a store")
+    rep.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="notebook parameter"
+    )
+    rep.add_argument("--out", default="reports", help="output folder")
+    rep.add_argument("--name", default=None, help="file stem of the report")
+    rep.add_argument("--show-input", action="store_true", help="keep the code cells")
+    rep.add_argument(
+        "--include-pii", action="store_true", help="let people's e-mail addresses through"
+    )
+    rep.add_argument("--templates", default=None, help="extra folder of template notebooks")
+    rep.set_defaults(func=_cmd_report)
+    return p
+
+
+def _rerun_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="closedloop report rerun", description="reproduce a report from its manifest"
+    )
+    p.add_argument("report", help="report .html, executed .ipynb or .manifest.json")
+    p.add_argument("--out", default=None, help="output folder (default: the report's)")
+    p.add_argument("--data", default=None, help="data folder (default: from the manifest)")
+    p.set_defaults(func=_cmd_rerun)
+    return p
+
+
+def _batch_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="closedloop report batch", description="render the reports listed in a YAML file"
+    )
+    p.add_argument("config", type=Path, help="YAML batch config (see docs/reports.md)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_batch)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``closedloop`` console script; returns the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if len(args_list) >= 2 and args_list[0] == "report" and args_list[1] in {"rerun", "batch"}:
+        parser = _rerun_parser() if args_list[1] == "rerun" else _batch_parser()
+        args = parser.parse_args(args_list[2:])
+    else:
+        args = _parser().parse_args(args_list)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,40 @@
+"""L5 present: altair charts of the analysis results (the only importer of altair).
+
+Every ``*_chart`` takes a result object or its polars frame and returns an altair chart
+styled with one accessible theme (Okabe-Ito colours, readable labels, currency and
+percent formats, tooltips), applied per chart. :func:`save` writes PNG, SVG or offline
+HTML with vl-convert. altair is imported when a chart is built, not at import.
+"""
+
+from closedloop_kit.viz._theme import PALETTE
+from closedloop_kit.viz.attribution import attribution_chart
+from closedloop_kit.viz.funnel import (
+    cohort_chart,
+    cohort_heatmap,
+    conversion_chart,
+    funnel_chart,
+    sourcing_chart,
+    survival_chart,
+    velocity_chart,
+)
+from closedloop_kit.viz.identity import loop_closure_chart
+from closedloop_kit.viz.roi import budget_chart, funding_chart, roi_chart, spend_pipeline_chart
+from closedloop_kit.viz.save import save
+
+__all__ = [
+    "PALETTE",
+    "attribution_chart",
+    "budget_chart",
+    "cohort_chart",
+    "cohort_heatmap",
+    "conversion_chart",
+    "funding_chart",
+    "funnel_chart",
+    "loop_closure_chart",
+    "roi_chart",
+    "save",
+    "sourcing_chart",
+    "spend_pipeline_chart",
+    "survival_chart",
+    "velocity_chart",
+]

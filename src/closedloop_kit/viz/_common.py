@@ -1,0 +1,58 @@
+"""Shared helpers of the chart builders: accept frames or result objects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+__all__ = ["as_frame", "first_present", "group_columns"]
+
+
+def as_frame(obj: Any, *attrs: str, func: str) -> pl.DataFrame:
+    """An eager frame from a polars frame or from the first attribute found on a result."""
+    if isinstance(obj, pl.LazyFrame):
+        return obj.collect()
+    if isinstance(obj, pl.DataFrame):
+        return obj
+    for attr in attrs:
+        value = getattr(obj, attr, None)
+        if isinstance(value, pl.LazyFrame):
+            return value.collect()
+        if isinstance(value, pl.DataFrame):
+            return value
+    wanted = ", ".join(attrs) or "none"
+    msg = (
+        f"`{func}` needs a polars frame or a result with one of the attributes ({wanted}), "
+        f"got {type(obj).__name__!r}"
+    )
+    raise TypeError(msg)
+
+
+def first_present(frame: pl.DataFrame, candidates: Sequence[str], *, func: str, role: str) -> str:
+    """The first of ``candidates`` that is a column of ``frame``."""
+    for c in candidates:
+        if c in frame.columns:
+            return c
+    msg = (
+        f"`{func}` needs a {role} column, one of {tuple(candidates)!r}; "
+        f"the frame has {tuple(frame.columns)!r}"
+    )
+    raise ValueError(msg)
+
+
+def group_columns(frame: pl.DataFrame, known: Sequence[str]) -> list[str]:
+    """Columns of ``frame`` that are not among ``known`` (the ``by`` groups of a result)."""
+    return [c for c in frame.columns if c not in known]
+
+
+def group_label(frame: pl.DataFrame, groups: Sequence[str], name: str = "group") -> pl.DataFrame:
+    """Add one string column ``name`` joining the group columns (``"all"`` when none)."""
+    if not groups:
+        return frame.with_columns(pl.lit("all").alias(name))
+    return frame.with_columns(
+        pl.concat_str(
+            [pl.col(g).cast(pl.String).fill_null("(none)") for g in groups], separator=" · "
+        ).alias(name)
+    )

@@ -1,0 +1,183 @@
+"""``explorer(data)``: controls, a chart and tables that update when a control changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from closedloop_kit.widgets._state import ExplorerState, ExplorerView, compute_view, options
+
+if TYPE_CHECKING:
+    from closedloop_kit.store import ClosedLoopData
+
+__all__ = ["CONVERSIONS", "Explorer", "explorer"]
+
+CONVERSIONS = ("lead_created", "sales_ready", "opportunity_created", "won")
+_MODELS = ("first_touch", "last_touch", "linear", "time_decay", "position_based", "w_shaped",
+           "markov", "shapley")  # fmt: skip
+
+
+class Explorer:
+    """An interactive view of attribution and conversion for a :class:`ClosedLoopData`.
+
+    ``controls`` maps a name to its ipywidget (``conversion``, ``level``, ``model``,
+    ``lookback``, ``dates``, ``product_lines``, ``divisions``, ``channels``); setting a
+    control's ``.value`` recomputes :attr:`view` (the frames shown) and redraws. Works
+    without a browser: tests set ``.value`` and read :attr:`view`.
+    """
+
+    def __init__(
+        self,
+        data: ClosedLoopData,
+        *,
+        state: ExplorerState | None = None,
+        compute: Callable[[ClosedLoopData, ExplorerState], ExplorerView] = compute_view,
+        chart: Callable[..., Any] | None = None,
+    ) -> None:
+        import ipywidgets as w
+
+        self.data = data
+        self._compute = compute
+        self._chart_fn = chart
+        opts = options(data)
+        self.months: list[dt.date] = list(opts["months"])
+        s = state or ExplorerState()
+        self.controls: dict[str, Any] = {
+            "conversion": w.Dropdown(
+                options=CONVERSIONS, value=s.conversion, description="Conversion"
+            ),
+            "level": w.ToggleButtons(
+                options=("person", "account"), value=s.level, description="Level"
+            ),
+            "model": w.Dropdown(options=_MODELS, value=s.model, description="Model"),
+            "lookback": w.IntSlider(
+                value=s.lookback_days, min=7, max=730, step=1, description="Lookback (d)"
+            ),
+            "product_lines": w.SelectMultiple(
+                options=opts["product_lines"], value=s.product_lines, description="Product line"
+            ),
+            "divisions": w.SelectMultiple(
+                options=opts["divisions"], value=s.divisions, description="Division"
+            ),
+            "channels": w.SelectMultiple(
+                options=opts["channels"], value=s.channels, description="Channel"
+            ),
+        }
+        if len(self.months) >= 2:
+            labels = [(m.strftime("%Y-%m"), m) for m in self.months]
+            self.controls["dates"] = w.SelectionRangeSlider(
+                options=labels, index=(0, len(labels) - 1), description="Months"
+            )
+        self.chart_out = w.Output()
+        self.table_out = w.Output()
+        self.status = w.HTML()
+        self.view: ExplorerView | None = None
+        self.chart: Any = None
+        for ctl in self.controls.values():
+            ctl.observe(self._on_change, names="value")
+        self.widget = w.VBox(
+            [
+                w.HBox([self.controls["conversion"], self.controls["model"]]),
+                w.HBox([self.controls["level"], self.controls["lookback"]]),
+                *([self.controls["dates"]] if "dates" in self.controls else []),
+                w.HBox(
+                    [
+                        self.controls["product_lines"],
+                        self.controls["divisions"],
+                        self.controls["channels"],
+                    ]
+                ),
+                self.status,
+                self.chart_out,
+                self.table_out,
+            ]
+        )
+        self.refresh()
+
+    @property
+    def state(self) -> ExplorerState:
+        """The choices currently set in the controls."""
+        c = self.controls
+        start = end = None
+        if "dates" in c:
+            lo, hi = c["dates"].value
+            start = lo
+            end = (hi.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        return ExplorerState(
+            conversion=c["conversion"].value,
+            level=c["level"].value,
+            model=c["model"].value,
+            lookback_days=int(c["lookback"].value),
+            start=start,
+            end=end,
+            product_lines=tuple(c["product_lines"].value),
+            divisions=tuple(c["divisions"].value),
+            channels=tuple(c["channels"].value),
+        )
+
+    def _on_change(self, _change: Any) -> None:
+        self.refresh()
+
+    def refresh(self) -> ExplorerView:
+        """Recompute the view from the controls and redraw the chart and tables."""
+        from IPython.display import HTML, display
+
+        from closedloop_kit.viz import attribution_chart
+
+        view = self._compute(self.data, self.state)
+        self.view = view
+        self.chart = (
+            attribution_chart(
+                view.credit.with_columns(), title=f"Credit by channel ({view.state.model})"
+            )
+            if view.credit.height
+            else None
+        )
+        self.status.value = (
+            f"<b>{view.n_converting:,}</b> converting of <b>{view.n_journeys:,}</b> journeys"
+            + "".join(f"<br><i>{n}</i>" for n in view.notes)
+        )
+        self.chart_out.clear_output(wait=True)
+        self.table_out.clear_output(wait=True)
+        with self.chart_out:
+            if isinstance(self.chart, str):
+                display(HTML(self.chart))
+            elif self.chart is not None:
+                display(self.chart)
+        with self.table_out:
+            display(view.credit)
+            if view.rates.height:
+                display(view.rates)
+        return view
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _bars_html(credit: Any, title: str) -> str:
+    """A dependency-free horizontal bar chart of ``share`` by ``channel`` (HTML)."""
+    import html
+
+    rows = []
+    for r in credit.iter_rows(named=True):
+        pct = max(0.0, float(r["share"] or 0.0)) * 100
+        rows.append(
+            f'<div style="display:flex;align-items:center;gap:.5rem;font-size:12px">'
+            f'<span style="width:160px;text-align:right">{html.escape(str(r["channel"]))}</span>'
+            f'<span style="display:inline-block;height:12px;width:{pct * 3:.1f}px;'
+            f'background:#0072B2"></span><span>{pct:.1f}%</span></div>'
+        )
+    return f"<div><b>{html.escape(title)}</b>{''.join(rows)}</div>"
+
+
+def explorer(data: ClosedLoopData, **kwargs: Any) -> Explorer:
+    """Explore attribution and conversion interactively (in Jupyter).
+
+    Pick the conversion, the level (person/account), the attribution model, the lookback,
+    the date range, and product line, division and channel filters; the credit chart and
+    the tables update. See :class:`Explorer` for the controls. Pass
+    ``chart=clk.viz.attribution_chart`` for the altair chart (widgets do not import altair;
+    the default is a plain HTML bar chart).
+    """
+    return Explorer(data, **kwargs)
