@@ -22,6 +22,7 @@ The export's columns used (Google's "BigQuery Export schema"):
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 import polars as pl
@@ -32,6 +33,8 @@ __all__ = [
     "EVENT_SCHEMA",
     "FORM_EVENTS",
     "IDENTITY_PARAMS",
+    "ID_COLUMNS",
+    "ID_TYPES",
     "PARQUET_COLUMNS",
     "SOURCE_FIELDS",
     "crm_key",
@@ -128,6 +131,15 @@ IDENTITY_PARAMS: Final[dict[str, str]] = {
 }
 """Event parameters carrying a person id → the ``linked_id_type`` they produce."""
 
+ID_TYPES: Final[dict[str, tuple[str, ...]]] = {
+    t: tuple(k for k, v in IDENTITY_PARAMS.items() if v == t)
+    for t in dict.fromkeys(IDENTITY_PARAMS.values())
+}
+"""``linked_id_type`` → the event parameters read for it (the first present wins)."""
+
+ID_COLUMNS: Final[tuple[str, ...]] = tuple(f"__id_{t}" for t in ID_TYPES)
+"""Per-event identifier columns made by :func:`event_frame`."""
+
 SOURCE_FIELDS: Final[tuple[str, ...]] = ("source", "medium", "campaign_name", "term", "content")
 
 _URL_PARAMS: Final[dict[str, str]] = {
@@ -140,23 +152,40 @@ _URL_PARAMS: Final[dict[str, str]] = {
 _CLICK_IDS: Final[tuple[str, ...]] = ("gclid", "dclid", "wbraid", "gbraid", "msclkid", "fbclid")
 
 
-# a JSON object without nested braces; quoted strings may hold any character
-_OBJECT = r'(\{(?:[^{}"]|"(?:[^"\\]|\\.)*")*\})'
+# the first non-null value field of a parameter's value object; the object has no nested
+# braces and quoted strings may hold any character
+_VALUE_RE = (
+    r'"key":\s*"{key}",\s*"value":\s*\{{(?:[^{{}}"]|"(?:[^"\\]|\\.)*")*?'
+    r'"(?:string|int|double|float)_value":\s*("(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*)'
+)
 
 
-def _param(key: str, *, as_text: bool) -> pl.Expr:
-    """The value of event parameter ``key`` as text (first of string/int/double/float)."""
+def _param(key: str | tuple[str, ...], *, as_text: bool, name: str | None = None) -> pl.Expr:
+    """The value of event parameter ``key`` as text (first of string/int/double/float).
+
+    With several keys, the value of the first of them found in the event.
+    """
+    keys = (key,) if isinstance(key, str) else key
+    name = name or keys[0]
     kinds = ("string_value", "int_value", "double_value", "float_value")
     if as_text:
-        obj = pl.col("event_params").str.extract(rf'"key":\s*"{key}",\s*"value":\s*{_OBJECT}', 1)
-        return pl.coalesce(*[obj.str.json_path_match(f"$.{k}") for k in kinds]).alias(key)
+        alternation = "(?:" + "|".join(re.escape(k) for k in keys) + ")"
+        raw = pl.col("event_params").str.extract(_VALUE_RE.format(key=alternation), 1)
+        quoted = raw.str.starts_with('"')
+        unquoted = (
+            raw.str.slice(1, raw.str.len_chars() - 2)
+            .str.replace_all(r"\"", '"', literal=True)
+            .str.replace_all(r"\/", "/", literal=True)
+            .str.replace_all(r"\\", "\\", literal=True)
+        )
+        return pl.when(quoted).then(unquoted).otherwise(raw).alias(name)
     value = (
         pl.col("event_params")
-        .list.filter(pl.element().struct.field("key") == key)
+        .list.filter(pl.element().struct.field("key").is_in(list(keys)))
         .list.first()
         .struct.field("value")
     )
-    return pl.coalesce(*[value.struct.field(k).cast(pl.String) for k in kinds]).alias(key)
+    return pl.coalesce(*[value.struct.field(k).cast(pl.String) for k in kinds]).alias(name)
 
 
 def _url_param(url: pl.Expr, name: str) -> pl.Expr:
@@ -178,7 +207,7 @@ def event_frame(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
     false).
     Adds ``ts`` (µs UTC datetime), ``ga_session_id``, ``ga_session_number``,
     ``page_location``, ``page_referrer``, the chosen traffic source (``src_*``),
-    ``click_id`` and every :data:`IDENTITY_PARAMS` parameter.
+    ``click_id`` and one ``__id_<type>`` column per :data:`ID_TYPES` entry.
     """
     params = [
         _param(k, as_text=params_as_text)
@@ -192,8 +221,10 @@ def event_frame(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
             "campaign",
             "term",
             "content",
-            *IDENTITY_PARAMS,
         )
+    ] + [
+        _param(keys, as_text=params_as_text, name=f"__id_{id_type}")
+        for id_type, keys in ID_TYPES.items()
     ]
     base = events.with_columns(
         pl.col("event_timestamp").str.strip_chars().cast(pl.Int64, strict=False).alias("__ts_us"),
@@ -249,7 +280,7 @@ def event_frame(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
     click = pl.coalesce(
         _blank_to_null(collected.struct.field("gclid")),
         _blank_to_null(collected.struct.field("dclid")),
-        *[_url_param(url, c) for c in _CLICK_IDS],
+        _url_param(url, "(?:" + "|".join(_CLICK_IDS) + ")"),
     )
     return base.with_columns(
         pl.from_epoch(pl.col("__ts_us"), time_unit="us").dt.replace_time_zone("UTC").alias("ts"),
@@ -273,9 +304,10 @@ def problem_expr() -> pl.Expr:
     )
 
 
-def narrow(events: pl.LazyFrame) -> pl.LazyFrame:
+def narrow(events: pl.LazyFrame, *, extra: tuple[str, ...] = ()) -> pl.LazyFrame:
     """Keep only the per-event columns the aggregations read (drops the nested ones)."""
     return events.select(
+        *extra,
         "__file",
         "__row",
         "__ts_us",
@@ -288,7 +320,7 @@ def narrow(events: pl.LazyFrame) -> pl.LazyFrame:
         "page_referrer",
         *[f"src_{n}" for n in SOURCE_FIELDS],
         "click_id",
-        *IDENTITY_PARAMS,
+        *ID_COLUMNS,
     )
 
 
@@ -365,23 +397,22 @@ def _id_links(events: pl.LazyFrame, form_events: list[str]) -> pl.LazyFrame:
             .alias("rule"),
         )
     ]
-    for param, id_type in IDENTITY_PARAMS.items():
-        value = pl.col(param).str.strip_chars()
+    for id_type in ID_TYPES:
+        col = f"__id_{id_type}"
+        value = pl.col(col).str.strip_chars()
         if id_type in ("email_sha256", "email"):
             value = value.str.to_lowercase()
         elif id_type == "crm_id":
             value = crm_key(value)
         pieces.append(
-            events.filter(
-                pl.col(param).is_not_null() & (pl.col(param).str.strip_chars() != "")
-            ).select(
+            events.filter(pl.col(col).is_not_null() & (pl.col(col).str.strip_chars() != "")).select(
                 "user_pseudo_id",
                 "ts",
                 "__file",
                 "__row",
                 pl.lit(id_type).alias("linked_id_type"),
                 value.alias("linked_id_value"),
-                pl.concat_str(pl.lit("ga4_"), "event_name", pl.lit(f":{param}")).alias("rule"),
+                pl.concat_str(pl.lit("ga4_"), "event_name").alias("rule"),
             )
         )
     return pl.concat(pieces, how="vertical")

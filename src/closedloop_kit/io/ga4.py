@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from closedloop_kit.io._text import FileSniff, sniff
 __all__ = ["read_ga4"]
 
 _SUFFIXES = (".json", ".ndjson", ".jsonl", ".gz", ".parquet")
+BUCKET_EVENTS = 500_000
+"""Events aggregated to sessions per pass (bounds the memory of large exports)."""
 _RAW_COLS = ("event_date", "event_timestamp", "event_name", "user_pseudo_id", "user_id")
 
 
@@ -137,9 +140,15 @@ def _first_keys(line: str) -> set[str] | None:
     return set(obj) if isinstance(obj, dict) else set()
 
 
-def _collect(plans: Sequence[pl.LazyFrame], files: list[Path]) -> list[pl.DataFrame]:
+def _collect(
+    plans: Sequence[pl.LazyFrame], files: list[Path], *, sink: Path | None = None
+) -> list[pl.DataFrame]:
     try:
-        return pl.collect_all(plans, engine="streaming")
+        if sink is not None:
+            plans[0].sink_parquet(sink, engine="streaming")
+            return []
+        # one plan at a time: collect_all of these plans holds more at once (2x the peak)
+        return [plan.collect(engine="streaming") for plan in plans]
     except pl.exceptions.ComputeError as exc:
         for path in files:
             if _is_parquet(path):
@@ -223,18 +232,36 @@ def read_ga4(
         frames.append(g.event_frame(pl.concat(parquet), params_as_text=False))
     events = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
     events = events.with_columns(g.problem_expr().alias("__problem"))
-    ok = g.narrow(events.filter(pl.col("__problem").is_null()))
-    is_form = pl.col("event_name").is_in(form_set)
-    has_id = pl.any_horizontal([pl.col(p).is_not_null() for p in g.IDENTITY_PARAMS])
-    plans = [
-        g.sessions(ok),
-        ok.filter(is_form | has_id | pl.col("user_id").is_not_null()),
-        events.filter(pl.col("__problem").is_not_null()).select(
-            "__file", "__row", *_RAW_COLS, "ga_session_id", "__problem"
-        ),
-        events.group_by("__file").agg(pl.len().alias("n")),
-    ]
-    sessions, id_events, bad, counts = _collect(plans, files)
+    slim = g.narrow(events, extra=("event_date", "event_timestamp", "__problem"))
+    with tempfile.TemporaryDirectory(prefix="clk-ga4-") as tmp:
+        # one streaming pass parses the JSON into a compact columnar spill file; the
+        # aggregations then read that instead of parsing the export again
+        spill = Path(tmp) / "events.parquet"
+        _collect([slim], files, sink=spill)
+        scan = pl.scan_parquet(spill)
+        ok = scan.filter(pl.col("__problem").is_null())
+        is_form = pl.col("event_name").is_in(form_set)
+        has_id = pl.any_horizontal([pl.col(c).is_not_null() for c in g.ID_COLUMNS])
+        plans = [
+            ok.filter(is_form | has_id | pl.col("user_id").is_not_null()),
+            scan.filter(pl.col("__problem").is_not_null()).select(
+                "__file", "__row", *_RAW_COLS, "ga_session_id", "__problem"
+            ),
+            scan.group_by("__file").agg(pl.len().alias("n")),
+        ]
+        id_events, bad, counts = _collect(plans, files)
+        # sessions are aggregated in hash buckets of ~BUCKET_EVENTS events each, so the
+        # memory needed stays bounded however large the export is
+        n_ok = int(counts["n"].sum()) - bad.height
+        buckets = max(1, -(-n_ok // BUCKET_EVENTS))
+        bucket = pl.struct("user_pseudo_id", "ga_session_id").hash(seed=0) % buckets
+        sessions = pl.concat(
+            [
+                g.sessions(ok.filter(bucket == b)).collect(engine="streaming")
+                for b in range(buckets)
+            ],
+            how="vertical",
+        )
     forms = g.form_fills(id_events.lazy(), form_set).collect()
     links = g.identity_links(id_events.lazy(), form_set).collect()
     # form fills inherit the session's source when the event carries none
