@@ -82,11 +82,8 @@ class RoiResult:
             )
             if c in self.table.columns
         ]
-        out = (
-            self.table.group_by(by).agg(pl.col(sums).sum())
-            if by
-            else self.table.select(pl.col(sums).sum())
-        )
+        aggs = [pl.when(pl.col(c).is_not_null().any()).then(pl.col(c).sum()).alias(c) for c in sums]
+        out = self.table.group_by(by).agg(aggs) if by else self.table.select(aggs)
         return add_kpis(out).sort("attributed_revenue", descending=True, nulls_last=True)
 
     def __repr__(self) -> str:
