@@ -23,7 +23,14 @@ __all__ = ["Conversion", "journeys"]
 
 Conversion = Literal["opportunity_created", "won", "lead_created", "sales_ready"]
 
-_SALES_READY = ("sales ready", "sales_ready", "sql", "salesqualifiedlead", "meeting set")
+_SALES_READY = (
+    "sales ready",
+    "sales_ready",
+    "sql",
+    "salesqualifiedlead",
+    "sales qualified lead",
+    "meeting set",
+)
 _UTC = pl.Datetime("us", "UTC")
 
 
