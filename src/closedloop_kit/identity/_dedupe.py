@@ -118,8 +118,13 @@ def person_edges(
                 pl.lit("lead_conversion").alias("rule"),
             ).filter(pl.col("linked_person_id").is_not_null())
         )
-    if rules.crm_id and identity_links is not None:
-        parts.append(_crm_edges(lf, identity_links))
+    if identity_links is not None and (rules.crm_id or rules.merge_records):
+        ev = _crm_edges(lf, identity_links)
+        if not rules.crm_id:
+            ev = ev.filter(pl.col("rule") == "merge")
+        if not rules.merge_records:
+            ev = ev.filter(pl.col("rule") != "merge")
+        parts.append(ev)
     if rules.email and ("email" in names or "email_normalized" in names):
         parts.append(_email_edges(lf, rules))
     if rules.merge_records:
@@ -149,15 +154,29 @@ def person_edges(
     )
 
 
+def _is_merge_rule() -> pl.Expr:
+    return pl.col("rule").str.to_lowercase().str.contains("merge")
+
+
 def _crm_edges(people: pl.LazyFrame, links: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """Evidence rows whose two ends are person keys (``merge`` when the rule says so)."""
     ll = links.lazy() if isinstance(links, pl.DataFrame) else links
     ll = ll.filter(~pl.col("rule").is_in(sorted(DERIVED_RULES)))
     keys = people.select(pl.col("person_id").alias("__k")).unique()
+    kind = pl.when(_is_merge_rule()).then(pl.lit("merge")).otherwise(pl.lit("crm_id"))
     pairs = pl.concat(
         [
-            ll.select(pl.col("id_value").alias("a"), pl.col("linked_id_value").alias("b")),
-            ll.select(pl.col("person_id").alias("a"), pl.col("id_value").alias("b")),
-            ll.select(pl.col("person_id").alias("a"), pl.col("linked_id_value").alias("b")),
+            ll.select(
+                pl.col("id_value").alias("a"), pl.col("linked_id_value").alias("b"), kind.alias("r")
+            ),
+            ll.select(
+                pl.col("person_id").alias("a"), pl.col("id_value").alias("b"), kind.alias("r")
+            ),
+            ll.select(
+                pl.col("person_id").alias("a"),
+                pl.col("linked_id_value").alias("b"),
+                kind.alias("r"),
+            ),
         ]
     ).filter(pl.col("a").is_not_null() & pl.col("b").is_not_null() & (pl.col("a") != pl.col("b")))
     pairs = pairs.join(keys, left_on="a", right_on="__k", how="semi").join(
@@ -166,8 +185,22 @@ def _crm_edges(people: pl.LazyFrame, links: pl.DataFrame | pl.LazyFrame) -> pl.L
     return pairs.select(
         pl.col("a").alias("person_id"),
         pl.col("b").alias("linked_person_id"),
-        pl.lit("crm_id").alias("rule"),
+        pl.col("r").alias("rule"),
     )
+
+
+def merged_away_ids(links: pl.DataFrame | pl.LazyFrame | None) -> list[str]:
+    """Keys that merge evidence says were merged into another (``id_value`` of the row)."""
+    if links is None:
+        return []
+    ll = links.lazy() if isinstance(links, pl.DataFrame) else links
+    out = (
+        ll.filter(_is_merge_rule() & ~pl.col("rule").is_in(sorted(DERIVED_RULES)))
+        .select(pl.col("id_value").cast(pl.String))
+        .unique()
+        .collect()
+    )
+    return sorted(v for v in out["id_value"].to_list() if v is not None)
 
 
 def _email_edges(people: pl.LazyFrame, rules: IdentityRules) -> pl.LazyFrame:
@@ -233,13 +266,17 @@ def components(nodes: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame({"node": all_nodes, "component": pl.Series(labels, dtype=pl.Int64)})
 
 
-def golden_ids(people: pl.DataFrame, comp: pl.DataFrame) -> pl.DataFrame:
+def golden_ids(
+    people: pl.DataFrame, comp: pl.DataFrame, merged_away: list[str] | None = None
+) -> pl.DataFrame:
     """``person_id`` → ``golden_person_id`` for every person row.
 
     Golden record of a cluster, first by: not deleted; not merged into another record;
     person type (contact, lead, prospect, visitor); oldest ``created_at`` (unknown last);
     smallest ``person_id``. A function of the cluster's members only, so row order
-    cannot change it.
+    cannot change it. ``merged_away`` lists keys merge evidence says were merged into
+    another record (``identity_links`` rows whose rule mentions "merge": ``id_value``
+    was merged into ``linked_id_value``).
     """
     names = people.columns
 
@@ -249,7 +286,12 @@ def golden_ids(people: pl.DataFrame, comp: pl.DataFrame) -> pl.DataFrame:
     ranked = people.select(
         pl.col("person_id"),
         opt("is_deleted", pl.Boolean()).fill_null(False).cast(pl.Int8).alias("__r1"),
-        opt("merged_into_id", pl.String()).is_not_null().cast(pl.Int8).alias("__r2"),
+        (
+            opt("merged_into_id", pl.String()).is_not_null()
+            | pl.col("person_id").is_in(merged_away or [])
+        )
+        .cast(pl.Int8)
+        .alias("__r2"),
         opt("person_type", pl.String())
         .replace_strict(_TYPE_RANK, default=9, return_dtype=pl.Int8)
         .alias("__r3"),
@@ -394,7 +436,7 @@ def dedupe(
     edges = person_edges(frame, rules=rules, identity_links=identity_links)
     ids = frame["person_id"].cast(pl.String)
     comp = components(ids, edges)
-    gold = golden_ids(frame, comp)
+    gold = golden_ids(frame, comp, merged_away_ids(identity_links))
     sizes = gold.group_by("golden_person_id").agg(pl.len().cast(pl.Int64).alias("cluster_size"))
     out = (
         frame.drop(["golden_person_id", "cluster_size"], strict=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from closedloop_kit._frames import collect
+from closedloop_kit.identity._links import IDENTIFYING_TOUCH_TYPES
 from closedloop_kit.identity._report import ResolveResult
 
 __all__ = ["score_against_truth"]
@@ -13,6 +14,25 @@ __all__ = ["score_against_truth"]
 def _pairs(sizes: pl.Series) -> int:
     s = sizes.cast(pl.Int64)
     return int((s * (s - 1) // 2).sum())
+
+
+def _evidenced_visitors(result: ResolveResult, links: pl.DataFrame) -> pl.Series:
+    """Anonymous ids with any identifying evidence in the data (input links, touches)."""
+    ev = links.filter(~pl.col("rule").str.starts_with("visitor_"))
+    ids = [
+        ev.filter(pl.col("id_type") == "anonymous_id")["id_value"],
+        ev.filter(pl.col("linked_id_type") == "anonymous_id")["linked_id_value"],
+    ]
+    t = collect(result.data.touchpoints)
+    if {"anonymous_id", "touch_type", "person_id"} <= set(t.columns):
+        ident = t.filter(
+            pl.col("touch_type").is_in(list(IDENTIFYING_TOUCH_TYPES))
+            & pl.col("person_id").is_not_null()
+        )
+        ids.append(ident["anonymous_id"])
+    if {"anonymous_id", "user_id"} <= set(t.columns):
+        ids.append(t.filter(pl.col("user_id").is_not_null())["anonymous_id"])
+    return pl.concat([i.cast(pl.String).rename("a") for i in ids]).drop_nulls().unique()
 
 
 def score_against_truth(
@@ -33,9 +53,12 @@ def score_against_truth(
 
     (1.0 when the denominator is 0). Visitors are scored on anonymous ids: a linked
     visitor is correct when its golden person's true key is the visitor's true key;
-    precision is over linked visitors, recall over visitors whose true person is among
-    the records in ``truth_identity`` (a visitor who never became a record cannot be
-    linked).
+    precision is over linked visitors; recall is over *linkable* visitors: those whose
+    true person is among the records in ``truth_identity`` and who left identifying
+    evidence in the data (an ``identity_links`` row, an identifying touch with a person,
+    a touch with a user id) — a visitor who never filled in a form or logged in cannot
+    be linked by anyone. ``visitor_coverage`` is the share of all visitors whose true
+    person is a record that were linked correctly.
 
     Parameters
     ----------
@@ -50,7 +73,8 @@ def score_against_truth(
     -------
     ``person_precision``, ``person_recall``, ``person_pairs_true``,
     ``person_pairs_predicted``, ``visitor_precision``, ``visitor_recall``,
-    ``visitors_linked``, ``visitors_linkable``.
+    ``visitor_coverage``, ``visitors_linked``, ``visitors_linkable``,
+    ``visitors_with_record``.
 
     Examples
     --------
@@ -83,23 +107,31 @@ def score_against_truth(
         vis = links.filter(
             (pl.col("id_type") == "anonymous_id") & pl.col("rule").str.starts_with("visitor_")
         ).select(pl.col("id_value").alias("anonymous_id"), pl.col("person_id").alias("__g"))
+        evidenced = _evidenced_visitors(result, links)
         gold_key = truth.select(pl.col("person_id").alias("__g"), pl.col("true_person_key"))
+        has_record = pl.col("__true").is_in(truth["true_person_key"].unique().implode())
         scored = (
             tv.join(vis, on="anonymous_id", how="left")
             .join(gold_key, on="__g", how="left")
             .with_columns(
-                pl.col("__true").is_in(truth["true_person_key"].unique().implode()).alias("__ok")
+                has_record.alias("__rec"),
+                (has_record & pl.col("anonymous_id").is_in(evidenced.implode())).alias("__ok"),
             )
         )
         linked = scored.filter(pl.col("__g").is_not_null())
-        correct = int((linked["true_person_key"] == linked["__true"]).fill_null(False).sum())
+        hit = (scored["true_person_key"] == scored["__true"]).fill_null(False)
+        correct = int(hit.sum())
         linkable = int(scored["__ok"].sum())
+        with_record = int(scored["__rec"].sum())
+        correct_linkable = int((hit & scored["__ok"]).sum())
         out.update(
             {
                 "visitor_precision": correct / linked.height if linked.height else 1.0,
-                "visitor_recall": correct / linkable if linkable else 1.0,
+                "visitor_recall": correct_linkable / linkable if linkable else 1.0,
+                "visitor_coverage": correct / with_record if with_record else 1.0,
                 "visitors_linked": float(linked.height),
                 "visitors_linkable": float(linkable),
+                "visitors_with_record": float(with_record),
             }
         )
     return out
