@@ -31,6 +31,11 @@ __all__ = [
 NULL_TOKENS = ("", "--", "-", "—", "n/a", "na", "#n/a", "null", "none", "nan", "(not set)")
 """Cell values read as empty (compared lower-cased, after trimming)."""
 
+_NULL_VARIANTS = sorted(
+    {v for t in NULL_TOKENS for v in (t, t.upper(), t.title(), t.capitalize())}
+    | {"NaN", "#N/A", "N/a"}
+)
+
 _SPACES = "[\u00a0\u202f\u2009 ']"
 _CURRENCY_PREFIX: dict[str, str] = {
     "US$": "USD",
@@ -78,12 +83,14 @@ class Parsed:
     notes: tuple[str, ...] = field(default=())
 
 
+def clean_text(expr: pl.Expr) -> pl.Expr:
+    """Trim text and turn the :data:`NULL_TOKENS` (``""``, ``"--"``, ``"N/A"``...) into null."""
+    text = expr.cast(pl.String).str.strip_chars()
+    return pl.when(text.is_in(_NULL_VARIANTS)).then(None).otherwise(text)
+
+
 def _clean(s: pl.Series) -> pl.Series:
-    text = s.cast(pl.String).str.strip_chars()
-    low = text.str.to_lowercase()
-    return pl.select(
-        pl.when(low.is_in(list(NULL_TOKENS))).then(None).otherwise(text).alias(s.name)
-    ).to_series()
+    return pl.select(clean_text(pl.lit(s)).alias(s.name)).to_series()
 
 
 def _problem(original: pl.Series, value: pl.Series, what: str, column: str | None) -> pl.Series:
@@ -375,6 +382,64 @@ def parse_datetime(
     ('2026-03-02 08:00:00+00:00', 'Europe/Berlin')
     """
     orig = _clean(s)
+    fast = _fast_datetime(orig, tz)
+    if fast is not None:
+        value, assumed = fast
+        failed = orig.is_not_null() & value.is_null()
+        if not bool(failed.any()):
+            return Parsed(
+                value.alias(s.name),
+                _problem(orig, value, "a date/time", column),
+                assumed_time_zone=assumed,
+            )
+    return _parse_datetime_full(
+        orig,
+        s.name,
+        tz=tz,
+        dayfirst=dayfirst,
+        column=column,
+        path=path,
+        excel_serial=excel_serial,
+        epoch=epoch,
+    )
+
+
+_FAST_AWARE = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
+_FAST_NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+
+
+def _fast_datetime(orig: pl.Series, tz: str) -> tuple[pl.Series, str | None] | None:
+    """One-format parse when a sample of the column all reads with one common format."""
+    sample = _sample(orig)
+    if sample.len() == 0:
+        return None
+    for fmt in _FAST_AWARE:
+        probe = sample.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
+        if probe.null_count() == 0:
+            return orig.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC"), None
+    for fmt in _FAST_NAIVE:
+        probe = sample.str.to_datetime(fmt, strict=False, time_unit="us")
+        if probe.null_count() == 0:
+            naive = orig.str.to_datetime(fmt, strict=False, time_unit="us")
+            value = naive.dt.replace_time_zone(
+                tz, ambiguous="earliest", non_existent="null"
+            ).dt.convert_time_zone("UTC")
+            return value, tz
+    return None
+
+
+def _parse_datetime_full(
+    orig: pl.Series,
+    name: str,
+    *,
+    tz: str,
+    dayfirst: bool | None,
+    column: str | None,
+    path: str | Path | None,
+    excel_serial: bool | None,
+    epoch: bool,
+) -> Parsed:
+    s = orig.alias(name)
     text = (
         orig.str.replace(r"(?i)\s*\(?(UTC|GMT)\)?$", "+00:00")
         .str.replace(r"Z$", "+00:00")
@@ -561,7 +626,8 @@ def map_columns(
     >>> m.frame["amount"].to_list(), m.problem.to_list()
     ([1200.0, None], [None, "`AMOUNT`: cannot read 'x' as a number"])
     """
-    cols: dict[str, pl.Series] = {}
+    cols: dict[str, pl.Series | None] = {}
+    text_exprs: dict[str, pl.Expr] = {}
     problems: list[pl.Series] = []
     used: dict[str, str] = {}
     notes: list[str] = []
@@ -577,7 +643,8 @@ def map_columns(
         if s.dtype != pl.String:
             s = s.cast(pl.String)
         if target in text_only or dtype == pl.String:
-            cols[target] = _clean(s).alias(target)
+            text_exprs[target] = clean_text(pl.col(src)).alias(target)
+            cols[target] = None
             continue
         if isinstance(dtype, pl.Datetime):
             r = parse_datetime(s, tz=tz, dayfirst=dayfirst, column=src, path=path)
@@ -591,12 +658,15 @@ def map_columns(
             if dtype.is_integer():
                 r = Parsed(r.value.round(0).cast(dtype, strict=False), r.problem, notes=r.notes)
         else:
-            cols[target] = _clean(s).alias(target)
+            text_exprs[target] = clean_text(pl.col(src)).alias(target)
+            cols[target] = None
             continue
         cols[target] = r.value.alias(target)
         problems.append(r.problem)
         notes.extend(r.notes)
-    frame = pl.DataFrame(list(cols.values())) if cols else pl.DataFrame()
+    texts = raw.select(list(text_exprs.values())) if text_exprs else pl.DataFrame()
+    series = [texts[t] if v is None else v for t, v in cols.items()]
+    frame = pl.DataFrame(series) if series else pl.DataFrame()
     frame = frame.with_columns(raw["source_row"]) if frame.width else raw.select("source_row")
     problem = (
         combine_problems(*problems)

@@ -309,7 +309,7 @@ def finish(
     out: dict[str, pl.DataFrame] = {}
     rejects: list[pl.DataFrame] = []
     kept = rejected = 0
-    raw_json = _raw_json(raw) if raw is not None and "source_row" in raw.columns else None
+    raw_rows = raw if raw is not None and "source_row" in raw.columns else None
     for name, frame in tables.items():
         if REJECT_REASON in frame.columns:
             pre = frame.filter(pl.col(REJECT_REASON).is_not_null())
@@ -340,13 +340,11 @@ def finish(
             rejected = both.height
         if both.height == 0:
             continue
-        lookup = (
-            raw_json
-            if raw_json is not None
-            else _raw_json(tables[name].drop(REJECT_REASON, strict=False)).unique(
-                "source_row", keep="first", maintain_order=True
-            )
+        source = (
+            raw_rows if raw_rows is not None else tables[name].drop(REJECT_REASON, strict=False)
         )
+        wanted = source.filter(pl.col("source_row").is_in(both["source_row"].implode()))
+        lookup = _raw_json(wanted).unique("source_row", keep="first", maintain_order=True)
         joined = both.join(lookup, on="source_row", how="left")
         rejects.append(
             joined.select(

@@ -302,13 +302,7 @@ def _utf8_bytes(data: bytes, fs: FileSniff) -> tuple[bytes, str]:
     """The file as UTF-8 bytes without BOM, and the encoding to report."""
     codec = fs._codec or "utf-8"
     if codec == "utf-8":
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            bad = any(b in data for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
-            codec = "iso-8859-1" if bad else "cp1252"
-            reported = "iso-8859-1" if bad else "windows-1252"
-            return data.decode(codec).encode("utf-8"), reported
+        # validated by polars while parsing; see _legacy_bytes for the fallback
         return data, "utf-8"
     if codec == "utf-8-sig":
         return data[len(codecs.BOM_UTF8) :], "utf-8-sig"
@@ -320,6 +314,13 @@ def _utf8_bytes(data: bytes, fs: FileSniff) -> tuple[bytes, str]:
     if codec == "cp1252":
         return data.decode("cp1252", errors="replace").encode("utf-8"), reported
     return data.decode(codec, errors="replace").encode("utf-8"), reported
+
+
+def _legacy_bytes(data: bytes) -> tuple[bytes, str]:
+    """Re-encode a file that is not valid UTF-8 from Windows-1252 (or ISO-8859-1)."""
+    bad = any(b in data for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
+    codec = "iso-8859-1" if bad else "cp1252"
+    return data.decode(codec).encode("utf-8"), "iso-8859-1" if bad else "windows-1252"
 
 
 def _line_starts(data: bytes, n: int) -> list[int]:
@@ -436,6 +437,8 @@ def read_text_table(
     if fs.kind != "text":
         _refuse(fs)
     data, encoding = _utf8_bytes(p.read_bytes(), fs)
+    if encoding == "utf-8" and not _valid_utf8_head_tail(data):
+        data, encoding = _legacy_bytes(data)
     if encoding != fs.encoding:
         fs = FileSniff(**{**fs.__dict__, "encoding": encoding})
     delim = delimiter or fs.delimiter or ","
@@ -472,13 +475,22 @@ def read_text_table(
             truncate_ragged_lines=False,
             raise_if_empty=False,
         )
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-        line, why = _locate_bad_line(body, delim, ncols, skip + 1)
-        msg = (
-            f"{p.name}: line {line}: {why} (expected {ncols} fields separated by {delim!r}; "
-            f"polars said: {str(exc).splitlines()[0]})"
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" not in str(exc) or encoding != "utf-8":
+            raise _bad_line(p, body, delim, ncols, skip, exc) from None
+        # invalid UTF-8 further into the file: re-read it as Windows-1252
+        return read_text_table(
+            path,
+            sniff=FileSniff(**{**fs.__dict__, "_codec": "cp1252", "encoding": "windows-1252"}),
+            columns_as_text=columns_as_text,
+            has_header=has_header,
+            columns=columns,
+            quote_char=quote_char,
+            delimiter=delimiter,
+            drop_footer=drop_footer,
         )
-        raise SourceFormatError(msg, path=str(p), line=line) from None
+    except pl.exceptions.NoDataError as exc:
+        raise _bad_line(p, body, delim, ncols, skip, exc) from None
     if has_header:
         frame = frame.rename(dict(zip(frame.columns, _unique_names(names), strict=False)))
     if not body.endswith(b"\n") and frame.height and frame.width > 1:
@@ -494,6 +506,28 @@ def read_text_table(
     return RawTable(
         frame=frame, header=tuple(frame.columns[:-1]), sniff=fs, preamble=fs.preamble, footer=footer
     )
+
+
+def _bad_line(
+    p: Path, body: bytes, delim: str, ncols: int, skip: int, exc: Exception
+) -> SourceFormatError:
+    line, why = _locate_bad_line(body, delim, ncols, skip + 1)
+    msg = (
+        f"{p.name}: line {line}: {why} (expected {ncols} fields separated by {delim!r}; "
+        f"polars said: {str(exc).splitlines()[0]})"
+    )
+    return SourceFormatError(msg, path=str(p), line=line)
+
+
+def _valid_utf8_head_tail(data: bytes) -> bool:
+    """Cheap check of the first and last 64 KB (polars validates the rest)."""
+    tail = data[-65536:].lstrip(bytes(range(0x80, 0xC0)))
+    for chunk in (data[:65536], tail):
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(chunk)
+        except UnicodeDecodeError:
+            return False
+    return True
 
 
 def _looks_cut(body: bytes, delim: str) -> bool:

@@ -347,8 +347,94 @@ def _is_ref(expr: pl.Expr) -> pl.Expr:
     return expr.str.starts_with(_REF) | expr.str.starts_with("@")
 
 
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_BLOCK_CHAR = {
+    "".join("1" if bits >> i & 1 else "0" for i in range(5)): _ALPHABET[bits] for bits in range(32)
+}
+
+
+def _suffixes(base: pl.Series) -> pl.Series:
+    """Checksum suffix of 15-character ASCII ids (numpy over the packed bytes)."""
+    import numpy as np
+
+    raw = base.str.join("").item().encode("ascii")
+    arr = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3, 5)
+    upper = ((arr >= 65) & (arr <= 90)).astype(np.uint8)
+    bits = upper @ np.array([1, 2, 4, 8, 16], dtype=np.uint8)
+    alphabet = np.frombuffer(_ALPHABET.encode("ascii"), dtype=np.uint8)
+    chars = np.ascontiguousarray(alphabet[bits])
+    return pl.Series(chars.view("S3").ravel()).cast(pl.String)
+
+
+def _sf_ids(df: pl.DataFrame, col: str, label: str) -> tuple[pl.Series, pl.Series]:
+    """Keys ``sf:<18-char id>`` (or ``sf:ref:<name>``) and per-row problems for ``col``.
+
+    Same algorithm as :func:`closedloop_kit.schema.salesforce_id18`: bit ``i`` of each
+    five-character block is set when character ``i`` is an upper-case letter.
+    """
+    values = df.select(pl.col(col).str.strip_chars()).to_series()
+    uniq = values.unique()
+    if uniq.len() * 2 < values.len():
+        key_u, prob_u = _sf_ids(pl.DataFrame({col: uniq}), col, label)
+        lookup = pl.DataFrame({col: uniq, "key": key_u, "problem": prob_u})
+        joined = pl.DataFrame({col: values}).join(
+            lookup, on=col, how="left", nulls_equal=True, maintain_order="left"
+        )
+        return joined["key"], joined["problem"]
+    clean = pl.col(col).str.strip_chars()
+    pre = df.select(
+        clean.alias("v"),
+        clean.str.contains(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$").fill_null(False).alias("ok"),
+    ).with_row_index("__i")
+    good = pre.filter("ok")
+    sfx = pl.Series("sfx", [None] * df.height, dtype=pl.String)
+    if good.height:
+        sfx = sfx.scatter(good["__i"], _suffixes(good["v"].str.slice(0, 15)))
+    pre = pre.with_columns(sfx)
+    out = pre.with_columns(_is_ref(pl.col("v")).alias("ref")).select(
+        pl.when(pl.col("v").is_null())
+        .then(None)
+        .when(pl.col("ref"))
+        .then(
+            pl.concat_str(
+                [pl.lit("sf:" + _REF), pl.col("v").str.strip_prefix(_REF).str.strip_prefix("@")]
+            )
+        )
+        .when(
+            pl.col("ok")
+            & (
+                (pl.col("v").str.len_chars() == 15)
+                | (pl.col("v").str.slice(15, 3).str.to_uppercase() == pl.col("sfx"))
+            )
+        )
+        .then(pl.concat_str([pl.lit("sf:"), pl.col("v").str.slice(0, 15), pl.col("sfx")]))
+        .otherwise(None)
+        .alias("key"),
+        pl.when(pl.col("v").is_null() | pl.col("ref"))
+        .then(None)
+        .when(~pl.col("ok"))
+        .then(
+            pl.format(
+                f"`{label}`: not a Salesforce id (15 or 18 letters/digits): '{{}}'", pl.col("v")
+            )
+        )
+        .when(
+            (pl.col("v").str.len_chars() == 18)
+            & (pl.col("v").str.slice(15, 3).str.to_uppercase() != pl.col("sfx"))
+        )
+        .then(
+            pl.format(
+                f"`{label}`: Salesforce id '{{}}' fails its 18-character checksum", pl.col("v")
+            )
+        )
+        .otherwise(None)
+        .alias("problem"),
+    )
+    return out["key"], out["problem"]
+
+
 def _sf_key(expr: pl.Expr) -> pl.Expr:
-    """``sf:`` + 18-character id (Tree-API references kept as ``sf:ref:<name>``)."""
+    """``sf:`` + 18-character id as an expression (small frames: history rows)."""
     from closedloop_kit.schema import salesforce_id18_expr
 
     clean = expr.str.strip_chars()
@@ -401,27 +487,26 @@ def _canonical(
             )
         )
     if spec.key:
-        problems.append(_id_problem(pl.col("source_id"), mapped.used.get("source_id", "Id")))
-        df = df.with_columns(_sf_key(pl.col("source_id")).alias(spec.key))
+        key, problem = _sf_ids(df, "source_id", mapped.used.get("source_id", "Id"))
+        df = df.with_columns(key.alias(spec.key), problem.alias("__idp_source_id"))
+        problems.append(pl.col("__idp_source_id"))
     # other ids: keys (reject when invalid) or references (null + note when invalid)
     for col in sorted(spec.ids):
         if col not in df.columns:
             continue
-        problem = _id_problem(pl.col(col), mapped.used.get(col, col))
+        key, problem = _sf_ids(df, col, mapped.used.get(col, col))
         if col in key_cols:
             df = df.with_columns(problem.alias(f"__idp_{col}"))
             problems.append(pl.col(f"__idp_{col}"))
         else:
-            bad = df.select(problem.is_not_null().sum()).item()
+            bad = int(problem.is_not_null().sum())
             if bad:
                 examples = df.filter(problem.is_not_null())[col].head(2).to_list()
                 notes.append(
                     f"`{mapped.used.get(col, col)}`: {bad} invalid Salesforce id(s) set to "
                     f"null, e.g. {examples}"
                 )
-        df = df.with_columns(
-            pl.when(problem.is_null()).then(_sf_key(pl.col(col))).otherwise(None).alias(col)
-        )
+        df = df.with_columns(key.alias(col))
     df = df.with_columns(
         pl.concat_str(problems, separator="; ", ignore_nulls=True).alias(REJECT_REASON)
     ).with_columns(
