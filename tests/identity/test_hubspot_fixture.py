@@ -126,3 +126,38 @@ def test_merged_contacts_and_deals_are_resolved(hubspot):
         assert out[survivor] is None
     # merged deals are not counted again as won opportunities
     assert res.report.loop.n_won == opps.height - 14
+
+
+def test_hubspot_loader_merge_evidence_is_resolved(hubspot):
+    import closedloop_kit as clk
+
+    frames: dict[str, list[pl.DataFrame]] = {}
+    for name in ("contact_data", "contact_merge_audit_data", "deal_data", "merged_deal_data"):
+        res = clk.io.read_hubspot(hubspot / f"{name}.csv")
+        for table in ("people", "opportunities", "identity_links"):
+            if res[table].height:
+                frames.setdefault(table, []).append(res[table])
+    tables = {k: pl.concat(v, how="diagonal_relaxed") for k, v in frames.items()}
+    # the merged deals are not in deal_data (nor their survivors): add the rows a full
+    # export would have, so the loader's merge links have something to resolve
+    merged = tables["identity_links"].filter(pl.col("id_type") == "deal_id")
+    extra = pl.concat(
+        [
+            merged.select(pl.col("id_value").alias("opportunity_id")),
+            merged.select(pl.col("linked_id_value").alias("opportunity_id")),
+        ]
+    ).unique(maintain_order=True)
+    tables["opportunities"] = pl.concat([tables["opportunities"], extra], how="diagonal_relaxed")
+    res = resolve(ClosedLoopData(tables))
+    golden = dict(res.data.frame("people").select("person_id", "golden_person_id").iter_rows())
+    for merged_id in ("hs:76340251", "hs:46897301", "hs:76226001"):
+        assert golden[merged_id] == "hs:78971951"  # the survivor, though it is younger
+    assert len(set(golden.values())) == 22 - 3
+    rules = dict(res.report.people_by_rule.select("rule", "pairs").iter_rows())
+    assert rules["merge"] == 3
+    opps = dict(
+        res.data.frame("opportunities").select("opportunity_id", "merged_into_id").iter_rows()
+    )
+    for m, s in merged.select("id_value", "linked_id_value").iter_rows():
+        assert opps[m] == s
+        assert opps[s] is None

@@ -24,9 +24,18 @@ _UTC = pl.Datetime("us", "UTC")
 _DERIVED_ACCOUNT = sorted(set(ACCOUNT_RULES) - {"account_explicit"})
 
 
-def resolve_merged_records(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+def resolve_merged_records(
+    frame: pl.DataFrame,
+    key: str,
+    *,
+    identity_links: pl.DataFrame | None = None,
+    id_types: tuple[str, ...] = (),
+) -> pl.DataFrame:
     """Point ``merged_into_id`` of every merged record at its final survivor.
 
+    Merges come from ``merged_into_id`` and from ``identity_links`` rows whose
+    ``id_type`` is one of ``id_types`` and whose rule mentions "merge" (``id_value``
+    was merged into ``linked_id_value``, as the HubSpot loader writes merged deals).
     Chains (``a`` merged into ``b``, ``b`` into ``c``) are followed; the survivor of a
     merge group is the record not merged into anything (else the smallest key).
 
@@ -37,11 +46,39 @@ def resolve_merged_records(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     >>> resolve_merged_records(deals, "opportunity_id")["merged_into_id"].to_list()
     [None, 'hs:1', 'hs:1']
     """
-    if "merged_into_id" not in frame.columns or frame.height == 0:
+    if frame.height == 0:
         return frame
+    if "merged_into_id" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("merged_into_id"))
     edges = frame.select(
         pl.col(key).alias("person_id"), pl.col("merged_into_id").alias("linked_person_id")
     ).filter(pl.col("linked_person_id").is_not_null())
+    if identity_links is not None and identity_links.height and id_types:
+        ev = identity_links.filter(
+            pl.col("id_type").is_in(list(id_types))
+            & pl.col("rule").str.to_lowercase().str.contains("merge")
+            & pl.col("id_value").is_in(frame[key].implode())
+        ).select(
+            pl.col("id_value").alias("person_id"),
+            pl.col("linked_id_value").alias("linked_person_id"),
+        )
+        merged_away = ev["person_id"].unique()
+        frame = frame.with_columns(
+            pl.when(pl.col(key).is_in(merged_away.implode()) & pl.col("merged_into_id").is_null())
+            .then(
+                pl.col(key).replace_strict(
+                    dict(
+                        ev.sort(["person_id", "linked_person_id"])
+                        .unique("person_id", keep="first")
+                        .iter_rows()
+                    ),
+                    default=None,
+                )
+            )
+            .otherwise(pl.col("merged_into_id"))
+            .alias("merged_into_id")
+        )
+        edges = pl.concat([edges, ev])
     if edges.height == 0:
         return frame
     comp = components(frame[key].cast(pl.String), edges)
@@ -277,12 +314,22 @@ def resolve(data: ClosedLoopData, *, rules: IdentityRules | None = None) -> Reso
     opps = data.frame("opportunities")
     n_opp_merged = 0
     if "opportunities" in data:
-        opps = resolve_merged_records(opps, "opportunity_id")
+        opps = resolve_merged_records(
+            opps,
+            "opportunity_id",
+            identity_links=evidence,
+            id_types=("deal_id", "opportunity_id"),
+        )
         tables["opportunities"] = opps
         if "merged_into_id" in opps.columns:
             n_opp_merged = int(opps["merged_into_id"].is_not_null().sum())
     if "accounts" in data:
-        tables["accounts"] = resolve_merged_records(accounts, "account_id")
+        tables["accounts"] = resolve_merged_records(
+            accounts,
+            "account_id",
+            identity_links=evidence,
+            id_types=("account_id", "company_id"),
+        )
     new_data = data.with_tables(**tables)
 
     report = _report(
