@@ -179,3 +179,28 @@ def test_frame_types(tmp_path):
     assert s.schema["cost"] == pl.Float64
     assert s.schema["date"] == pl.Date
     assert s["campaign_id"].to_list() == [None]
+
+
+def test_doc_lists_every_mapped_column():
+    from pathlib import Path
+
+    from closedloop_kit.io.ad_costs import PLATFORMS
+
+    doc = (Path(__file__).parents[2] / "docs" / "howto-ad-costs.md").read_text()
+    for spec in PLATFORMS.values():
+        for names in spec.columns.values():
+            for name in names:
+                if "(*)" not in name:
+                    assert f"`{name}`" in doc, name
+
+
+def test_api_channel_types(tmp_path):
+    p = tmp_path / "api.csv"
+    p.write_text(
+        "segments.date,campaign.id,campaign.name,campaign.advertising_channel_type,"
+        "customer.currency_code,metrics.cost_micros\n"
+        "2023-11-01,1,a,PERFORMANCE_MAX,USD,1000000\n"
+        "2023-11-01,2,b,DISPLAY,USD,1000000\n"
+    )
+    s = read_ad_costs(p)["spend"].sort("ad_campaign_id")
+    assert s["channel"].to_list() == ["Cross-network", "Display"]

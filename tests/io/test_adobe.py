@@ -160,3 +160,12 @@ def test_missing_columns_and_missing_headers(tmp_path):
     (folder / "column_headers.tsv").unlink()
     with pytest.raises(SourceFormatError, match=r"column_headers\.tsv"):
         read_adobe_feed(folder / "hit_data.tsv")
+
+
+def test_doc_lists_every_mapping():
+    from closedloop_kit.io.adobe import SESSION_COLUMNS
+
+    doc = (Path(__file__).parents[2] / "docs" / "howto-adobe.md").read_text()
+    for names in SESSION_COLUMNS.values():
+        for name in names:
+            assert f"`{name}`" in doc, name

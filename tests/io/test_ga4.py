@@ -239,3 +239,11 @@ def test_wrong_file_is_refused_with_a_hint(tmp_path):
     j.write_text('{"id": 1, "name": "x"}\n{"id": 2, "name": "y"}\n')
     with pytest.raises(SourceFormatError, match="event_timestamp"):
         read_ga4(j)
+
+
+def test_doc_lists_every_mapping():
+    from closedloop_kit.io._ga4_events import FORM_EVENTS, IDENTITY_PARAMS
+
+    doc = (Path(__file__).parents[2] / "docs" / "howto-ga4.md").read_text()
+    for name in [*FORM_EVENTS, *IDENTITY_PARAMS]:
+        assert f"`{name}`" in doc, name

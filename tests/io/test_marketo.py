@@ -184,3 +184,16 @@ def test_missing_activity_column(tmp_path):
     with pytest.raises(SourceFormatError, match="activityDate"):
         read_marketo(p)
     assert pl.__version__
+
+
+def test_doc_lists_every_mapping():
+    from pathlib import Path
+
+    from closedloop_kit.io.marketo import ACTIVITY_TYPES, LEAD_COLUMNS
+
+    doc = (Path(__file__).parents[2] / "docs" / "howto-marketo-pardot.md").read_text()
+    for names in LEAD_COLUMNS.values():
+        for name in names:
+            assert f"`{name}`" in doc, name
+    for type_id, (name, _kind, _target) in ACTIVITY_TYPES.items():
+        assert f"| {type_id} | {name} |" in doc, name

@@ -84,3 +84,20 @@ def test_not_a_pardot_file(tmp_path):
     p.write_text("foo,bar\n1,2\n")
     with pytest.raises(SourceFormatError, match="Pardot"):
         read_pardot(p)
+
+
+def test_doc_lists_every_mapping():
+    from pathlib import Path
+
+    from closedloop_kit.io.pardot import ACTIVITY_COLUMNS, ACTIVITY_TYPES, PROSPECT_COLUMNS
+
+    doc = (Path(__file__).parents[2] / "docs" / "howto-marketo-pardot.md").read_text()
+    for names in PROSPECT_COLUMNS.values():
+        for name in names:
+            assert f"`{name}`" in doc, name
+    for name in ACTIVITY_COLUMNS:
+        assert f"`{name}`" in doc, name
+    for name, target in ACTIVITY_TYPES.values():
+        if target is not None:
+            assert name in doc, name
+            assert f"`{target}`" in doc, target

@@ -262,7 +262,7 @@ def _read_file(
         .otherwise(None)
     ).to_series()
     if spec.channel_by_type:
-        ctype = text("campaign_type").str.strip_chars().str.to_lowercase()
+        ctype = text("campaign_type").str.strip_chars().str.to_lowercase().str.replace_all("_", " ")
         channel = ctype.replace_strict(spec.channel_by_type, default=spec.channel)
     else:
         channel = pl.Series("channel", [spec.channel] * frame.height, dtype=pl.String)
