@@ -236,20 +236,20 @@ def join_campaign_dims(frame: pl.DataFrame, campaigns: pl.DataFrame | None) -> p
     """
     if campaigns is None or "campaign_id" not in campaigns.columns:
         return frame
+    skip = {
+        "campaign_id",
+        "actual_cost",
+        "budgeted_cost",
+        "currency",
+        "start_date",
+        "end_date",
+        "status",
+        "parent_campaign_id",
+    }
     dims = [
         c
         for c in campaigns.columns
-        if c
-        not in (
-            "campaign_id",
-            "actual_cost",
-            "budgeted_cost",
-            "currency",
-            "start_date",
-            "end_date",
-            "status",
-            "parent_campaign_id",
-        )
+        if c not in skip and not c.startswith("source_") and campaigns[c].dtype == pl.String
     ]
     right = campaigns.select(
         pl.col("campaign_id").cast(pl.String).alias("campaign"),
