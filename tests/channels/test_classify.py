@@ -273,3 +273,24 @@ rules:
     got = classify(t, rules=rules)
     assert got["channel"].to_list() == ["Paid Search", "Organic Search", "Direct"]
     assert got["subchannel"].to_list()[0] == "SOURCE_CATEGORY_SEARCH"
+
+
+def test_offline_touch_finds_its_campaign_by_name():
+    t = pl.DataFrame(
+        {
+            "source": [None],
+            "medium": [None],
+            "touch_type": ["campaign_response"],
+            "campaign_id": [None],
+            "campaign_name": ["Partner Program - APAC"],
+        },
+        schema={
+            c: pl.String for c in ["source", "medium", "touch_type", "campaign_id", "campaign_name"]
+        },
+    )
+    campaigns = pl.DataFrame(
+        {"campaign_id": ["sf:701x"], "type": ["Partner"], "name": ["partner program - apac"]}
+    )
+    got = classify(t, campaigns=campaigns)
+    assert got["channel"].to_list() == ["Partner"]
+    assert classify(t)["channel"].to_list() == ["Campaign"]

@@ -199,9 +199,9 @@ def classify(
                 "__ch_cname"
             ),
         )
-        camp = camp.unique(f"{FIELD_PREFIX}campaign_id", keep="first", maintain_order=True)
+        by_id = camp.unique(f"{FIELD_PREFIX}campaign_id", keep="first", maintain_order=True)
         lf = lf.join(
-            camp,
+            by_id,
             on=f"{FIELD_PREFIX}campaign_id",
             how="left",
             nulls_equal=False,
@@ -209,6 +209,25 @@ def classify(
         )
         campaign_type = pl.col("__ch_ctype")
         campaign_sub = pl.coalesce(pl.col("__ch_cname"), _clean(pl.col("campaign_name")))
+        if "name" in camp_cols:
+            # touches that carry only the campaign's name (no id) find it by name
+            by_name = (
+                camp.filter(pl.col("__ch_cname").is_not_null())
+                .sort(f"{FIELD_PREFIX}campaign_id")
+                .select(
+                    pl.col("__ch_cname").str.to_lowercase().alias(f"{FIELD_PREFIX}campaign"),
+                    pl.col("__ch_ctype").alias("__ch_ctype_n"),
+                )
+                .unique(f"{FIELD_PREFIX}campaign", keep="first", maintain_order=True)
+            )
+            lf = lf.join(
+                by_name,
+                on=f"{FIELD_PREFIX}campaign",
+                how="left",
+                nulls_equal=False,
+                maintain_order="left",
+            )
+            campaign_type = pl.coalesce(pl.col("__ch_ctype"), pl.col("__ch_ctype_n"))
     elif "campaign_name" in names:
         campaign_sub = _clean(pl.col("campaign_name"))
     new_channel = pl.when(offline).then(pl.coalesce(campaign_type, offline_name)).otherwise(channel)

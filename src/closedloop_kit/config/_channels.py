@@ -323,6 +323,7 @@ _OFFLINE_CHANNELS: dict[str, str] = {
     "campaign_response": "Campaign",
     "content_syndication": "Content Syndication",
     "partner": "Partner",
+    "sales_activity": "Sales Activity",
 }
 
 
