@@ -54,13 +54,22 @@ class Report:
         return f"<p>Report <code>{self.html}</code>: {self.n_charts} charts</p>"
 
 
+SAMPLE = "sample"
+"""``data`` value meaning the bundled sample company (:func:`closedloop_kit.datasets.load_sample`)."""
+
+
 def open_data(path: str | Path) -> ClosedLoopData:
     """Open report input data: a store folder (``manifest.json``) or a folder of exports.
 
     Stores open lazily with :func:`closedloop_kit.open_store`; anything else is read with
-    :func:`closedloop_kit.load`.
+    :func:`closedloop_kit.load`. ``"sample"`` (when no such folder exists) is the small
+    simulated sample company of :func:`closedloop_kit.datasets.load_sample`.
     """
     p = Path(path)
+    if str(path) == SAMPLE and not p.exists():
+        from closedloop_kit.datasets import load_sample
+
+        return load_sample()
     if not p.exists():
         msg = f"`data` {str(path)!r} does not exist"
         raise FileNotFoundError(msg)
@@ -151,8 +160,10 @@ def run(
 
     nb_path = find_template(template, templates)
     all_params: dict[str, Any] = dict(params or {})
-    data_path = None if data is None else Path(data).resolve()
+    data_path = None if data is None else Path(data)
     if data_path is not None:
+        if data_path.exists():
+            data_path = data_path.resolve()
         all_params["data_path"] = str(data_path)
     known = _nb_param_names(nb_path)
     if "include_pii" in known:

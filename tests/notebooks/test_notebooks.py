@@ -1,0 +1,74 @@
+"""Template notebooks: structure rules, and each executes on the sample data (papermill)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from closedloop_kit import report
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+NAMES = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
+EXPECTED = {
+    "attribution_model_comparison",
+    "campaign_review",
+    "data_quality",
+    "funnel_and_budget_plan",
+    "quarterly_closed_loop_review",
+}
+# smaller settings where a template has them, so the suite stays fast
+FAST = {"attribution_model_comparison": {"n_bootstrap": 20}}
+
+
+def _data_arg(sample_data_dir: Path) -> str:
+    """The committed sample exports when present, else the bundled sample company."""
+    if sample_data_dir.is_dir() and any(sample_data_dir.iterdir()):
+        return str(sample_data_dir)
+    return "sample"
+
+
+def test_all_templates_present():
+    assert EXPECTED <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_structure(name):
+    nb = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8"))
+    cells = nb["cells"]
+    first = cells[0]
+    assert first["cell_type"] == "markdown"
+    title = "".join(first["source"])
+    assert title.startswith("# ")
+    assert "**Question:**" in title
+    assert "**Inputs:**" in title
+    code = [c for c in cells if c["cell_type"] == "code"]
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged `parameters`"
+    params_src = "".join(tagged[0]["source"])
+    assert re.search(r"^data_path = ", params_src, re.M)
+    assert re.search(r"^include_pii = False", params_src, re.M)
+    assert any("import closedloop_kit as clk" in "".join(c["source"]) for c in code)
+    for c in code:
+        assert c["outputs"] == [], "stored without outputs"
+        assert c["execution_count"] is None
+    assert "".join(cells[-1]["source"]).strip() == "clk.show_versions()"
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("name", NAMES)
+def test_executes_into_offline_report(name, sample_data_dir, tmp_path):
+    data = _data_arg(sample_data_dir)
+    rep = report.run(name, data=data, params=FAST.get(name, {}), out=tmp_path)
+    text = rep.html.read_text(encoding="utf-8")
+    assert rep.n_charts >= 1
+    assert "Traceback" not in text
+    assert not re.search(r"<script[^>]+src=", text)
+    # people's e-mail addresses never reach a report unless include_pii is set
+    people = report.open_data(data).frame("people")
+    emails = [e for e in people["email"].drop_nulls().unique().to_list() if e][:500]
+    assert emails
+    leaked = [e for e in emails if e in text]
+    assert leaked == []
