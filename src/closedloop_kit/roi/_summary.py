@@ -57,6 +57,40 @@ def _credit_times(
     return credits.join(right, on="journey_id", how="left")
 
 
+def _with_first_touch_campaign(
+    fun: pl.DataFrame, data: ClosedLoopData | None, lookup: pl.DataFrame
+) -> pl.DataFrame:
+    """Add ``first_touch_campaign_id``: the campaign of a person's first marketing touch.
+
+    Only for person-grain funnels with ``data.touchpoints``; the campaign key is the
+    touch's ``campaign_id``, else its ``campaign_name`` resolved as for credits.
+    """
+    if data is None or "grain" not in fun.columns or fun.height == 0:
+        return fun
+    if fun["grain"][0] != "person":
+        return fun
+    tp = data.frame("touchpoints")
+    if tp.height == 0 or not {"person_id", "occurred_at"} <= set(tp.columns):
+        return fun
+    for c in ("campaign_id", "campaign_name"):
+        if c not in tp.columns:
+            tp = tp.with_columns(pl.lit(None, dtype=pl.String).alias(c))
+    mkt = pl.col("is_marketing").fill_null(True) if "is_marketing" in tp.columns else pl.lit(True)
+    first = (
+        with_lookup(tp.filter(mkt & pl.col("person_id").is_not_null()), "campaign_name", lookup)
+        .with_columns(
+            pl.coalesce(pl.col("campaign_id").cast(pl.String), pl.col("_lookup_campaign")).alias(
+                "first_touch_campaign_id"
+            )
+        )
+        .filter(pl.col("first_touch_campaign_id").is_not_null())
+        .sort("person_id", "occurred_at", "first_touch_campaign_id")
+        .group_by("person_id", maintain_order=True)
+        .agg(pl.col("first_touch_campaign_id").first())
+    )
+    return fun.join(first.rename({"person_id": "entity_id"}), on="entity_id", how="left")
+
+
 def _key_exprs(by: list[str]) -> list[pl.Expr]:
     return [pl.col(k) for k in by]
 
@@ -103,8 +137,10 @@ def summary(
     ``sales_ready``/``opportunity``: ``leads``, ``mqls``, ``sales_ready``,
     ``opportunities``) and ``pipeline`` = :math:`\sum` ``amount_corporate`` of entities
     that reached ``opportunity``, each counted in the period the stage was reached, by
-    the funnel's own dimension (``channel`` → ``first_touch_channel``; null when the
-    funnel has no column for a ``by`` key).
+    the funnel's own dimension (``channel`` → ``first_touch_channel``; ``campaign`` →
+    ``first_touch_campaign_id``, derived for a person-grain funnel from ``data``'s
+    touchpoints as the campaign of the person's first marketing touch that has one;
+    null when the funnel has no column for a ``by`` key).
 
     KPIs (null when the denominator is 0): cost per lead = cost / leads; cost per MQL =
     cost / mqls; cost per sales-ready lead = cost / sales_ready; cost per opportunity =
@@ -266,6 +302,8 @@ def summary(
     funnel_ok = False
     if funnel is not None:
         fun = collect(funnel)
+        if "campaign" in by_list and funnel_column(fun.columns, "campaign") is None:
+            fun = _with_first_touch_campaign(fun, data, lookup)
         fcols = {k: funnel_column(fun.columns, k) for k in by_list}
         funnel_ok = all(v is not None for v in fcols.values())
         if funnel_ok:
