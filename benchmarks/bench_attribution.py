@@ -230,15 +230,100 @@ def run(quick: bool = False, full: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
+SCORED_MODELS: list[tuple[str, dict[str, Any]]] = [
+    ("first_touch", {}),
+    ("last_touch", {}),
+    ("last_non_direct", {}),
+    ("linear", {}),
+    ("time_decay", {}),
+    ("position_based", {}),
+    ("markov", {"order": 1}),
+    ("markov", {"order": 2}),
+    ("markov", {"order": 3}),
+    ("shapley", {}),
+    ("ordered_shapley", {}),
+    ("fractribution", {}),
+    ("logistic", {"allocation": "journey"}),
+    ("logistic", {"features": "main"}),
+    ("logistic", {}),
+]
+WORLDS = [
+    ("additive", 5, 11),
+    ("additive", 8, 12),
+    ("order", 8, 13),
+    ("order", 12, 14),
+    ("interaction", 8, 15),
+    ("mixed", 10, 16),
+    ("order", 6, 17),
+]
+
+
+def _label(name: str, params: dict[str, Any]) -> str:
+    inner = ", ".join(f"{k}={v}" for k, v in params.items())
+    return f"{name}({inner})" if inner else name
+
+
+def score_worlds(n_journeys: int = 30_000) -> pl.DataFrame:
+    """Misallocation of every model on the simulated worlds and the simulated company."""
+    from closedloop_kit.attribution import attribute, journeys
+    from closedloop_kit.datasets import make_b2b
+    from closedloop_kit.datasets._truth import misallocation
+    from closedloop_kit.datasets._worlds import make_attribution_world
+    from closedloop_kit.identity import resolve
+
+    cases: list[tuple[str, pl.DataFrame, pl.DataFrame]] = []
+    for kind, channels, seed in WORLDS:
+        w = make_attribution_world(seed, n_journeys=n_journeys, channels=channels, kind=kind)
+        cases.append((f"{kind}, {channels} ch, seed {seed}", w.journeys, w.true_shares()))
+    company = make_b2b(0)
+    true = company.truth.true_shares()
+    data = resolve(company.data).data
+    j = journeys(data, conversion="sales_ready", touch_filter=pl.col("is_marketing"))
+    cases.append(("company: pipeline journeys (sales_ready)", j, true))
+    cases.append(("company: true journeys", company.truth.journeys, true))
+    rows = []
+    for label, jr, truth in cases:
+        row: dict[str, Any] = {"world": label, "journeys": jr["journey_id"].n_unique()}
+        for name, params in SCORED_MODELS:
+            res = attribute(jr, model=name, **params)
+            row[_label(name, params)] = round(misallocation(res.shares(), truth), 3)
+            if name == "logistic" and not params:
+                coef = res.tables["coefficients"].filter(
+                    pl.col("term").is_in(truth["channel"].to_list())
+                )
+                direct = coef.select(
+                    pl.col("term").alias("channel"),
+                    pl.col("coef").clip(lower_bound=0).alias("share"),
+                )
+                row["logit coefficients as shares"] = round(misallocation(direct, truth), 3)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return pl.DataFrame(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--full", action="store_true", help="stream 100M touches")
+    parser.add_argument("--scores", action="store_true", help="score models on worlds")
     parser.add_argument("--stream-child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--model", default="linear", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stream_child:
         _stream_child(args.stream_child, args.model)
+        return
+    if args.scores:
+        table = score_worlds()
+        with pl.Config(
+            tbl_formatting="MARKDOWN",
+            tbl_hide_column_data_types=True,
+            tbl_hide_dataframe_shape=True,
+            tbl_rows=100,
+            tbl_cols=100,
+            tbl_width_chars=10_000,
+            fmt_str_lengths=100,
+        ):
+            print(table.transpose(include_header=True, column_names="world"))
         return
     for row in run(quick=args.quick, full=args.full):
         print(json.dumps(row))

@@ -267,7 +267,7 @@ def journeys(
             lead.group_by("journey_id").agg(pl.col("lead_at").min()), on="journey_id", how="left"
         )
         # accounts without any opportunity: non-converting account journeys
-        with_opp = set(opp["account_id"].drop_nulls().to_list())
+        with_opp = opp["account_id"].drop_nulls().unique().to_list()
         rest = pk.filter(pl.col("account_id").is_not_null() & ~pl.col("account_id").is_in(with_opp))
         extra_members = rest.select(pl.col("account_id").alias("journey_id"), "person_key")
         members = pl.concat([members, extra_members], how="vertical")
