@@ -85,7 +85,7 @@ def convert_to_corporate(
     )
     has_date = left.filter(pl.col("__fx_date").is_not_null() & pl.col("__fx_ccy").is_not_null())
     joined = has_date.sort("__fx_ccy", "__fx_date").join_asof(
-        rates, on="__fx_date", by="__fx_ccy", strategy="backward"
+        rates, on="__fx_date", by="__fx_ccy", strategy="backward", check_sortedness=False
     )
     joined = joined.select(
         idx,

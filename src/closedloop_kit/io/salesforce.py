@@ -198,15 +198,17 @@ def _detect_object(
     for name, spec in OBJECTS.items():
         if spec.signature and spec.signature <= cols and len(spec.signature) > best:
             by_cols, best = name, len(spec.signature)
+    # report exports: the record's "<Object> ID" label column (most specific first)
     labels = {
         "leadid": "Lead",
         "contactid": "Contact",
-        "accountid": "Account",
         "opportunityid": "Opportunity",
         "campaignid": "Campaign",
+        "accountid": "Account",
     }
-    first = normalize_name(raw.columns[0]) if raw.columns else ""
-    by_label = labels.get(first) if first in labels and len(cols) > 3 else None
+    by_label = None
+    if len(cols) > 3:
+        by_label = next((obj for label, obj in labels.items() if label in cols), None)
     candidates += [by_cols, by_label]
     found = next((c for c in candidates if c), None)
     if declared is not None:
@@ -609,8 +611,14 @@ def _post_opportunities(
     if "amount" in df.columns:
         df = _with_currency(df, raw, m, "amount", opts, notes)
     if "probability_rate" in df.columns:
-        # Salesforce stores Probability in percent (0-100)
-        df = df.with_columns(pl.col("probability_rate") / 100)
+        # Salesforce stores Probability in percent (0-100); "65%" was already divided
+        text = raw[m.used["probability_rate"]].cast(pl.String)
+        has_pct = text.str.contains("%", literal=True).fill_null(False)
+        df = df.with_columns(
+            pl.when(pl.lit(has_pct))
+            .then(pl.col("probability_rate"))
+            .otherwise(pl.col("probability_rate") / 100)
+        )
     stage = pl.col("stage_raw") if "stage_raw" in df.columns else pl.lit(None, pl.String)
     won_from_stage = stage.str.contains(_WON)
     closed_from_stage = stage.str.contains(_CLOSED)
@@ -899,10 +907,8 @@ def _detect(fs: FileSniff) -> float:
         score = max(score, 0.9)
     if "id" in cols and _ID_RE.search(fs.sample):
         score = max(score, 0.85)
-    first = normalize_name(fs.header[0]) if fs.header else ""
-    if first in {"leadid", "contactid", "accountid", "opportunityid", "campaignid"} and (
-        _ID_RE.search(fs.sample)
-    ):
+    labels = {"leadid", "contactid", "accountid", "opportunityid", "campaignid"}
+    if cols & labels and _ID_RE.search(fs.sample):
         score = max(score, 0.8)
     for spec in OBJECTS.values():
         if spec.signature and spec.signature <= cols:
