@@ -204,3 +204,23 @@ def test_api_channel_types(tmp_path):
     )
     s = read_ad_costs(p)["spend"].sort("ad_campaign_id")
     assert s["channel"].to_list() == ["Cross-network", "Display"]
+
+
+def test_windows_1252_report_and_ga4_file_suggests_read_ga4(tmp_path):
+    p = tmp_path / "msads.csv"
+    text = (
+        "Gregorian date,Campaign name,Spend,Currency code\n"
+        "2023-11-01,Caf\u00e9 \u2013 brand,\u20ac12.00,EUR\n"
+    )
+    p.write_bytes(text.encode("cp1252"))
+    res = read_ad_costs(p)
+    assert res["spend"]["ad_campaign_name"].to_list() == ["Caf\u00e9 \u2013 brand"]
+    assert res.report["encoding"].to_list() == ["windows-1252"]
+    g = tmp_path / "events_20231101.json"
+    g.write_text(
+        '{"event_timestamp": "1", "event_name": "page_view", "user_pseudo_id": "1.2"}\n'
+        '{"event_timestamp": "2", "event_name": "page_view", "user_pseudo_id": "1.2"}\n'
+    )
+    with pytest.raises(SourceFormatError, match="read_ga4") as info:
+        read_ad_costs(g)
+    assert info.value.suggestion == "clk.io.read_ga4"

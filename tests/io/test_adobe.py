@@ -169,3 +169,14 @@ def test_doc_lists_every_mapping():
     for names in SESSION_COLUMNS.values():
         for name in names:
             assert f"`{name}`" in doc, name
+
+
+def test_clk_load_reads_the_feed_once_and_reports_companions(tmp_path):
+    import closedloop_kit as clk
+
+    feed(tmp_path / "adobe", [hit(), hit(visit_page_num=2, hit_time_gmt=T + 5)])
+    data = clk.load(tmp_path)
+    rep = data.load_report
+    assert set(rep["reader"]) == {"adobe"}
+    assert sorted(rep["object"]) == ["column headers", "hit_data", "lookup", "lookup"]
+    assert data.frame("touchpoints").height == 1

@@ -196,12 +196,16 @@ def _read_file(
 ) -> LoadResult:
     fs = fs or sniff(path)
     if fs.kind != "text":
+        from closedloop_kit.io._registry import suggest_reader
+
+        other = suggest_reader(fs, exclude=("ad_costs",)) or (
+            "clk.io.read_mapped" if fs.kind in ("xlsx", "xls", "parquet") else None
+        )
         msg = (
             f"{path.name}: expected an ad-platform cost report (CSV/TSV), got a {fs.kind} "
-            f"file; save the report as CSV"
-            + (" (or read it with `clk.io.read_mapped`)" if fs.kind == "xlsx" else "")
+            f"file; save the report as CSV" + (f" (or read it with `{other}`)" if other else "")
         )
-        raise SourceFormatError(msg, path=str(path), line=1, suggestion="clk.io.read_mapped")
+        raise SourceFormatError(msg, path=str(path), line=1, suggestion=other)
     key = _platform_key(platform, fs)
     spec = PLATFORMS[key]
     raw = read_text_table(path, sniff=fs)

@@ -224,6 +224,8 @@ def read_adobe_feed(
         ``"adobe:<visid_high>:<visid_low>:<visit_num>:<visit_start_time_gmt>"``,
         ``anonymous_id`` ``"adobe:<visid_high>:<visid_low>"``. Report: rows read = hits;
         kept = visits; merged = the other hits of visits; rejected = excluded hits.
+        ``column_headers.tsv`` and the lookups get report rows with no rows read (given
+        ``hit_data.tsv`` itself, they are left to be reported when they are read).
 
     Examples
     --------
@@ -243,6 +245,9 @@ def read_adobe_feed(
     if not p.exists():
         msg = f"`path` {str(path)!r} does not exist"
         raise FileNotFoundError(msg)
+    if p.is_file() and _is_companion(p):
+        # clk.load() hands over each file: a companion is read with its hit_data file
+        return _companion_report([p], _hit_file_beside(p) or p)
     with tempfile.TemporaryDirectory() as tmp:
         folder = p
         is_archive = False
@@ -280,7 +285,21 @@ def read_adobe_feed(
         engines = next((_lookup(lk, encoding) for lk in lookups if lk.stem == "search_engines"), {})
         result = _sessions(hits, frame, engines, tz)
         companions = [headers, *lookups]
+    if p.is_file() and not is_archive:
+        return result  # companions beside a hit_data file report themselves
     return combine_results([result, _companion_report(companions, hits)])
+
+
+def _hit_file_beside(p: Path) -> Path | None:
+    return next(
+        (f for f in sorted(p.parent.iterdir()) if f.name.startswith("hit_data") and f.is_file()),
+        None,
+    )
+
+
+def _is_companion(p: Path) -> bool:
+    named = p.name == "column_headers.tsv" or (p.suffix == ".tsv" and p.stem in _LOOKUP_NAMES)
+    return named and _hit_file_beside(p) is not None
 
 
 def _companion_report(files: list[Path], hits: Path) -> LoadResult:
@@ -439,7 +458,9 @@ def _sessions(
 
 
 def _detect(fs: FileSniff) -> float:
-    return 0.95 if fs.name.startswith("hit_data") and fs.name.endswith((".tsv", ".tsv.gz")) else 0.0
+    if fs.name.startswith("hit_data") and fs.name.endswith((".tsv", ".tsv.gz")):
+        return 0.95
+    return 0.9 if _is_companion(fs.path) else 0.0
 
 
 def _register() -> None:
