@@ -148,3 +148,26 @@ def test_mapping_errors():
         FieldMapping.parse({"table": "people", "columns": {"colour": "c"}})
     with pytest.raises(ValueError, match="unknown key"):
         FieldMapping.parse({"table": "people", "columns": {}, "colums": {}})
+
+
+def test_excel_serial_dates_nbsp_numbers_and_ambiguous_dates(tmp_path):
+    p = tmp_path / "costs.csv"
+    # 46027 is 2026-01-05 as an Excel serial day; "1\u00a0234,50" has an NBSP thousands sep
+    p.write_text("Day;Cost;Cur\n46027;1\u00a0234,50;EUR\n46028;10,00;EUR\n", encoding="utf-8")
+    m = {
+        "table": "spend",
+        "columns": {"date": "Day", "cost": "Cost", "currency": "Cur"},
+        "constants": {"platform": "events"},
+    }
+    s = read_mapped(p, m)["spend"].sort("date")
+    assert s["date"].to_list() == [dt.date(2026, 1, 5), dt.date(2026, 1, 6)]
+    assert s["cost"].to_list() == [1234.5, 10.0]
+    q = tmp_path / "ambiguous.csv"
+    q.write_text("Day,Cost,Cur\n01/02/2026,1,USD\n03/04/2026,2,USD\n")
+    with pytest.raises(SourceFormatError, match="dayfirst"):
+        read_mapped(q, m)
+    m2 = {**m, "dayfirst": True}
+    assert read_mapped(q, m2)["spend"]["date"].to_list() == [
+        dt.date(2026, 2, 1),
+        dt.date(2026, 4, 3),
+    ]
