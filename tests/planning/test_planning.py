@@ -215,3 +215,38 @@ def test_funding_from_distribution_frame() -> None:
     assert s.params["mean_quarter_offset"] == pytest.approx(2.0)
     with pytest.raises(ValueError, match="non-negative shares"):
         funding_schedule(plan, profile.with_columns(pl.lit(0.0).alias("share")))
+
+
+def test_funding_from_kaplan_meier_distribution() -> None:
+    from closedloop_kit.funnel import TimeToCloseResult
+
+    month = 365.25 / 12
+    # monthly buckets k = 0..7; wins land in months 5 and 6 (≈ six months after lead)
+    shares = [0.0, 0.0, 0.0, 0.0, 0.0, 0.6, 0.4, 0.0]
+    dist = pl.DataFrame(
+        {
+            "period_index": list(range(8)),
+            "start_days": [k * month for k in range(8)],
+            "end_days": [(k + 1) * month for k in range(8)],
+            "share_of_won": shares,
+        }
+    )
+    empty = pl.DataFrame()
+    ttc = TimeToCloseResult(
+        quantiles=empty,
+        counts=empty,
+        survival=empty,
+        distribution=dist,
+        start="raw_lead",
+        event="won",
+        by=(),
+        period="month",
+        alpha=0.05,
+        as_of=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
+    plan = pl.DataFrame({"quarter": ["2027Q1"], "budget": [100_000.0]})
+    s = funding_schedule(plan, ttc)
+    # month 5 midpoint 5.5 months = 1.83 quarters → 2; month 6: 6.5 months = 2.17 → 2
+    assert s.profile.rows() == [(2, pytest.approx(1.0))]
+    assert s.by_quarter.rows() == [("2026Q3", pytest.approx(100_000.0))]
+    assert "Kaplan-Meier" in s.params["profile"]

@@ -22,13 +22,15 @@ QUARTER_DAYS = 365.25 / 4
 def quarter_profile(time_to_close: Any) -> tuple[pl.DataFrame, str]:
     """``quarter_offset, share`` (shares sum to 1) from any accepted ``time_to_close``.
 
-    - days (``int``/``float``/``timedelta``/``"180d"``): all at
-      ``round(days / 91.3125)`` quarters;
+    - days (``int``/``float``/``timedelta``/``"180d"``): all at the nearest whole
+      quarter, ``floor(days / 91.3125 + 0.5)``;
     - a frame ``quarter_offset, share`` (normalised);
     - a :class:`~closedloop_kit.funnel.TimeToCloseResult`: its ``distribution``
-      (``share_of_won``, else ``share_closed``), period ``k`` starting at ``start_days``
-      mapped to quarter ``floor(start_days / 91.3125)``; groups (``by``) are pooled by
-      summing shares, so pass an ungrouped result for one profile.
+      (``share_of_won``, else ``share_closed``), each period ``[start_days, end_days)``
+      mapped to the nearest whole quarter of its midpoint,
+      ``floor(mid / 91.3125 + 0.5)`` (the same rounding as a fixed cycle; use
+      ``period="month"`` buckets, quarter buckets are coarse); groups (``by``) are
+      pooled by summing shares, so pass an ungrouped result for one profile.
 
     Examples
     --------
@@ -41,7 +43,7 @@ def quarter_profile(time_to_close: Any) -> tuple[pl.DataFrame, str]:
             if isinstance(time_to_close, int | float)
             else parse_duration(time_to_close).total_seconds() / 86400
         )
-        k = round(days / QUARTER_DAYS)
+        k = math.floor(days / QUARTER_DAYS + 0.5)
         return (
             pl.DataFrame({"quarter_offset": [k], "share": [1.0]}),
             f"fixed cycle of {days:g} days = {k} quarter(s)",
@@ -51,11 +53,13 @@ def quarter_profile(time_to_close: Any) -> tuple[pl.DataFrame, str]:
         col = "share_of_won" if "share_of_won" in dist.columns else "share_closed"
         if dist[col].drop_nulls().sum() <= 0:
             col = "share_closed"
+        mid = (
+            (pl.col("start_days") + pl.col("end_days")) / 2
+            if "end_days" in dist.columns
+            else pl.col("start_days")
+        )
         frame = dist.select(
-            (pl.col("start_days") / QUARTER_DAYS + 1e-9)
-            .floor()
-            .cast(pl.Int64)
-            .alias("quarter_offset"),
+            (mid / QUARTER_DAYS + 0.5).floor().cast(pl.Int64).alias("quarter_offset"),
             pl.col(col).fill_null(0.0).alias("share"),
         )
         how = f"Kaplan-Meier timing distribution (`{col}`, {time_to_close.start} → close)"
