@@ -301,3 +301,25 @@ def test_status_regression_is_not_backwards():
     )
     r = clk.funnel.build(data).to_dicts()[0]
     assert (r["mql_at"], r["mql_backfilled"], r["sales_ready_at"]) == (t(1, 10), True, t(1, 10))
+
+
+def test_contact_roles_primary_vs_all(tiny):
+    roles = pl.DataFrame(
+        {
+            "opportunity_id": ["sf:O2", "sf:O2"],
+            "person_id": ["sf:C2", "sf:L2"],
+            "is_primary": [True, False],
+        }
+    )
+    data = tiny.with_tables(opportunity_contacts=clk.validate(roles, "opportunity_contacts").valid)
+    # L2 is a non-primary contact role on O2: not its own deal by default
+    primary = quiet_build(data).funnel
+    assert row(primary, "sf:L2")["opportunity_at"] is None
+    everyone = quiet_build(data, contact_roles="all").funnel
+    l2 = row(everyone, "sf:L2")
+    # O2 created 1 Feb; L2's sales_ready back-filled to it
+    assert (l2["opportunity_at"], l2["sales_ready_backfilled"]) == (t(2, 1), True)
+    # the opportunity grain always uses every contact role: O2's earliest lead is L2? no,
+    # C2 (3 Jan) is earlier than L2 (5 Jan)
+    opp = quiet_build(data, grain="opportunity").funnel
+    assert row(opp, "sf:O2")["raw_lead_at"] == t(1, 3)

@@ -23,6 +23,7 @@ CREATION_TOUCH_WINDOW = dt.timedelta(days=1)
 """A marketing touch this close to lead creation (either side) counts as "at creation"."""
 
 OnBackwards = Literal["reject", "clamp"]
+ContactRoles = Literal["primary", "all"]
 _GRAINS = ("person", "account", "opportunity")
 
 
@@ -97,6 +98,7 @@ def build(
     period: Period = "month",
     fiscal: FiscalCalendar | None = None,
     on_backwards: OnBackwards = "reject",
+    contact_roles: ContactRoles = "primary",
 ) -> AnyFrame:
     """Build a funnel frame: one row per entity with the time each stage was reached.
 
@@ -152,6 +154,12 @@ def build(
         Fiscal calendar for quarter/year labels.
     on_backwards
         ``"reject"`` (default) or ``"clamp"``.
+    contact_roles
+        Which deals count as a *person's* own at person grain: ``"primary"`` (default:
+        the deal the lead converted into and deals where the person is the primary
+        contact — every contact of a deal that marks none as primary) or ``"all"``
+        (every contact role, so the whole buying committee reaches the opportunity stage
+        and earlier stages are back-filled for them).
 
     Returns
     -------
@@ -189,7 +197,7 @@ def build(
 
     ``sf:1`` skipped ``mql``: it is back-filled to the ``sales_ready`` time (9 Jan).
     """
-    res = _build(data, taxonomy, grain, period, fiscal, on_backwards)
+    res = _build(data, taxonomy, grain, period, fiscal, on_backwards, contact_roles)
     for msg in res.issues:
         warnings.warn(msg, DataQualityWarning, stacklevel=2)
     return res.funnel
@@ -203,13 +211,14 @@ def build_result(
     period: Period = "month",
     fiscal: FiscalCalendar | None = None,
     on_backwards: OnBackwards = "reject",
+    contact_roles: ContactRoles = "primary",
 ) -> FunnelBuildResult:
     """Like :func:`build`, returning the funnel *and* the rejected entities.
 
     Data-quality issues are issued as :class:`DataQualityWarning` and kept in
     ``.issues``.
     """
-    res = _build(data, taxonomy, grain, period, fiscal, on_backwards)
+    res = _build(data, taxonomy, grain, period, fiscal, on_backwards, contact_roles)
     for msg in res.issues:
         warnings.warn(msg, DataQualityWarning, stacklevel=2)
     return res
@@ -258,7 +267,7 @@ def _rollup(prep: Prepared, grain: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.
         )
     else:
         eo = opps.select(pl.col("opportunity_id").alias("entity_id"), "opportunity_id")
-        ep = links.select(pl.col("opportunity_id").alias("entity_id"), "person_id")
+        ep = prep.all_links.select(pl.col("opportunity_id").alias("entity_id"), "person_id")
         before = list(tax.stages[: tax.stage_index(tax.opportunity_stage)])
         pe = (
             prep.person_evidence.filter(pl.col("stage").is_in(before) & pl.col("at").is_not_null())
@@ -493,6 +502,7 @@ def _build(
     period: str,
     fiscal: FiscalCalendar | None,
     on_backwards: str,
+    contact_roles: str = "primary",
 ) -> FunnelBuildResult:
     if grain not in _GRAINS:
         msg = f"`grain` must be one of {_GRAINS}, got {grain!r}"
@@ -502,7 +512,10 @@ def _build(
         raise ValueError(msg)
     tax = taxonomy or Taxonomy.default()
     cal = fiscal or FiscalCalendar()
-    prep = Prepared(data, tax)
+    if contact_roles not in ("primary", "all"):
+        msg = f"`contact_roles` must be one of ('primary', 'all'), got {contact_roles!r}"
+        raise ValueError(msg)
+    prep = Prepared(data, tax, contact_roles)
     stages = tax.stages
     first = stages[0]
     evidence, ep, eo = _rollup(prep, grain)

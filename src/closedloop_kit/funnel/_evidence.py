@@ -80,17 +80,19 @@ class Prepared:
         ``lost_at``, ``close_at``, ``is_open``, money and dimensions.
     opp_evidence
         ``(unit_id=opportunity_id, stage, at)``.
-    links
-        ``(person_id, opportunity_id)``: contact roles and lead conversions, limited
-        to people who existed before the deal closed.
+    links, all_links
+        ``(person_id, opportunity_id, created_at)``: lead conversions and primary
+        contact roles (``links``; every role with ``contact_roles="all"``) or every
+        role (``all_links``), limited to people who existed before the deal closed.
     converted_status_mismatch
         Person ids whose status says converted while ``is_converted`` is false.
     observed_until
         Latest timestamp anywhere in the data (the censoring time).
     """
 
-    def __init__(self, data: ClosedLoopData, tax: Taxonomy) -> None:
+    def __init__(self, data: ClosedLoopData, tax: Taxonomy, contact_roles: str = "primary") -> None:
         self.tax = tax
+        self.contact_roles = contact_roles
         self.corporate_currency = data.corporate_currency
         self._people(data)
         self._opportunities(data)
@@ -344,11 +346,25 @@ class Prepared:
 
     # -- links -------------------------------------------------------------------------
     def _links(self, data: ClosedLoopData) -> None:
-        roles = data.frame("opportunity_contacts").select("person_id", "opportunity_id")
-        conv = self.people.filter(pl.col("converted_opportunity_id").is_not_null()).select(
-            "person_id", pl.col("converted_opportunity_id").alias("opportunity_id")
+        roles = data.frame("opportunity_contacts").select(
+            "person_id", "opportunity_id", pl.col("is_primary").fill_null(False)
         )
-        links = pl.concat([roles, conv]).unique()
+        # a deal that marks no primary contact (many orgs never set it): every role counts
+        roles = roles.with_columns(
+            (pl.col("is_primary") | pl.col("is_primary").any().over("opportunity_id").not_()).alias(
+                "is_primary"
+            )
+        )
+        conv = self.people.filter(pl.col("converted_opportunity_id").is_not_null()).select(
+            "person_id",
+            pl.col("converted_opportunity_id").alias("opportunity_id"),
+            pl.lit(True).alias("is_primary"),
+        )
+        links = (
+            pl.concat([roles, conv])
+            .group_by("person_id", "opportunity_id")
+            .agg(pl.col("is_primary").any())
+        )
         links = links.join(
             self.people.select("person_id", "created_at"), on="person_id", how="inner"
         ).join(self.opps.select("opportunity_id", "close_at"), on="opportunity_id", how="inner")
@@ -358,7 +374,13 @@ class Prepared:
             | pl.col("close_at").is_null()
             | (pl.col("created_at") <= pl.col("close_at"))
         )
-        self.links = links.filter(keep).select("person_id", "opportunity_id", "created_at")
+        cols = ["person_id", "opportunity_id", "created_at"]
+        self.all_links = links.filter(keep).select(cols)
+        """Every contact role and lead conversion (the opportunity grain's lead milestones)."""
+        primary = pl.col("is_primary") if self.contact_roles == "primary" else pl.lit(True)
+        self.links = links.filter(keep & primary).select(cols)
+        """Deals that count as a person's own: lead conversion, primary contact role (every
+        role of a deal without a primary one; all roles with ``contact_roles="all"``)."""
 
     # -- touches -----------------------------------------------------------------------
     @staticmethod
