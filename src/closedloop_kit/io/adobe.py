@@ -460,6 +460,13 @@ def _sessions(
 def _detect(fs: FileSniff) -> float:
     if fs.name.startswith("hit_data") and fs.name.endswith((".tsv", ".tsv.gz")):
         return 0.95
+    if fs.kind == "zip":
+        try:
+            with zipfile.ZipFile(fs.path) as zf:
+                names = [Path(n).name for n in zf.namelist()]
+        except (OSError, zipfile.BadZipFile):
+            return 0.0
+        return 0.9 if "column_headers.tsv" in names and any("hit_data" in n for n in names) else 0.0
     return 0.9 if _is_companion(fs.path) else 0.0
 
 

@@ -410,6 +410,14 @@ def _detect(fs: FileSniff) -> float:
         except Exception:
             return 0.0
         return 0.95 if {"event_timestamp", "user_pseudo_id", "event_name"} <= names else 0.0
+    if fs.kind == "binary" and fs.name.endswith((".json.gz", ".ndjson.gz", ".jsonl.gz")):
+        try:
+            with gzip.open(fs.path, "rt", encoding="utf-8", errors="replace") as fh:
+                first = fh.readline()
+        except OSError:
+            return 0.0
+        keys = _first_keys(first)
+        return 0.95 if keys and {"event_timestamp", "user_pseudo_id"} <= keys else 0.0
     if fs.kind not in ("ndjson", "json"):
         return 0.0
     keys = _first_keys(fs.sample.split("\n", 1)[0])
@@ -423,5 +431,5 @@ register(
     source_system="ga4",
     detect=_detect,
     read=read_ga4,
-    kinds=("ndjson", "json", "parquet"),
+    kinds=("ndjson", "json", "parquet", "binary"),
 )
