@@ -150,3 +150,33 @@ def test_load_result_repr_html(tmp_path: Path) -> None:
     assert "LoadResult" in html
     assert "Opportunity" in html
     assert res.summary()["rows"].to_list() == [2]
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.mark.parametrize(
+    ("page", "module"),
+    [("howto-salesforce.md", "_salesforce_map"), ("howto-hubspot.md", "_hubspot_map")],
+)
+def test_howto_mapping_tables_match_the_code(page: str, module: str) -> None:
+    import importlib
+
+    objects = importlib.import_module(f"closedloop_kit.io.{module}").OBJECTS
+    text = (DOCS / page).read_text(encoding="utf-8")
+    for spec in objects.values():
+        for col, aliases in spec.fields.items():
+            row = f"| `{col}` | " + ", ".join(f"`{a}`" for a in aliases) + " |"
+            assert row in text, f"{page} lacks the row for {spec.name}.{col}: {row}"
+
+
+@pytest.mark.slow
+def test_sample_data_loads_and_reconciles(sample_data_dir: Path) -> None:
+    if not any(sample_data_dir.glob("salesforce/*.csv")):
+        pytest.skip("sample_data/ not written yet (make sample-data)")
+    data = clk.load(sample_data_dir, progress=False)
+    r = data.load_report
+    assert (r["rows_read"] == r["rows_kept"] + r["rows_rejected"] + r["rows_merged"]).all()
+    exports = r.filter(~pl.col("path").str.contains("truth"))
+    assert exports.filter(pl.col("reader") == "unknown").height == 0
+    assert data.rejected["reason"].null_count() == 0
