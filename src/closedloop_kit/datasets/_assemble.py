@@ -171,7 +171,9 @@ class _Asm:
         dq = h.select("h", pl.col("dq_t").alias("t"), pl.lit("Closed - Not Converted").alias("v"))
         cv = h.select(
             "h",
-            pl.max_horizontal(pl.col("conv_t"), pl.col("lead_t") + 0.01).alias("t"),
+            pl.when(pl.col("conv_t").is_not_null())
+            .then(pl.max_horizontal(pl.col("conv_t"), pl.col("lead_t") + 0.01))
+            .alias("t"),
             pl.lit("Closed - Converted").alias("v"),
         )
         ev = pl.concat([opened, mql, sr, dq, cv]).filter(
@@ -1060,7 +1062,10 @@ class _Asm:
             pl.lit("EUR").alias("currency"),
             pl.lit("USD").alias("corporate_currency"),
             "valid_from",
-            "valid_to",
+            # the latest rate stays in force (Salesforce: NextStartDate 9999-12-31)
+            pl.when(pl.int_range(pl.len()) < pl.len() - 1)
+            .then(pl.col("valid_to"))
+            .alias("valid_to"),
             pl.col("rate").alias("rate_to_corporate"),
             pl.lit("salesforce").alias("source_system"),
             pl.Series("source_id", ids),
@@ -1246,7 +1251,7 @@ class _Asm:
         )
 
 
-def assemble(sim: _Sim) -> tuple[ClosedLoopData, B2BTruth]:
+def assemble(sim: _Sim) -> tuple[ClosedLoopData, B2BTruth, dict[str, pl.DataFrame]]:
     """Canonical tables and truth of a finished simulation."""
     from dataclasses import replace
 
@@ -1292,4 +1297,5 @@ def assemble(sim: _Sim) -> tuple[ClosedLoopData, B2BTruth]:
             )
         key = list(TABLES[name].key)
         canon[name] = _canon(name, df).sort(key, nulls_last=True)
-    return ClosedLoopData(tables=canon, corporate_currency="USD"), truth
+    internals = {"ga4_events": a.ga4_events, "users": sim.users}
+    return ClosedLoopData(tables=canon, corporate_currency="USD"), truth, internals

@@ -158,6 +158,8 @@ class B2BWorld:
     data: Any  # ClosedLoopData (imported lazily to keep the layer light)
     truth: B2BTruth
     params: B2BParams
+    internals: Mapping[str, pl.DataFrame] = field(default_factory=dict, repr=False)
+    """Frames the exporters need beyond the canonical tables (GA4 events, CRM users)."""
 
     def summary(self) -> pl.DataFrame:
         """Row count of every canonical table."""
@@ -655,8 +657,8 @@ def make_b2b(
     sim.humans()
     sim.touches()
     sim.opportunities()
-    data, truth = assemble(sim)
-    return B2BWorld(data=data, truth=truth, params=params)
+    data, truth, internals = assemble(sim)
+    return B2BWorld(data=data, truth=truth, params=params, internals=internals)
 
 
 __all__ += ["ga4_events", "session_attributes"]  # re-used by the exporters

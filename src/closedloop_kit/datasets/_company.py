@@ -117,6 +117,7 @@ _NAME_B = (
     "Manufacturing", "Retail Group", "Labs", "Holdings", "Partners", "Networks", "Works",
     "Mobility", "Insurance",
 )  # fmt: skip
+_NAME_C = ("Global", "United", "Pacific", "Atlantic", "Digital", "Advanced", "National")
 FIRST_NAMES = (
     "Jane", "John", "Maria", "David", "Sarah", "Michael", "Emma", "James", "Olivia",
     "Robert", "Sophie", "Daniel", "Laura", "Thomas", "Anna", "Lukas", "Chloé", "José",
@@ -246,6 +247,10 @@ def make_accounts(rng: np.random.Generator, n: int, cal: Calendar) -> pl.DataFra
     for i in range(n):
         a, b = _NAME_A[rng.integers(len(_NAME_A))], _NAME_B[rng.integers(len(_NAME_B))]
         name = f"{a} {b}"
+        for extra in _NAME_C:
+            if name not in seen:
+                break
+            name = f"{a} {extra} {b}"
         if name in seen:
             name = f"{a} {b} {i}"
         seen.add(name)
