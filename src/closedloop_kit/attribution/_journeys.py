@@ -10,14 +10,16 @@ convert get non-converting journeys built with the same window, ending at the da
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
 from closedloop_kit._frames import collect
 from closedloop_kit.attribution._paths import transform_touches
 from closedloop_kit.config import parse_duration
-from closedloop_kit.store import ClosedLoopData
+
+if TYPE_CHECKING:
+    from closedloop_kit.store import ClosedLoopData
 
 __all__ = ["Conversion", "journeys"]
 
