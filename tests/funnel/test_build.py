@@ -319,7 +319,6 @@ def test_contact_roles_primary_vs_all(tiny):
     l2 = row(everyone, "sf:L2")
     # O2 created 1 Feb; L2's sales_ready back-filled to it
     assert (l2["opportunity_at"], l2["sales_ready_backfilled"]) == (t(2, 1), True)
-    # the opportunity grain always uses every contact role: O2's earliest lead is L2? no,
-    # C2 (3 Jan) is earlier than L2 (5 Jan)
+    # opportunity grain: the primary contact C2 (created 3 Jan) starts O2 either way
     opp = quiet_build(data, grain="opportunity").funnel
     assert row(opp, "sf:O2")["raw_lead_at"] == t(1, 3)

@@ -118,8 +118,10 @@ def build(
       through contact roles and lead conversion, at ``max(deal time, person created)``;
       a person created after a deal closed is not linked to it.
     - ``"opportunity"``: stages from the deal's own timestamps and history, plus the
-      earliest lead milestones (stages before ``opportunity``) of its contact roles
-      and converting lead that happened before the deal was created.
+      earliest lead milestones (stages before ``opportunity``) of the lead that
+      converted into it and its primary contact (every contact role with
+      ``contact_roles="all"`` or when none is primary) that happened before the deal
+      was created.
     - ``"account"``: the earliest milestone across the account's people and deals
       (people without an account are left out at this grain).
 
@@ -155,7 +157,8 @@ def build(
     on_backwards
         ``"reject"`` (default) or ``"clamp"``.
     contact_roles
-        Which deals count as a *person's* own at person grain: ``"primary"`` (default:
+        Which person↔deal links count (person grain: a person's own deals; opportunity
+        grain: whose lead milestones start the deal): ``"primary"`` (default:
         the deal the lead converted into and deals where the person is the primary
         contact — every contact of a deal that marks none as primary) or ``"all"``
         (every contact role, so the whole buying committee reaches the opportunity stage
@@ -267,7 +270,7 @@ def _rollup(prep: Prepared, grain: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.
         )
     else:
         eo = opps.select(pl.col("opportunity_id").alias("entity_id"), "opportunity_id")
-        ep = prep.all_links.select(pl.col("opportunity_id").alias("entity_id"), "person_id")
+        ep = prep.links.select(pl.col("opportunity_id").alias("entity_id"), "person_id")
         before = list(tax.stages[: tax.stage_index(tax.opportunity_stage)])
         pe = (
             prep.person_evidence.filter(pl.col("stage").is_in(before) & pl.col("at").is_not_null())
