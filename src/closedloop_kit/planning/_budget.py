@@ -13,6 +13,11 @@ from closedloop_kit.planning._results import BudgetPlan, CostPerSalesReadyResult
 __all__ = ["budget", "compute_plan"]
 
 _CONV = ("sales_ready_to_won_rate", "average_deal_size")
+_ALIASES = {
+    "committed_sales_ready": "sales_ready",
+    "bookings_target": "bookings",
+    "target_quarter": "quarter",
+}
 
 
 def _costs_frame(
@@ -155,7 +160,9 @@ def budget(
     Parameters
     ----------
     commitments
-        ``<by>…, quarter`` and ``sales_ready`` or ``bookings`` (+ ``sourced_share``).
+        ``<by>…, quarter`` and ``sales_ready`` or ``bookings`` (+ ``sourced_share``);
+        ``committed_sales_ready``, ``bookings_target`` and ``target_quarter`` are
+        accepted as aliases.
     costs
         A :class:`CostPerSalesReadyResult` (its table carries the conversion figures
         observed in the funnel), a frame ``<by>…, cost_per_sales_ready`` (+
@@ -183,6 +190,9 @@ def budget(
     """
     by_list = [by] if isinstance(by, str) else list(by)
     com = collect(commitments)
+    com = com.rename(
+        {a: c for a, c in _ALIASES.items() if a in com.columns and c not in com.columns}
+    )
     require_columns(com, ["quarter", *by_list], func="budget")
     if "sales_ready" not in com.columns and "bookings" not in com.columns:
         msg = (
