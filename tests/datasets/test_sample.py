@@ -41,7 +41,7 @@ def test_files_have_vendor_shapes(small_out: Path) -> None:
     assert ".000Z" in lead
     contacts = (small_out / "hubspot/contacts.csv").read_bytes()
     assert contacts.startswith(b"\xef\xbb\xbfRecord ID,First Name,Last Name,Email")
-    report = (small_out / "salesforce/reports/new_leads_last_quarter.csv").read_bytes()
+    report = (small_out / "salesforce/report_exports/new_leads_last_quarter.csv").read_bytes()
     text = report.decode("cp1252")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:3] == ["Lead Owner", "Lead ID", "First Name"]
@@ -80,7 +80,7 @@ def test_committed_sample_data_is_current(sample_data_dir: Path, tmp_path: Path)
 
 
 def test_committed_dirt_is_present(sample_data_dir: Path) -> None:
-    report = sample_data_dir / "salesforce/reports/new_leads_last_quarter.csv"
+    report = sample_data_dir / "salesforce/report_exports/new_leads_last_quarter.csv"
     if not report.is_file():
         pytest.skip("sample_data/ not generated")
     raw = report.read_bytes()

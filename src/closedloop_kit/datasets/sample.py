@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.out, seed=args.seed, accounts=args.accounts, months=args.months, start=args.start
     )
     total = sum(r["data_rows"] for r in rows)
-    print(f"wrote {len(rows)} exports ({total} data rows) to {args.out}")  # noqa: T201
+    print(f"wrote {len(rows)} exports ({total} data rows) to {args.out}")
     return 0
 
 
