@@ -115,7 +115,7 @@ class _Asm:
             .join(conv, on="h", how="left")
             .join(ct, on="h", how="left")
         )
-        ls = []
+        ls: list[str | None] = []
         for o, cc in zip(h["origin"], h["cap_channel"], strict=True):
             if o == 1:
                 ls.append("Outbound" if rng.random() < 0.7 else "Sales Generated")
@@ -475,7 +475,7 @@ class _Asm:
                 "true_person_key": [f"JUNK{i:03d}" for i in range(nj)],
                 "__file": ["salesforce/Lead.csv"] * nj,
             }
-        ).with_columns(self.s._stamp(pl.Series(rng.uniform(0, T, nj))).alias("created_at"))
+        ).with_columns(self.s._stamp(pl.lit(pl.Series(rng.uniform(0, T, nj)))).alias("created_at"))
         return pl.concat([d1, d2, d3], how="diagonal_relaxed")
 
     # ---------------------------------------------------------------- opportunities
@@ -491,11 +491,11 @@ class _Asm:
         o = o.with_columns(pl.Series("opportunity_id", oid), pl.Series("is_hs", is_hs))
         self.opp_id_of = dict(zip(o["o"].to_list(), oid, strict=True))
         # stage changes
-        rows = []
+        rows: list[tuple[int, float, str | None, str]] = []
         for r in o.iter_rows(named=True):
             stages = HS_STAGES if r["is_hs"] else SF_STAGES
             dur = r["close"] - r["created"]
-            prev = None
+            prev: str | None = None
             for i in range(r["reached"]):
                 t = r["created"] + _STAGE_FRAC[i] * dur
                 rows.append((r["o"], t, prev, stages[i]))
@@ -776,7 +776,7 @@ class _Asm:
             pl.lit("ga4:"), "user_pseudo_id", pl.lit(":"), pl.col("ga_session_id").cast(pl.String)
         )
         ts = pl.col("ts_us").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-        common = [
+        common: list[pl.Expr | str] = [
             pl.concat_str(pl.lit("ga4:"), "user_pseudo_id").alias("anonymous_id"),
             pl.lit(True).alias("is_marketing"),
             "channel",
@@ -997,8 +997,9 @@ class _Asm:
         if hh in self.hs_id:
             return self.hs_id[hh] if self.hs_t[hh] <= t + 1e-9 else None
         if hh in self.lead_id:
-            return self.lead_id[hh]
-        return self.contact_id.get(hh)
+            return str(self.lead_id[hh])
+        found = self.contact_id.get(hh)
+        return None if found is None else str(found)
 
     # ---------------------------------------------------------------- spend, fx
     def spend(self) -> pl.DataFrame:

@@ -168,7 +168,8 @@ class B2BWorld:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return out
 
 
 def _group_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -469,8 +470,8 @@ class _Sim:
         h = self.h
         acct = h["acct"].to_numpy()
         members_of: dict[int, np.ndarray] = {}
-        for a, grp in h.group_by("acct"):
-            members_of[int(a[0])] = np.sort(grp["h"].to_numpy())  # type: ignore[arg-type]
+        for key, grp in h.group_by("acct"):
+            members_of[int(key[0])] = np.sort(grp["h"].to_numpy())  # type: ignore[arg-type]
         emp = self.acc["employee_count"].to_numpy()
         div = self.acc["sales_division"].to_list()
         srs = h.filter(pl.col("sales_ready")).sort("decide_t", "h")
@@ -484,7 +485,9 @@ class _Sim:
         roles = [r for _, r in co.TITLES]
         titles = h["title"].to_numpy()
         for row in srs.iter_rows(named=True):
-            hh, a, td = int(row["h"]), int(acct[row["h"]]), float(row["decide_t"])
+            hh: int = int(row["h"])
+            a: int = int(acct[hh])
+            td: float = float(row["decide_t"])
             cur = [
                 o for o in open_by.get(a, [])
                 if opps[o]["created"] <= td < opps[o]["close"] and td - opps[o]["created"] < 180

@@ -397,7 +397,8 @@ def make_campaigns(rng: np.random.Generator, cal: Calendar, *, scale: float = 1.
         "Partner": 20000.0,
         "Email": 4000.0,
     }
-    budget, actual = [], []
+    budget: list[float | None] = []
+    actual: list[float | None] = []
     for r in rows:
         if r["type"] in unit:
             b = unit[str(r["type"])] * scale * float(rng.uniform(0.7, 1.4))

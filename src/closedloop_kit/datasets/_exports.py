@@ -242,7 +242,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
             "USD",
         ],
     ]
-    _write(sfdir / "Lead.csv", _csv_text(header, rows + bad, quote_all=True))
+    _write(sfdir / "Lead.csv", _csv_text(header, [*rows, *bad], quote_all=True))
     n_del = int(leads["is_deleted"].sum())
     log.add(
         "salesforce/Lead.csv",
@@ -769,22 +769,22 @@ def _write_reports(
     rep2 = rep2.join(acc.rename({"name": "account_name"}), on="account_id", how="left")
     rows = []
     total = 0.0
-    for r in rep2.iter_rows(named=True):
-        amt = f"${r['amount']:,.2f}" if r["currency"] == "USD" else f"EUR {r['amount']:,.2f}"
-        total += r["amount_corporate"]
+    for r2 in rep2.iter_rows(named=True):
+        amt = f"${r2['amount']:,.2f}" if r2["currency"] == "USD" else f"EUR {r2['amount']:,.2f}"
+        total += r2["amount_corporate"]
         rows.append(
             [
-                names.get(r["owner_id"] or "", ""),
-                r["account_name"],
-                r["name"],
-                r["source_id"][:15],
-                r["stage_raw"],
+                names.get(r2["owner_id"] or "", ""),
+                r2["account_name"],
+                r2["name"],
+                r2["source_id"][:15],
+                r2["stage_raw"],
                 amt,
-                f"{round(100 * r['probability_rate'])}%",
-                f"{r['close_date'].month}/{r['close_date'].day}/{r['close_date'].year}",
-                f"{r['created_at'].month}/{r['created_at'].day}/{r['created_at'].year}",
-                r["lead_source"],
-                r["product_line"],
+                f"{round(100 * r2['probability_rate'])}%",
+                f"{r2['close_date'].month}/{r2['close_date'].day}/{r2['close_date'].year}",
+                f"{r2['created_at'].month}/{r2['created_at'].day}/{r2['created_at'].year}",
+                r2["lead_source"],
+                r2["product_line"],
             ]
         )
     body = [
@@ -1182,7 +1182,7 @@ def _write_ads(world: B2BWorld, root: Path, log: _Log) -> None:
             ]
         )
     text = "Campaign report\n" + f'"{long(start)} - {long(end)}"\n'
-    text += _csv_text(header, rows + tot, quote_all=False)
+    text += _csv_text(header, [*rows, *tot], quote_all=False)
     _write(root / "ads/google_ads_campaigns.csv", text)
     log.add(
         "ads/google_ads_campaigns.csv",
