@@ -456,13 +456,6 @@ def read_text_table(
     footer: tuple[str, ...] = ()
     if drop_footer:
         body, footer = _split_footer(body, delim, ncols)
-    if quote_char and body.count(quote_char.encode()) % 2:
-        line, why = _locate_bad_line(body, delim, ncols, skip + 1)
-        msg = (
-            f"{p.name}: line {line}: {why}; the file looks truncated or mis-quoted "
-            f"(expected {ncols} {delim!r}-separated fields per row as in the header)"
-        )
-        raise SourceFormatError(msg, path=str(p), line=line)
     first_data_line = skip + (2 if has_header else 1)
     try:
         frame = pl.read_csv(
@@ -512,9 +505,10 @@ def _bad_line(
     p: Path, body: bytes, delim: str, ncols: int, skip: int, exc: Exception
 ) -> SourceFormatError:
     line, why = _locate_bad_line(body, delim, ncols, skip + 1)
+    said = next((ln for ln in str(exc).splitlines() if "escaped" in ln), str(exc).splitlines()[0])
     msg = (
-        f"{p.name}: line {line}: {why} (expected {ncols} fields separated by {delim!r}; "
-        f"polars said: {str(exc).splitlines()[0]})"
+        f"{p.name}: line {line}: {why}; the file looks truncated or mis-quoted (expected "
+        f"{ncols} fields separated by {delim!r} as in the header; polars said: {said.strip()})"
     )
     return SourceFormatError(msg, path=str(p), line=line)
 
