@@ -161,6 +161,8 @@ def _is_merge_rule() -> pl.Expr:
 def _crm_edges(people: pl.LazyFrame, links: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     """Evidence rows whose two ends are person keys (``merge`` when the rule says so)."""
     ll = links.lazy() if isinstance(links, pl.DataFrame) else links
+    if "person_id" not in ll.collect_schema().names():
+        ll = ll.with_columns(pl.lit(None, dtype=pl.String).alias("person_id"))
     ll = ll.filter(~pl.col("rule").is_in(sorted(DERIVED_RULES)))
     keys = people.select(pl.col("person_id").alias("__k")).unique()
     kind = pl.when(_is_merge_rule()).then(pl.lit("merge")).otherwise(pl.lit("crm_id"))

@@ -7,7 +7,8 @@ touches: a form fill or email click that carries both an ``anonymous_id`` and a
 
 An identifier is resolved when the other end of a piece of evidence already is: a person
 key (any system), a normalised email or its SHA-256 resolves through the people table;
-user ids resolved in one pass resolve anonymous ids in the next (up to three passes). A
+user ids resolved in one pass resolve anonymous ids in the next (up to five passes;
+evidence through people always beats evidence through other stitched ids). A
 visitor whose evidence points at several people (a shared computer) goes to the person
 seen most recently; these visitors are counted as conflicts in the report.
 """
@@ -239,7 +240,7 @@ def stitch_visitors(
     )
     resolved = pl.DataFrame(schema=schema)
     conflicts = 0
-    for _ in range(3):
+    for _ in range(5):
         known_stitched = resolved.select(
             pl.col("id_type").alias("b_type"),
             pl.col("id_value").alias("lookup"),
@@ -262,6 +263,10 @@ def stitch_visitors(
             )
             .filter(pl.col("golden_person_id").is_not_null())
         )
+        # direct evidence (through people) beats evidence through other stitched ids, so
+        # an identifier's link never rests on a chain that leads back to itself
+        direct = pl.col("g1").is_not_null()
+        cand = cand.filter(direct | ~direct.any().over(["a_type", "a_value"]))
         if cand.height == 0:
             break
         per = cand.group_by(["a_type", "a_value", "golden_person_id"]).agg(

@@ -183,7 +183,9 @@ def resolve(data: ClosedLoopData, *, rules: IdentityRules | None = None) -> Reso
     """
     rules = IdentityRules() if rules is None else rules
     people = data.frame("people")
-    links_in = data.frame("identity_links")
+    links_in = pl.concat(
+        [empty_table("identity_links"), data.frame("identity_links")], how="diagonal_relaxed"
+    )
     accounts = data.frame("accounts")
     has_touches = "touchpoints" in data
     touches = data.frame("touchpoints")
@@ -400,27 +402,14 @@ def _links_table(
     )
     derived = pl.concat([person_rows, visitor_rows, account_rows], how="vertical_relaxed")
     derived = derived.with_columns(_lineage())
-    # evidence rows keep their rule; their person becomes the golden person
-    vis = visitor_map.select(
-        pl.col("id_value").alias("__v"), pl.col("golden_person_id").alias("__gv")
-    )
+    # evidence rows keep their rule; a person they name becomes its golden person (rows
+    # that name no person stay so: filling them would add evidence on a second run)
     ev = evidence
     if ev.height:
         ev = (
-            ev.with_row_index("__row")
-            .join(g.rename({"person_id": "person_id"}), on="person_id", how="left")
-            .join(g.rename({"person_id": "id_value", "__g": "__g2"}), on="id_value", how="left")
-            .join(
-                g.rename({"person_id": "linked_id_value", "__g": "__g3"}),
-                on="linked_id_value",
-                how="left",
-            )
-            .join(vis.rename({"__v": "id_value"}), on="id_value", how="left")
-            .sort("__row")
-            .with_columns(
-                pl.coalesce("__g", "__g2", "__g3", "__gv", "person_id").alias("person_id")
-            )
-            .drop(["__row", "__g", "__g2", "__g3", "__gv"])
+            ev.join(g, on="person_id", how="left", maintain_order="left")
+            .with_columns(pl.coalesce("__g", "person_id").alias("person_id"))
+            .drop("__g")
         )
     cols = TABLES["identity_links"].columns
     template = empty_table("identity_links")
@@ -430,10 +419,18 @@ def _links_table(
     )
     key = list(TABLES["identity_links"].key)
     ordered = [*cols, *[c for c in out.columns if c not in cols]]
+    # rows repeating a key (the same evidence seen twice) become one row spanning both
+    others = [c for c in ordered if c not in key and c not in ("first_seen_at", "last_seen_at")]
     return (
         out.select(ordered)
         .with_columns(pl.col(c).cast(t) for c, t in cols.items())
-        .unique(key, keep="first", maintain_order=True)
+        .group_by(key, maintain_order=True)
+        .agg(
+            *[pl.col(c).first() for c in others],
+            pl.col("first_seen_at").min(),
+            pl.col("last_seen_at").max(),
+        )
+        .select(ordered)
     )
 
 
