@@ -6,6 +6,8 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
@@ -150,3 +152,13 @@ def test_map_columns_matches_api_allcaps_snake_and_label_names() -> None:
         raw = pl.DataFrame({names[0]: ["3.5E8"], names[1]: ["Ann"], "source_row": [2]})
         m = map_columns(raw, fields, dtypes)
         assert m.frame.row(0) == (350_000_000.0, "Ann", 2)
+
+
+@given(st.lists(st.integers(min_value=-(10**9), max_value=10**9), min_size=1, max_size=20))
+def test_number_formats_round_trip(cents: list[int]) -> None:
+    # every amount written US style ("1,234.50") or European style ("1.234,50") reads back
+    values = [c / 100 for c in cents]
+    us = [f"{v:,.2f}" for v in values]
+    eu = [f"{v:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".") for v in values]
+    assert _num(us) == pytest.approx(values)
+    assert _num(eu) == pytest.approx(values)
