@@ -76,12 +76,25 @@ def test_visitor_links_in_identity_links(result):
         ("anonymous_id", "ga4:v9", "sf:003C1", "visitor_person"),
         ("user_id", "u-77", "hs:60", "visitor_person"),
     ]
-    # evidence rows are kept with their own rule, person set to the golden person
+    # evidence rows are kept with their own rule; they name no person, so they stay so
+    # (filling them would be new evidence on a second run)
     ev = links.filter(pl.col("rule") == "pardot_crm_lead_fid")
-    assert ev["person_id"].to_list() == ["sf:003C1"]
+    assert ev["person_id"].to_list() == [None]
     # person merges are recorded one row per pair and rule
     merges = links.filter(pl.col("linked_id_type") == "person_id", pl.col("id_type") == "person_id")
     assert sorted(merges["rule"].to_list()) == ["crm_id", "email", "lead_conversion", "merge"]
+
+
+def test_evidence_naming_a_person_gets_the_golden_person(data):
+    links = data.frame("identity_links").with_columns(
+        pl.when(pl.col("rule") == "pardot_crm_lead_fid")
+        .then(pl.lit("sf:00QL1"))
+        .otherwise(pl.col("person_id"))
+        .alias("person_id")
+    )
+    res = resolve(data.with_tables(identity_links=links))
+    ev = res.data.frame("identity_links").filter(pl.col("rule") == "pardot_crm_lead_fid")
+    assert ev["person_id"].to_list() == ["sf:003C1"]
 
 
 def test_identity_links_table_is_canonical(result):
