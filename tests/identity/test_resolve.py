@@ -247,3 +247,11 @@ def test_empty_data_resolves():
     res = resolve(clk.store.ClosedLoopData())
     assert res.report.n_people == 0
     assert res.report.loop.revenue_rate == 0.0
+
+
+def test_lazy_tables_give_the_same_result(data):
+    lazy = clk.store.ClosedLoopData({k: v.lazy() for k, v in data.tables.items()})
+    a, b = resolve(data), resolve(lazy)
+    for table in ("people", "touchpoints", "identity_links", "opportunities"):
+        assert a.data.frame(table).equals(b.data.frame(table)), table
+    assert a.report.summary().equals(b.report.summary())
