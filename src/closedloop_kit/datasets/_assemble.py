@@ -1138,6 +1138,11 @@ class _Asm:
         ]
         stage_counts = pl.DataFrame(
             counts, schema={"stage": pl.String, "count": pl.Int64}, orient="row"
+        ).with_columns(
+            pl.when(pl.col("stage").is_in(["opportunity", "won"]))
+            .then(pl.lit("opportunity"))
+            .otherwise(pl.lit("human"))
+            .alias("grain")
         )
         conv_rows = [
             (a, b, (nb / na) if na else None) for (a, na), (b, nb) in itertools.pairwise(counts)
@@ -1218,6 +1223,11 @@ class _Asm:
             )
         )
         origin = {0: "marketing", 1: "sales", 2: "partner", 3: "none"}
+        cm = s.committee.filter(pl.col("t") < T).join(
+            o.select("o", "is_won", "close"), on="o", how="left"
+        )
+        on_opp = set(cm["h"].to_list())
+        on_won = set(cm.filter(pl.col("is_won"))["h"].to_list())
         humans = h.select(
             "true_person_key",
             "account_id",
@@ -1233,6 +1243,8 @@ class _Asm:
                 for c, n in (("lead_t", "lead_at"), ("mql_t", "mql_at"), ("sr_t", "sales_ready_at"))
             ],
             pl.Series("person_id", [self.main_id.get(x) for x in h["h"]], dtype=pl.String),
+            pl.col("h").is_in(list(on_opp)).alias("on_opportunity"),
+            pl.col("h").is_in(list(on_won)).alias("on_won_opportunity"),
         )
         eff = s.truth.effects
         effects = pl.DataFrame(

@@ -119,11 +119,13 @@ class B2BTruth:
         The exact touch sequences the truth was applied to: ``journey_id`` (true person
         key), ``channel``, ``position``, ``occurred_at``, ``converted``.
     humans
-        One row per simulated human: key, account, division, product line, origin and
-        milestone times (``lead_at``, ``mql_at``, ``sales_ready_at``, ...).
+        One row per simulated human: key, account, division, product line, origin,
+        ``p_true``, ``decided``, ``sales_ready``, milestone times (``lead_at``, ``mql_at``,
+        ``sales_ready_at``), main ``person_id``, and whether they sit on an opportunity's
+        buying committee (``on_opportunity``, ``on_won_opportunity``).
     stage_counts
-        ``stage``, ``count`` observed by the end of the period (people stages count
-        humans; ``opportunity``/``won`` count opportunities).
+        ``stage``, ``count``, ``grain`` observed by the end of the period (people stages
+        count humans; ``opportunity``/``won`` count opportunities).
     stage_conversion
         ``from_stage``, ``to_stage``, ``rate`` between consecutive stages.
     cycle
