@@ -116,3 +116,18 @@ def test_compare_bootstrap_and_score_shapes() -> None:
         paths(j)["conversions"].sum()
         == j.group_by("journey_id").agg(pl.col("converted").first())["converted"].sum()
     )
+
+
+def test_numpy_and_statsmodels_engines_agree() -> None:
+    from closedloop_kit.stats._regression import fit_logit
+
+    rng = np.random.default_rng(0)
+    x = np.log1p(rng.poisson(1.0, size=(400, 5)).astype(float))
+    trials = rng.integers(1, 30, 400).astype(float)
+    p = 1 / (1 + np.exp(-(-1.5 + x @ np.array([0.5, 0.0, 1.0, -0.3, 0.2]))))
+    succ = rng.binomial(trials.astype(int), p).astype(float)
+    names = [f"c{i}" for i in range(5)]
+    a = fit_logit(x, succ, trials, names, engine="statsmodels").coefficients
+    b = fit_logit(x, succ, trials, names, engine="numpy").coefficients
+    for col in ("coef", "std_err", "p_value", "ci_lower", "ci_upper"):
+        np.testing.assert_allclose(a[col].to_numpy(), b[col].to_numpy(), rtol=1e-6, atol=1e-9)

@@ -95,6 +95,7 @@ def fit_logit(
     *,
     alpha: float = 0.05,
     start: np.ndarray | None = None,
+    engine: str = "auto",
 ) -> LogitFit:
     """Fit ``logit p = β₀ + x'β`` to grouped binary data.
 
@@ -110,6 +111,11 @@ def fit_logit(
         Confidence intervals are ``1 − alpha`` Wald intervals ``coef ± z_{1−α/2}·se``.
     start
         Starting values ``[β₀, β]`` (e.g. from :func:`newton_logit`).
+    engine
+        ``"statsmodels"`` (GLM binomial, Newton), ``"numpy"`` (:func:`newton_logit`
+        with Wald standard errors from ``(X'WX)⁻¹``: the same numbers, without
+        statsmodels' least-squares post-fit that dominates on large designs) or
+        ``"auto"``: statsmodels up to 2 million design cells, numpy beyond.
 
     Returns
     -------
@@ -123,6 +129,12 @@ def fit_logit(
     >>> [round(float(v), 4) for v in fit.params]  # log(10/30) and log(30/10) − log(10/30)
     [-1.0986, 2.1972]
     """
+    if engine not in ("auto", "statsmodels", "numpy"):
+        msg = f"`engine` must be one of ('auto', 'statsmodels', 'numpy'), got {engine!r}"
+        raise ValueError(msg)
+    cells = np.asarray(x).shape[0] * (np.asarray(x).shape[1] + 1)
+    if engine == "numpy" or (engine == "auto" and cells > 2_000_000):
+        return _fit_numpy(x, successes, trials, names, alpha=alpha)
     import statsmodels.api as sm  # the stats layer is the only importer of statsmodels
 
     trials = np.asarray(trials, dtype=np.float64)
@@ -170,3 +182,47 @@ def fit_logit(
         }
     )
     return LogitFit(all_names, params, table, converged, float(res.llf))
+
+
+def _fit_numpy(
+    x: np.ndarray, successes: np.ndarray, trials: np.ndarray, names: list[str], *, alpha: float
+) -> LogitFit:
+    """Newton fit plus Wald inference: ``se = sqrt(diag((X'WX)⁻¹))``, normal p-values."""
+    from scipy import stats
+
+    xx = np.asarray(x, dtype=np.float64)
+    y = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    params = newton_logit(xx, y, n)
+    if not np.all(np.isfinite(params)):
+        msg = "logistic regression gave non-finite coefficients; check for separation"
+        raise ModelFitError(msg)
+    design = np.column_stack([np.ones(len(xx)), xx])
+    eta = design @ params
+    p = 1.0 / (1.0 + np.exp(-eta))
+    info = (design * (n * p * (1 - p))[:, None]).T @ design
+    try:
+        cov = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        cov = np.linalg.pinv(info)
+    with np.errstate(all="ignore"):
+        bse = np.sqrt(np.diag(cov))
+        z = params / bse
+        pv = 2 * stats.norm.sf(np.abs(z))
+    q = stats.norm.ppf(1 - alpha / 2)
+    llf = float(np.sum(y * eta - n * np.logaddexp(0.0, eta)))
+    all_names = ["intercept", *names]
+    table = pl.DataFrame(
+        {
+            "term": all_names,
+            "coef": params,
+            "std_err": bse,
+            "z": z,
+            "p_value": pv,
+            "ci_lower": params - q * bse,
+            "ci_upper": params + q * bse,
+            "odds_ratio": np.exp(params),
+        }
+    )
+    converged = bool(np.all(np.isfinite(bse)))
+    return LogitFit(all_names, params, table, converged, llf)
