@@ -168,9 +168,11 @@ def test_tree_api_json(tmp_path: Path) -> None:
     c = tmp_path / "Contacts.csv"
     c.write_text('"lastName","accountId"\n"Ng","@AccountRef1"\n')
     acc = read_salesforce(a)["accounts"]
-    assert acc["account_id"].to_list() == ["sf:ref:AccountRef1"]
+    # reference ids are scoped by the folder of the data plan they belong to
+    assert acc["account_id"][0].startswith("sf:ref:")
+    assert acc["account_id"][0].endswith(f"{tmp_path.name}/AccountRef1")
     people = read_salesforce(c, object="Contact")["people"]
-    assert people["account_id"].to_list() == ["sf:ref:AccountRef1"]
+    assert people["account_id"].to_list() == acc["account_id"].to_list()
 
 
 def test_fivetran_history_mode_keeps_current_and_builds_stage_history(tmp_path: Path) -> None:

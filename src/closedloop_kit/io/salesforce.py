@@ -368,7 +368,12 @@ def _suffixes(base: pl.Series) -> pl.Series:
     return pl.Series(chars.view("S3").ravel()).cast(pl.String)
 
 
-def _sf_ids(df: pl.DataFrame, col: str, label: str) -> tuple[pl.Series, pl.Series]:
+def _scope(path: str | Path) -> str:
+    """Folder that scopes Tree-API reference ids (``AccountRef1`` is only unique per plan)."""
+    return "/".join(Path(path).resolve().parent.parts[-2:])
+
+
+def _sf_ids(df: pl.DataFrame, col: str, label: str, scope: str = "") -> tuple[pl.Series, pl.Series]:
     """Keys ``sf:<18-char id>`` (or ``sf:ref:<name>``) and per-row problems for ``col``.
 
     Same algorithm as :func:`closedloop_kit.schema.salesforce_id18`: bit ``i`` of each
@@ -377,7 +382,7 @@ def _sf_ids(df: pl.DataFrame, col: str, label: str) -> tuple[pl.Series, pl.Serie
     values = df.select(pl.col(col).str.strip_chars()).to_series()
     uniq = values.unique()
     if uniq.len() * 2 < values.len():
-        key_u, prob_u = _sf_ids(pl.DataFrame({col: uniq}), col, label)
+        key_u, prob_u = _sf_ids(pl.DataFrame({col: uniq}), col, label, scope)
         lookup = pl.DataFrame({col: uniq, "key": key_u, "problem": prob_u})
         joined = pl.DataFrame({col: values}).join(
             lookup, on=col, how="left", nulls_equal=True, maintain_order="left"
@@ -399,7 +404,10 @@ def _sf_ids(df: pl.DataFrame, col: str, label: str) -> tuple[pl.Series, pl.Serie
         .when(pl.col("ref"))
         .then(
             pl.concat_str(
-                [pl.lit("sf:" + _REF), pl.col("v").str.strip_prefix(_REF).str.strip_prefix("@")]
+                [
+                    pl.lit(f"sf:{_REF}{scope}/" if scope else f"sf:{_REF}"),
+                    pl.col("v").str.strip_prefix(_REF).str.strip_prefix("@"),
+                ]
             )
         )
         .when(
@@ -474,6 +482,7 @@ def _canonical(
     from closedloop_kit.schema import TABLES
 
     df = mapped.frame.with_columns(mapped.problem.alias(REJECT_REASON))
+    scope = _scope(path)
     key_cols = set(TABLES[spec.table].key) | ({spec.key} if spec.key else set())
     problems: list[pl.Expr] = [pl.col(REJECT_REASON)]
     # the record id
@@ -489,14 +498,14 @@ def _canonical(
             )
         )
     if spec.key:
-        key, problem = _sf_ids(df, "source_id", mapped.used.get("source_id", "Id"))
+        key, problem = _sf_ids(df, "source_id", mapped.used.get("source_id", "Id"), scope)
         df = df.with_columns(key.alias(spec.key), problem.alias("__idp_source_id"))
         problems.append(pl.col("__idp_source_id"))
     # other ids: keys (reject when invalid) or references (null + note when invalid)
     for col in sorted(spec.ids):
         if col not in df.columns:
             continue
-        key, problem = _sf_ids(df, col, mapped.used.get(col, col))
+        key, problem = _sf_ids(df, col, mapped.used.get(col, col), scope)
         if col in key_cols:
             df = df.with_columns(problem.alias(f"__idp_{col}"))
             problems.append(pl.col(f"__idp_{col}"))
