@@ -123,17 +123,15 @@ class Explorer:
         """Recompute the view from the controls and redraw the chart and tables."""
         from IPython.display import HTML, display
 
-        from closedloop_kit.viz import attribution_chart
-
         view = self._compute(self.data, self.state)
         self.view = view
-        self.chart = (
-            attribution_chart(
-                view.credit.with_columns(), title=f"Credit by channel ({view.state.model})"
-            )
-            if view.credit.height
-            else None
-        )
+        title = f"Credit by channel ({view.state.model})"
+        if not view.credit.height:
+            self.chart = None
+        elif self._chart_fn is not None:
+            self.chart = self._chart_fn(view.credit, title=title)
+        else:
+            self.chart = _bars_html(view.credit, title)
         self.status.value = (
             f"<b>{view.n_converting:,}</b> converting of <b>{view.n_journeys:,}</b> journeys"
             + "".join(f"<br><i>{n}</i>" for n in view.notes)
