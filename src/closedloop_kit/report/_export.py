@@ -52,7 +52,8 @@ def _vega_bundle() -> str:
     import vl_convert as vlc
 
     # "</script" cannot appear inside an inline script element
-    return str(vlc.javascript_bundle()).replace("</script", "<\\/script")
+    bundle = str(vlc.javascript_bundle())  # type: ignore[call-arg]
+    return bundle.replace("</script", "<\\/script")
 
 
 def _spec_from_html(text: str) -> dict[str, Any] | None:

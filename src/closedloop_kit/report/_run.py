@@ -55,7 +55,7 @@ class Report:
 
 
 SAMPLE = "sample"
-"""``data`` value meaning the bundled sample company (:func:`closedloop_kit.datasets.load_sample`)."""
+"""``data`` value meaning the bundled sample company (``clk.datasets.load_sample()``)."""
 
 
 def open_data(path: str | Path) -> ClosedLoopData:

@@ -21,7 +21,8 @@ def _to_long(obj: Any) -> pl.DataFrame:
     if isinstance(obj, list | tuple):
         return pl.concat([_to_long(v) for v in obj], how="diagonal_relaxed")
     if hasattr(obj, "channels") and hasattr(obj, "model"):
-        return obj.channels.with_columns(pl.lit(str(obj.model)).alias("model"))
+        channels: pl.DataFrame = obj.channels
+        return channels.with_columns(pl.lit(str(obj.model)).alias("model"))
     return as_frame(obj, func="attribution_chart")
 
 

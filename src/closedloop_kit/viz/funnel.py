@@ -319,7 +319,7 @@ def cohort_chart(frame: Any, *, stage: str | None = None, title: str | None = No
             color=alt.Color(
                 "share:Q",
                 title="Share reached",
-                scale=alt.Scale(scheme=SEQUENTIAL, domainMin=0),
+                scale=alt.Scale(scheme=SEQUENTIAL, domainMin=0),  # type: ignore[arg-type]
                 legend=alt.Legend(format="%"),
             ),
             tooltip=[

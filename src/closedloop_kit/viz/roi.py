@@ -68,7 +68,7 @@ def roi_chart(
         alt.Tooltip(f"{r}:Q", title="attributed revenue", format=CURRENCY_FORMAT),
         alt.Tooltip("roi:Q", title="ROI", format=".0%"),
     ]
-    top = max(float(f[c].max() or 0.0), float(f[r].max() or 0.0), 1.0)
+    top = max(_num(f[c].max()), _num(f[r].max()), 1.0)
     points = (
         alt.Chart(f)
         .mark_circle(size=90, opacity=0.85)
@@ -84,7 +84,7 @@ def roi_chart(
         .mark_line(strokeDash=[6, 4], color="#57606a")
         .encode(x="x:Q", y="y:Q")
     )
-    med = pl.DataFrame({"mc": [float(f[c].median() or 0.0)], "mr": [float(f[r].median() or 0.0)]})
+    med = pl.DataFrame({"mc": [_num(f[c].median())], "mr": [_num(f[r].median())]})
     vline = alt.Chart(med).mark_rule(strokeDash=[2, 2], color="#8c959f").encode(x="mc:Q")
     hline = alt.Chart(med).mark_rule(strokeDash=[2, 2], color="#8c959f").encode(y="mr:Q")
     return styled(
@@ -92,6 +92,10 @@ def roi_chart(
         title=title,
         subtitle="Dashed: break-even (ROI = 0); dotted: median cost and median revenue.",
     )
+
+
+def _num(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def budget_chart(
@@ -285,8 +289,9 @@ def _spend_pipeline_long(data: Any, period: str) -> pl.DataFrame:
         .with_columns(pl.lit("pipeline").alias("metric"))
         .collect()
     )
-    return (
+    out: pl.DataFrame = (
         pl.concat([spend, opps], how="vertical_relaxed")
         .select("period_start", "metric", "amount")
         .sort("period_start", "metric")
     )
+    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import polars as pl
 
@@ -104,8 +104,11 @@ def compute_view(data: ClosedLoopData, state: ExplorerState) -> ExplorerView:
     sub = filter_data(data, state)
     notes: list[str] = []
     journeys = attribution.journeys(
-        sub, conversion=state.conversion, level=state.level, lookback=f"{state.lookback_days}d"
-    )  # type: ignore[arg-type]
+        sub,
+        conversion=state.conversion,
+        level=cast(Literal["person", "account"], state.level),
+        lookback=f"{state.lookback_days}d",
+    )
     n_journeys = journeys["journey_id"].n_unique() if journeys.height else 0
     converting = (
         journeys.filter(pl.col("converted")) if "converted" in journeys.columns else journeys
@@ -126,7 +129,8 @@ def compute_view(data: ClosedLoopData, state: ExplorerState) -> ExplorerView:
         )
         notes.append("no converting journeys for these filters")
     try:
-        frame = funnel.build(sub, grain=state.level)  # type: ignore[arg-type]
+        built = funnel.build(sub, grain=cast(Literal["person", "account"], state.level))
+        frame = built.collect() if isinstance(built, pl.LazyFrame) else built
         found = funnel.conversion(frame).rates
         rates = found.collect() if isinstance(found, pl.LazyFrame) else found
     except (ValueError, KeyError) as exc:  # empty selections have no funnel
