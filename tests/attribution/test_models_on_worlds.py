@@ -131,3 +131,17 @@ def test_numpy_and_statsmodels_engines_agree() -> None:
     b = fit_logit(x, succ, trials, names, engine="numpy").coefficients
     for col in ("coef", "std_err", "p_value", "ci_lower", "ci_upper"):
         np.testing.assert_allclose(a[col].to_numpy(), b[col].to_numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_logistic_properties() -> None:
+    # the hypothesis properties for the regression model, on one world (tiny random
+    # journeys are often perfectly separated, which is not what this test is about)
+    j = make_attribution_world(8, n_journeys=4_000, channels=4, kind="order").journeys
+    res = attribute(j)
+    sums = res.credits.group_by("journey_id").agg(pl.col("credit").sum())
+    assert ((sums["credit"] - 1).abs() < 1e-9).all()
+    shuffled = attribute(j.sample(fraction=1.0, shuffle=True, seed=3))
+    lazy = attribute(j.lazy())
+    for other in (shuffled.channels, lazy.channels):
+        np.testing.assert_allclose(res.channels["share"], other["share"], atol=1e-9)
+    assert isinstance(lazy.credits, pl.LazyFrame)
