@@ -84,7 +84,8 @@ def test_references_resolve(world):
 
 
 def test_lineage_rows_are_unique_per_file(world):
-    for name in TABLES:
+    # identity_links excepted: one GA4 event can carry two identifiers (e-mail and user id)
+    for name in [t for t in TABLES if t != "identity_links"]:
         df = world.data.frame(name)
         dup = df.group_by("source_file", "source_row").len().filter(pl.col("len") > 1)
         assert dup.height == 0, (name, dup.head())

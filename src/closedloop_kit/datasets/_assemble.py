@@ -756,6 +756,17 @@ class _Asm:
             .then(pl.col("email").map_elements(_sha256, return_dtype=pl.String))
             .alias("email_sha256")
         )
+        # sales-ready people get a trial workspace: their later visits are logged in
+        sr = h.select("h", "sr_t")
+        web = (
+            web.join(sr, on="h", how="left")
+            .with_columns(
+                pl.when(pl.col("sr_t").is_not_nan() & (pl.col("t") > pl.col("sr_t")))
+                .then(pl.format("nsu-{}", pl.col("h") + 100_000))
+                .alias("user_id")
+            )
+            .drop("sr_t")
+        )
         web = session_attributes(web, rng, ad_names=pl.Series([], dtype=pl.String))
         events = ga4_events(web, rng)
         self.ga4_events = events
@@ -788,6 +799,7 @@ class _Asm:
             "click_id",
             sess_id.alias("session_id"),
             "landing_page",
+            "user_id",
             pl.lit("ga4").alias("source_system"),
         ]
         sessions = web.select(
@@ -818,21 +830,45 @@ class _Asm:
             pl.col("ffile").alias("source_file"),
             pl.col("fline").alias("source_row"),
         )
+        # identity evidence as GA4 shows it: hashed e-mails on forms, user ids when logged in
+        forms_ev = events.filter(pl.col("event_name") == "generate_lead").select(
+            "user_pseudo_id",
+            "ts_us",
+            "file",
+            "line",
+            pl.lit("email_sha256").alias("linked_id_type"),
+            pl.col("email_sha256").alias("linked_id_value"),
+            pl.lit("ga4_generate_lead:hashed_email").alias("rule"),
+        )
+        uid_ev = events.filter(pl.col("user_id").is_not_null()).select(
+            "user_pseudo_id",
+            "ts_us",
+            "file",
+            "line",
+            pl.lit("user_id").alias("linked_id_type"),
+            pl.col("user_id").alias("linked_id_value"),
+            pl.when(pl.col("event_name") == "generate_lead")
+            .then(pl.lit("ga4_generate_lead"))
+            .otherwise(pl.lit("ga4_user_id"))
+            .alias("rule"),
+        )
         links = (
-            fwe.group_by("user_pseudo_id", "email_sha256")
+            pl.concat([forms_ev, uid_ev])
+            .sort("file", "line")
+            .group_by("user_pseudo_id", "linked_id_type", "linked_id_value", "rule")
             .agg(
-                pl.col("form_ts_us").min().alias("f"),
-                pl.col("form_ts_us").max().alias("l"),
-                pl.col("ffile").min_by("form_ts_us"),
-                pl.col("fline").min_by("form_ts_us"),
+                pl.col("ts_us").min().alias("f"),
+                pl.col("ts_us").max().alias("l"),
+                pl.col("file").first(),
+                pl.col("line").first(),
             )
             .select(
                 pl.lit(None, pl.String).alias("person_id"),
                 pl.lit("anonymous_id").alias("id_type"),
                 pl.concat_str(pl.lit("ga4:"), "user_pseudo_id").alias("id_value"),
-                pl.lit("email_sha256").alias("linked_id_type"),
-                pl.col("email_sha256").alias("linked_id_value"),
-                pl.lit("ga4_generate_lead:hashed_email").alias("rule"),
+                "linked_id_type",
+                "linked_id_value",
+                "rule",
                 pl.lit(1.0).alias("confidence"),
                 pl.col("f")
                 .cast(pl.Datetime("us"))
@@ -844,8 +880,8 @@ class _Asm:
                 .alias("last_seen_at"),
                 pl.lit("ga4").alias("source_system"),
                 pl.col("user_pseudo_id").alias("source_id"),
-                pl.col("ffile").alias("source_file"),
-                pl.col("fline").alias("source_row"),
+                pl.col("file").alias("source_file"),
+                pl.col("line").alias("source_row"),
             )
         )
         self.visitors = (

@@ -1070,7 +1070,7 @@ def _write_ga4(world: B2BWorld, root: Path, log: _Log) -> None:
             "event_params": params,
             "event_previous_timestamp": None,
             "event_bundle_sequence_id": str(int(r["line"])),
-            "user_id": None,
+            "user_id": r["user_id"],
             "user_pseudo_id": r["user_pseudo_id"],
             "user_first_touch_timestamp": str(first_us),
             "device": {
