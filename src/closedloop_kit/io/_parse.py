@@ -224,6 +224,10 @@ def parse_number(s: pl.Series, *, decimal: str | None = None, column: str | None
     return Parsed(value, _problem(orig, value, "a number", column), notes=tuple(notes))
 
 
+_TRUE_WORDS = ["true", "t", "1", "yes", "y", "checked", "x"]
+_FALSE_WORDS = ["false", "f", "0", "no", "n", "unchecked"]
+
+
 def parse_bool(s: pl.Series, *, column: str | None = None) -> Parsed:
     """Read ``true/false``, ``1/0``, ``yes/no``, ``y/n``, ``t/f``, ``checked`` as Boolean.
 
@@ -233,16 +237,20 @@ def parse_bool(s: pl.Series, *, column: str | None = None) -> Parsed:
     >>> parse_bool(pl.Series(["TRUE", "0", "Yes", "", "maybe"])).value.to_list()
     [True, False, True, None, None]
     """
+    # map the distinct values only (a flag column has a handful)
     orig = _clean(s)
-    low = orig.str.to_lowercase()
-    value = pl.select(
-        pl.when(low.is_in(["true", "t", "1", "yes", "y", "checked", "x"]))
-        .then(True)
-        .when(low.is_in(["false", "f", "0", "no", "n", "unchecked"]))
-        .then(False)
-        .otherwise(None)
-        .alias(s.name)
+    uniq = orig.unique().drop_nulls()
+    if uniq.len() > 1000:  # not a flag column: no point in a lookup
+        uniq = orig
+    low = uniq.str.to_lowercase()
+    truth = pl.select(
+        pl.when(low.is_in(_TRUE_WORDS)).then(True).when(low.is_in(_FALSE_WORDS)).then(False)
     ).to_series()
+    if uniq is orig:
+        value = truth.alias(s.name)
+    else:
+        mapping = dict(zip(uniq.to_list(), truth.to_list(), strict=True))
+        value = orig.replace_strict(mapping, default=None, return_dtype=pl.Boolean).alias(s.name)
     return Parsed(value, _problem(orig, value, "true/false", column))
 
 
