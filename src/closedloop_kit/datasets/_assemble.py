@@ -110,10 +110,10 @@ class _Asm:
             schema={"h": pl.Int64, "contact_t": pl.Float64},
         )
         h = (
-            h.join(first_ch, on="h", how="left")
-            .join(cap_ch, on="h", how="left")
-            .join(conv, on="h", how="left")
-            .join(ct, on="h", how="left")
+            h.join(first_ch, on="h", how="left", maintain_order="left")
+            .join(cap_ch, on="h", how="left", maintain_order="left")
+            .join(conv, on="h", how="left", maintain_order="left")
+            .join(ct, on="h", how="left", maintain_order="left")
         )
         ls: list[str | None] = []
         for o, cc in zip(h["origin"], h["cap_channel"], strict=True):
@@ -185,7 +185,7 @@ class _Asm:
             .group_by("h")
             .agg(pl.col("t").min().alias("t_end"))
         )
-        ev = ev.join(end, on="h", how="left").filter(
+        ev = ev.join(end, on="h", how="left", maintain_order="left").filter(
             pl.col("t_end").is_null() | (pl.col("t") <= pl.col("t_end"))
         )
         return ev.sort("h", "t").unique(["h", "v"], keep="first", maintain_order=True)
@@ -197,7 +197,7 @@ class _Asm:
         last = ev.group_by("h").agg(pl.col("v").last().alias("status_raw"))
         sfl = (
             h.filter(pl.col("known") & ~pl.col("is_hs"))
-            .join(last, on="h", how="left")
+            .join(last, on="h", how="left", maintain_order="left")
             .with_columns(
                 pl.col("h").replace_strict(self.lead_id, return_dtype=pl.String).alias("person_id"),
                 (pl.col("conv_t").is_not_null() & (pl.col("conv_t") < T)).alias("is_converted"),
@@ -282,7 +282,7 @@ class _Asm:
         )
         life = self._lifecycle(hsh)
         hlast = life.group_by("h").agg(pl.col("v").last().alias("lifecycle_stage_raw"))
-        hsh = hsh.join(hlast, on="h", how="left")
+        hsh = hsh.join(hlast, on="h", how="left", maintain_order="left")
         hsc = hsh.select(
             pl.col("h").replace_strict(self.hs_id, return_dtype=pl.String).alias("person_id"),
             pl.lit("contact").alias("person_type"),
@@ -371,7 +371,9 @@ class _Asm:
             .agg(pl.col("close").min().alias("won_t"))
         )
         opp_t = self.s.committee.group_by("h").agg(pl.col("t").min().alias("opp_t"))
-        x = hsh.join(won_t, on="h", how="left").join(opp_t, on="h", how="left")
+        x = hsh.join(won_t, on="h", how="left", maintain_order="left").join(
+            opp_t, on="h", how="left", maintain_order="left"
+        )
         ev = pl.concat(
             [
                 x.select("h", pl.col("hs_t").alias("t"), pl.lit("Lead").alias("v")),
@@ -508,7 +510,7 @@ class _Asm:
         ).filter(pl.col("t") < T)
         cur = hist.sort("o", "t").group_by("o").agg(pl.col("new").last().alias("stage_raw"))
         o = (
-            o.join(cur, on="o", how="left")
+            o.join(cur, on="o", how="left", maintain_order="left")
             .with_columns(
                 (pl.col("close") < T).alias("is_closed"),
             )
@@ -542,7 +544,9 @@ class _Asm:
         origin_map = {0: "marketing", 1: "sales", 2: "partner"}
         prim = self._primary_campaign(o)
         h_sr = self.h.select("h", "sr_t")
-        o = o.join(prim, on="o", how="left").join(h_sr, on="h", how="left")
+        o = o.join(prim, on="o", how="left", maintain_order="left").join(
+            h_sr, on="h", how="left", maintain_order="left"
+        )
         owners = dict(zip(self.h["h"].to_list(), self.h["ae_id"].to_list(), strict=True))
         hs_owners = dict(zip(self.h["h"].to_list(), self.h["hs_owner"].to_list(), strict=True))
         opp = o.select(
@@ -719,6 +723,7 @@ class _Asm:
             s.camps.select("camp", "campaign_id", pl.col("name").alias("camp_name")),
             on="camp",
             how="left",
+            maintain_order="left",
         )
         tf = tf.with_columns(pl.col("ad_name").fill_null(pl.col("camp_name")).alias("ad_name"))
         web = tf.filter(pl.col("channel").is_in(co.WEB_CHANNELS)).sort("h", "t")
@@ -729,8 +734,15 @@ class _Asm:
         pseudo = [f"{a}.{b}" for a, b in zip(rnd, fsecs, strict=True)]
         firsts = firsts.with_columns(pl.Series("user_pseudo_id", pseudo))
         # a small share of visits land in the same second; nudge to keep session ids unique
-        web = web.join(firsts, on="h").with_columns(
-            pl.Series("ts_us", self.cal.us(web.sort("h", "t")["t"].to_numpy()))
+        web = (
+            web.join(firsts, on="h")
+            .with_columns(
+                (
+                    (pl.lit(self.cal.start_us) + (pl.col("t") * 86400.0).floor().cast(pl.Int64))
+                    * 1_000_000
+                ).alias("ts_us")
+            )
+            .sort("h", "t")
         )
         web = web.with_columns(
             (pl.col("ts_us") + pl.int_range(pl.len()).over("h", "ts_us") * 1_000_000).alias("ts_us")
@@ -759,7 +771,7 @@ class _Asm:
         # sales-ready people get a trial workspace: their later visits are logged in
         sr = h.select("h", "sr_t")
         web = (
-            web.join(sr, on="h", how="left")
+            web.join(sr, on="h", how="left", maintain_order="left")
             .with_columns(
                 pl.when(pl.col("sr_t").is_not_nan() & (pl.col("t") > pl.col("sr_t")))
                 .then(pl.format("nsu-{}", pl.col("h") + 100_000))
@@ -780,9 +792,9 @@ class _Asm:
             pl.col("file").alias("ffile"),
             pl.col("line").alias("fline"),
         )
-        web = web.join(line_of, on=["user_pseudo_id", "ga_session_id"], how="left").join(
-            form_line, on=["user_pseudo_id", "ga_session_id"], how="left"
-        )
+        web = web.join(
+            line_of, on=["user_pseudo_id", "ga_session_id"], how="left", maintain_order="left"
+        ).join(form_line, on=["user_pseudo_id", "ga_session_id"], how="left", maintain_order="left")
         sess_id = pl.concat_str(
             pl.lit("ga4:"), "user_pseudo_id", pl.lit(":"), pl.col("ga_session_id").cast(pl.String)
         )
@@ -1048,7 +1060,7 @@ class _Asm:
         }
         sp = s.spend_raw.join(c, on="camp").with_columns(
             pl.col("camp").replace_strict(ad_ids, return_dtype=pl.String).alias("__ad"),
-            self.cal.dates(s.spend_raw.join(c, on="camp")["day"].to_numpy().astype(float), "date"),
+            (pl.lit(self.cal.start) + pl.duration(days=pl.col("day"))).alias("date"),
             pl.when(pl.col("platform") == "linkedin_ads")
             .then(pl.lit("EUR"))
             .otherwise(pl.lit("USD"))
@@ -1239,9 +1251,11 @@ class _Asm:
             .agg(pl.len().cast(pl.Int64).alias("sales_ready"))
         )
         segments = (
-            seg_keys.join(ad, on=["product_line", "sales_division"], how="left")
-            .join(prog, on=["product_line", "sales_division"], how="left")
-            .join(srs, on=["product_line", "sales_division"], how="left")
+            seg_keys.join(
+                ad, on=["product_line", "sales_division"], how="left", maintain_order="left"
+            )
+            .join(prog, on=["product_line", "sales_division"], how="left", maintain_order="left")
+            .join(srs, on=["product_line", "sales_division"], how="left", maintain_order="left")
             .with_columns(
                 pl.col("ad_spend_corporate").fill_null(0.0).round(2),
                 pl.col("program_cost_corporate").fill_null(0.0).round(2),
@@ -1260,7 +1274,7 @@ class _Asm:
         )
         origin = {0: "marketing", 1: "sales", 2: "partner", 3: "none"}
         cm = s.committee.filter(pl.col("t") < T).join(
-            o.select("o", "is_won", "close"), on="o", how="left"
+            o.select("o", "is_won", "close"), on="o", how="left", maintain_order="left"
         )
         on_opp = set(cm["h"].to_list())
         on_won = set(cm.filter(pl.col("is_won"))["h"].to_list())

@@ -256,6 +256,7 @@ class _Sim:
             self.acc.select("acct", "sales_division", "domain", "account_id", "name", "country"),
             on="acct",
             how="left",
+            maintain_order="left",
         )
         first = [co.FIRST_NAMES[i] for i in self.h["first"]]
         last = [co.LAST_NAMES[i] for i in self.h["last"]]
@@ -300,8 +301,8 @@ class _Sim:
             .group_by("h")
             .agg(pl.col("j").min().alias("cap_j"), pl.col("t").min_by("j").alias("cap_t"))
         )
-        tf = tf.join(cap, on="h", how="left").join(
-            h.select("h", "origin", "t0"), on="h", how="left"
+        tf = tf.join(cap, on="h", how="left", maintain_order="left").join(
+            h.select("h", "origin", "t0"), on="h", how="left", maintain_order="left"
         )
         # nobody gets a nurture email before they are known: those touches were searches
         pre = (pl.col("origin") == _MARKETING) & (
@@ -321,9 +322,11 @@ class _Sim:
         tf = tf.filter(pl.col("t") < T).sort("h", "t")
         tf = tf.with_columns(pl.int_range(pl.len()).over("h").alias("j"))
         # who is known, when (lead created), when the decision falls
-        hc = h.join(cap.select("h", "cap_t"), on="h", how="left")
+        hc = h.join(cap.select("h", "cap_t"), on="h", how="left", maintain_order="left")
         last_t = tf.group_by("h").agg(pl.col("t").max().alias("last_t"), pl.len().alias("n_t"))
-        hc = hc.join(last_t, on="h", how="left").with_columns(pl.col("n_t").fill_null(0))
+        hc = hc.join(last_t, on="h", how="left", maintain_order="left").with_columns(
+            pl.col("n_t").fill_null(0)
+        )
         lead_t = np.where(
             hc["origin"].to_numpy() == _MARKETING,
             hc["cap_t"].fill_null(np.nan).to_numpy(),
@@ -336,7 +339,7 @@ class _Sim:
         known = ~np.isnan(lead_t)
         # the causal truth decides sales-readiness
         jour = tf.join(h.select("h", "true_person_key"), on="h").filter(
-            pl.col("h").is_in(np.flatnonzero(known).tolist())
+            pl.col("h").is_in(hc["h"].filter(pl.Series(known)).to_list())
         )
         jj = jour.select(
             pl.col("true_person_key").alias("journey_id"), "channel", pl.col("j").alias("position")
@@ -349,7 +352,7 @@ class _Sim:
         p_all = np.full(h.height, float(_sigmoid(np.array([self.p.baseline]))[0]))
         idx = (
             pl.DataFrame({"journey_id": h["true_person_key"]})
-            .join(pj, on="journey_id", how="left")["p"]
+            .join(pj, on="journey_id", how="left", maintain_order="left")["p"]
             .to_numpy()
         )
         p_all = np.where(np.isnan(idx.astype(float)), p_all, idx.astype(float))
@@ -408,7 +411,7 @@ class _Sim:
             }
         )
         post = self._assign_campaigns(post.join(self.h.select("h", "origin"), on="h"))
-        known_h = np.flatnonzero(known).tolist()
+        known_h = hc["h"].filter(pl.Series(known)).to_list()
         self.tf = (
             pl.concat([tf.select(post.columns), post], how="vertical_relaxed")
             .filter(pl.col("t") < T)
@@ -426,7 +429,7 @@ class _Sim:
             self.camps.filter(pl.col("channel") == "Webinar")["start_days"].unique().to_numpy()
         )
         hp = self.h.select("h", "product_line", "sales_division")
-        tf = tf.join(hp, on="h", how="left").with_columns(
+        tf = tf.join(hp, on="h", how="left", maintain_order="left").with_columns(
             pl.Series("half", np.searchsorted(halves, tf["t"].to_numpy(), side="right") - 1).clip(0)
         )
         c = self.camps.with_columns(
@@ -463,7 +466,7 @@ class _Sim:
             key(
                 pl.col("channel"), pl.col("product_line"), pl.col("sales_division"), pl.col("half")
             ).alias("__key")
-        ).join(ck, on="__key", how="left")
+        ).join(ck, on="__key", how="left", maintain_order="left")
         return out.drop("__key", "half", "product_line", "sales_division")
 
     # ------------------------------------------------------------------ opportunities

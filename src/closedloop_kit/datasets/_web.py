@@ -143,7 +143,7 @@ def ga4_events(sessions: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame
     ev = pl.concat(
         [x.with_columns(pl.col("k").cast(pl.Int32)) for x in (first, start, view, extras, form)]
     )
-    ev = ev.join(s.drop("ts_us", "form_ts_us"), on="__sess", how="left")
+    ev = ev.join(s.drop("ts_us", "form_ts_us"), on="__sess", how="left", maintain_order="left")
     ev = ev.with_columns(
         pl.from_epoch(pl.col("ts_us"), time_unit="us").dt.strftime("%Y%m%d").alias("event_date")
     ).sort("event_date", "ts_us", "user_pseudo_id", "ga_session_id", "k")
