@@ -23,11 +23,17 @@ EXPECTED = {
 FAST = {"attribution_model_comparison": {"n_bootstrap": 20}}
 
 
-def _data_arg(sample_data_dir: Path) -> str:
-    """The committed sample exports when present, else the bundled sample company."""
-    if sample_data_dir.is_dir() and any(sample_data_dir.iterdir()):
-        return str(sample_data_dir)
-    return "sample"
+@pytest.fixture(scope="session")
+def sample_store(sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """sample_data/ loaded once into a store (every notebook opens it in well under a second).
+
+    Falls back to the bundled sample company when sample_data/ is empty.
+    """
+    if not (sample_data_dir.is_dir() and any(sample_data_dir.iterdir())):
+        return "sample"
+    store = tmp_path_factory.mktemp("store") / "sample"
+    report.open_data(sample_data_dir).save(store)
+    return str(store)
 
 
 def test_all_templates_present():
@@ -59,8 +65,8 @@ def test_structure(name):
 
 @pytest.mark.notebooks
 @pytest.mark.parametrize("name", NAMES)
-def test_executes_into_offline_report(name, sample_data_dir, tmp_path):
-    data = _data_arg(sample_data_dir)
+def test_executes_into_offline_report(name, sample_store, tmp_path):
+    data = sample_store
     rep = report.run(name, data=data, params=FAST.get(name, {}), out=tmp_path)
     text = rep.html.read_text(encoding="utf-8")
     assert rep.n_charts >= 1

@@ -79,7 +79,7 @@ def open_data(path: str | Path) -> ClosedLoopData:
         return open_store(p)
     from closedloop_kit.io import load
 
-    loaded: Any = load(p)
+    loaded: Any = load(p, progress=False)
     data = getattr(loaded, "data", loaded)
     return data  # type: ignore[no-any-return]
 
