@@ -5,7 +5,6 @@ from __future__ import annotations
 import polars as pl
 
 from closedloop_kit._frames import collect
-from closedloop_kit.identity._links import IDENTIFYING_TOUCH_TYPES
 from closedloop_kit.identity._report import ResolveResult
 
 __all__ = ["score_against_truth"]
@@ -16,23 +15,53 @@ def _pairs(sizes: pl.Series) -> int:
     return int((s * (s - 1) // 2).sum())
 
 
-def _evidenced_visitors(result: ResolveResult, links: pl.DataFrame) -> pl.Series:
-    """Anonymous ids with any identifying evidence in the data (input links, touches)."""
-    ev = links.filter(~pl.col("rule").str.starts_with("visitor_"))
-    ids = [
-        ev.filter(pl.col("id_type") == "anonymous_id")["id_value"],
-        ev.filter(pl.col("linked_id_type") == "anonymous_id")["linked_id_value"],
-    ]
-    t = collect(result.data.touchpoints)
-    if {"anonymous_id", "touch_type", "person_id"} <= set(t.columns):
-        ident = t.filter(
-            pl.col("touch_type").is_in(list(IDENTIFYING_TOUCH_TYPES))
-            & pl.col("person_id").is_not_null()
-        )
-        ids.append(ident["anonymous_id"])
-    if {"anonymous_id", "user_id"} <= set(t.columns):
-        ids.append(t.filter(pl.col("user_id").is_not_null())["anonymous_id"])
-    return pl.concat([i.cast(pl.String).rename("a") for i in ids]).drop_nulls().unique()
+def _evidenced_visitors(result: ResolveResult) -> pl.Series:
+    """Anonymous ids whose evidence connects, directly or through other ids, to a record.
+
+    The evidence graph joins identifiers that appear together (``identity_links``
+    rows, identifying touches, touches with a user id); a visitor is linkable when its
+    connected component holds a person key, an email or a hashed email of a record.
+    """
+    from closedloop_kit.identity._dedupe import _email_key, components
+    from closedloop_kit.identity._links import _evidence, _known_people, _lookup_kind
+
+    people = collect(result.data.people)
+    golden = people.select("person_id", "golden_person_id")
+    has_email = "email" in people.columns or "email_normalized" in people.columns
+    email_key = (
+        _email_key(people.lazy(), result.report.rules)
+        if has_email
+        else pl.lit(None, dtype=pl.String)
+    )
+    ev = _evidence(result.data.identity_links, result.data.lazy("touchpoints"))
+    if ev.height == 0:
+        return pl.Series("a", [], dtype=pl.String)
+    known = _known_people(people, golden, email_key, need_sha=True)
+    node_a = pl.concat_str(pl.col("a_type"), pl.lit("|"), pl.col("a_value"))
+    lookup = (
+        pl.when(_lookup_kind("b_type") == "person")
+        .then(pl.col("b_value"))
+        .otherwise(pl.col("b_value").str.strip_chars().str.to_lowercase())
+    )
+    ev = ev.with_columns(_lookup_kind("b_type").alias("kind"), lookup.alias("value")).join(
+        known.select("kind", "value", pl.lit(True).alias("anchor")),
+        on=["kind", "value"],
+        how="left",
+    )
+    # anchored b ends become one node per record; the others stay identifiers
+    node_b = (
+        pl.when(pl.col("anchor"))
+        .then(pl.lit("RECORD"))
+        .otherwise(pl.concat_str(pl.col("b_type"), pl.lit("|"), pl.col("b_value")))
+    )
+    edges = ev.select(node_a.alias("person_id"), node_b.alias("linked_person_id"))
+    comp = components(pl.Series(["RECORD"]), edges)
+    anchored = comp.filter(pl.col("node") == "RECORD")["component"]
+    linked = comp.filter(
+        pl.col("component").is_in(anchored.implode())
+        & pl.col("node").str.starts_with("anonymous_id|")
+    )
+    return linked["node"].str.replace("^anonymous_id\\|", "").rename("a")
 
 
 def score_against_truth(
@@ -54,11 +83,12 @@ def score_against_truth(
     (1.0 when the denominator is 0). Visitors are scored on anonymous ids: a linked
     visitor is correct when its golden person's true key is the visitor's true key;
     precision is over linked visitors; recall is over *linkable* visitors: those whose
-    true person is among the records in ``truth_identity`` and who left identifying
-    evidence in the data (an ``identity_links`` row, an identifying touch with a person,
-    a touch with a user id) — a visitor who never filled in a form or logged in cannot
-    be linked by anyone. ``visitor_coverage`` is the share of all visitors whose true
-    person is a record that were linked correctly.
+    true person is among the records in ``truth_identity`` and whose evidence in the
+    data (``identity_links`` rows, identifying touches, touches with a user id) connects,
+    directly or through other ids, to some record — a visitor who never filled in a form
+    or logged in anywhere tied to a record cannot be linked by anyone.
+    ``visitor_coverage`` is the share of all visitors whose true person is a record that
+    were linked correctly.
 
     Parameters
     ----------
@@ -107,7 +137,7 @@ def score_against_truth(
         vis = links.filter(
             (pl.col("id_type") == "anonymous_id") & pl.col("rule").str.starts_with("visitor_")
         ).select(pl.col("id_value").alias("anonymous_id"), pl.col("person_id").alias("__g"))
-        evidenced = _evidenced_visitors(result, links)
+        evidenced = _evidenced_visitors(result)
         gold_key = truth.select(pl.col("person_id").alias("__g"), pl.col("true_person_key"))
         has_record = pl.col("__true").is_in(truth["true_person_key"].unique().implode())
         scored = (
