@@ -436,6 +436,16 @@ def read_text_table(
     p = fs.path
     if fs.kind != "text":
         _refuse(fs)
+    if (
+        has_header
+        and columns_as_text
+        and fs.encoding == "utf-8"
+        and fs.header_line == 1
+        and delimiter in (None, fs.delimiter)
+    ):
+        fast = _read_plain(fs, quote_char=quote_char, drop_footer=drop_footer)
+        if fast is not None:
+            return fast
     data, encoding = _utf8_bytes(p.read_bytes(), fs)
     if encoding == "utf-8" and not _valid_utf8_head_tail(data):
         data, encoding = _legacy_bytes(data)
@@ -542,6 +552,61 @@ def _unique_names(names: list[str]) -> list[str]:
             seen[k] = 0
         out.append(k)
     return out
+
+
+def _read_plain(fs: FileSniff, *, quote_char: str | None, drop_footer: bool) -> RawTable | None:
+    """Fast path: a plain UTF-8 file with the header on line 1 and no footer.
+
+    polars reads (memory-maps) the file itself; None means "use the careful path", which
+    also produces the detailed errors.
+    """
+    p = fs.path
+    with p.open("rb") as fh:
+        fh.seek(max(0, fs.size - 16384))
+        tail = fh.read()
+    if not tail.endswith(b"\n") or tail.endswith((b"\n\n", b"\r\n\r\n")):
+        return None  # cut last line or trailing blank lines: the careful path decides
+    delim = fs.delimiter or ","
+    if drop_footer and _split_footer(tail, delim, len(fs.header))[1]:
+        return None
+    try:
+        frame = pl.read_csv(
+            p,
+            separator=delim,
+            has_header=True,
+            quote_char=quote_char,
+            infer_schema=False,
+            truncate_ragged_lines=False,
+            raise_if_empty=False,
+        )
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError):
+        return None
+    if frame.width != len(fs.header):
+        return None
+    frame = frame.rename(dict(zip(frame.columns, _unique_names(list(fs.header)), strict=True)))
+    text_cols = [c for c, t in frame.schema.items() if t == pl.String]
+    embedded = bool(
+        text_cols
+        and frame.height
+        and frame.select(
+            pl.any_horizontal([pl.col(c).str.contains("\n", literal=True).any() for c in text_cols])
+        ).item()
+    )
+    frame = frame.with_columns(_rows_expr(frame, 2, embedded=embedded))
+    return RawTable(frame=frame, header=tuple(frame.columns[:-1]), sniff=fs)
+
+
+def _rows_expr(frame: pl.DataFrame, first: int, *, embedded: bool) -> pl.Expr:
+    n = frame.height
+    if not embedded or n == 0:
+        return (pl.int_range(n, dtype=pl.Int64) + first).alias(SOURCE_ROW)
+    text_cols = [c for c, t in frame.schema.items() if t == pl.String]
+    inner = pl.sum_horizontal(
+        [pl.col(c).str.count_matches("\n").fill_null(0) for c in text_cols]
+    ).cast(pl.Int64)
+    return (pl.int_range(n, dtype=pl.Int64) + first + inner.cum_sum().shift(1, fill_value=0)).alias(
+        SOURCE_ROW
+    )
 
 
 def _source_rows(frame: pl.DataFrame, body: bytes, first: int, has_header: bool) -> pl.Expr:
