@@ -727,29 +727,51 @@ class _Asm:
         )
         tf = tf.with_columns(pl.col("ad_name").fill_null(pl.col("camp_name")).alias("ad_name"))
         web = tf.filter(pl.col("channel").is_in(co.WEB_CHANNELS)).sort("h", "t")
-        # one browser per person: GA4 user_pseudo_id = "<random>.<first visit unix secs>"
-        firsts = web.group_by("h").agg(pl.col("t").min().alias("first_t")).sort("h")
+        # sales-ready people get a trial workspace: their later visits are logged in; 40 %
+        # of them make those visits (after the first) from a second browser (a phone)
+        two = h["h"].filter(pl.Series(rng.random(h.height) < 0.4)).to_list()
+        after_sr = (pl.col("sr_t").is_not_nan() & (pl.col("t") > pl.col("sr_t"))).fill_null(False)
+        web = (
+            web.join(h.select("h", "sr_t"), on="h", how="left", maintain_order="left")
+            .with_columns(
+                pl.when(after_sr).then(pl.format("nsu-{}", pl.col("h") + 100_000)).alias("user_id"),
+                (
+                    after_sr
+                    & pl.col("h").is_in(two)
+                    & (pl.int_range(pl.len()).over("h", after_sr) > 0)
+                )
+                .cast(pl.Int64)
+                .alias("device"),
+            )
+            .drop("sr_t")
+        )
+        # one GA4 user_pseudo_id per browser: "<random>.<first visit unix secs>"
+        firsts = (
+            web.group_by("h", "device").agg(pl.col("t").min().alias("first_t")).sort("h", "device")
+        )
         fsecs = self.cal.us(firsts["first_t"].to_numpy()) // 1_000_000
         rnd = rng.integers(100_000_000, 2_147_483_647, firsts.height)
         pseudo = [f"{a}.{b}" for a, b in zip(rnd, fsecs, strict=True)]
         firsts = firsts.with_columns(pl.Series("user_pseudo_id", pseudo))
         # a small share of visits land in the same second; nudge to keep session ids unique
         web = (
-            web.join(firsts, on="h")
+            web.join(firsts, on=["h", "device"])
             .with_columns(
                 (
                     (pl.lit(self.cal.start_us) + (pl.col("t") * 86400.0).floor().cast(pl.Int64))
                     * 1_000_000
                 ).alias("ts_us")
             )
-            .sort("h", "t")
+            .sort("h", "device", "t")
         )
         web = web.with_columns(
-            (pl.col("ts_us") + pl.int_range(pl.len()).over("h", "ts_us") * 1_000_000).alias("ts_us")
+            (
+                pl.col("ts_us") + pl.int_range(pl.len()).over("user_pseudo_id", "ts_us") * 1_000_000
+            ).alias("ts_us")
         ).with_columns(
             (pl.col("ts_us") // 1_000_000).alias("ga_session_id"),
-            (pl.int_range(pl.len()).over("h") + 1).alias("session_number"),
-            (pl.int_range(pl.len()).over("h") == 0).alias("is_first"),
+            (pl.int_range(pl.len()).over("user_pseudo_id") + 1).alias("session_number"),
+            (pl.int_range(pl.len()).over("user_pseudo_id") == 0).alias("is_first"),
         )
         # form fills: the capture session of web-captured people; half of the others' first
         # post-creation session
@@ -767,17 +789,6 @@ class _Asm:
             pl.when(pl.col("form_ts_us").is_not_null())
             .then(pl.col("email").map_elements(_sha256, return_dtype=pl.String))
             .alias("email_sha256")
-        )
-        # sales-ready people get a trial workspace: their later visits are logged in
-        sr = h.select("h", "sr_t")
-        web = (
-            web.join(sr, on="h", how="left", maintain_order="left")
-            .with_columns(
-                pl.when(pl.col("sr_t").is_not_nan() & (pl.col("t") > pl.col("sr_t")))
-                .then(pl.format("nsu-{}", pl.col("h") + 100_000))
-                .alias("user_id")
-            )
-            .drop("sr_t")
         )
         web = session_attributes(web, rng, ad_names=pl.Series([], dtype=pl.String))
         events = ga4_events(web, rng)
