@@ -11,6 +11,7 @@ identity evidence in ``identity_links``. See ``docs/howto-ga4.md``.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import tempfile
 from collections.abc import Sequence
@@ -27,7 +28,9 @@ from closedloop_kit.io._text import FileSniff, sniff
 __all__ = ["read_ga4"]
 
 _SUFFIXES = (".json", ".ndjson", ".jsonl", ".gz", ".parquet")
-BUCKET_EVENTS = 500_000
+CHUNK_BYTES = 16 * 1024 * 1024
+"""NDJSON bytes parsed per chunk (bounds the memory of large daily files)."""
+BUCKET_EVENTS = 250_000
 """Events aggregated to sessions per pass (bounds the memory of large exports)."""
 _RAW_COLS = ("event_date", "event_timestamp", "event_name", "user_pseudo_id", "user_id")
 
@@ -36,27 +39,84 @@ def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() == ".parquet"
 
 
-def _scan_one(path: Path, index: int) -> pl.LazyFrame:
-    """Lazy events of one file in :data:`_ga4_events.EVENT_SCHEMA` shape."""
-    if _is_parquet(path):
-        lf = pl.scan_parquet(path, row_index_name="__row", row_index_offset=1)
-        have = lf.collect_schema()
-        cols: list[pl.Expr] = []
-        for name, dtype in g.EVENT_SCHEMA.items():
-            if name not in have:
-                cols.append(pl.lit(None, dtype=dtype).alias(name))
-            elif name == "event_params":
-                cols.append(pl.col(name))
-            elif isinstance(dtype, pl.Struct):
-                cols.append(_conform_struct(pl.col(name), have[name], dtype).alias(name))
-            else:
-                cols.append(pl.col(name).cast(pl.String).alias(name))
-        lf = lf.select(pl.col("__row").cast(pl.Int64), *cols)
-    else:
-        lf = pl.scan_ndjson(
-            path, schema=g.EVENT_SCHEMA, row_index_name="__row", row_index_offset=1
-        ).with_columns(pl.col("__row").cast(pl.Int64))
+def _scan_parquet(path: Path) -> pl.LazyFrame:
+    """Lazy events of a Parquet export in :data:`_ga4_events.EVENT_SCHEMA` shape."""
+    lf = pl.scan_parquet(path, row_index_name="__row", row_index_offset=1)
+    have = lf.collect_schema()
+    cols: list[pl.Expr] = []
+    for name, dtype in g.EVENT_SCHEMA.items():
+        if name not in have:
+            cols.append(pl.lit(None, dtype=dtype).alias(name))
+        elif name == "event_params":
+            cols.append(pl.col(name))
+        elif isinstance(dtype, pl.Struct):
+            cols.append(_conform_struct(pl.col(name), have[name], dtype).alias(name))
+        else:
+            cols.append(pl.col(name).cast(pl.String).alias(name))
+    lf = lf.select(pl.col("__row").cast(pl.Int64), *cols)
     return lf.with_columns(pl.lit(str(path)).alias("__file"))
+
+
+def _slim(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
+    """Raw events → the narrow per-event columns the aggregations need, with problems."""
+    frame = g.event_frame(events, params_as_text=params_as_text)
+    frame = frame.with_columns(g.problem_expr().alias("__problem"))
+    return g.narrow(frame, extra=("event_date", "event_timestamp", "__problem"))
+
+
+def _spill_ndjson(path: Path, out: Path, first_part: int) -> int:
+    """Parse an NDJSON export in chunks of ~CHUNK_BYTES into Parquet parts in ``out``.
+
+    Memory is bounded by the chunk size whatever the file size (a gzipped file is
+    decompressed as it is read). Returns the number of parts written.
+    """
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    part = first_part
+    line_no = 0
+    with opener(path, "rb") as fh:
+        while True:
+            lines: list[bytes] = fh.readlines(CHUNK_BYTES)
+            if not lines:
+                break
+            keep = [i for i, ln in enumerate(lines) if ln.strip()]
+            rows = pl.Series("__row", [line_no + i + 1 for i in keep], dtype=pl.Int64)
+            body = b"".join(
+                lines[i] if lines[i].endswith(b"\n") else lines[i] + b"\n" for i in keep
+            )
+            if body:
+                try:
+                    df = pl.read_ndjson(io.BytesIO(body), schema=g.EVENT_SCHEMA)
+                except pl.exceptions.PolarsError:
+                    _raise_bad_line(path, lines, line_no)
+                    raise
+                df = df.with_columns(rows, pl.lit(str(path)).alias("__file"))
+                _slim(df.lazy(), params_as_text=True).collect().write_parquet(
+                    out / f"part-{part:06d}.parquet"
+                )
+                part += 1
+            line_no += len(lines)
+    return part - first_part
+
+
+def _raise_bad_line(path: Path, lines: list[bytes], offset: int) -> None:
+    for i, raw in enumerate(lines):
+        if not raw.strip():
+            continue
+        why = None
+        try:
+            obj = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            why = f"not valid JSON ({getattr(exc, 'msg', exc)})"
+        else:
+            if not isinstance(obj, dict):
+                why = "not a JSON object"
+        if why is not None:
+            line = offset + i + 1
+            msg = (
+                f"{path.name}: line {line}: {why}; the export looks truncated or corrupted "
+                f"(expected one JSON event per line)"
+            )
+            raise SourceFormatError(msg, path=str(path), line=line)
 
 
 def _conform_struct(expr: pl.Expr, have: object, want: object) -> pl.Expr:
@@ -72,22 +132,6 @@ def _conform_struct(expr: pl.Expr, have: object, want: object) -> pl.Expr:
         else:
             parts.append(expr.struct.field(f.name).cast(f.dtype).alias(f.name))
     return pl.struct(parts)
-
-
-def _bad_json_line(path: Path) -> tuple[int, str] | None:
-    """First line of an NDJSON file that is not a JSON object (line, why)."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
-        for i, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                return i, f"not valid JSON ({exc.msg} at column {exc.colno})"
-            if not isinstance(obj, dict):
-                return i, "not a JSON object"
-    return None
 
 
 def _check_file(path: Path) -> None:
@@ -140,29 +184,9 @@ def _first_keys(line: str) -> set[str] | None:
     return set(obj) if isinstance(obj, dict) else set()
 
 
-def _collect(
-    plans: Sequence[pl.LazyFrame], files: list[Path], *, sink: Path | None = None
-) -> list[pl.DataFrame]:
-    try:
-        if sink is not None:
-            plans[0].sink_parquet(sink, engine="streaming")
-            return []
-        # one plan at a time: collect_all of these plans holds more at once (2x the peak)
-        return [plan.collect(engine="streaming") for plan in plans]
-    except pl.exceptions.ComputeError as exc:
-        for path in files:
-            if _is_parquet(path):
-                continue
-            bad = _bad_json_line(path)
-            if bad is not None:
-                line, why = bad
-                msg = (
-                    f"{path.name}: line {line}: {why}; the export looks truncated or "
-                    f"corrupted (expected one JSON event per line)"
-                )
-                raise SourceFormatError(msg, path=str(path), line=line) from None
-        msg = f"cannot read the GA4 export {[p.name for p in files]}: {exc}"
-        raise SourceFormatError(msg, path=str(files[0])) from None
+def _collect(plans: Sequence[pl.LazyFrame]) -> list[pl.DataFrame]:
+    # one plan at a time: collect_all of these plans holds more at once (2x the peak)
+    return [plan.collect(engine="streaming") for plan in plans]
 
 
 def _ga4_files(path: str | Path) -> list[Path]:
@@ -222,23 +246,23 @@ def read_ga4(
     for f in files:
         _check_file(f)
     form_set = list(form_events)
-    scans = [_scan_one(f, i) for i, f in enumerate(files)]
-    ndjson = [s for s, f in zip(scans, files, strict=True) if not _is_parquet(f)]
-    parquet = [s for s, f in zip(scans, files, strict=True) if _is_parquet(f)]
-    frames = []
-    if ndjson:
-        frames.append(g.event_frame(pl.concat(ndjson), params_as_text=True))
-    if parquet:
-        frames.append(g.event_frame(pl.concat(parquet), params_as_text=False))
-    events = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-    events = events.with_columns(g.problem_expr().alias("__problem"))
-    slim = g.narrow(events, extra=("event_date", "event_timestamp", "__problem"))
     with tempfile.TemporaryDirectory(prefix="clk-ga4-") as tmp:
-        # one streaming pass parses the JSON into a compact columnar spill file; the
-        # aggregations then read that instead of parsing the export again
-        spill = Path(tmp) / "events.parquet"
-        _collect([slim], files, sink=spill)
-        scan = pl.scan_parquet(spill)
+        # one streaming pass parses the export into compact columnar spill parts; the
+        # aggregations then read those instead of parsing the export again
+        spill = Path(tmp)
+        parts = 0
+        for f in files:
+            if _is_parquet(f):
+                _slim(_scan_parquet(f), params_as_text=False).sink_parquet(
+                    spill / f"part-{parts:06d}.parquet", engine="streaming"
+                )
+                parts += 1
+            else:
+                parts += _spill_ndjson(f, spill, parts)
+        if parts == 0:
+            msg = f"`path` {str(path)!r}: the GA4 export files hold no events"
+            raise SourceFormatError(msg, path=str(files[0]), line=1)
+        scan = pl.scan_parquet(spill / "part-*.parquet")
         ok = scan.filter(pl.col("__problem").is_null())
         is_form = pl.col("event_name").is_in(form_set)
         has_id = pl.any_horizontal([pl.col(c).is_not_null() for c in g.ID_COLUMNS])
@@ -249,7 +273,7 @@ def read_ga4(
             ),
             scan.group_by("__file").agg(pl.len().alias("n")),
         ]
-        id_events, bad, counts = _collect(plans, files)
+        id_events, bad, counts = _collect(plans)
         # sessions are aggregated in hash buckets of ~BUCKET_EVENTS events each, so the
         # memory needed stays bounded however large the export is
         n_ok = int(counts["n"].sum()) - bad.height
