@@ -74,6 +74,13 @@ def test_key_counts_match_the_world(loaded, world) -> None:
     won_world = wo.filter(pl.col("is_won"))["amount_corporate"].sum()
     won_loaded = lo.filter(pl.col("is_won"))["amount_corporate"].sum()
     assert won_loaded == pytest.approx(won_world, rel=1e-4)  # FX rates round-trip 1/x
+    keys = ["date", "platform", "ad_campaign_id", "currency", "cost"]
+    assert (
+        loaded.frame("spend")
+        .select(keys)
+        .sort(keys)
+        .equals(world.data.frame("spend").select(keys).sort(keys))
+    )
     spend_w = world.data.frame("spend")["cost_corporate"].sum()
     assert loaded.frame("spend")["cost_corporate"].sum() == pytest.approx(spend_w, rel=1e-4)
     # GA4 sessions and form fills: one per simulated web session / form

@@ -1087,7 +1087,12 @@ class _Asm:
             .alias("ad_account_id"),
             pl.when(pl.col("platform") == "google_ads")
             .then(pl.concat_str(pl.lit("gads:"), "__ad"))
-            .otherwise(pl.concat_str(pl.lit("li:"), pl.col("__ad").str.slice(4)))
+            .otherwise(
+                pl.concat_str(
+                    pl.lit("li:"),
+                    (pl.col("__ad").str.slice(4).cast(pl.Int64) + 180_000_000).cast(pl.String),
+                )
+            )
             .alias("ad_campaign_id"),
             pl.col("ad_name").alias("ad_campaign_name"),
             "campaign_id",
