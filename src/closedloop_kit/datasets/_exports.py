@@ -1096,14 +1096,19 @@ def _write_ga4(world: B2BWorld, root: Path, log: _Log) -> None:
     for f, lines in sorted(files.items()):
         _write(root / f, "\n".join(lines) + "\n")
     n = sum(len(v) for v in files.values())
+    n_sess = ev.filter(pl.col("event_name") == "session_start").height
+    n_form = ev.filter(pl.col("event_name") == "generate_lead").height
+    n_links = world.data.frame("identity_links").height
     log.add(
         f"ga4/events_*.json ({len(files)} daily files)",
         "utf-8",
         n,
         0,
-        0,
-        "BigQuery export NDJSON, one file per day; int64 values as strings; "
-        "generate_lead carries `hashed_email` (sha256 of the lower-cased email)",
+        n - n_sess - n_form,
+        f"BigQuery export NDJSON, one file per day; int64 values as strings. {n} events → "
+        f"{n_sess} web_session + {n_form} form_fill touchpoints (kept) and {n_links} "
+        "identity links (hashed e-mail on generate_lead, user_id of logged-in visits); the "
+        "other events are merged into their session",
     )
 
 
