@@ -176,7 +176,8 @@ def _detect_object(
     id_col = find_column(raw.columns, ("Id", "ID"))
     prefix_obj = None
     if id_col is not None:
-        prefixes = raw[id_col].drop_nulls().str.slice(0, 3).value_counts(sort=True)
+        sample = raw[id_col].head(2000).drop_nulls()
+        prefixes = sample.str.slice(0, 3).value_counts(sort=True)
         if prefixes.height:
             prefix_obj = KEY_PREFIXES.get(str(prefixes[0, 0]))
     candidates = [json_type, prefix_obj]
