@@ -165,8 +165,7 @@ def fit_logistic(
     ux, inverse = _distinct_rows(x)
     s_all = np.bincount(inverse, weights=conv, minlength=ux.shape[0])
     n_all = np.bincount(inverse, weights=trials, minlength=ux.shape[0])
-    start = newton_logit(ux, s_all, n_all)
-    fit = fit_logit(ux, s_all, n_all, cols, alpha=alpha, start=start)
+    fit = fit_logit(ux, s_all, n_all, cols, alpha=alpha)
     beta = fit.params[1:]
     eta = fit.linear_predictor(x)
     p = 1.0 / (1.0 + np.exp(-eta))

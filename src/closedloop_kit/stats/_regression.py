@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -65,13 +66,19 @@ def newton_logit(
     >>> [round(float(v), 4) for v in b]
     [-1.0986, 2.1972]
     """
-    design = np.column_stack([np.ones(len(x)), np.asarray(x, dtype=np.float64)])
+    import scipy.sparse as sp
+
+    dense = np.column_stack([np.ones(len(x)), np.asarray(x, dtype=np.float64)])
+    # exposure designs are mostly zeros: X'WX on a sparse matrix is far cheaper
+    sparse = np.count_nonzero(dense) < 0.25 * dense.size
+    design: Any = sp.csr_matrix(dense) if sparse else dense
+    design_t: Any = design.T.tocsr() if sparse else design.T
     y = np.asarray(successes, dtype=np.float64)
     n = np.asarray(trials, dtype=np.float64)
     rate = (y.sum() + 0.5) / (n.sum() + 1.0)
-    beta = np.zeros(design.shape[1])
+    beta = np.zeros(dense.shape[1])
     beta[0] = np.log(rate / (1 - rate))
-    ridge = 1e-8 * np.eye(design.shape[1])
+    ridge = 1e-8 * np.eye(dense.shape[1])
     previous = -np.inf
     for _ in range(maxiter):
         eta = np.clip(design @ beta, -30, 30)
@@ -81,10 +88,14 @@ def newton_logit(
         if abs(loglik - previous) <= 1e-10 * (abs(loglik) + 1.0):
             break
         previous = loglik
-        grad = design.T @ (y - n * p)
-        hess = (design * (n * p * (1 - p))[:, None]).T @ design + ridge
-        beta = beta + np.linalg.solve(hess, grad)
-    return beta
+        w = n * p * (1 - p)
+        grad = design_t @ (y - n * p)
+        if sparse:
+            hess = np.asarray((design_t @ sp.diags(w) @ design).todense()) + ridge
+        else:
+            hess = (dense * w[:, None]).T @ dense + ridge
+        beta = beta + np.linalg.solve(hess, np.asarray(grad).ravel())
+    return np.asarray(beta, dtype=np.float64)
 
 
 def fit_logit(
@@ -137,6 +148,8 @@ def fit_logit(
         return _fit_numpy(x, successes, trials, names, alpha=alpha)
     import statsmodels.api as sm  # the stats layer is the only importer of statsmodels
 
+    if start is None:
+        start = newton_logit(x, successes, trials)
     trials = np.asarray(trials, dtype=np.float64)
     successes = np.asarray(successes, dtype=np.float64)
     keep = trials > 0
@@ -197,10 +210,12 @@ def _fit_numpy(
     if not np.all(np.isfinite(params)):
         msg = "logistic regression gave non-finite coefficients; check for separation"
         raise ModelFitError(msg)
-    design = np.column_stack([np.ones(len(xx)), xx])
-    eta = design @ params
+    import scipy.sparse as sp
+
+    design = sp.csr_matrix(np.column_stack([np.ones(len(xx)), xx]))
+    eta = np.asarray(design @ params).ravel()
     p = 1.0 / (1.0 + np.exp(-eta))
-    info = (design * (n * p * (1 - p))[:, None]).T @ design
+    info = np.asarray((design.T @ sp.diags(n * p * (1 - p)) @ design).todense())
     try:
         cov = np.linalg.inv(info)
     except np.linalg.LinAlgError:
