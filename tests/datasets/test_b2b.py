@@ -223,11 +223,8 @@ def test_bad_parameters_raise():
         make_b2b(accounts=0)
 
 
-def test_load_sample_is_small_and_quick():
-    import time
-
-    t0 = time.perf_counter()
+def test_load_sample_is_small():
     data = load_sample()
-    assert time.perf_counter() - t0 < 2.0
     assert 0 < data.frame("people").height < 1000
+    assert data.frame("opportunities").height > 0
     assert data.corporate_currency == "USD"
