@@ -64,7 +64,8 @@ def test_sessions_from_nested_params_without_session_start(tmp_path):
     assert row["anonymous_id"] == "ga4:1234567890.1698765432"  # kept as a string
     assert row["landing_page"].startswith("https://x.com/pricing")
     assert (row["source"], row["medium"], row["campaign_name"]) == ("google", "cpc", "brand")
-    assert row["click_id"] == "abc"
+    assert row["click_id"] == "gclid:abc"  # typed: "<parameter>:<value>"
+    assert row["landing_page"] == "https://x.com/pricing"  # query string dropped
     assert row["referrer"] == "https://www.google.com/"
     assert str(row["occurred_at"]) == "2023-11-01 00:53:20+00:00"
     assert row["touch_type"] == "web_session"
@@ -128,8 +129,9 @@ def test_traffic_source_precedence(tmp_path):
     tp = read_ga4(write(tmp_path / "events_20231101.json", events))["touchpoints"].sort(
         "anonymous_id"
     )
-    assert tp["source"].to_list() == ["linkedin", "bing", None, "newsletter"]
-    assert tp["medium"].to_list() == ["paid", "organic", None, "email"]
+    # session 3: nothing known (no source, referrer or click id): GA4 reports (direct)
+    assert tp["source"].to_list() == ["linkedin", "bing", "(direct)", "newsletter"]
+    assert tp["medium"].to_list() == ["paid", "organic", "(none)", "email"]
 
 
 def test_form_events_become_form_fills_and_identity_links(tmp_path):
@@ -247,3 +249,27 @@ def test_doc_lists_every_mapping():
     doc = (Path(__file__).parents[2] / "docs" / "howto-ga4.md").read_text()
     for name in [*FORM_EVENTS, *IDENTITY_PARAMS]:
         assert f"`{name}`" in doc, name
+
+
+@pytest.mark.slow
+def test_sample_export_matches_the_simulated_world(sample_data_dir):
+    """Independent cross-check: the simulation knows the sessions it exported."""
+    import closedloop_kit as clk
+
+    if not (sample_data_dir / "ga4").is_dir():
+        pytest.skip("sample_data/ not generated (make sample-data)")
+    world = clk.datasets.make_b2b(seed=7, accounts=200, months=12)
+    truth = world.data.frame("touchpoints").filter(pl.col("source_system") == "ga4")
+    res = read_ga4(sample_data_dir / "ga4")
+    assert res.reconciles
+    got = res["touchpoints"]
+    assert sorted(got["touchpoint_id"]) == sorted(truth["touchpoint_id"])
+    both = truth.join(got, on="touchpoint_id", suffix="_read")
+    sessions = both.filter(pl.col("touch_type") == "web_session")
+    for col in ("occurred_at", "anonymous_id", "session_id", "user_id"):
+        assert both[col].eq_missing(both[f"{col}_read"]).all(), col
+    for col in ("source", "medium", "landing_page", "referrer"):
+        assert sessions[col].eq_missing(sessions[f"{col}_read"]).all(), col
+    key = ["id_type", "id_value", "linked_id_type", "linked_id_value", "rule"]
+    want = world.data.frame("identity_links").filter(pl.col("source_system") == "ga4")
+    assert res["identity_links"].select(key).sort(key).equals(want.select(key).sort(key))

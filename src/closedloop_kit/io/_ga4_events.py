@@ -36,11 +36,13 @@ __all__ = [
     "ID_COLUMNS",
     "ID_TYPES",
     "PARQUET_COLUMNS",
+    "PSEUDO_CAMPAIGNS",
     "SOURCE_FIELDS",
     "crm_key",
     "event_frame",
     "form_fills",
     "identity_links",
+    "landing_page",
     "narrow",
     "sessions",
 ]
@@ -140,6 +142,9 @@ ID_TYPES: Final[dict[str, tuple[str, ...]]] = {
 ID_COLUMNS: Final[tuple[str, ...]] = tuple(f"__id_{t}" for t in ID_TYPES)
 """Per-event identifier columns made by :func:`event_frame`."""
 
+PSEUDO_CAMPAIGNS: Final[tuple[str, ...]] = ("(direct)", "(organic)", "(referral)", "(none)")
+"""GA4's placeholder campaign names (``traffic_source.name``): read as no campaign."""
+
 SOURCE_FIELDS: Final[tuple[str, ...]] = ("source", "medium", "campaign_name", "term", "content")
 
 _URL_PARAMS: Final[dict[str, str]] = {
@@ -149,13 +154,21 @@ _URL_PARAMS: Final[dict[str, str]] = {
     "utm_term": "term",
     "utm_content": "content",
 }
-_CLICK_IDS: Final[tuple[str, ...]] = ("gclid", "dclid", "wbraid", "gbraid", "msclkid", "fbclid")
+_CLICK_IDS: Final[tuple[str, ...]] = (
+    "gclid",
+    "dclid",
+    "wbraid",
+    "gbraid",
+    "msclkid",
+    "fbclid",
+    "li_fat_id",
+)
 
 
 # the first non-null value field of a parameter's value object; the object has no nested
 # braces and quoted strings may hold any character
 _VALUE_RE = (
-    r'"key":\s*"{key}",\s*"value":\s*\{{(?:[^{{}}"]|"(?:[^"\\]|\\.)*")*?'
+    r'"key":\s*"({key})",\s*"value":\s*\{{(?:[^{{}}"]|"(?:[^"\\]|\\.)*")*?'
     r'"(?:string|int|double|float)_value":\s*("(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*)'
 )
 
@@ -170,7 +183,7 @@ def _param(key: str | tuple[str, ...], *, as_text: bool, name: str | None = None
     kinds = ("string_value", "int_value", "double_value", "float_value")
     if as_text:
         alternation = "(?:" + "|".join(re.escape(k) for k in keys) + ")"
-        raw = pl.col("event_params").str.extract(_VALUE_RE.format(key=alternation), 1)
+        raw = pl.col("event_params").str.extract(_VALUE_RE.format(key=alternation), 2)
         quoted = raw.str.starts_with('"')
         unquoted = (
             raw.str.slice(1, raw.str.len_chars() - 2)
@@ -188,15 +201,34 @@ def _param(key: str | tuple[str, ...], *, as_text: bool, name: str | None = None
     return pl.coalesce(*[value.struct.field(k).cast(pl.String) for k in kinds]).alias(name)
 
 
+def _param_key(keys: tuple[str, ...], *, as_text: bool, name: str) -> pl.Expr:
+    """Which of ``keys`` the event carries (the first found), for the link's rule."""
+    if as_text:
+        alternation = "(?:" + "|".join(re.escape(k) for k in keys) + ")"
+        return pl.col("event_params").str.extract(_VALUE_RE.format(key=alternation), 1).alias(name)
+    return (
+        pl.col("event_params")
+        .list.filter(pl.element().struct.field("key").is_in(list(keys)))
+        .list.first()
+        .struct.field("key")
+        .alias(name)
+    )
+
+
 def _url_param(url: pl.Expr, name: str) -> pl.Expr:
     raw = url.str.extract(rf"[?&#]{name}=([^&#]*)", 1)
     decoded = raw.str.replace_all(r"\+", " ").str.replace_all("%20", " ", literal=True)
     return pl.when(decoded.str.len_chars() > 0).then(decoded).otherwise(None)
 
 
+def landing_page(url: pl.Expr) -> pl.Expr:
+    """A page URL without its query string and fragment (as GA4's *Landing page*)."""
+    return url.str.replace(r"[?#].*$", "")
+
+
 def _blank_to_null(expr: pl.Expr) -> pl.Expr:
     s = expr.str.strip_chars()
-    return pl.when(s.is_in(["", "(not set)", "(none)"]).not_()).then(s).otherwise(None)
+    return pl.when(s.is_in(["", "(not set)"]).not_()).then(s).otherwise(None)
 
 
 def event_frame(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
@@ -209,23 +241,30 @@ def event_frame(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
     ``page_location``, ``page_referrer``, the chosen traffic source (``src_*``),
     ``click_id`` and one ``__id_<type>`` column per :data:`ID_TYPES` entry.
     """
-    params = [
-        _param(k, as_text=params_as_text)
-        for k in (
-            "ga_session_id",
-            "ga_session_number",
-            "page_location",
-            "page_referrer",
-            "source",
-            "medium",
-            "campaign",
-            "term",
-            "content",
-        )
-    ] + [
-        _param(keys, as_text=params_as_text, name=f"__id_{id_type}")
-        for id_type, keys in ID_TYPES.items()
-    ]
+    params = (
+        [
+            _param(k, as_text=params_as_text)
+            for k in (
+                "ga_session_id",
+                "ga_session_number",
+                "page_location",
+                "page_referrer",
+                "source",
+                "medium",
+                "campaign",
+                "term",
+                "content",
+            )
+        ]
+        + [
+            _param(keys, as_text=params_as_text, name=f"__id_{id_type}")
+            for id_type, keys in ID_TYPES.items()
+        ]
+        + [
+            _param_key(keys, as_text=params_as_text, name=f"__idk_{id_type}")
+            for id_type, keys in ID_TYPES.items()
+        ]
+    )
     base = events.with_columns(
         pl.col("event_timestamp").str.strip_chars().cast(pl.Int64, strict=False).alias("__ts_us"),
         *params,
@@ -277,10 +316,11 @@ def event_frame(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
             _blank_to_null(last_click),
             pl.when(first_session).then(_blank_to_null(user_first)),
         )
+    url_click = url.str.extract_groups(rf"[?&#]({'|'.join(_CLICK_IDS)})=([^&#]+)")
     click = pl.coalesce(
-        _blank_to_null(collected.struct.field("gclid")),
-        _blank_to_null(collected.struct.field("dclid")),
-        _url_param(url, "(?:" + "|".join(_CLICK_IDS) + ")"),
+        pl.lit("gclid:") + _blank_to_null(collected.struct.field("gclid")),
+        pl.lit("dclid:") + _blank_to_null(collected.struct.field("dclid")),
+        pl.concat_str(url_click.struct.field("1"), pl.lit(":"), url_click.struct.field("2")),
     )
     return base.with_columns(
         pl.from_epoch(pl.col("__ts_us"), time_unit="us").dt.replace_time_zone("UTC").alias("ts"),
@@ -321,15 +361,18 @@ def narrow(events: pl.LazyFrame, *, extra: tuple[str, ...] = ()) -> pl.LazyFrame
         *[f"src_{n}" for n in SOURCE_FIELDS],
         "click_id",
         *ID_COLUMNS,
+        *[f"__idk_{t}" for t in ID_TYPES],
     )
 
 
 def sessions(events: pl.LazyFrame) -> pl.LazyFrame:
     """Aggregate usable events (from :func:`event_frame`) to one row per session.
 
-    The landing page, referrer, traffic source, click id and user id are those of the
-    session's earliest event that has them (events ordered by ``event_timestamp``); no
-    ``session_start`` event is needed. Aggregations use ``min_by`` so the plan streams.
+    The landing page, traffic source, click id and user id are those of the session's
+    earliest event that has them, the referrer that of its first event (events ordered
+    by ``event_timestamp``); no ``session_start`` event is needed. A session with no
+    source, medium, referrer or click id is ``(direct)`` / ``(none)``. Aggregations use
+    ``min_by`` so the plan streams.
     """
     ts = pl.col("__ts_us")
 
@@ -339,14 +382,18 @@ def sessions(events: pl.LazyFrame) -> pl.LazyFrame:
 
     has_source = pl.col("src_source").is_not_null() | pl.col("src_medium").is_not_null()
     source = pl.struct(*[f"src_{n}" for n in SOURCE_FIELDS])
+    page = landing_page(pl.col("page_location"))
+    direct = pl.all_horizontal(
+        [pl.col(c).is_null() for c in ("source", "medium", "referrer", "click_id")]
+    )
     return (
         events.group_by("user_pseudo_id", "ga_session_id")
         .agg(
             ts.min().alias("__first_us"),
             pl.col("__file").min_by(ts).alias("source_file"),
             pl.col("__row").min_by(ts).alias("source_row"),
-            first("page_location", pl.col("page_location").is_not_null()).alias("landing_page"),
-            first("page_referrer", pl.col("page_referrer").is_not_null()).alias("referrer"),
+            first(page, pl.col("page_location").is_not_null()).alias("landing_page"),
+            pl.col("page_referrer").min_by(ts).alias("referrer"),
             first(source, has_source).alias("__src"),
             first("click_id", pl.col("click_id").is_not_null()).alias("click_id"),
             first("user_id", pl.col("user_id").is_not_null()).alias("user_id"),
@@ -365,6 +412,13 @@ def sessions(events: pl.LazyFrame) -> pl.LazyFrame:
             pl.concat_str("user_pseudo_id", pl.lit(":"), "ga_session_id").alias("source_id"),
         )
         .with_columns(
+            # nothing tells where the visit came from: GA4 calls that (direct) / (none)
+            pl.when(direct).then(pl.lit("(direct)")).otherwise("source").alias("source"),
+            pl.when(direct).then(pl.lit("(none)")).otherwise("medium").alias("medium"),
+            pl.when(pl.col("campaign_name").is_in(list(PSEUDO_CAMPAIGNS)))
+            .then(None)
+            .otherwise(pl.col("campaign_name"))
+            .alias("campaign_name"),
             pl.col("session_id").alias("touchpoint_id"),
             pl.lit("web_session").alias("touch_type"),
             pl.lit(True).alias("is_marketing"),
@@ -412,7 +466,9 @@ def _id_links(events: pl.LazyFrame, form_events: list[str]) -> pl.LazyFrame:
                 "__row",
                 pl.lit(id_type).alias("linked_id_type"),
                 value.alias("linked_id_value"),
-                pl.concat_str(pl.lit("ga4_"), "event_name").alias("rule"),
+                pl.concat_str(pl.lit("ga4_"), "event_name", pl.lit(":"), f"__idk_{id_type}").alias(
+                    "rule"
+                ),
             )
         )
     return pl.concat(pieces, how="vertical")
@@ -479,7 +535,7 @@ def form_fills(events: pl.LazyFrame, form_events: list[str]) -> pl.LazyFrame:
         pl.concat_str(pl.lit("ga4:"), "user_pseudo_id", pl.lit(":"), "ga_session_id").alias(
             "session_id"
         ),
-        pl.col("page_location").alias("landing_page"),
+        landing_page(pl.col("page_location")).alias("landing_page"),
         "user_id",
         pl.lit("ga4").alias("source_system"),
         pl.concat_str(

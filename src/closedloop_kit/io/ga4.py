@@ -288,11 +288,13 @@ def read_ga4(
         )
     forms = g.form_fills(id_events.lazy(), form_set).collect()
     links = g.identity_links(id_events.lazy(), form_set).collect()
-    # form fills inherit the session's source when the event carries none
+    # form fills inherit the session's source when the event carries none, and the
+    # session's landing page and referrer (the canonical meaning of those columns)
     src = ["source", "medium", "campaign_name", "content", "term", "click_id"]
+    session_cols = [*src, "landing_page", "referrer"]
     forms = (
         forms.join(
-            sessions.select("session_id", *[pl.col(c).alias(f"__s_{c}") for c in src]),
+            sessions.select("session_id", *[pl.col(c).alias(f"__s_{c}") for c in session_cols]),
             on="session_id",
             how="left",
         )
@@ -304,8 +306,9 @@ def read_ga4(
                 .alias(c)
                 for c in src
             ]
+            + [pl.col(f"__s_{c}").alias(c) for c in ("landing_page", "referrer")]
         )
-        .drop([f"__s_{c}" for c in src])
+        .drop([f"__s_{c}" for c in session_cols])
     )
     return _assemble(files, sessions, forms, links, bad, counts)
 
