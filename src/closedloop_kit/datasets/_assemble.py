@@ -35,6 +35,14 @@ __all__ = ["assemble"]
 NAN = float("nan")
 
 
+def _id_frame(ids: dict[int, str]) -> pl.DataFrame:
+    """Human index → CRM key as a typed frame (also when empty)."""
+    return pl.DataFrame(
+        {"h": list(ids), "entity_id": list(ids.values())},
+        schema={"h": pl.Int64, "entity_id": pl.String},
+    )
+
+
 def _canon(name: str, df: pl.DataFrame) -> pl.DataFrame:
     """Cast to the canonical dtypes and order (missing optional columns as nulls)."""
     cols = TABLES[name].columns
@@ -131,7 +139,9 @@ class _Asm:
         ae_id = [ae[d]["sf_user_id"][int(k) % 3] for d, k in zip(div, pick, strict=True)]
         hs_owner = [ae[d]["hs_owner_id"][int(k) % 3] for d, k in zip(div, pick, strict=True)]
         h = h.with_columns(
-            pl.Series("sdr_id", sdr_id), pl.Series("ae_id", ae_id), pl.Series("hs_owner", hs_owner)
+            pl.Series("sdr_id", sdr_id, dtype=pl.String),
+            pl.Series("ae_id", ae_id, dtype=pl.String),
+            pl.Series("hs_owner", hs_owner, dtype=pl.String),
         )
         self.h = h
         # ids: SF leads in creation order, SF contacts, HubSpot contacts
@@ -176,7 +186,7 @@ class _Asm:
             .alias("t"),
             pl.lit("Closed - Converted").alias("v"),
         )
-        ev = pl.concat([opened, mql, sr, dq, cv]).filter(
+        ev = pl.concat([opened, mql, sr, dq, cv], how="vertical_relaxed").filter(
             pl.col("t").is_not_null() & pl.col("t").is_not_nan() & (pl.col("t") < T)
         )
         # nothing happens to a lead after it converted or was closed
@@ -235,8 +245,8 @@ class _Asm:
             "email",
             "first_name",
             "last_name",
-            pl.Series("title", [co.TITLES[i][0] for i in sfl["title"]]),
-            pl.Series("company_name", company_variants),
+            pl.Series("title", [co.TITLES[i][0] for i in sfl["title"]], dtype=pl.String),
+            pl.Series("company_name", company_variants, dtype=pl.String),
             pl.lit(None, pl.String).alias("account_id"),
             "lead_source",
             "status_raw",
@@ -261,7 +271,7 @@ class _Asm:
             "email",
             "first_name",
             "last_name",
-            pl.Series("title", [co.TITLES[i][0] for i in sfc["title"]]),
+            pl.Series("title", [co.TITLES[i][0] for i in sfc["title"]], dtype=pl.String),
             pl.col("name").alias("company_name"),
             "account_id",
             pl.when(pl.col("known")).then(pl.col("lead_source")).alias("lead_source"),
@@ -289,7 +299,7 @@ class _Asm:
             "email",
             "first_name",
             "last_name",
-            pl.Series("title", [co.TITLES[i][0] for i in hsh["title"]]),
+            pl.Series("title", [co.TITLES[i][0] for i in hsh["title"]], dtype=pl.String),
             pl.col("name").alias("company_name"),
             "account_id",
             pl.Series(
@@ -333,7 +343,7 @@ class _Asm:
         lead_hist = ev.with_columns(
             pl.col("v").shift(1).over("h").alias("old_value"),
         ).join(
-            pl.DataFrame({"h": list(self.lead_id), "entity_id": list(self.lead_id.values())}),
+            _id_frame(self.lead_id),
             on="h",
         )
         sh_lead = lead_hist.filter(pl.col("old_value").is_not_null()).select(
@@ -347,7 +357,7 @@ class _Asm:
             pl.lit("salesforce/LeadHistory.csv").alias("source_file"),
         )
         life_hist = life.with_columns(pl.col("v").shift(1).over("h").alias("old_value")).join(
-            pl.DataFrame({"h": list(self.hs_id), "entity_id": list(self.hs_id.values())}), on="h"
+            _id_frame(self.hs_id), on="h"
         )
         sh_hs = life_hist.select(
             pl.lit("person").alias("entity_type"),
@@ -360,7 +370,7 @@ class _Asm:
             pl.lit("hubspot/contacts.csv").alias("source_file"),
         )
         self.lifecycle = life
-        return people, pl.concat([sh_lead, sh_hs]), identity
+        return people, pl.concat([sh_lead, sh_hs], how="vertical_relaxed"), identity
 
     def _lifecycle(self, hsh: pl.DataFrame) -> pl.DataFrame:
         T = self.T
@@ -389,7 +399,8 @@ class _Asm:
                     pl.lit("Opportunity").alias("v"),
                 ),
                 x.select("h", pl.col("won_t").alias("t"), pl.lit("Customer").alias("v")),
-            ]
+            ],
+            how="vertical_relaxed",
         )
         ev = ev.filter(pl.col("t").is_not_null() & pl.col("t").is_not_nan() & (pl.col("t") < T))
         order = {"Lead": 0, "Marketing Qualified Lead": 1, "Sales Qualified Lead": 2,
@@ -416,8 +427,8 @@ class _Asm:
         merged = rng.random(src.height) < 0.4
         ids = co.sf_ids(rng, "00Q", src.height, pod="8f")
         d1 = src.with_columns(
-            pl.Series("person_id", ["sf:" + x for x in ids]),
-            pl.Series("email", [_case_variant(e) for e in src["email"]]),
+            pl.Series("person_id", ["sf:" + x for x in ids], dtype=pl.String),
+            pl.Series("email", [_case_variant(e) for e in src["email"]], dtype=pl.String),
             pl.lit("Web").alias("lead_source"),
             pl.lit("Open - Not Contacted").alias("status_raw"),
             pl.lit(False).alias("is_converted"),
@@ -425,7 +436,7 @@ class _Asm:
             pl.lit(None, pl.String).alias("converted_contact_id"),
             pl.lit(None, pl.String).alias("converted_account_id"),
             pl.lit(None, pl.String).alias("converted_opportunity_id"),
-            pl.Series("is_deleted", merged),
+            pl.Series("is_deleted", merged, dtype=pl.Boolean),
             pl.when(pl.Series(merged)).then(pl.col("person_id")).alias("merged_into_id"),
         ).drop("__c")
         # HubSpot (APAC) people an NA SDR also prospected in Salesforce
@@ -434,7 +445,7 @@ class _Asm:
         x = known_hs.filter(pl.Series(pick2))
         lag2 = rng.uniform(5, 120, x.height)
         t2 = x["lead_t"].to_numpy() + lag2
-        x = x.with_columns(pl.Series("__t", t2)).filter(pl.col("__t") < T)
+        x = x.with_columns(pl.Series("__t", t2, dtype=pl.Float64)).filter(pl.col("__t") < T)
         ids2 = co.sf_ids(rng, "00Q", x.height, pod="8f")
         d2 = x.select(
             pl.Series("person_id", ["sf:" + i for i in ids2], dtype=pl.String),
@@ -490,7 +501,10 @@ class _Asm:
         sf_ids = iter(co.sf_ids(rng, "006", int((~is_hs).sum())))
         hs_ids = iter(co.numeric_ids(rng, int(is_hs.sum()), 9_800_000_000, 5000))
         oid = [f"hs:{next(hs_ids)}" if x else f"sf:{next(sf_ids)}" for x in is_hs]
-        o = o.with_columns(pl.Series("opportunity_id", oid), pl.Series("is_hs", is_hs))
+        o = o.with_columns(
+            pl.Series("opportunity_id", oid, dtype=pl.String),
+            pl.Series("is_hs", is_hs, dtype=pl.Boolean),
+        )
         self.opp_id_of = dict(zip(o["o"].to_list(), oid, strict=True))
         # stage changes
         rows: list[tuple[int, float, str | None, str]] = []
@@ -524,7 +538,10 @@ class _Asm:
             )
         expected = np.maximum(o["close"].to_numpy() + o["expected_shift"].to_numpy(), T + 1.0)
         close_day = np.where(o["is_closed"].to_numpy(), o["close"].to_numpy(), expected)
-        o = o.with_columns(pl.Series("probability_rate", prob), pl.Series("close_day", close_day))
+        o = o.with_columns(
+            pl.Series("probability_rate", prob, dtype=pl.Float64),
+            pl.Series("close_day", close_day, dtype=pl.Float64),
+        )
         o = o.with_columns(self.cal.dates(o["close_day"].to_numpy(), "close_date"))
         # currency, corporate amount at the close date's month rate
         fx = self.s.fx
@@ -627,7 +644,7 @@ class _Asm:
         )
         ocr_ids = co.sf_ids(rng, "00K", oc.height)
         oc = (
-            oc.with_columns(pl.Series("__ocr", ocr_ids))
+            oc.with_columns(pl.Series("__ocr", ocr_ids, dtype=pl.String))
             .select(
                 "opportunity_id",
                 "person_id",
@@ -752,7 +769,7 @@ class _Asm:
         fsecs = self.cal.us(firsts["first_t"].to_numpy()) // 1_000_000
         rnd = rng.integers(100_000_000, 2_147_483_647, firsts.height)
         pseudo = [f"{a}.{b}" for a, b in zip(rnd, fsecs, strict=True)]
-        firsts = firsts.with_columns(pl.Series("user_pseudo_id", pseudo))
+        firsts = firsts.with_columns(pl.Series("user_pseudo_id", pseudo, dtype=pl.String))
         # a small share of visits land in the same second; nudge to keep session ids unique
         web = (
             web.join(firsts, on=["h", "device"])
@@ -876,7 +893,7 @@ class _Asm:
             .alias("rule"),
         )
         links = (
-            pl.concat([forms_ev, uid_ev])
+            pl.concat([forms_ev, uid_ev], how="vertical_relaxed")
             .sort("file", "line")
             .group_by("user_pseudo_id", "linked_id_type", "linked_id_value", "rule")
             .agg(
@@ -954,7 +971,7 @@ class _Asm:
             how="diagonal_relaxed",
         ).sort("t", "person_id", "campaign_id")
         mids = co.sf_ids(rng, "00v", mem.height)
-        mem = mem.with_columns(pl.Series("member_id", mids))
+        mem = mem.with_columns(pl.Series("member_id", mids, dtype=pl.String))
         members = mem.select(
             "campaign_id",
             "person_id",
@@ -993,7 +1010,9 @@ class _Asm:
         )
         hs_off = off.filter(pl.col("is_hs") & (pl.col("channel") != "Email"))
         hs_ids = co.numeric_ids(rng, hs_off.height, 70_000_000, 50)
-        hs_touch = hs_off.with_columns(pl.Series("__id", hs_ids).cast(pl.String)).select(
+        hs_touch = hs_off.with_columns(
+            pl.Series("__id", hs_ids, dtype=pl.Int64).cast(pl.String)
+        ).select(
             pl.concat_str(pl.lit("hs:"), "__id").alias("touchpoint_id"),
             "person_id",
             self.ts("t").alias("occurred_at"),
@@ -1133,7 +1152,7 @@ class _Asm:
             .alias("valid_to"),
             pl.col("rate").alias("rate_to_corporate"),
             pl.lit("salesforce").alias("source_system"),
-            pl.Series("source_id", ids),
+            pl.Series("source_id", ids, dtype=pl.String),
             pl.lit("salesforce/DatedConversionRate.csv").alias("source_file"),
             (pl.int_range(pl.len()) + 2).cast(pl.Int64).alias("source_row"),
         )
@@ -1164,7 +1183,7 @@ class _Asm:
             "country",
             pl.col("sales_division").replace_strict(co.DIVISION_REGION).alias("region"),
             "sales_division",
-            pl.Series("owner_id", own),
+            pl.Series("owner_id", own, dtype=pl.String),
             self.ts("created_days").alias("created_at"),
             pl.lit(False).alias("is_deleted"),
             pl.when(is_hs)

@@ -167,7 +167,7 @@ def sf_ids(rng: np.random.Generator, key_prefix: str, n: int, *, pod: str = "5g"
         digits.append(nums // 62 ** (4 - k) % 62)
     tails = ["".join(_B62[int(d[i])] for d in digits) for i in range(n)]
     base = [f"{key_prefix}{pod}00000{t}" for t in tails]
-    s = pl.Series("id", base)
+    s = pl.Series("id", base, dtype=pl.String)
     return pl.select(salesforce_id18_expr(pl.lit(s))).to_series().to_list()
 
 
