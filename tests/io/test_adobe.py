@@ -74,7 +74,7 @@ def test_visits_from_first_hit_with_escapes_and_latin1(tmp_path):
         # a later hit of the visit comes first in the file
         hit(visit_page_num=2, hit_time_gmt=T + 60, post_page_url="https://x.com/b"),
         hit(
-            post_page_url="https://x.com/caf\u00e9?utm_source=news&utm_medium=email",
+            post_page_url="https://x.com/caf\u00e9?utm_source=news&utm_medium=email&gclid=G1",
             post_referrer="https://mail.example/",
             post_campaign="em:nov",
             # an escaped tab, an escaped newline and an escaped backslash in one field
@@ -92,8 +92,9 @@ def test_visits_from_first_hit_with_escapes_and_latin1(tmp_path):
     tp = res["touchpoints"].sort("anonymous_id")
     assert tp["touchpoint_id"].to_list() == [f"adobe:3000:4000:1:{T}", f"adobe:3000:4001:1:{T}"]
     first = tp.row(0, named=True)
-    assert first["landing_page"] == "https://x.com/caf\u00e9?utm_source=news&utm_medium=email"
+    assert first["landing_page"] == "https://x.com/caf\u00e9"  # query string dropped
     assert (first["source"], first["medium"]) == ("news", "email")
+    assert first["click_id"] == "gclid:G1"
     assert first["campaign_name"] == "em:nov"  # the tracking code when no utm_campaign
     assert str(first["occurred_at"]) == "2023-11-01 00:53:20+00:00"
     second = tp.row(1, named=True)
