@@ -30,7 +30,8 @@ table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0 1rem}
 th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:right}
 th{background:#f6f8fa}td:first-child,th:first-child{text-align:left}
 pre{background:#f6f8fa;padding:.5rem;overflow-x:auto;font-size:.8rem}
-.clk-chart{margin:1rem 0}.jp-InputPrompt,.jp-OutputPrompt,.prompt{display:none}
+.clk-chart{margin:1rem 0}.anchor-link{display:none}
+.jp-InputPrompt,.jp-OutputPrompt,.prompt{display:none}
 footer{margin-top:3rem;font-size:.8rem;color:#57606a;border-top:1px solid #d0d7de}
 """
 

@@ -75,7 +75,12 @@ def roi_chart(
         .encode(
             x=alt.X(f"{c}:Q", title="Cost", axis=alt.Axis(format="$~s")),
             y=alt.Y(f"{r}:Q", title="Attributed revenue", axis=alt.Axis(format="$~s")),
-            color=alt.Color(f"{lab}:N", title=lab.replace("_", " ")),
+            # one colour per program only while colours stay distinguishable
+            color=(
+                alt.Color(f"{lab}:N", title=lab.replace("_", " "))
+                if f[lab].n_unique() <= len(PALETTE)
+                else alt.value(PALETTE[0])
+            ),
             tooltip=tooltip,
         )
     )
