@@ -78,3 +78,11 @@ def test_executes_into_offline_report(name, sample_store, tmp_path):
     assert emails
     leaked = [e for e in emails if e in text]
     assert leaked == []
+    if name == "campaign_review":
+        # `closedloop report rerun` reproduces the report's tables exactly
+        again = report.rerun(rep.html, out=tmp_path / "rerun")
+        assert again.changed_inputs == ()
+        assert again.matches_original is True
+        new_text = again.html.read_text(encoding="utf-8")
+        assert report.report_tables(new_text) == report.report_tables(text)
+        assert len(report.report_tables(text)) >= 3

@@ -120,3 +120,21 @@ def test_report_name():
 
 def test_find_template_in_repo_notebooks():
     assert Path(report.find_template("campaign-review")).name == "campaign_review.ipynb"
+
+
+def test_cli_load_writes_store(tmp_path, capsys):
+    store = tmp_path / "warehouse"
+    assert cli.main(["load", "sample", "--store", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "people" in out
+    assert "store written" in out
+    assert (store / "manifest.json").is_file()
+    assert report.open_data(store).frame("people").height > 0
+
+
+def test_cli_param_parsing():
+    assert cli._params(["period=2026Q2", "n=3", "models=[a, b]", "flag=true"]) == {
+        "period": "2026Q2", "n": 3, "models": ["a", "b"], "flag": True,
+    }  # fmt: skip
+    with pytest.raises(SystemExit, match="key=value"):
+        cli._params(["oops"])
