@@ -135,7 +135,11 @@ def test_excel_and_parquet(tmp_path):
 def test_missing_column_names_file_and_columns(tmp_path):
     p = tmp_path / "x.csv"
     p.write_text("Id,Email\n1,a@x.com\n")
-    m = {"table": "people", "columns": {"person_id": "Id", "email": "E-mail"}}
+    m = {
+        "table": "people",
+        "columns": {"person_id": "Id", "email": "E-mail"},
+        "constants": {"person_type": "lead"},
+    }
     with pytest.raises(SourceFormatError, match=r"x\.csv.*'E-mail'.*\['Id', 'Email'\]") as info:
         read_mapped(p, m)
     assert info.value.column == "E-mail"
@@ -148,6 +152,14 @@ def test_mapping_errors():
         FieldMapping.parse({"table": "people", "columns": {"colour": "c"}})
     with pytest.raises(ValueError, match="unknown key"):
         FieldMapping.parse({"table": "people", "columns": {}, "colums": {}})
+    with pytest.raises(ValueError, match=r"required column\(s\) \['is_marketing'\]"):
+        FieldMapping.parse(
+            {
+                "table": "touchpoints",
+                "columns": {"touchpoint_id": "a", "occurred_at": "b"},
+                "constants": {"touch_type": "x"},
+            }
+        )
 
 
 def test_excel_serial_dates_nbsp_numbers_and_ambiguous_dates(tmp_path):
@@ -171,3 +183,17 @@ def test_excel_serial_dates_nbsp_numbers_and_ambiguous_dates(tmp_path):
         dt.date(2026, 2, 1),
         dt.date(2026, 4, 3),
     ]
+
+
+def test_tz_applies_when_the_mapping_names_no_zone(tmp_path):
+    p = tmp_path / "w.csv"
+    p.write_text("Email,When\na@x.com,2026-01-05 09:00\n")
+    m = {
+        "table": "touchpoints",
+        "columns": {"touchpoint_id": "Email", "person_id": "Email", "occurred_at": "When"},
+        "constants": {"touch_type": "webinar", "is_marketing": True},
+    }
+    got = read_mapped(p, m, tz="America/New_York")["touchpoints"]["occurred_at"][0]
+    assert got == dt.datetime(2026, 1, 5, 14, 0, tzinfo=dt.UTC)  # 09:00 EST = 14:00 UTC
+    fixed = read_mapped(p, {**m, "time_zone": "UTC"}, tz="America/New_York")
+    assert fixed["touchpoints"]["occurred_at"][0] == dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)

@@ -10,7 +10,7 @@ numbers, Excel serial dates, day/month order decided from the data).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,8 @@ class FieldMapping:
         Excel sheet name (default the first sheet).
     separator
         Joins list-valued ``columns`` (default ``":"``).
+    time_zone_given
+        Whether the mapping named ``time_zone`` (else ``read_mapped(tz=)`` may set it).
     """
 
     table: str
@@ -81,6 +83,7 @@ class FieldMapping:
     dayfirst: bool | None = None
     sheet: str | None = None
     separator: str = ":"
+    time_zone_given: bool = False
 
     @classmethod
     def parse(cls, mapping: str | Path | Mapping[str, Any] | FieldMapping) -> FieldMapping:
@@ -127,6 +130,15 @@ class FieldMapping:
                 f"its columns are {sorted(known)}"
             )
             raise ValueError(msg)
+        lineage = {"source_system", "source_id", "source_file", "source_row"}
+        defaults = {k for k, _ in TABLES[table].defaults}
+        missing = [c for c in TABLES[table].required if c not in named | lineage | defaults]
+        if missing:
+            msg = (
+                f"`mapping` must give table `{table}` its required column(s) {missing} "
+                f"(under `columns` or `constants`)"
+            )
+            raise ValueError(msg)
         prefix_cols = spec.get("prefix_columns")
         return cls(
             table=table,
@@ -141,6 +153,7 @@ class FieldMapping:
             dayfirst=spec.get("dayfirst"),
             sheet=spec.get("sheet"),
             separator=str(spec.get("separator", ":")),
+            time_zone_given="time_zone" in spec,
         )
 
 
@@ -317,7 +330,10 @@ def _read_file(path: Path, m: FieldMapping) -> LoadResult:
 
 
 def read_mapped(
-    path: str | Path, mapping: str | Path | Mapping[str, Any] | FieldMapping
+    path: str | Path,
+    mapping: str | Path | Mapping[str, Any] | FieldMapping,
+    *,
+    tz: str | None = None,
 ) -> LoadResult:
     r"""Read CSV / Excel / Parquet files into one canonical table with a field mapping.
 
@@ -328,6 +344,9 @@ def read_mapped(
     mapping
         A YAML file, YAML text, a dict or a :class:`FieldMapping`; the format is in
         ``docs/field-mapping.md``.
+    tz
+        Zone of naive date-times when the mapping names none (``time_zone:``); a
+        ``clk.load`` config's default zone arrives here.
 
     Returns
     -------
@@ -358,6 +377,8 @@ def read_mapped(
     (['webinar:ann@x.com'], '2026-01-05 00:00:00+00:00')
     """
     m = FieldMapping.parse(mapping)
+    if tz is not None and not m.time_zone_given:
+        m = replace(m, time_zone=tz)
     return combine_results([_read_file(p, m) for p in expand_paths(path, suffixes=(*_SUFFIXES,))])
 
 
