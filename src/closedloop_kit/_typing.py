@@ -64,5 +64,6 @@ AttributionModel = Literal[
     "markov",
     "shapley",
     "ordered_shapley",
+    "fractribution",
     "logistic",
 ]

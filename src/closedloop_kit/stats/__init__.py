@@ -5,10 +5,13 @@
   homogeneity (more groups);
 - :func:`kaplan_meier` — the Kaplan-Meier product-limit estimator for right-censored
   durations, with Greenwood standard errors, and :func:`survival_quantiles` with
-  confidence intervals.
+  confidence intervals;
+- :func:`fit_logit` — logistic regression with Wald intervals (statsmodels GLM, or a
+  sparse Newton solver with the same estimates for very large designs).
 """
 
 from closedloop_kit.stats._proportion import ProportionTest, compare_proportions, proportion_ci
+from closedloop_kit.stats._regression import LogitFit, fit_logit, newton_logit
 from closedloop_kit.stats._survival import (
     KaplanMeierFit,
     cumulative_incidence,
@@ -18,10 +21,13 @@ from closedloop_kit.stats._survival import (
 
 __all__ = [
     "KaplanMeierFit",
+    "LogitFit",
     "ProportionTest",
     "compare_proportions",
     "cumulative_incidence",
+    "fit_logit",
     "kaplan_meier",
+    "newton_logit",
     "proportion_ci",
     "survival_quantiles",
 ]
