@@ -360,19 +360,9 @@ def _assemble(
         pl.col("__problem").alias(REJECT_REASON),
     )
     touch = pl.concat([touch, rejected_events], how="diagonal_relaxed")
-    raw = pl.concat(
-        [
-            bad.select("__file", pl.col("__row").alias("source_row"), *_RAW_COLS),
-            sessions.select(
-                pl.col("source_file").alias("__file"),
-                pl.col("source_row").cast(pl.Int64),
-                pl.col("user_pseudo_id"),
-                pl.col("ga_session_id"),
-                (pl.col("occurred_at").dt.epoch("us")).cast(pl.String).alias("event_timestamp"),
-            ),
-        ],
-        how="diagonal_relaxed",
-    )
+    # original values of rejected events only: JSON-encoding every session's source
+    # row for the reject table would cost more than the load itself
+    raw = bad.select("__file", pl.col("__row").alias("source_row"), *_RAW_COLS)
     n_by_file = dict(counts.iter_rows())
     is_form = pl.col("touch_type") == "form_fill"
     results = []
@@ -399,7 +389,7 @@ def _assemble(
                     "identity_links": links.filter(pl.col("source_file") == name),
                 },
                 rows_read=n_read,
-                raw=file_raw,
+                raw=file_raw if file_raw.height else None,
                 rows_merged=n_read - t.height,
                 format=fmt,
                 notes=(
