@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -27,12 +29,34 @@ FAST = {"attribution_model_comparison": {"n_bootstrap": 20}}
 def sample_store(sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     """sample_data/ loaded once into a store (every notebook opens it in well under a second).
 
-    Falls back to the bundled sample company when sample_data/ is empty.
+    Shared by the xdist workers of one run: the first builds it under a lock file, the
+    others wait for its ``done`` marker. Falls back to the bundled sample company when
+    sample_data/ is empty.
     """
     if not (sample_data_dir.is_dir() and any(sample_data_dir.iterdir())):
         return "sample"
-    store = tmp_path_factory.mktemp("store") / "sample"
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # one process: nothing to share
+        store = tmp_path_factory.mktemp("store") / "sample"
+        report.open_data(sample_data_dir).save(store)
+        return str(store)
+    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, shared by workers
+    store, done, lock = (
+        shared / "sample_store",
+        shared / "sample_store.done",
+        shared / "sample_store.lock",
+    )
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        deadline = time.monotonic() + 600
+        while not done.exists():
+            if time.monotonic() > deadline:
+                pytest.fail("timed out waiting for another worker to build the sample store")
+            time.sleep(0.5)
+        return str(store)
+    os.close(fd)
     report.open_data(sample_data_dir).save(store)
+    done.touch()
     return str(store)
 
 
