@@ -65,44 +65,13 @@ def world():
     return _make_b2b()(seed=0)
 
 
-@pytest.mark.slow
 def test_resolve_against_simulated_truth(world):
+    # targets of the issue: precision >= 0.99 and recall >= 0.95 for person merges and
+    # for visitor -> person links (over visitors whose evidence reaches a record)
     res = resolve(world.data)
     s = score_against_truth(res, world.truth.identity, world.truth.visitors)
-    print(s)  # the numbers the report quotes
+    assert s["person_precision"] >= 0.99, s
     assert s["person_recall"] >= 0.95, s
     assert s["visitor_precision"] >= 0.99, s
     assert s["visitor_recall"] >= 0.95, s
-    # target precision is 0.99; the simulator (seed 0) gives 6 pairs of *different*
-    # humans the very same email address (same name, same company domain), which no
-    # rule can tell apart. Every false merge must be such a pair:
-    assert s["person_precision"] >= 0.98, s
-    people = res.data.frame("people").join(world.truth.identity, on="person_id")
-    email = pl.col("email").str.strip_chars().str.to_lowercase()
-    wrong = (
-        people.group_by("golden_person_id")
-        .agg(pl.col("true_person_key").n_unique().alias("humans"), email.n_unique().alias("emails"))
-        .filter(pl.col("humans") > 1)
-    )
-    assert wrong.height > 0
-    assert (wrong["emails"] == 1).all(), wrong
     assert 0 <= res.report.loop_closure_rate <= 1
-
-
-@pytest.mark.slow
-def test_precision_when_emails_are_unique(world):
-    # drop one record of every (email → several humans) collision: the rest is exact
-    people = world.data.frame("people").join(world.truth.identity, on="person_id")
-    email = pl.col("email").str.strip_chars().str.to_lowercase()
-    clash = (
-        people.group_by(email.alias("e"))
-        .agg(pl.col("true_person_key").n_unique().alias("humans"))
-        .filter(pl.col("humans") > 1)["e"]
-    )
-    keep = people.filter(~email.is_in(clash.implode()) | email.is_null())
-    data = world.data.with_tables(people=keep.drop("true_person_key"))
-    s = score_against_truth(
-        resolve(data), world.truth.identity.join(keep.select("person_id"), on="person_id")
-    )
-    assert s["person_precision"] >= 0.99, s
-    assert s["person_recall"] >= 0.95, s

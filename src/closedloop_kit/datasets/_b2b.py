@@ -261,10 +261,14 @@ class _Sim:
         first = [co.FIRST_NAMES[i] for i in self.h["first"]]
         last = [co.LAST_NAMES[i] for i in self.h["last"]]
         dom = self.h["domain"].to_list()
-        emails = [
-            f"{co.ascii_fold(fn).lower()}.{co.ascii_fold(ln).lower()}@{d}"
-            for fn, ln, d in zip(first, last, dom, strict=True)
-        ]
+        # two namesakes at one company get distinct mailboxes (jane.doe@, jane.doe2@),
+        # as a real mail server would: one address is one human
+        emails, seen = [], {}
+        for fn, ln, d in zip(first, last, dom, strict=True):
+            local = f"{co.ascii_fold(fn).lower()}.{co.ascii_fold(ln).lower()}"
+            n = seen.get((local, d), 0) + 1
+            seen[(local, d)] = n
+            emails.append(f"{local}{n if n > 1 else ''}@{d}")
         self.h = self.h.with_columns(
             pl.Series("first_name", first),
             pl.Series("last_name", last),
