@@ -16,7 +16,6 @@ summed. Every converted row is then placed by the first rule that applies:
 
 from __future__ import annotations
 
-import warnings
 
 import polars as pl
 
@@ -132,18 +131,14 @@ def cost_rows(
             }
         )
     )
-    with warnings.catch_warnings():
-        # polars warns that it cannot verify sortedness of an as-of join with `by`
-        # groups; io._fx sorts by (currency, date) first, so the warning is spurious.
-        warnings.filterwarnings("ignore", message="Sortedness of columns cannot be checked")
-        converted, problem = convert_to_corporate(
-            todo.drop("cost_corporate"),
-            fx,
-            amount="cost",
-            out="cost_corporate",
-            date=pl.col("date"),
-            corporate_currency=corporate_currency,
-        )
+    converted, problem = convert_to_corporate(
+        todo.drop("cost_corporate"),
+        fx,
+        amount="cost",
+        out="cost_corporate",
+        date=pl.col("date"),
+        corporate_currency=corporate_currency,
+    )
     converted = converted.with_columns(problem.alias("reason"))
     good = converted.filter(pl.col("reason").is_null()).drop("reason").select(list(COST_COLUMNS))
     bad = converted.filter(pl.col("reason").is_not_null()).select(
