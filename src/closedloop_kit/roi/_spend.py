@@ -16,7 +16,6 @@ summed. Every converted row is then placed by the first rule that applies:
 
 from __future__ import annotations
 
-
 import polars as pl
 
 from closedloop_kit._frames import collect
