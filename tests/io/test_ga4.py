@@ -216,10 +216,23 @@ def test_gzip_and_parquet_exports(tmp_path):
             "event_params": pl.List(pl.Struct({"key": pl.String, "value": value})),
         },
     )
+    # nested traffic-source structs with more fields than the reader uses
+    frame = frame.with_columns(
+        pl.struct(
+            pl.struct(
+                pl.lit("newsletter").alias("source"),
+                pl.lit("email").alias("medium"),
+                pl.lit("nov").alias("campaign_name"),
+                pl.lit("123").alias("campaign_id"),
+            ).alias("manual_campaign"),
+            pl.lit("x").alias("cross_channel_campaign"),
+        ).alias("session_traffic_source_last_click")
+    )
     pq = tmp_path / "events_20231101.parquet"
     frame.write_parquet(pq)
     tp = read_ga4(pq)["touchpoints"]
     assert tp["touchpoint_id"].to_list() == ["ga4:8.8:80"]
+    assert tp.select("source", "medium", "campaign_name").row(0) == ("newsletter", "email", "nov")
 
 
 def test_truncated_line_names_the_line(tmp_path):

@@ -128,7 +128,9 @@ def _conform_struct(expr: pl.Expr, have: object, want: object) -> pl.Expr:
         if f.name not in fields:
             parts.append(pl.lit(None, dtype=f.dtype).alias(f.name))
         elif isinstance(f.dtype, pl.Struct):
-            parts.append(_conform_struct(expr.struct.field(f.name), fields[f.name], f.dtype))
+            parts.append(
+                _conform_struct(expr.struct.field(f.name), fields[f.name], f.dtype).alias(f.name)
+            )
         else:
             parts.append(expr.struct.field(f.name).cast(f.dtype).alias(f.name))
     return pl.struct(parts)
