@@ -180,3 +180,25 @@ def test_sample_data_loads_and_reconciles(sample_data_dir: Path) -> None:
     exports = r.filter(~pl.col("path").str.contains("truth"))
     assert exports.filter(pl.col("reader") == "unknown").height == 0
     assert data.rejected["reason"].null_count() == 0
+
+
+def test_compressed_and_zipped_exports_are_picked_up_in_folders(tmp_path):
+    from closedloop_kit.io._registry import expand_paths
+
+    for name in ("events_20250101.json.gz", "feed.zip", "feed.tar.gz", "notes.md"):
+        (tmp_path / name).write_bytes(b"")
+    found = {p.name for p in expand_paths(tmp_path)}
+    assert found == {"events_20250101.json.gz", "feed.zip", "feed.tar.gz"}
+
+
+def test_salesforce_campaign_channel_is_its_type(tmp_path):
+    import closedloop_kit as clk
+
+    f = tmp_path / "Campaign.csv"
+    f.write_text(
+        '"Id","Name","Type","Status","ActualCost","CurrencyIsoCode"\n'
+        '"7015g000000TMTdAAO","Summit","Trade Show","Completed","1000.00","USD"\n',
+        encoding="utf-8",
+    )
+    camps = clk.io.read_salesforce(f).tables["campaigns"]
+    assert camps["channel"].to_list() == ["Trade Show"]

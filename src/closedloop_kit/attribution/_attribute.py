@@ -164,7 +164,18 @@ def attribute(
     )
     keep = [
         c
-        for c in ("journey_id", "touch_id", "channel", "campaign_id", "campaign_name", "value")
+        for c in (
+            "journey_id",
+            "touch_id",
+            "channel",
+            "campaign_id",
+            "campaign_name",
+            # touch and conversion times travel with the credit, so ROI can place
+            # revenue in the period of the touch (cohort) or of the close (bookings)
+            "occurred_at",
+            "conversion_at",
+            "value",
+        )
         if c in cols
     ]
     lazy = to_lazy(journeys)

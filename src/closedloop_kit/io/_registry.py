@@ -155,7 +155,20 @@ def suggest_reader(sniff: FileSniff, *, exclude: tuple[str, ...] = ()) -> str | 
     return spec.function if spec else None
 
 
-_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".json", ".ndjson", ".jsonl", ".parquet", ".xlsx")
+# .gz covers events_*.json.gz and .tar.gz; .zip covers zipped Adobe feed deliveries
+_DATA_SUFFIXES = (
+    ".csv",
+    ".tsv",
+    ".txt",
+    ".json",
+    ".ndjson",
+    ".jsonl",
+    ".parquet",
+    ".xlsx",
+    ".gz",
+    ".zip",
+    ".tgz",
+)
 
 
 def expand_paths(path: str | Path, *, suffixes: tuple[str, ...] = _DATA_SUFFIXES) -> list[Path]:

@@ -669,6 +669,15 @@ def _post_campaigns(
     amount = "budgeted_cost" if "budgeted_cost" in df.columns else "actual_cost"
     if amount in df.columns:
         df = _with_currency(df, raw, m, amount, opts, notes)
+    if "type" in df.columns:
+        # Salesforce has no channel field: Campaign.Type is the channel analysts report
+        # on, and offline touches already take their campaign type as channel
+        has = "channel" in df.columns
+        df = df.with_columns(
+            (pl.coalesce(pl.col("channel"), pl.col("type")) if has else pl.col("type")).alias(
+                "channel"
+            )
+        )
     return {"campaigns": df}
 
 
