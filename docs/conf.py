@@ -41,7 +41,7 @@ nb_merge_streams = True
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 
 # The template notebooks live in ../notebooks (the single source); copy them in so
-# Sphinx can render them. The copies are build artefacts, not committed.
+# Sphinx can render them. The copies are removed when the build finishes.
 _NB_DEST = DOCS / "_notebooks"
 if _NB_DEST.exists():
     shutil.rmtree(_NB_DEST)
@@ -120,6 +120,12 @@ def _skip_member(app: Any, what: str, name: str, obj: Any, skip: bool, options: 
     return None
 
 
+def _remove_notebook_copies(app: Any, exception: Exception | None) -> None:
+    # the copies are only needed while Sphinx reads them; keep the work tree clean
+    shutil.rmtree(_NB_DEST, ignore_errors=True)
+
+
 def setup(app: Any) -> None:
     app.connect("source-read", _drop_missing_pages)
+    app.connect("build-finished", _remove_notebook_copies)
     app.connect("autodoc-skip-member", _skip_member)
