@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# the polars implementations of pandera's built-in checks must be registered before the
+# models below create their Check objects (validate evaluates them directly)
+import pandera.backends.polars.builtin_checks  # noqa: F401
 import pandera.polars as pa
 import polars as pl
 from pandera.engines import polars_engine

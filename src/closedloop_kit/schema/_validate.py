@@ -20,7 +20,6 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandera.errors
 import pandera.polars as pa
 import polars as pl
 
@@ -220,6 +219,67 @@ def _coerce(
     return df.with_columns(**out) if out else df, reasons
 
 
+def _compiled_checks(model: type[pa.DataFrameModel]) -> list[tuple[str | None, Any]]:
+    """The model's checks as (column or None for frame-level, pandera Check) pairs."""
+    schema = model.to_schema()
+    out: list[tuple[str | None, Any]] = []
+    for name, col in schema.columns.items():
+        out.extend((name, chk) for chk in col.checks)
+    out.extend((None, chk) for chk in schema.checks)
+    return out
+
+
+def _run_checks(model: type[pa.DataFrameModel], df: pl.DataFrame) -> list[tuple[int, str]]:
+    """Evaluate every check declared on ``model`` in ONE lazy pass; (row, reason) failures.
+
+    The contract stays declared in pandera (its built-in and custom checks, applied
+    through pandera's own polars check backend), but instead of ``model.validate`` —
+    which collects once per check and costs ~20 ms per call whatever the size — the
+    checks' boolean outputs are concatenated and collected together. Nulls pass a check
+    when the check ignores them (pandera's default), and a non-nullable column fails on
+    null, exactly as pandera decides.
+    """
+    import pandera.backends.polars.builtin_checks  # noqa: F401  (registers the checks)
+    from pandera.api.polars.types import PolarsData
+    from pandera.backends.polars.checks import PolarsCheckBackend
+
+    schema = model.to_schema()
+    lf = df.lazy()
+    outputs: list[pl.LazyFrame] = []
+    labels: list[tuple[str | None, str, bool]] = []  # column, reason template, ignore_na
+    for name, col in schema.columns.items():
+        if not col.nullable:
+            outputs.append(lf.select(pl.col(name).is_not_null()))
+            labels.append((name, f"`{name}` is required but empty", False))
+    for name, chk in _compiled_checks(model):
+        res = PolarsCheckBackend(chk).apply(PolarsData(lf, name or "*"))
+        if isinstance(res, bool):
+            res = lf.select(pl.repeat(res, pl.len()))
+        outputs.append(res)
+        label = str(chk.error or chk.name)
+        labels.append((name, label, bool(chk.ignore_na)))
+    if not outputs:
+        return []
+    renamed = [o.select(pl.all().alias(f"c{i}")) for i, o in enumerate(outputs)]
+    passed = pl.concat(renamed, how="horizontal").collect()
+    failures: list[tuple[int, str]] = []
+    for i, (name, label, ignore_na) in enumerate(labels):
+        ok = passed[f"c{i}"]
+        ok = (ok | ok.is_null()) if ignore_na else ok.fill_null(False)
+        bad = (~ok).arg_true()
+        if bad.len() == 0:
+            continue
+        if name is None or label.endswith("is required but empty"):
+            failures.extend((int(r), label) for r in bad)
+            continue
+        values = df[name].gather(bad).cast(pl.String, strict=False).to_list()
+        failures.extend(
+            (int(r), f"`{name}` fails {label}: {v!r}")
+            for r, v in zip(bad.to_list(), values, strict=True)
+        )
+    return failures
+
+
 def validate(
     frame: pl.DataFrame | pl.LazyFrame,
     table: str | type[pa.DataFrameModel],
@@ -298,23 +358,9 @@ def validate(
         df = df.with_columns(**fill)
 
     checked = df.select([*targets, _ROW])
-    try:
-        model.validate(checked.drop(_ROW), lazy=True)
-    except pandera.errors.SchemaErrors as exc:
-        fc = exc.failure_cases
-        if "index" not in fc.columns or fc["index"].null_count() == len(fc):
-            msg = f"table `{name}` fails schema-level checks:\n{fc}"
-            raise DataContractError(msg, schema_name=name, failure_cases=fc) from None
-        for row in fc.filter(pl.col("index").is_not_null()).iter_rows(named=True):
-            i = int(row["index"])
-            if row["schema_context"] == "DataFrameSchema":
-                reason = str(row["check"])
-            elif row["check"] == "not_nullable":
-                reason = f"`{row['column']}` is required but empty"
-            else:
-                reason = f"`{row['column']}` fails {row['check']}: {row['failure_case']!r}"
-            if reason not in reasons.setdefault(i, []):
-                reasons[i].append(reason)
+    for i, reason in _run_checks(model, checked.drop(_ROW)):
+        if reason not in reasons.setdefault(i, []):
+            reasons[i].append(reason)
 
     key_cols = [k for k in key if k in checked.columns]
     if key_cols:
