@@ -42,11 +42,11 @@ import polars as pl
 
 RULES = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
 DP6_METHODS = {
-    "first_touch": "attribution_first_click",
-    "last_touch": "attribution_last_click",
-    "linear": "attribution_linear",
-    "time_decay": "attribution_time_decay",
-    "position_based": "attribution_position_based",
+    "first_touch": "run_first_click",
+    "last_touch": "run_last_click",
+    "linear": "run_linear",
+    "time_decay": "run_time_decay",
+    "position_based": "run_position_based",
 }
 
 
@@ -95,30 +95,32 @@ def _channelattribution(paths: pl.DataFrame) -> tuple[str | None, float | None, 
         var_null="nulls",
         order=1,
         sep=">",
-        verbose=0,
-        flg_adv=0,
+        verbose=False,
+        flg_pro=False,
     )
     return "ChannelAttribution markov_model (simulated, defaults)", time.perf_counter() - t, ""
 
 
 def _dp6(journeys: pl.DataFrame, model: str) -> tuple[str | None, float | None, str]:
     try:
-        from marketing_attribution_models import MAM  # type: ignore[import-not-found]
+        from mam import MAM  # type: ignore[import-not-found]  # marketing-attribution-models
     except ImportError:
         return None, None, "DP6 marketing-attribution-models not installed"
-    per = journeys.group_by("journey_id", maintain_order=True).agg(
-        pl.col("channel").str.join(" > ").alias("channels_agg"),
-        pl.col("converted").first().alias("converted_agg"),
-        pl.col("occurred_at").dt.strftime("%Y-%m-%d %H:%M:%S").str.join(" > ").alias("ts"),
+    # DP6's "session" format: one row per touch (user, time, channel, conversion flag)
+    per = journeys.select(
+        pl.col("journey_id").cast(pl.String),
+        "occurred_at",
+        "channel",
+        "converted",
     )
-    pdf = per.to_pandas()
     t = time.perf_counter()
     mam = MAM(
-        pdf,
-        group_channels=False,
-        channels_colname="channels_agg",
-        journey_with_conv_colname="converted_agg",
-        group_timestamp_colname="ts",
+        per,
+        format_type="session",
+        channels_colname="channel",
+        journey_with_conv_colname="converted",
+        datetime_colname="occurred_at",
+        user_id_colname="journey_id",
     )
     getattr(mam, DP6_METHODS[model])()
     return f"DP6 MAM.{DP6_METHODS[model]}", time.perf_counter() - t, ""

@@ -7,7 +7,6 @@ notebooks rendered without execution (their executed form is what `make demo` an
 
 from __future__ import annotations
 
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -88,31 +87,6 @@ html_theme_options = {
 html_show_sourcelink = False
 
 
-# -- Pages that may not exist yet -------------------------------------------------------
-# index.md lists every planned page; entries whose page is not written yet are dropped
-# before parsing, so a missing page never breaks the build (-W).
-_TOCTREE_LINE = re.compile(r"^(?P<name>[a-z0-9_/-]+)$")
-
-
-def _drop_missing_pages(app: Any, docname: str, source: list[str]) -> None:
-    if docname != "index":
-        return
-    out: list[str] = []
-    in_toctree = False
-    for line in source[0].splitlines():
-        if line.startswith("```{toctree}"):
-            in_toctree = True
-        elif line.startswith("```"):
-            in_toctree = False
-        m = _TOCTREE_LINE.match(line.strip()) if in_toctree else None
-        if m and not any(
-            (DOCS / f"{m['name']}{ext}").is_file() for ext in (".md", ".ipynb", ".rst")
-        ):
-            continue
-        out.append(line)
-    source[0] = "\n".join(out) + "\n"
-
-
 def _skip_member(app: Any, what: str, name: str, obj: Any, skip: bool, options: Any) -> Any:
     # the nested ``Config`` classes of the Pandera schema models are pandera's, not ours
     if what == "class" and name == "Config":
@@ -126,6 +100,5 @@ def _remove_notebook_copies(app: Any, exception: Exception | None) -> None:
 
 
 def setup(app: Any) -> None:
-    app.connect("source-read", _drop_missing_pages)
     app.connect("build-finished", _remove_notebook_copies)
     app.connect("autodoc-skip-member", _skip_member)
