@@ -263,7 +263,8 @@ class _Sim:
         dom = self.h["domain"].to_list()
         # two namesakes at one company get distinct mailboxes (jane.doe@, jane.doe2@),
         # as a real mail server would: one address is one human
-        emails, seen = [], {}
+        emails: list[str] = []
+        seen: dict[tuple[str, str], int] = {}
         for fn, ln, d in zip(first, last, dom, strict=True):
             local = f"{co.ascii_fold(fn).lower()}.{co.ascii_fold(ln).lower()}"
             n = seen.get((local, d), 0) + 1
