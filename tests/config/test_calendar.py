@@ -54,3 +54,18 @@ def test_durations():
     assert parse_duration("90d") == dt.timedelta(days=90)
     assert parse_duration("6mo") == dt.timedelta(days=182.625)
     assert Window("2w").duration == dt.timedelta(days=14)
+
+
+def test_config_yaml_errors_name_the_line(tmp_path):
+    from closedloop_kit.config import ChannelRules, IdentityRules, Taxonomy
+
+    bad = tmp_path / "taxonomy.yaml"
+    bad.write_text("stages: [lead, deal\nexits: [lost]\n", encoding="utf-8")
+    with pytest.raises(
+        ValueError, match=r"taxonomy YAML \(.*taxonomy.yaml\) is not valid YAML at line"
+    ):
+        Taxonomy.from_yaml(bad)
+    with pytest.raises(ValueError, match="channel rules YAML"):
+        ChannelRules.from_yaml("rules: [ {")
+    with pytest.raises(ValueError, match="identity rules YAML"):
+        IdentityRules.from_yaml("a: b: c")

@@ -16,6 +16,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
+from closedloop_kit.config._yaml import load_yaml
+
 __all__ = ["ChannelRule", "ChannelRules", "Condition", "ConditionOp", "RuleField"]
 
 ConditionOp = Literal[
@@ -401,15 +403,7 @@ class ChannelRules:
         front of the GA4 defaults), ``default_channel``, ``offline_channels``,
         ``source_categories``, ``direct_when_missing`` and ``source_from_referrer``.
         """
-        import yaml
-
-        if isinstance(source, Path) or (
-            "\n" not in source and ":" not in source.split("/")[-1] and Path(source).exists()
-        ):
-            text = Path(source).read_text(encoding="utf-8")
-        else:
-            text = source
-        raw = yaml.safe_load(text) or {}
+        raw = load_yaml(source, what="channel rules") or {}
         if isinstance(raw, list):
             raw = {"rules": raw}
         if not isinstance(raw, dict):

@@ -10,6 +10,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from closedloop_kit.config._yaml import load_yaml
+
 __all__ = ["IdentityRules", "free_email_domains"]
 
 PERSON_RULES: tuple[str, ...] = ("lead_conversion", "crm_id", "email", "merge")
@@ -131,15 +133,7 @@ class IdentityRules:
     @classmethod
     def from_yaml(cls, source: str | Path) -> IdentityRules:
         """Read rules from a YAML file or text; keys are the field names."""
-        import yaml
-
-        if isinstance(source, Path) or (
-            "\n" not in source and ":" not in source.split("/")[-1] and Path(source).exists()
-        ):
-            text = Path(source).read_text(encoding="utf-8")
-        else:
-            text = source
-        raw = yaml.safe_load(text) or {}
+        raw = load_yaml(source, what="identity rules") or {}
         if not isinstance(raw, dict):
             msg = f"identity rules YAML must be a mapping, got {type(raw).__name__}"
             raise ValueError(msg)

@@ -21,6 +21,8 @@ from typing import Any
 
 import polars as pl
 
+from closedloop_kit.config._yaml import load_yaml
+
 __all__ = ["Taxonomy", "normalize_stage_value", "normalized_value_expr"]
 
 _ORDINAL = r"^\s*\d+\s*[-.):]\s*"
@@ -308,15 +310,7 @@ class Taxonomy:
         >>> Taxonomy.from_yaml(text).stages
         ('lead', 'meeting', 'deal', 'customer')
         """
-        import yaml
-
-        if isinstance(source, Path) or (
-            "\n" not in source and ":" not in source.split("/")[-1] and Path(source).exists()
-        ):
-            text = Path(source).read_text(encoding="utf-8")
-        else:
-            text = source
-        raw = yaml.safe_load(text) or {}
+        raw = load_yaml(source, what="taxonomy") or {}
         if not isinstance(raw, dict):
             msg = f"taxonomy YAML must be a mapping of field names, got {type(raw).__name__}"
             raise ValueError(msg)

@@ -67,14 +67,9 @@ class SourcingResult:
 def _lookup_from(source: Mapping[str, str] | str | Path) -> dict[str, str]:
     if isinstance(source, Mapping):
         return {str(k): str(v) for k, v in source.items()}
-    import yaml
+    from closedloop_kit.config._yaml import load_yaml
 
-    text = (
-        Path(source).read_text(encoding="utf-8")
-        if (isinstance(source, Path) or ("\n" not in source and Path(source).exists()))
-        else source
-    )
-    raw = yaml.safe_load(text) or {}
+    raw = load_yaml(source, what="lead source map") or {}
     if isinstance(raw, dict) and "lead_source_map" in raw:
         raw = raw["lead_source_map"]
     if not isinstance(raw, dict):

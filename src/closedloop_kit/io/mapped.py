@@ -99,13 +99,9 @@ class FieldMapping:
         if isinstance(mapping, Mapping):
             spec = dict(mapping)
         else:
-            import yaml
+            from closedloop_kit.config._yaml import load_yaml
 
-            text = str(mapping)
-            p = Path(text)
-            if "\n" not in text and p.suffix.lower() in (".yaml", ".yml") and p.is_file():
-                text = p.read_text(encoding="utf-8")
-            loaded = yaml.safe_load(text)
+            loaded = load_yaml(mapping, what="field mapping")
             if not isinstance(loaded, dict):
                 msg = f"`mapping` must be a YAML mapping (table:, columns:, ...), got {loaded!r}"
                 raise ValueError(msg)

@@ -14,10 +14,12 @@ with the lineage columns ``source_system``, ``source_id``, ``source_file`` and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 import pandera.polars as pa
 import polars as pl
 
+from closedloop_kit._typing import PersonType, SourcedBy, SourceSystem
 from closedloop_kit.schema import _fields as f
 from closedloop_kit.schema._fields import UtcDatetime
 
@@ -38,24 +40,11 @@ __all__ = [
     "TouchpointSchema",
 ]
 
-PERSON_TYPES = ["lead", "contact", "prospect", "visitor"]
-SOURCED_BY = ["marketing", "sales", "partner", "web_direct", "unknown"]
+# the choices are declared once, as Literal aliases in _typing, and listed from there
+PERSON_TYPES = list(get_args(PersonType))
+SOURCED_BY = list(get_args(SourcedBy))
 ENTITY_TYPES = ["person", "account", "opportunity", "campaign_member"]
-SOURCE_SYSTEMS = [
-    "salesforce",
-    "hubspot",
-    "ga4",
-    "adobe",
-    "marketo",
-    "pardot",
-    "google_ads",
-    "microsoft_ads",
-    "linkedin_ads",
-    "meta_ads",
-    "mapped",
-    "simulated",
-]
-
+SOURCE_SYSTEMS = list(get_args(SourceSystem))
 
 class CanonicalSchema(pa.DataFrameModel):
     """Lineage columns carried by every canonical table."""
