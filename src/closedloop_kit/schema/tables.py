@@ -46,6 +46,7 @@ SOURCED_BY = list(get_args(SourcedBy))
 ENTITY_TYPES = ["person", "account", "opportunity", "campaign_member"]
 SOURCE_SYSTEMS = list(get_args(SourceSystem))
 
+
 class CanonicalSchema(pa.DataFrameModel):
     """Lineage columns carried by every canonical table."""
 
