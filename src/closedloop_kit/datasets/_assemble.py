@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -68,6 +69,19 @@ def _lin(system: str, file: str, ids: pl.Expr, *, order: pl.Expr | None = None) 
         pl.lit(file).alias("source_file"),
         (o.rank("ordinal").cast(pl.Int64) + 1).alias("source_row"),
     ]
+
+
+def _lookup(
+    expr: pl.Expr, mapping: Mapping[Any, Any], dtype: pl.DataType | type[pl.DataType]
+) -> pl.Expr:
+    """``expr.replace_strict(mapping)`` typed ``dtype`` even when ``mapping`` is empty.
+
+    A tiny world (one account, one month) can have no lead or no campaign at all; polars
+    then keeps the input's integer dtype (even through a cast), which breaks later joins.
+    """
+    if not mapping:
+        return pl.lit(None, dtype=dtype)
+    return expr.replace_strict(mapping, return_dtype=dtype)
 
 
 class _Asm:
@@ -209,7 +223,7 @@ class _Asm:
             h.filter(pl.col("known") & ~pl.col("is_hs"))
             .join(last, on="h", how="left", maintain_order="left")
             .with_columns(
-                pl.col("h").replace_strict(self.lead_id, return_dtype=pl.String).alias("person_id"),
+                _lookup(pl.col("h"), self.lead_id, pl.String).alias("person_id"),
                 (pl.col("conv_t").is_not_null() & (pl.col("conv_t") < T)).alias("is_converted"),
             )
         )
@@ -266,7 +280,7 @@ class _Asm:
         # SF contacts (converted leads and people sales added to deals)
         sfc = h.filter(pl.col("contact_t").is_not_null() & ~pl.col("is_hs"))
         contacts = sfc.select(
-            pl.col("h").replace_strict(self.contact_id, return_dtype=pl.String).alias("person_id"),
+            _lookup(pl.col("h"), self.contact_id, pl.String).alias("person_id"),
             pl.lit("contact").alias("person_type"),
             "email",
             "first_name",
@@ -287,14 +301,12 @@ class _Asm:
         )
         # HubSpot contacts with lifecycle stages
         hsh = h.filter(pl.col("h").is_in(list(self.hs_id)))
-        hsh = hsh.with_columns(
-            pl.col("h").replace_strict(self.hs_t, return_dtype=pl.Float64).alias("hs_t")
-        )
+        hsh = hsh.with_columns(_lookup(pl.col("h"), self.hs_t, pl.Float64).alias("hs_t"))
         life = self._lifecycle(hsh)
         hlast = life.group_by("h").agg(pl.col("v").last().alias("lifecycle_stage_raw"))
         hsh = hsh.join(hlast, on="h", how="left", maintain_order="left")
         hsc = hsh.select(
-            pl.col("h").replace_strict(self.hs_id, return_dtype=pl.String).alias("person_id"),
+            _lookup(pl.col("h"), self.hs_id, pl.String).alias("person_id"),
             pl.lit("contact").alias("person_type"),
             "email",
             "first_name",
@@ -405,7 +417,7 @@ class _Asm:
         ev = ev.filter(pl.col("t").is_not_null() & pl.col("t").is_not_nan() & (pl.col("t") < T))
         order = {"Lead": 0, "Marketing Qualified Lead": 1, "Sales Qualified Lead": 2,
                  "Opportunity": 3, "Customer": 4}  # fmt: skip
-        ev = ev.with_columns(pl.col("v").replace_strict(order, return_dtype=pl.Int64).alias("rank"))
+        ev = ev.with_columns(_lookup(pl.col("v"), order, pl.Int64).alias("rank"))
         ev = ev.sort("h", "t", "rank")
         # lifecycle stages only move forward in HubSpot
         ev = ev.filter(pl.col("rank") > pl.col("rank").shift(1).over("h").fill_null(-1))
@@ -702,9 +714,9 @@ class _Asm:
         ids = dict(
             zip(self.s.camps["camp"].to_list(), self.s.camps["campaign_id"].to_list(), strict=True)
         )
-        return last.with_columns(
-            pl.col("camp").replace_strict(ids, return_dtype=pl.String).alias("camp_id")
-        ).select("o", "camp_id")
+        return last.with_columns(_lookup(pl.col("camp"), ids, pl.String).alias("camp_id")).select(
+            "o", "camp_id"
+        )
 
     # ---------------------------------------------------------------- campaigns, touches
     def campaigns(self) -> pl.DataFrame:
@@ -949,7 +961,7 @@ class _Asm:
             h.filter(pl.col("known") & ~pl.col("is_hs") & (pl.col("lead_t") + 1 < T))
             .join(nur, on="product_line")
             .select(
-                pl.col("h").replace_strict(self.lead_id, return_dtype=pl.String).alias("person_id"),
+                _lookup(pl.col("h"), self.lead_id, pl.String).alias("person_id"),
                 pl.col("nurture_id").alias("campaign_id"),
                 (pl.col("lead_t") + 1).alias("t"),
             )
@@ -1089,7 +1101,7 @@ class _Asm:
             x: f"{9_000_000_000 + 1_337 * (i + 1)}" for i, x in enumerate(c["camp"].to_list())
         }
         sp = s.spend_raw.join(c, on="camp").with_columns(
-            pl.col("camp").replace_strict(ad_ids, return_dtype=pl.String).alias("__ad"),
+            _lookup(pl.col("camp"), ad_ids, pl.String).alias("__ad"),
             (pl.lit(self.cal.start) + pl.duration(days=pl.col("day"))).alias("date"),
             pl.when(pl.col("platform") == "linkedin_ads")
             .then(pl.lit("EUR"))
