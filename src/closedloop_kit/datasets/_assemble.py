@@ -25,6 +25,7 @@ from closedloop_kit.datasets._b2b import (
     _sha256,
 )
 from closedloop_kit.datasets._web import ga4_events, session_attributes
+from closedloop_kit.schema._normalize import normalized_email
 from closedloop_kit.schema.tables import TABLES
 
 if TYPE_CHECKING:
@@ -335,7 +336,7 @@ class _Asm:
         dups = self._duplicates(leads, hsh)
         people = pl.concat([leads, contacts, hsc, dups], how="diagonal_relaxed")
         people = people.with_columns(
-            pl.col("email").str.strip_chars().str.to_lowercase().alias("email_normalized"),
+            normalized_email(pl.col("email")).alias("email_normalized"),
         )
         parts = []
         for file, grp in people.group_by("__file", maintain_order=True):

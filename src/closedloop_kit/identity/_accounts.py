@@ -23,6 +23,7 @@ from __future__ import annotations
 import polars as pl
 
 from closedloop_kit.config._identity import IdentityRules
+from closedloop_kit.schema._normalize import normalized_domain
 
 __all__ = ["ACCOUNT_RULES", "link_accounts", "normalized_company_expr"]
 
@@ -163,15 +164,7 @@ def link_accounts(
     free = sorted(rules.free_domains)
     acc = accounts
     if "domain" in acc.columns:
-        dom = (
-            acc["domain"]
-            .cast(pl.String)
-            .str.strip_chars()
-            .str.to_lowercase()
-            .str.replace(r"^(?:[a-z]+://)?(?:www\.)?", "")
-            .str.replace(r"/.*$", "")
-        )
-        acc = acc.with_columns(dom.alias("__dom"))
+        acc = acc.with_columns(normalized_domain(pl.col("domain")).alias("__dom"))
     else:
         acc = acc.with_columns(pl.lit(None, dtype=pl.String).alias("__dom"))
     # domain match for everyone (used when nothing better is found)

@@ -15,6 +15,7 @@ import polars as pl
 
 from closedloop_kit._frames import collect, require_columns
 from closedloop_kit.config._identity import PERSON_RULES, IdentityRules
+from closedloop_kit.schema._normalize import normalized_email
 
 __all__ = [
     "DedupeResult",
@@ -61,7 +62,7 @@ def normalized_email_expr(
     ...     strip_gmail_dots=True)).to_series().to_list()
     ['annlee@gmail.com', 'bob@x.io', None, None]
     """
-    e = email.cast(pl.String).str.strip_chars().str.to_lowercase()
+    e = normalized_email(email)
     e = pl.when(e.str.contains(r"^[^@\s]+@[^@\s]+$")).then(e).otherwise(None)
     if strip_plus:
         e = e.str.replace(r"\+[^@]*@", "@")

@@ -17,6 +17,7 @@ import polars as pl
 
 from closedloop_kit.io._parse import combine_problems, parse_datetime, parse_number
 from closedloop_kit.io._result import REJECT_REASON
+from closedloop_kit.schema._normalize import normalized_email
 from closedloop_kit.schema.keys import salesforce_id18_expr, salesforce_id_problem_expr
 
 __all__ = ["find_column", "norm", "people_and_links", "text_col"]
@@ -109,7 +110,9 @@ def people_and_links(
             "person_id": pl.select(pl.lit(f"{prefix}:") + raw_id).to_series(),
             "person_type": ["prospect"] * frame.height,
             "email": email,
-            "email_normalized": email.str.to_lowercase(),
+            "email_normalized": email.to_frame("e")
+            .select(normalized_email(pl.col("e")))
+            .to_series(),
             "first_name": text_col(frame, cols.get("first_name"), "first_name"),
             "last_name": text_col(frame, cols.get("last_name"), "last_name"),
             "title": text_col(frame, cols.get("title"), "title"),

@@ -38,6 +38,7 @@ from closedloop_kit.io._parse import (
 from closedloop_kit.io._registry import read_paths, register, suggest_reader
 from closedloop_kit.io._result import REJECT_REASON, LoadResult, finish
 from closedloop_kit.io._text import FileSniff, read_text_table, sniff
+from closedloop_kit.schema._normalize import normalized_domain, normalized_email
 
 __all__ = ["read_hubspot"]
 
@@ -269,21 +270,13 @@ def _records(
         df = df.drop("merged_ids")
     if spec.table == "people":
         if "email" in df.columns:
-            df = df.with_columns(
-                pl.col("email").str.strip_chars().str.to_lowercase().alias("email_normalized")
-            )
+            df = df.with_columns(normalized_email(pl.col("email")).alias("email_normalized"))
         hist = _lifecycle_history(raw, df, opts, path)
         if hist is not None:
             tables["stage_history"] = hist
     elif spec.table == "accounts":
         if "domain" in df.columns:
-            df = df.with_columns(
-                pl.col("domain")
-                .str.to_lowercase()
-                .str.replace(r"^[a-z]+://", "")
-                .str.replace(r"^www\.", "")
-                .str.replace(r"[/?#].*$", "")
-            )
+            df = df.with_columns(normalized_domain(pl.col("domain")))
         if "annual_revenue" in df.columns:
             df = _with_currency(df, "annual_revenue", opts, notes)
     elif spec.table == "opportunities":

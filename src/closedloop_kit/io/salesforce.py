@@ -37,6 +37,7 @@ from closedloop_kit.io._salesforce_map import (
     ObjectSpec,
 )
 from closedloop_kit.io._text import FileSniff, RawTable, read_text_table, sniff
+from closedloop_kit.schema._normalize import normalized_domain, normalized_email
 
 __all__ = ["read_salesforce"]
 
@@ -547,9 +548,7 @@ def _post_people(
     notes: list[str],
 ) -> dict[str, pl.DataFrame]:
     if "email" in df.columns:
-        df = df.with_columns(
-            pl.col("email").str.strip_chars().str.to_lowercase().alias("email_normalized")
-        )
+        df = df.with_columns(normalized_email(pl.col("email")).alias("email_normalized"))
     return {"people": df}
 
 
@@ -562,13 +561,7 @@ def _post_accounts(
     notes: list[str],
 ) -> dict[str, pl.DataFrame]:
     if "domain" in df.columns:
-        df = df.with_columns(
-            pl.col("domain")
-            .str.to_lowercase()
-            .str.replace(r"^[a-z]+://", "")
-            .str.replace(r"^www\.", "")
-            .str.replace(r"[/?#].*$", "")
-        )
+        df = df.with_columns(normalized_domain(pl.col("domain")))
     if "annual_revenue" in df.columns:
         df = _with_currency(df, raw, m, "annual_revenue", opts, notes)
     return {"accounts": df}

@@ -3,6 +3,7 @@
 import polars as pl
 
 from closedloop_kit.schema._fields import UTC_DATETIME
+from closedloop_kit.schema._normalize import normalized_domain, normalized_email
 from closedloop_kit.schema._validate import (
     REJECT_COLUMNS,
     UNIFORM_REJECT_SCHEMA,
@@ -58,6 +59,8 @@ __all__ = [
     "as_reject_rows",
     "empty_table",
     "is_valid_salesforce_id",
+    "normalized_domain",
+    "normalized_email",
     "prefixed",
     "salesforce_id18",
     "salesforce_id18_expr",
