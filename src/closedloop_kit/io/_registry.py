@@ -165,6 +165,7 @@ _DATA_SUFFIXES = (
     ".jsonl",
     ".parquet",
     ".xlsx",
+    ".xls",
     ".gz",
     ".zip",
     ".tgz",

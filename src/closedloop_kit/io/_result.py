@@ -359,6 +359,8 @@ def finish(
     if primary is not None and primary not in tables:
         msg = f"internal error: reader {reader!r} did not build its primary table {primary!r}"
         raise AssertionError(msg)
+    if sniff is not None and sniff.sheet is not None:
+        format = f"{format} ({sniff.kind} sheet {sniff.sheet!r})"  # a workbook: which sheet
     report = FileReport(
         path=source_file,
         reader=reader,

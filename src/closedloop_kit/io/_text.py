@@ -77,6 +77,8 @@ class FileSniff:
         The first ~64 KB decoded, for reader detection.
     size
         File size in bytes.
+    sheet
+        For a workbook: the sheet described (the one read by default).
     """
 
     path: Path
@@ -88,6 +90,7 @@ class FileSniff:
     preamble: tuple[str, ...] = ()
     sample: str = ""
     size: int = 0
+    sheet: str | None = None
     _codec: str | None = field(default=None, repr=False)
 
     @property
@@ -204,12 +207,12 @@ def _record_counts(lines: list[str], delimiter: str, n: int = 6) -> list[int]:
     return out
 
 
-def _find_table(lines: list[str]) -> tuple[str, int]:
+def _find_table(lines: list[str], delimiters: tuple[str, ...] = _DELIMITERS) -> tuple[str, int]:
     """Best (delimiter, header index) in the first lines of a text sample."""
     best: tuple[int, int] = (0, 0)
     choice = (",", 0)
     limit = min(len(lines), 60)
-    for delim in _DELIMITERS:
+    for delim in delimiters:
         for i in range(limit):
             if delim not in lines[i] or _field_count(lines[i], delim) < 2:
                 continue
@@ -230,9 +233,12 @@ def _find_table(lines: list[str]) -> tuple[str, int]:
 def sniff(path: str | Path) -> FileSniff:
     r"""Look at a file and say what it is and how to read it.
 
-    Reads at most the first 64 KB. Never raises for odd content: binary files come back
-    with ``kind`` ``"binary"``, ``"xlsx"``, ``"zip"``... so readers can refuse them with
-    a helpful message.
+    Reads at most the first 64 KB of a text file. Never raises for odd content: binary
+    files come back with ``kind`` ``"binary"``, ``"zip"``, ``"parquet"``... so readers
+    can refuse them with a helpful message. An Excel workbook (``"xlsx"``, ``"xls"``) is
+    opened and its first sheet holding a table described (``sheet``, ``header_line``,
+    ``header``, ``preamble`` and the first rows as comma-separated text in ``sample``);
+    one that cannot be opened comes back with an empty header.
 
     Parameters
     ----------
@@ -260,6 +266,10 @@ def sniff(path: str | Path) -> FileSniff:
     with p.open("rb") as fh:
         head = fh.read(_SAMPLE)
     kind = _signature_kind(head, p)
+    if kind in ("xlsx", "xls"):
+        from closedloop_kit.io._sheet import sniff_workbook
+
+        return sniff_workbook(FileSniff(path=p, kind=kind, size=size))
     if kind is not None:
         return FileSniff(path=p, kind=kind, size=size)
     text, reported, codec = _decode_sample(head)

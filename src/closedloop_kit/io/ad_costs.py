@@ -26,7 +26,8 @@ from closedloop_kit.io._parse import (
 )
 from closedloop_kit.io._registry import expand_paths, register
 from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
-from closedloop_kit.io._text import FileSniff, read_text_table, sniff
+from closedloop_kit.io._sheet import TABLE_KINDS, read_table
+from closedloop_kit.io._text import FileSniff, sniff
 
 __all__ = ["PLATFORMS", "AdPlatform", "PlatformSpec", "read_ad_costs"]
 
@@ -195,20 +196,21 @@ def _read_file(
     path: Path, platform: str | None, currency: str | None, fs: FileSniff | None = None
 ) -> LoadResult:
     fs = fs or sniff(path)
-    if fs.kind != "text":
+    if fs.kind not in TABLE_KINDS:
         from closedloop_kit.io._registry import suggest_reader
 
         other = suggest_reader(fs, exclude=("ad_costs",)) or (
-            "clk.io.read_mapped" if fs.kind in ("xlsx", "xls", "parquet") else None
+            "clk.io.read_mapped" if fs.kind == "parquet" else None
         )
         msg = (
-            f"{path.name}: expected an ad-platform cost report (CSV/TSV), got a {fs.kind} "
-            f"file; save the report as CSV" + (f" (or read it with `{other}`)" if other else "")
+            f"{path.name}: expected an ad-platform cost report (CSV, TSV or an Excel "
+            f"workbook), got a {fs.kind} file" + (f"; read it with `{other}`" if other else "")
         )
         raise SourceFormatError(msg, path=str(path), line=1, suggestion=other)
+    raw = read_table(path, sniff=fs)  # an unreadable workbook raises here, naming it
+    fs = raw.sniff
     key = _platform_key(platform, fs)
     spec = PLATFORMS[key]
-    raw = read_text_table(path, sniff=fs)
     frame = raw.frame
     header = list(raw.header)
     cols = {c: _find(header, names) for c, names in spec.columns.items()}
@@ -417,11 +419,17 @@ def read_ad_costs(
     )
 
 
-_SUFFIXES = (".csv", ".tsv", ".txt")
+_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls")
 
 
 def _detect(fs: FileSniff) -> float:
-    return 0.9 if fs.kind == "text" and detect_platform(fs.header) is not None else 0.0
+    return 0.9 if fs.kind in TABLE_KINDS and detect_platform(fs.header) is not None else 0.0
 
 
-register("ad_costs", source_system="google_ads", detect=_detect, read=read_ad_costs)
+register(
+    "ad_costs",
+    source_system="google_ads",
+    detect=_detect,
+    read=read_ad_costs,
+    kinds=TABLE_KINDS,
+)

@@ -37,6 +37,7 @@ from closedloop_kit.io._parse import (
 )
 from closedloop_kit.io._registry import read_paths, register, suggest_reader
 from closedloop_kit.io._result import REJECT_REASON, LoadResult, finish
+from closedloop_kit.io._sheet import TABLE_KINDS, read_table
 from closedloop_kit.io._text import FileSniff, read_text_table, sniff
 from closedloop_kit.schema._normalize import normalized_domain, normalized_email
 
@@ -762,8 +763,8 @@ def _email_campaigns(
 def _read_file(path: Path, **opts: Any) -> LoadResult:
     from closedloop_kit.schema import TABLES
 
-    fs = sniff(path)
-    table = read_text_table(path, sniff=fs)
+    table = read_table(path, sniff=sniff(path))
+    fs = table.sniff
     raw = table.frame
     named = _strip_property_prefix(raw)
     spec = _spec_for(named, fs, opts.get("object"))
@@ -803,6 +804,8 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         if any(c.lower().startswith("_fivetran") for c in raw.columns)
         or (any(c.lower().startswith("property_") for c in raw.columns))
         else "crm export csv"
+        if fs.kind == "text"
+        else "crm export"
     )
     if spec.table is None:
         notes.append("lookup table: used to enrich deals read from the same folder")
@@ -870,7 +873,7 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
 
 # --------------------------------------------------------------------------- detection
 def _detect(fs: FileSniff) -> float:
-    if fs.kind != "text":
+    if fs.kind not in TABLE_KINDS:
         return 0.0
     cols = {normalize_name(h.removeprefix("property_")) for h in fs.header}
     stem = _stem(fs.path)
@@ -907,6 +910,6 @@ register(
     source_system=SYSTEM,
     detect=_detect,
     read=_read_for_registry,
-    kinds=("text",),
+    kinds=TABLE_KINDS,
     function="clk.io.read_hubspot",
 )

@@ -27,7 +27,8 @@ from closedloop_kit.io._parse import (
 )
 from closedloop_kit.io._registry import expand_paths, register
 from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
-from closedloop_kit.io._text import FileSniff, read_text_table, sniff
+from closedloop_kit.io._sheet import WORKBOOK_KINDS, read_table
+from closedloop_kit.io._text import FileSniff, sniff
 
 __all__ = ["FieldMapping", "read_mapped"]
 
@@ -64,7 +65,7 @@ class FieldMapping:
     dayfirst
         Day/month order of ``d/m/y`` dates; None decides from the data.
     sheet
-        Excel sheet name (default the first sheet).
+        Excel sheet name or 0-based index (default the first sheet holding a table).
     separator
         Joins list-valued ``columns`` (default ``":"``).
     time_zone_given
@@ -81,7 +82,7 @@ class FieldMapping:
     prefix_columns: tuple[str, ...] | None = None
     time_zone: str = "UTC"
     dayfirst: bool | None = None
-    sheet: str | None = None
+    sheet: str | int | None = None
     separator: str = ":"
     time_zone_given: bool = False
 
@@ -153,12 +154,12 @@ class FieldMapping:
         )
 
 
-def _read_any(path: Path, sheet: str | None) -> tuple[pl.DataFrame, FileSniff | None, str]:
+def _read_any(path: Path, sheet: str | int | None) -> tuple[pl.DataFrame, FileSniff | None, str]:
     """All-text frame with ``source_row`` (the file line / sheet row), sniff, format."""
     fs = sniff(path)
-    if fs.kind == "text":
-        raw = read_text_table(path, sniff=fs)
-        return raw.frame, raw.sniff, "csv"
+    if fs.kind == "text" or fs.kind in WORKBOOK_KINDS:
+        raw = read_table(path, sniff=fs, sheet=sheet)
+        return raw.frame, raw.sniff, "csv" if fs.kind == "text" else "excel"
     if fs.kind == "parquet":
         frame = pl.read_parquet(path)
         frame = frame.select(
@@ -173,26 +174,6 @@ def _read_any(path: Path, sheet: str | None) -> tuple[pl.DataFrame, FileSniff | 
             frame.with_row_index("source_row", offset=1).cast({"source_row": pl.Int64}),
             fs,
             ("parquet"),
-        )
-    if fs.kind in ("xlsx", "xls"):
-        try:
-            frame = pl.read_excel(
-                path,
-                sheet_name=sheet,
-                infer_schema_length=0,
-                engine="calamine",
-            )
-        except ImportError as exc:  # pragma: no cover - fastexcel is a dependency of excel
-            from closedloop_kit.errors import MissingDependencyError
-
-            msg = "reading Excel needs `fastexcel`: pip install 'closedloop-kit[excel]'"
-            raise MissingDependencyError(msg) from exc
-        frame = frame.select([pl.col(c).cast(pl.String) for c in frame.columns])
-        # sheet row 1 is the header: data row i is on sheet row i + 1
-        return (
-            frame.with_row_index("source_row", offset=2).cast({"source_row": pl.Int64}),
-            fs,
-            ("excel"),
         )
     msg = (
         f"{path.name}: expected a CSV, Excel or Parquet file for `read_mapped`, got a "
@@ -318,7 +299,7 @@ def _read_file(path: Path, m: FieldMapping) -> LoadResult:
         tables={m.table: canonical},
         rows_read=n,
         raw=frame,
-        sniff=fs if fs is not None and fs.kind == "text" else None,
+        sniff=fs if fs is not None and fs.kind != "parquet" else None,
         format=f"{fmt} with a field mapping",
         time_zone_assumed=assumed,
         notes=notes,

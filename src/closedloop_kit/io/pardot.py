@@ -20,7 +20,8 @@ from closedloop_kit.io._marketo_people import find_column, norm, people_and_link
 from closedloop_kit.io._parse import combine_problems, parse_datetime
 from closedloop_kit.io._registry import expand_paths, register
 from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
-from closedloop_kit.io._text import FileSniff, read_text_table, sniff
+from closedloop_kit.io._sheet import TABLE_KINDS, read_table
+from closedloop_kit.io._text import FileSniff, sniff
 
 __all__ = ["ACTIVITY_COLUMNS", "ACTIVITY_TYPES", "PROSPECT_COLUMNS", "read_pardot"]
 
@@ -215,11 +216,12 @@ def _kind(fs: FileSniff) -> str | None:
 
 def _read_file(path: Path, time_zone: str) -> LoadResult:
     fs = sniff(path)
-    kind = _kind(fs) if fs.kind == "text" else None
+    tabular = fs.kind in TABLE_KINDS
+    kind = _kind(fs) if tabular else None
     if kind is None:
         from closedloop_kit.io._registry import suggest_reader
 
-        other = suggest_reader(fs, exclude=("pardot",)) if fs.kind == "text" else None
+        other = suggest_reader(fs, exclude=("pardot",)) if tabular else None
         hint = f"; it looks like a file for `{other}`" if other else ""
         msg = (
             f"{path.name}: expected a Pardot prospect export (Id, Email, CRM Lead FID, ...) "
@@ -227,7 +229,7 @@ def _read_file(path: Path, time_zone: str) -> LoadResult:
             f"header {list(fs.header)[:10]}{hint}"
         )
         raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
-    raw = read_text_table(path, sniff=fs)
+    raw = read_table(path, sniff=fs)
     if kind == "activities":
         return _read_activities(path, raw.frame, raw.sniff, time_zone)
     return _read_prospects(path, raw.frame, raw.sniff, time_zone)
@@ -264,7 +266,7 @@ def read_pardot(path: str | Path, *, tz: str = "UTC") -> LoadResult:
 
 
 def _detect(fs: FileSniff) -> float:
-    return 0.9 if fs.kind == "text" and _kind(fs) is not None else 0.0
+    return 0.9 if fs.kind in TABLE_KINDS and _kind(fs) is not None else 0.0
 
 
-register("pardot", source_system="pardot", detect=_detect, read=read_pardot)
+register("pardot", source_system="pardot", detect=_detect, read=read_pardot, kinds=TABLE_KINDS)
