@@ -308,12 +308,40 @@ def _iso_dates(columns: list[str]) -> list[pl.Expr]:
 
 
 # --------------------------------------------------------------------------- public
+def _columns(cells: pl.DataFrame, idx: int, data: pl.DataFrame) -> tuple[list[str], list[str]]:
+    """Sheet columns to keep and their names: named ones, and unnamed ones holding values."""
+    cols = cells.columns
+    names = [_clean_name(h) for h in _cells(cells.row(idx))]
+    if data.height:
+        filled = data.select([_filled_expr([c]).any().alias(c) for c in cols]).row(0)
+    else:
+        filled = (False,) * len(cols)
+    keep = [c for c, n, f in zip(cols, names, filled, strict=True) if n or f]
+    kept = _unique_names([n for c, n, f in zip(cols, names, filled, strict=True) if n or f])
+    return keep, kept
+
+
+def _describe(
+    fs: FileSniff, name: str, cells: pl.DataFrame, idx: int, keep: list[str], names: list[str]
+) -> FileSniff:
+    """The sniff of a sheet: header, its sheet row, preamble rows and a text sample."""
+    sample_rows = cells.slice(idx, _SAMPLE_ROWS).select(keep).with_columns(_iso_dates(keep))
+    return FileSniff(
+        path=fs.path,
+        kind=fs.kind,
+        header_line=idx + 1,
+        header=tuple(names),
+        preamble=_text_rows(cells.head(idx).rows()),
+        sample="\n".join(_text_rows(sample_rows.rows())),
+        size=fs.size,
+        sheet=name,
+    )
+
+
 def _table(
-    fs: FileSniff, index: int, name: str, cells: pl.DataFrame, idx: int, *, drop_footer: bool
+    fs: FileSniff, name: str, cells: pl.DataFrame, idx: int, *, drop_footer: bool
 ) -> RawTable:
     cols = cells.columns
-    header_cells = _cells(cells.row(idx))
-    names = [_clean_name(h) for h in header_cells]
     data = cells.slice(idx + 1).with_row_index(SOURCE_ROW, offset=idx + 2)
     footer: tuple[str, ...] = ()
     if drop_footer:
@@ -323,33 +351,16 @@ def _table(
         )
         data = data.head(cut)
     data = data.filter(_filled_expr(cols))
-    keep = [
-        c
-        for c, n in zip(cols, names, strict=True)
-        if n or data.select(_filled_expr([c]).any()).item()
-    ]
-    kept_names = _unique_names([n for c, n in zip(cols, names, strict=True) if c in keep])
+    keep, names = _columns(cells, idx, data)
     frame = (
         data.select([*keep, SOURCE_ROW])
         .with_columns(_iso_dates(keep))
-        .rename(dict(zip(keep, kept_names, strict=True)))
+        .rename(dict(zip(keep, names, strict=True)))
         .cast({SOURCE_ROW: pl.Int64})
     )
-    preamble = _text_rows(cells.head(idx).rows())
-    sample_rows = cells.slice(idx, _SAMPLE_ROWS).select(keep).with_columns(_iso_dates(keep))
-    sample = "\n".join(_text_rows(sample_rows.rows()))
-    sniffed = FileSniff(
-        path=fs.path,
-        kind=fs.kind,
-        header_line=idx + 1,
-        header=tuple(kept_names),
-        preamble=preamble,
-        sample=sample,
-        size=fs.size,
-        sheet=name,
-    )
+    sniffed = _describe(fs, name, cells, idx, keep, names)
     return RawTable(
-        frame=frame, header=tuple(kept_names), sniff=sniffed, preamble=preamble, footer=footer
+        frame=frame, header=tuple(names), sniff=sniffed, preamble=sniffed.preamble, footer=footer
     )
 
 
@@ -414,11 +425,11 @@ def read_sheet_table(
         msg = f"{p.name}: expected an Excel workbook (.xlsx or .xls) but the file is {fs.kind}"
         raise SourceFormatError(msg, path=str(p), line=1)
     chosen = sheet if sheet is not None else fs.sheet
-    index, name, cells, idx = _pick_sheet(p, fs.kind, chosen)
+    _, name, cells, idx = _pick_sheet(p, fs.kind, chosen)
     if idx is None:
         msg = f"{p.name}: sheet {name!r} is empty; expected a header row followed by data rows"
         raise SourceFormatError(msg, path=str(p), line=1)
-    return _table(fs, index, name, cells, idx, drop_footer=drop_footer)
+    return _table(fs, name, cells, idx, drop_footer=drop_footer)
 
 
 def sniff_workbook(fs: FileSniff) -> FileSniff:
@@ -428,8 +439,12 @@ def sniff_workbook(fs: FileSniff) -> FileSniff:
     workbook that cannot be opened comes back as it was given (no header).
     """
     try:
-        return read_sheet_table(fs.path, sniff=fs, drop_footer=False).sniff
-    except Exception:
+        _, name, cells, idx = _pick_sheet(fs.path, fs.kind, None)
+        if idx is None:
+            return fs
+        keep, names = _columns(cells, idx, cells.slice(idx + 1, _SAMPLE_ROWS))
+        return _describe(fs, name, cells, idx, keep, names)
+    except Exception:  # never raise: a reader refuses the file with the full message
         return fs
 
 
