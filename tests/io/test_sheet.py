@@ -185,6 +185,27 @@ def test_hubspot_contacts_xlsx_through_read_hubspot(tmp_path: Path) -> None:
     assert res.reconciles
 
 
+def test_hubspot_deals_xlsx_amounts_and_close_dates(tmp_path: Path) -> None:
+    header = ["Record ID", "Deal Name", "Deal Stage", "Pipeline", "Amount", "Close Date"]
+    mar31, apr30 = dt.date(2026, 3, 31), dt.date(2026, 4, 30)  # date cells
+    jan10, jan11 = dt.datetime(2026, 1, 10, 10), dt.datetime(2026, 1, 11, 10)  # date-time cells
+    rows = [
+        [*header, "Create Date", "Associated Company IDs", "Associated Contact IDs"],
+        [901, "Big deal", "Closed Won", "Sales Pipeline", 12500, mar31, jan10, 9001, "0051;52"],
+        [902, "Small", "Appointment Scheduled", "Sales Pipeline", 99.95, apr30, jan11],
+    ]
+    p = _workbook(tmp_path / "deals.xlsx", {"Deals": rows})
+    res = clk.io.read_hubspot(p)
+    deals = res["opportunities"].sort("source_row")
+    assert deals["opportunity_id"].to_list() == ["hs:901", "hs:902"]
+    assert deals["amount"].to_list() == [12500.0, 99.95]
+    assert deals["close_date"].to_list() == [dt.date(2026, 3, 31), dt.date(2026, 4, 30)]
+    assert deals["account_id"].to_list() == ["hs:9001", None]
+    assert deals["source_row"].to_list() == [2, 3]
+    assert sorted(res["opportunity_contacts"]["person_id"].to_list()) == ["hs:0051", "hs:52"]
+    assert res.reconciles
+
+
 # --------------------------------------------------------------------------- ad costs
 def test_google_ads_ui_xlsx_preamble_total_rows(tmp_path: Path) -> None:
     p = _workbook(tmp_path / "Campaign report.xlsx", {"Campaign report": GOOGLE_ROWS})

@@ -38,7 +38,7 @@ from closedloop_kit.io._parse import (
 from closedloop_kit.io._registry import read_paths, register, suggest_reader
 from closedloop_kit.io._result import REJECT_REASON, LoadResult, finish
 from closedloop_kit.io._sheet import TABLE_KINDS, read_table
-from closedloop_kit.io._text import FileSniff, read_text_table, sniff
+from closedloop_kit.io._text import FileSniff, sniff
 from closedloop_kit.schema._normalize import normalized_domain, normalized_email
 
 __all__ = ["read_hubspot"]
@@ -205,12 +205,14 @@ def _first_of_list(expr: pl.Expr) -> pl.Expr:
 
 @functools.lru_cache(maxsize=64)
 def _lookup_cached(path: str, mtime: float) -> pl.DataFrame:
-    return _strip_property_prefix(read_text_table(path).frame)
+    return _strip_property_prefix(read_table(path).frame)
 
 
 def _sibling(path: Path, names: tuple[str, ...]) -> pl.DataFrame | None:
-    """A lookup export beside ``path`` (same folder), read as text, or None."""
-    for f in sorted(path.parent.glob("*.csv")):
+    """A lookup export beside ``path`` (same folder, CSV or workbook), or None."""
+    for f in sorted(path.parent.iterdir()):
+        if f.suffix.lower() not in (".csv", ".xlsx", ".xls"):
+            continue
         if _stem(f) in names and f != path:
             return _lookup_cached(str(f), f.stat().st_mtime)
     return None
