@@ -206,6 +206,19 @@ def test_hubspot_deals_xlsx_amounts_and_close_dates(tmp_path: Path) -> None:
     assert res.reconciles
 
 
+def test_pardot_prospects_xlsx(tmp_path: Path) -> None:
+    rows = [
+        ["Id", "Email", "CRM Lead FID", "Score", "Grade"],
+        [7, "a@x.com", "00Q5e00000AbCdE", 40, "B"],
+        [8, "b@x.com", None, 0, "D"],
+    ]
+    res = clk.io.read_pardot(_workbook(tmp_path / "prospects.xlsx", {"Prospects": rows}))
+    assert res["people"].sort("source_row")["person_id"].to_list() == ["pardot:7", "pardot:8"]
+    assert res["identity_links"]["linked_id_value"].to_list() == ["sf:00Q5e00000AbCdEEAV"]
+    assert res.report["rows_read"][0] == 2
+    assert res.reconciles
+
+
 # --------------------------------------------------------------------------- ad costs
 def test_google_ads_ui_xlsx_preamble_total_rows(tmp_path: Path) -> None:
     p = _workbook(tmp_path / "Campaign report.xlsx", {"Campaign report": GOOGLE_ROWS})
