@@ -330,3 +330,39 @@ def test_folder_and_glob(tmp_path: Path) -> None:
     assert set(res.tables) == {"people", "accounts"}
     assert read_salesforce(tmp_path / "L*.csv")["people"].height == 1
     assert res.reconciles
+
+
+def test_formatted_report_workbook(tmp_path: Path) -> None:
+    """A report exported as .xlsx: title and filter rows, Grand Totals and notices."""
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Lead Report"
+    rows: list[list[object]] = [
+        ["All Open Leads"],
+        ["Filtered By:"],
+        ["    Lead Status equals Open"],
+        [],
+        ["Lead ID", "First Name", "Last Name", "Company / Account", "Email", "Create Date"],
+        [LEAD15, "Ann", "Akin", "Athena", "ann@x.com", dt.date(2026, 1, 5)],
+        ["00Q5e00000AbCdF", "Bo", "Ng", "Bolt", "bo@x.com", dt.date(2026, 1, 6)],
+        [],
+        ["Grand Totals (2 records)"],
+        [],
+        ["Confidential Information - Do Not Distribute"],
+    ]
+    for row in rows:
+        ws.append(row)
+    path = tmp_path / "leads.xlsx"
+    wb.save(path)
+    res = read_salesforce(path)
+    people = res["people"].sort("source_row")
+    assert people["person_id"].to_list() == [f"sf:{LEAD18}", "sf:00Q5e00000AbCdFEAV"]
+    assert people["source_row"].to_list() == [6, 7]  # sheet rows
+    assert people["created_at"].to_list() == [
+        dt.datetime(2026, 1, 5, tzinfo=UTC),
+        dt.datetime(2026, 1, 6, tzinfo=UTC),
+    ]
+    rep = res.report.row(0, named=True)
+    assert rep["format"] == "report (xlsx sheet 'Lead Report')"
+    assert (rep["header_line"], rep["rows_read"], rep["rows_kept"]) == (5, 2, 2)

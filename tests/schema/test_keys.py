@@ -42,7 +42,7 @@ def test_checksum_failure_and_malformed():
         salesforce_id18("001A0000006Vm9")
     reasons = pl.select(
         salesforce_id_problem_expr(
-            pl.Series(["001A0000006Vm9rIAD", "abc", None, "001A0000006Vm9r"])
+            pl.lit(pl.Series(["001A0000006Vm9rIAD", "abc", None, "001A0000006Vm9r"]))
         )
     ).to_series()
     assert reasons[0].endswith("fails its 18-character checksum")
@@ -59,3 +59,38 @@ def test_expression_matches_scalar(base):
     # the 18-char form is a fixed point, and the lowercase-insensitive suffix is accepted
     assert salesforce_id18(expected) == expected
     assert is_valid_salesforce_id(expected[:15] + expected[15:].lower())
+
+
+ID_TEXT = st.one_of(
+    st.none(),
+    st.text(alphabet=ALNUM, min_size=15, max_size=18),
+    st.text(min_size=0, max_size=20),  # anything: unicode, spaces, short, long
+)
+
+
+@given(st.lists(ID_TEXT, max_size=40), st.integers(1, 400))
+def test_vectorised_suffix_and_problem_match_the_scalar_rule(values, repeat):
+    """The numpy suffix (plain, null-skipping and distinct-value paths) equals the loop."""
+    from closedloop_kit.schema.keys import salesforce_suffix_expr
+
+    # repeating the list exercises the distinct-value path once it passes 10,000 ids
+    series = pl.Series(
+        "id", values * repeat if len(values) * repeat > 10_000 else values, dtype=pl.String
+    )
+    out = pl.DataFrame({"id": series}).select(
+        salesforce_suffix_expr(pl.col("id")).alias("sfx"),
+        salesforce_id18_expr(pl.col("id")).alias("id18"),
+        salesforce_id_problem_expr(pl.col("id")).alias("problem"),
+    )
+    for v, sfx, id18, problem in zip(series.to_list(), *out.get_columns(), strict=True):
+        base_ok = v is not None and len(v) >= 15 and all(c in ALNUM for c in v[:15])
+        expected_sfx = salesforce_id18(v[:15])[15:] if base_ok else None
+        assert sfx == expected_sfx
+        if v is None:
+            assert id18 is None
+            assert problem is None
+            continue
+        valid = is_valid_salesforce_id(v)
+        assert (id18 is not None) == valid == (problem is None)
+        if valid:
+            assert id18 == salesforce_id18(v)

@@ -1,10 +1,19 @@
 """Vectorised parsers for exported text: numbers, money, dates and times, booleans.
 
-Every parser takes a text :class:`polars.Series` (as :func:`read_text_table` returns it)
-and gives back a :class:`Parsed`: the typed values and, per row, why a value could not
-be read (null when it was read or was empty). Readers turn those reasons into rejected
-rows, so one bad cell never aborts a load. Decisions that depend on the data (decimal
-comma or point; day-first or month-first) are taken once per column from all its values.
+Each parser exists at two levels over ONE implementation:
+
+* expression builders (:func:`number_expr`, :func:`bool_expr`, :func:`datetime_expr`,
+  :func:`problem_expr`) that :func:`map_columns` puts into a single lazy ``select``, so a
+  whole export is cleaned, parsed and checked in one parallel pass;
+* Series functions (:func:`parse_number`, :func:`parse_bool`, :func:`parse_datetime`,
+  :func:`parse_date`) returning a :class:`Parsed`: the typed values and, per row, why a
+  value could not be read (null when it was read or was empty).
+
+Readers turn those reasons into rejected rows, so one bad cell never aborts a load.
+Decisions that depend on the data (decimal comma or point; day-first or month-first; the
+date-time format) are taken per column from all its values: the decimal mark inside the
+pass itself, the date-time format from a sample and then confirmed on every value (a
+column the sampled format does not fully read is re-parsed by the general parser).
 """
 
 from __future__ import annotations
@@ -16,16 +25,21 @@ from pathlib import Path
 import polars as pl
 
 from closedloop_kit.errors import SourceFormatError
+from closedloop_kit.io._iso import fixed_width_iso
 
 __all__ = [
     "NULL_TOKENS",
     "Parsed",
+    "bool_expr",
     "combine_problems",
     "currency_from_text",
+    "datetime_expr",
+    "number_expr",
     "parse_bool",
     "parse_date",
     "parse_datetime",
     "parse_number",
+    "problem_expr",
 ]
 
 NULL_TOKENS = ("", "--", "-", "—", "n/a", "na", "#n/a", "null", "none", "nan", "(not set)")
@@ -85,21 +99,29 @@ class Parsed:
 
 def clean_text(expr: pl.Expr) -> pl.Expr:
     """Trim text and turn the :data:`NULL_TOKENS` (``""``, ``"--"``, ``"N/A"``...) into null."""
-    text = expr.cast(pl.String).str.strip_chars()
-    return pl.when(text.is_in(_NULL_VARIANTS)).then(None).otherwise(text)
+    return expr.cast(pl.String).str.strip_chars().replace(_NULL_VARIANTS, None)
 
 
 def _clean(s: pl.Series) -> pl.Series:
     return pl.select(clean_text(pl.lit(s)).alias(s.name)).to_series()
 
 
-def _problem(original: pl.Series, value: pl.Series, what: str, column: str | None) -> pl.Series:
+def problem_expr(original: pl.Expr, value: pl.Expr, what: str, column: str | None) -> pl.Expr:
+    """Per row: ``"`column`: cannot read '<text>' as <what>"`` where text gave no value.
+
+    ``original`` is the cleaned text (null for empty cells, which are not problems).
+    """
     col = f"`{column}`: " if column else ""
-    return pl.select(
+    return (
         pl.when(original.is_not_null() & value.is_null())
         .then(pl.format(f"{col}cannot read '{{}}' as {what}", original))
         .otherwise(pl.lit(None, dtype=pl.String))
-        .alias("problem")
+    )
+
+
+def _problem(original: pl.Series, value: pl.Series, what: str, column: str | None) -> pl.Series:
+    return pl.select(
+        problem_expr(pl.lit(original), pl.lit(value), what, column).alias("problem")
     ).to_series()
 
 
@@ -152,6 +174,55 @@ def _escape(sym: str) -> str:
 _EU_SURE = r"^[-+]?(\d{1,3}(\.\d{3})+,\d*|\d+,\d{1,2}|\d+,\d{4,}|\d{1,3}(\.\d{3}){2,})$"
 _US_SURE = r"^[-+]?(\d{1,3}(,\d{3})+\.\d*|\d+\.\d{1,2}|\d+\.\d{4,}|\d{1,3}(,\d{3}){2,})$"
 _SCIENTIFIC = r"^[-+]?\d+(\.\d+)?[eE][-+]?\d+$"
+_SYMBOLS = "|".join(_escape(sym) for sym in sorted(_CURRENCY_PREFIX, key=len, reverse=True))
+
+
+def number_expr(text: pl.Expr, *, decimal: str | None = None) -> tuple[pl.Expr, pl.Expr]:
+    r"""Expressions reading cleaned text (see :func:`clean_text`) as Float64.
+
+    The decimal mark, when not forced, is decided over the whole column inside the same
+    pass: with :math:`n_{eu}` values that can only be decimal-comma (``"1.234,50"``,
+    ``"0,5"``) and :math:`n_{us}` that can only be decimal-point (``"1,234.50"``), the
+    column is decimal-comma when :math:`n_{eu} > n_{us}`. The value is then
+
+    .. math:: v = \pm\,\frac{\text{digits read with that mark}}{100^{[\text{ends with }\%]}}
+
+    Returns
+    -------
+    value, comma
+        The Float64 value, and a Boolean scalar expression: True when the column was
+        read with a decimal comma.
+    """
+    if decimal not in (None, ".", ","):
+        msg = f"`decimal` must be one of ('.', ','), got {decimal!r}"
+        raise ValueError(msg)
+    compact = text.str.replace_all(_SPACES, "")
+    negative = compact.str.contains(r"^\(.*\)$") | compact.str.starts_with("-")
+    pct = compact.str.ends_with("%")
+    core = (
+        compact.str.replace_all(r"[()%]", "")
+        .str.replace(r"^[-+]", "")
+        .str.replace(rf"^(?:[A-Z]{{3}})?(?:{_SYMBOLS})?", "")
+        .str.replace(rf"(?:{_SYMBOLS}|[A-Z]{{3}})$", "")
+        .str.replace(r"^[-+]", "")
+    )
+    if decimal is None:
+        comma = core.str.contains(_EU_SURE).sum() > core.str.contains(_US_SURE).sum()
+    else:
+        comma = pl.lit(decimal == ",")
+    comma_plain = core.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+    point_plain = core.str.replace_all(",", "", literal=True)
+    if decimal is None:
+        plain = pl.when(comma).then(comma_plain).otherwise(point_plain)
+    else:
+        plain = comma_plain if decimal == "," else point_plain
+    digits = pl.when(core.str.contains(_SCIENTIFIC)).then(core).otherwise(plain)
+    value = (
+        digits.cast(pl.Float64, strict=False)
+        * pl.when(negative).then(-1.0).otherwise(1.0)
+        / pl.when(pct).then(100.0).otherwise(1.0)
+    )
+    return value, comma
 
 
 def parse_number(s: pl.Series, *, decimal: str | None = None, column: str | None = None) -> Parsed:
@@ -162,7 +233,8 @@ def parse_number(s: pl.Series, *, decimal: str | None = None, column: str | None
     NBSP and apostrophes as thousands separators, currency symbols and ISO codes
     (``"$"``, ``"€"``, ``"CA$"``, ``"US$"``, trailing ``"USD"``), accounting negatives
     ``"(12.00)"``, scientific notation ``"3.5E8"``, and percentages (``"12.5%"`` →
-    0.125). Empty cells, ``"--"`` and ``"N/A"`` are null without a problem.
+    0.125). Empty cells, ``"--"`` and ``"N/A"`` are null without a problem. See
+    :func:`number_expr` for the rule.
 
     Parameters
     ----------
@@ -184,48 +256,29 @@ def parse_number(s: pl.Series, *, decimal: str | None = None, column: str | None
     [1234.5]
     """
     orig = _clean(s)
-    text = orig.str.replace_all(_SPACES, "")
-    negative = text.str.contains(r"^\(.*\)$") | text.str.starts_with("-")
-    pct = text.str.ends_with("%")
-    symbols = "|".join(_escape(sym) for sym in sorted(_CURRENCY_PREFIX, key=len, reverse=True))
-    core = (
-        text.str.replace_all(r"[()%]", "")
-        .str.replace(r"^[-+]", "")
-        .str.replace(rf"^(?:[A-Z]{{3}})?(?:{symbols})?", "")
-        .str.replace(rf"(?:{symbols}|[A-Z]{{3}})$", "")
-        .str.replace(r"^[-+]", "")
+    text = pl.col("t")
+    value, comma = number_expr(text, decimal=decimal)
+    out = pl.DataFrame({"t": orig}).select(
+        value.alias("value"),
+        problem_expr(text, value, "a number", column).alias("problem"),
+        comma.alias("comma"),
     )
-    notes: list[str] = []
-    if decimal is None:
-        eu = int(core.str.contains(_EU_SURE).sum())
-        us = int(core.str.contains(_US_SURE).sum())
-        decimal = "," if eu > us else "."
-        if decimal == ",":
-            notes.append(f"{column or s.name}: decimal comma")
-    if decimal not in (".", ","):
-        msg = f"`decimal` must be one of ('.', ','), got {decimal!r}"
-        raise ValueError(msg)
-    sci = core.str.contains(_SCIENTIFIC)
-    if decimal == ",":
-        plain = core.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
-    else:
-        plain = core.str.replace_all(",", "", literal=True)
-    frame = pl.DataFrame({"plain": plain, "core": core, "sci": sci, "neg": negative, "pct": pct})
-    value = frame.select(
-        (
-            pl.when(pl.col("sci"))
-            .then(pl.col("core"))
-            .otherwise(pl.col("plain"))
-            .cast(pl.Float64, strict=False)
-            * pl.when(pl.col("neg")).then(-1.0).otherwise(1.0)
-            / pl.when(pl.col("pct")).then(100.0).otherwise(1.0)
-        ).alias(s.name)
-    ).to_series()
-    return Parsed(value, _problem(orig, value, "a number", column), notes=tuple(notes))
+    comma_read = decimal is None and out.height > 0 and bool(out["comma"][0])
+    notes = (f"{column or s.name}: decimal comma",) if comma_read else ()
+    return Parsed(out["value"].alias(s.name), out["problem"], notes=notes)
 
 
 _TRUE_WORDS = ["true", "t", "1", "yes", "y", "checked", "x"]
 _FALSE_WORDS = ["false", "f", "0", "no", "n", "unchecked"]
+
+
+def bool_expr(text: pl.Expr) -> pl.Expr:
+    """Expression reading cleaned text as Boolean (null for words it does not know).
+
+    True: ``true t 1 yes y checked x``; False: ``false f 0 no n unchecked`` (any case).
+    """
+    low = text.str.to_lowercase()
+    return pl.when(low.is_in(_TRUE_WORDS)).then(True).when(low.is_in(_FALSE_WORDS)).then(False)
 
 
 def parse_bool(s: pl.Series, *, column: str | None = None) -> Parsed:
@@ -237,21 +290,12 @@ def parse_bool(s: pl.Series, *, column: str | None = None) -> Parsed:
     >>> parse_bool(pl.Series(["TRUE", "0", "Yes", "", "maybe"])).value.to_list()
     [True, False, True, None, None]
     """
-    # map the distinct values only (a flag column has a handful)
-    orig = _clean(s)
-    uniq = orig.unique().drop_nulls()
-    if uniq.len() > 1000:  # not a flag column: no point in a lookup
-        uniq = orig
-    low = uniq.str.to_lowercase()
-    truth = pl.select(
-        pl.when(low.is_in(_TRUE_WORDS)).then(True).when(low.is_in(_FALSE_WORDS)).then(False)
-    ).to_series()
-    if uniq is orig:
-        value = truth.alias(s.name)
-    else:
-        mapping = dict(zip(uniq.to_list(), truth.to_list(), strict=True))
-        value = orig.replace_strict(mapping, default=None, return_dtype=pl.Boolean).alias(s.name)
-    return Parsed(value, _problem(orig, value, "true/false", column))
+    text = pl.col("t")
+    value = bool_expr(text)
+    out = pl.DataFrame({"t": _clean(s)}).select(
+        value.alias(s.name), problem_expr(text, value, "true/false", column).alias("problem")
+    )
+    return Parsed(out[s.name], out["problem"])
 
 
 # (format, has offset) tried on ISO-like text; slash/dot formats are handled separately
@@ -390,16 +434,15 @@ def parse_datetime(
     ('2026-03-02 08:00:00+00:00', 'Europe/Berlin')
     """
     orig = _clean(s)
-    fast = _fast_datetime(orig, tz)
-    if fast is not None:
-        value, assumed = fast
-        failed = orig.is_not_null() & value.is_null()
-        if not bool(failed.any()):
-            return Parsed(
-                value.alias(s.name),
-                _problem(orig, value, "a date/time", column),
-                assumed_time_zone=assumed,
-            )
+    plan = _datetime_plan(orig, tz)
+    if plan is not None:
+        text = pl.col("t")
+        value = datetime_expr(text, plan[0], tz=tz)
+        out = pl.DataFrame({"t": orig}).select(
+            value.alias(s.name), problem_expr(text, value, "a date/time", column).alias("p")
+        )
+        if out["p"].null_count() == out.height:
+            return Parsed(out[s.name], out["p"].alias("problem"), assumed_time_zone=plan[1])
     return _parse_datetime_full(
         orig,
         s.name,
@@ -416,23 +459,50 @@ _FAST_AWARE = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
 _FAST_NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 
 
-def _fast_datetime(orig: pl.Series, tz: str) -> tuple[pl.Series, str | None] | None:
-    """One-format parse when a sample of the column all reads with one common format."""
+def datetime_expr(text: pl.Expr, fmt: str, *, tz: str = "UTC") -> pl.Expr:
+    """Expression reading cleaned text in one strftime format as ``Datetime("us", "UTC")``.
+
+    A format with an offset (``%z``/``%#z``) is exact; values of a format without one are
+    local times in ``tz`` (ambiguous fall-back times take the earlier instant, times
+    skipped by a spring-forward are null). Columns of one fixed-width ISO 8601 layout
+    are read by :func:`closedloop_kit.io._iso.fixed_width_iso` (same result, a fraction
+    of the cost); anything else by polars' strftime parser.
+    """
+    aware = "%z" in fmt or "%#z" in fmt
+
+    def parse(batch: pl.Series) -> pl.Series:
+        fast = fixed_width_iso(batch, aware=aware) if fmt.startswith("%Y-%m-%d") else None
+        if fast is not None:
+            return fast
+        return batch.str.to_datetime(
+            fmt, strict=False, time_unit="us", time_zone="UTC" if aware else None
+        )
+
+    dtype = pl.Datetime("us", "UTC") if aware else pl.Datetime("us")
+    parsed = text.map_batches(parse, return_dtype=dtype, is_elementwise=True)
+    if aware:
+        return parsed
+    return parsed.dt.replace_time_zone(
+        tz, ambiguous="earliest", non_existent="null"
+    ).dt.convert_time_zone("UTC")
+
+
+def _datetime_plan(orig: pl.Series, tz: str) -> tuple[str, str | None] | None:
+    """(format, assumed zone) when a sample of the column all reads with one ISO format.
+
+    The caller confirms the format on every value and falls back to the general parser
+    when it does not read them all.
+    """
     sample = _sample(orig)
     if sample.len() == 0:
         return None
     for fmt in _FAST_AWARE:
         probe = sample.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
         if probe.null_count() == 0:
-            return orig.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC"), None
+            return fmt, None
     for fmt in _FAST_NAIVE:
-        probe = sample.str.to_datetime(fmt, strict=False, time_unit="us")
-        if probe.null_count() == 0:
-            naive = orig.str.to_datetime(fmt, strict=False, time_unit="us")
-            value = naive.dt.replace_time_zone(
-                tz, ambiguous="earliest", non_existent="null"
-            ).dt.convert_time_zone("UTC")
-            return value, tz
+        if sample.str.to_datetime(fmt, strict=False, time_unit="us").null_count() == 0:
+            return fmt, tz
     return None
 
 
@@ -634,51 +704,109 @@ def map_columns(
     >>> m.frame["amount"].to_list(), m.problem.to_list()
     ([1200.0, None], [None, "`AMOUNT`: cannot read 'x' as a number"])
     """
-    cols: dict[str, pl.Series | None] = {}
-    text_exprs: dict[str, pl.Expr] = {}
-    problems: list[pl.Series] = []
-    used: dict[str, str] = {}
-    notes: list[str] = []
-    assumed: str | None = None
     names = list(raw.columns)
+    used: dict[str, str] = {}
     for target, aliases in fields.items():
         src = find_column(names, aliases)
-        if src is None:
-            continue
-        used[target] = src
-        s = raw[src]
+        if src is not None:
+            used[target] = src
+    # stage 1: every used source column cleaned once (trimmed, null tokens to null)
+    cleaned = {src: f"__clean{i}" for i, src in enumerate(dict.fromkeys(used.values()))}
+    stage1 = [clean_text(pl.col(src)).alias(c) for src, c in cleaned.items()]
+    sample = raw.select([pl.col(src) for src in cleaned]).pipe(_head_tail)
+    # stage 2: values; stage 3: which values failed (messages are written afterwards,
+    # for failing rows only)
+    values: list[pl.Expr] = []
+    flags: list[pl.Expr] = []
+    scalars: list[pl.Expr] = []
+    whats: dict[str, str] = {}
+    plans: dict[str, str] = {}  # target -> "datetime"/"date" parsed with a sampled format
+    assumed: dict[str, str | None] = {}
+    general: list[str] = []  # targets parsed by the general date-time parser
+    for target, src in used.items():
+        text = pl.col(cleaned[src])
         dtype = dtypes.get(target, pl.String())
-        if s.dtype != pl.String:
-            s = s.cast(pl.String)
-        if target in text_only or dtype == pl.String:
-            text_exprs[target] = clean_text(pl.col(src)).alias(target)
-            cols[target] = None
+        kind = _kind(dtype) if target not in text_only else "text"
+        if kind == "text":
+            values.append(text.alias(target))
             continue
-        if isinstance(dtype, pl.Datetime):
-            r = parse_datetime(s, tz=tz, dayfirst=dayfirst, column=src, path=path)
-            assumed = assumed or r.assumed_time_zone
-        elif dtype == pl.Date:
-            r = parse_date(s, dayfirst=dayfirst, column=src, path=path)
-        elif dtype == pl.Boolean:
-            r = parse_bool(s, column=src)
-        elif dtype.is_numeric():
-            r = parse_number(s, column=src)
-            if dtype.is_integer():
-                r = Parsed(r.value.round(0).cast(dtype, strict=False), r.problem, notes=r.notes)
+        if kind in ("datetime", "date"):
+            plan = _datetime_plan(_clean(sample[src]), tz)
+            if plan is None:
+                general.append(target)
+                continue
+            value = datetime_expr(text, plan[0], tz=tz)
+            whats[target] = "a date/time"
+            if kind == "date":
+                value, whats[target] = value.dt.date(), "a date"
+            plans[target], assumed[target] = kind, plan[1]
+        elif kind == "bool":
+            value, whats[target] = bool_expr(text), "true/false"
         else:
-            text_exprs[target] = clean_text(pl.col(src)).alias(target)
-            cols[target] = None
-            continue
-        cols[target] = r.value.alias(target)
-        problems.append(r.problem)
+            value, comma = number_expr(text)
+            whats[target] = "a number"
+            scalars.append(comma.alias(f"__comma_{target}"))
+            if dtype.is_integer():
+                value = value.round(0).cast(dtype, strict=False)
+        values.append(value.alias(target))
+        flags.append((text.is_not_null() & pl.col(target).is_null()).alias(f"__bad_{target}"))
+    lf = raw.lazy().with_columns(stage1).with_columns(values).with_columns(flags)
+    kept = [t for t in used if t not in general]
+    texts = list(dict.fromkeys(cleaned[used[t]] for t in whats))
+    out = lf.select(
+        [*kept, "source_row", *texts, *[f.meta.output_name() for f in flags], *scalars]
+    ).collect()
+    notes = [
+        f"{used[c.removeprefix('__comma_')]}: decimal comma"
+        for c in out.columns
+        if c.startswith("__comma_") and out.height and bool(out[c][0])
+    ]
+    problems: dict[str, pl.Series] = {}
+    for target, what in whats.items():
+        bad = out[f"__bad_{target}"]
+        if bool(bad.any()):
+            text = pl.col(cleaned[used[target]])
+            problems[target] = out.select(
+                problem_expr(text, pl.col(target), what, used[target])
+            ).to_series()
+    # a sampled date-time format that missed some values: the general parser decides
+    redo = [t for t in plans if t in problems]
+    replaced: list[pl.Series] = []
+    for target in [*general, *redo]:
+        src = used[target]
+        if plans.get(target, _kind(dtypes.get(target, pl.String()))) == "date":
+            r = parse_date(raw[src], dayfirst=dayfirst, column=src, path=path)
+        else:
+            r = parse_datetime(raw[src], tz=tz, dayfirst=dayfirst, column=src, path=path)
+        assumed[target] = r.assumed_time_zone
         notes.extend(r.notes)
-    texts = raw.select(list(text_exprs.values())) if text_exprs else pl.DataFrame()
-    series = [texts[t] if v is None else v for t, v in cols.items()]
-    frame = pl.DataFrame(series) if series else pl.DataFrame()
-    frame = frame.with_columns(raw["source_row"]) if frame.width else raw.select("source_row")
+        replaced.append(r.value.alias(target))
+        problems[target] = r.problem
+    frame = out.select([*kept, "source_row"])
+    if replaced:
+        frame = frame.with_columns(replaced)
     problem = (
-        combine_problems(*problems)
-        if problems
+        combine_problems(*[problems[t] for t in used if t in problems])
+        if any(p.null_count() < p.len() for p in problems.values())
         else pl.Series("problem", [None] * raw.height, dtype=pl.String)
     )
-    return Mapped(frame, problem, used, assumed, tuple(notes))
+    frame = frame.select([*used, "source_row"])
+    zone = next((z for t, z in assumed.items() if z and t in used), None)
+    return Mapped(frame, problem, used, zone, tuple(notes))
+
+
+def _kind(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Datetime):
+        return "datetime"
+    if dtype == pl.Date:
+        return "date"
+    if dtype == pl.Boolean:
+        return "bool"
+    if dtype.is_numeric():
+        return "number"
+    return "text"
+
+
+def _head_tail(frame: pl.DataFrame, n: int = 2000) -> pl.DataFrame:
+    """The first and last ``n`` rows (a frame's sample for format decisions)."""
+    return frame if frame.height <= 2 * n else pl.concat([frame.head(n), frame.tail(n)])

@@ -20,6 +20,7 @@ import polars as pl
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
     Mapped,
+    combine_problems,
     currency_from_text,
     find_column,
     map_columns,
@@ -36,6 +37,7 @@ from closedloop_kit.io._salesforce_map import (
     OBJECTS,
     ObjectSpec,
 )
+from closedloop_kit.io._sheet import TABLE_KINDS, read_table
 from closedloop_kit.io._text import FileSniff, RawTable, read_text_table, sniff
 from closedloop_kit.schema._normalize import normalized_domain, normalized_email
 
@@ -243,7 +245,7 @@ def _load_raw(fs: FileSniff) -> tuple[pl.DataFrame, RawTable | None, str | None,
     if fs.kind == "json":
         frame, jtype = _json_records(fs)
         return frame, None, jtype, "tree-api json"
-    table = read_text_table(fs.path, sniff=fs)
+    table = read_table(fs.path, sniff=fs)
     cols = {c.lower() for c in table.header}
     if "_fivetran_synced" in cols or "_fivetran_active" in cols:
         fmt = "warehouse (fivetran)"
@@ -253,6 +255,8 @@ def _load_raw(fs: FileSniff) -> tuple[pl.DataFrame, RawTable | None, str | None,
         fmt = "data loader csv"
     else:
         fmt = "data export csv"
+    if fs.kind != "text":  # a workbook: finish() adds the sheet read
+        fmt = fmt.removesuffix(" csv")
     return table.frame, table, None, fmt
 
 
@@ -336,11 +340,10 @@ def _history_changes(
         parts.append(changes)
     if not parts:
         return None
-    out = pl.concat(parts)
-    return out.with_columns(
-        _sf_key(pl.col("entity_id")).alias("entity_id"),
-        _id_problem(pl.col("entity_id")).alias(REJECT_REASON),
-    )
+    out = pl.concat(parts).with_columns(pl.col("entity_id").str.strip_chars())
+    key, bad, message = _sf_id_exprs(pl.col("entity_id"), id_col, _scope(path))
+    reason = pl.when(bad).then(message).otherwise(pl.lit(None, dtype=pl.String))
+    return out.with_columns(key.alias("entity_id"), reason.alias(REJECT_REASON))
 
 
 _ENTITY = {"people": "person", "accounts": "account", "opportunities": "opportunity"}
@@ -351,124 +354,55 @@ def _is_ref(expr: pl.Expr) -> pl.Expr:
     return expr.str.starts_with(_REF) | expr.str.starts_with("@")
 
 
-_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-_BLOCK_CHAR = {
-    "".join("1" if bits >> i & 1 else "0" for i in range(5)): _ALPHABET[bits] for bits in range(32)
-}
-
-
-def _suffixes(base: pl.Series) -> pl.Series:
-    """Checksum suffix of 15-character ASCII ids (numpy over the packed bytes)."""
-    import numpy as np
-
-    raw = base.str.join("").item().encode("ascii")
-    arr = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3, 5)
-    upper = ((arr >= 65) & (arr <= 90)).astype(np.uint8)
-    bits = upper @ np.array([1, 2, 4, 8, 16], dtype=np.uint8)
-    alphabet = np.frombuffer(_ALPHABET.encode("ascii"), dtype=np.uint8)
-    chars = np.ascontiguousarray(alphabet[bits])
-    return pl.Series(chars.view("S3").ravel()).cast(pl.String)
-
-
 def _scope(path: str | Path) -> str:
     """Folder that scopes Tree-API reference ids (``AccountRef1`` is only unique per plan)."""
     return "/".join(Path(path).resolve().parent.parts[-2:])
 
 
-def _sf_ids(df: pl.DataFrame, col: str, label: str, scope: str = "") -> tuple[pl.Series, pl.Series]:
-    """Keys ``sf:<18-char id>`` (or ``sf:ref:<name>``) and per-row problems for ``col``.
+def _sf_id_exprs(
+    v: pl.Expr,
+    label: str,
+    scope: str = "",
+    suffix: pl.Expr | None = None,
+    valid: pl.Expr | None = None,
+) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Key, invalid flag and problem message for the Salesforce ids in ``v``.
 
-    Same algorithm as :func:`closedloop_kit.schema.salesforce_id18`: bit ``i`` of each
-    five-character block is set when character ``i`` is an upper-case letter.
+    The key is ``sf:<18-char id>`` (or ``sf:ref:<scope>/<name>`` for Tree-API references
+    such as ``@AccountRef1``, scoped by the folder of their plan), null when the id is
+    invalid. The flag is True for an invalid id. The message names ``label``; it is
+    formatted for every row, so evaluate it on the flagged rows only. ``v`` is trimmed
+    text; ``suffix`` its :func:`~closedloop_kit.schema.salesforce_suffix_expr` and
+    ``valid`` its :func:`~closedloop_kit.schema.salesforce_id_valid_expr` when already
+    computed.
     """
-    values = df.select(pl.col(col).str.strip_chars()).to_series()
-    uniq = values.unique()
-    if uniq.len() * 2 < values.len():
-        key_u, prob_u = _sf_ids(pl.DataFrame({col: uniq}), col, label, scope)
-        lookup = pl.DataFrame({col: uniq, "key": key_u, "problem": prob_u})
-        joined = pl.DataFrame({col: values}).join(
-            lookup, on=col, how="left", nulls_equal=True, maintain_order="left"
-        )
-        return joined["key"], joined["problem"]
-    clean = pl.col(col).str.strip_chars()
-    pre = df.select(
-        clean.alias("v"),
-        clean.str.contains(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$").fill_null(False).alias("ok"),
-    ).with_row_index("__i")
-    good = pre.filter("ok")
-    sfx = pl.Series("sfx", [None] * df.height, dtype=pl.String)
-    if good.height:
-        sfx = sfx.scatter(good["__i"], _suffixes(good["v"].str.slice(0, 15)))
-    pre = pre.with_columns(sfx)
-    out = pre.with_columns(_is_ref(pl.col("v")).alias("ref")).select(
-        pl.when(pl.col("v").is_null())
-        .then(None)
-        .when(pl.col("ref"))
+    from closedloop_kit.schema import (
+        salesforce_id_problem_expr,
+        salesforce_id_valid_expr,
+        salesforce_suffix_expr,
+    )
+
+    sfx = salesforce_suffix_expr(v) if suffix is None else suffix
+    ref = _is_ref(v)
+    if valid is None:
+        valid = salesforce_id_valid_expr(v, suffix=sfx)
+    key = (
+        pl.when(ref)
         .then(
             pl.concat_str(
                 [
                     pl.lit(f"sf:{_REF}{scope}/" if scope else f"sf:{_REF}"),
-                    pl.col("v").str.strip_prefix(_REF).str.strip_prefix("@"),
+                    v.str.strip_prefix(_REF).str.strip_prefix("@"),
                 ]
             )
         )
-        .when(
-            pl.col("ok")
-            & (
-                (pl.col("v").str.len_chars() == 15)
-                | (pl.col("v").str.slice(15, 3).str.to_uppercase() == pl.col("sfx"))
-            )
-        )
-        .then(pl.concat_str([pl.lit("sf:"), pl.col("v").str.slice(0, 15), pl.col("sfx")]))
-        .otherwise(None)
-        .alias("key"),
-        pl.when(pl.col("v").is_null() | pl.col("ref"))
-        .then(None)
-        .when(~pl.col("ok"))
-        .then(
-            pl.format(
-                f"`{label}`: not a Salesforce id (15 or 18 letters/digits): '{{}}'", pl.col("v")
-            )
-        )
-        .when(
-            (pl.col("v").str.len_chars() == 18)
-            & (pl.col("v").str.slice(15, 3).str.to_uppercase() != pl.col("sfx"))
-        )
-        .then(
-            pl.format(
-                f"`{label}`: Salesforce id '{{}}' fails its 18-character checksum", pl.col("v")
-            )
-        )
-        .otherwise(None)
-        .alias("problem"),
+        .when(valid)
+        .then(pl.concat_str([pl.lit("sf:"), v.str.slice(0, 15), sfx]))
+        .otherwise(pl.lit(None, dtype=pl.String))
     )
-    return out["key"], out["problem"]
-
-
-def _sf_key(expr: pl.Expr) -> pl.Expr:
-    """``sf:`` + 18-character id as an expression (small frames: history rows)."""
-    from closedloop_kit.schema import salesforce_id18_expr
-
-    clean = expr.str.strip_chars()
-    return (
-        pl.when(_is_ref(clean))
-        .then(
-            pl.concat_str(
-                [pl.lit("sf:" + _REF), clean.str.strip_prefix(_REF).str.strip_prefix("@")]
-            )
-        )
-        .otherwise(pl.concat_str([pl.lit("sf:"), salesforce_id18_expr(clean)]))
-    )
-
-
-def _id_problem(expr: pl.Expr, column: str | None = None) -> pl.Expr:
-    from closedloop_kit.schema import salesforce_id_problem_expr
-
-    clean = expr.str.strip_chars()
-    problem = salesforce_id_problem_expr(clean)
-    if column:
-        problem = pl.concat_str([pl.lit(f"`{column}`: "), problem])
-    return pl.when(_is_ref(clean)).then(pl.lit(None, dtype=pl.String)).otherwise(problem)
+    bad = valid.not_() & ref.not_()
+    message = pl.concat_str([pl.lit(f"`{label}`: "), salesforce_id_problem_expr(v, suffix=sfx)])
+    return key, bad.fill_null(False), message
 
 
 # --------------------------------------------------------------------------- build
@@ -481,12 +415,11 @@ def _canonical(
     opts: dict[str, Any],
     notes: list[str],
 ) -> dict[str, pl.DataFrame]:
-    from closedloop_kit.schema import TABLES
+    from closedloop_kit.schema import TABLES, salesforce_id_valid_expr, salesforce_suffix_expr
 
     df = mapped.frame.with_columns(mapped.problem.alias(REJECT_REASON))
     scope = _scope(path)
     key_cols = set(TABLES[spec.table].key) | ({spec.key} if spec.key else set())
-    problems: list[pl.Expr] = [pl.col(REJECT_REASON)]
     # the record id
     if "source_id" not in df.columns:
         if spec.key:
@@ -499,39 +432,47 @@ def _canonical(
                 "source_id"
             )
         )
-    if spec.key:
-        key, problem = _sf_ids(df, "source_id", mapped.used.get("source_id", "Id"), scope)
-        df = df.with_columns(key.alias(spec.key), problem.alias("__idp_source_id"))
-        problems.append(pl.col("__idp_source_id"))
-    # other ids: keys (reject when invalid) or references (null + note when invalid)
-    for col in sorted(spec.ids):
-        if col not in df.columns:
-            continue
-        key, problem = _sf_ids(df, col, mapped.used.get(col, col), scope)
-        if col in key_cols:
-            df = df.with_columns(problem.alias(f"__idp_{col}"))
-            problems.append(pl.col(f"__idp_{col}"))
-        else:
-            bad = int(problem.is_not_null().sum())
-            if bad:
-                examples = df.filter(problem.is_not_null())[col].head(2).to_list()
-                notes.append(
-                    f"`{mapped.used.get(col, col)}`: {bad} invalid Salesforce id(s) set to "
-                    f"null, e.g. {examples}"
-                )
-        df = df.with_columns(key.alias(col))
-    df = df.with_columns(
-        pl.concat_str(problems, separator="; ", ignore_nulls=True).alias(REJECT_REASON)
-    ).with_columns(
-        pl.when(pl.col(REJECT_REASON) == "")
-        .then(None)
-        .otherwise(pl.col(REJECT_REASON))
-        .alias(REJECT_REASON)
+    # every id column in one lazy pass: checksum suffixes first, then keys and flags
+    id_cols = (["source_id"] if spec.key else []) + [c for c in sorted(spec.ids) if c in df.columns]
+    lf = (
+        df.lazy()
+        .with_columns(salesforce_suffix_expr(pl.col(c)).alias(f"__sfx_{c}") for c in id_cols)
+        .with_columns(
+            salesforce_id_valid_expr(pl.col(c), suffix=pl.col(f"__sfx_{c}")).alias(f"__ok_{c}")
+            for c in id_cols
+        )
     )
-    df = df.drop([c for c in df.columns if c.startswith("__idp_")])
-    for col, value in spec.constants.items():
-        df = df.with_columns(pl.lit(value).alias(col))
-    df = df.with_columns(
+    keys: list[pl.Expr] = []
+    messages: dict[str, pl.Expr] = {}
+    for col in id_cols:
+        label = mapped.used.get(col, "Id" if col == "source_id" else col)
+        sfx, ok = pl.col(f"__sfx_{col}"), pl.col(f"__ok_{col}")
+        key, bad, message = _sf_id_exprs(pl.col(col), label, scope, sfx, ok)
+        keys += [key.alias(f"__key_{col}"), bad.alias(f"__bad_{col}")]
+        messages[col] = message
+    constants = [pl.lit(value).alias(col) for col, value in spec.constants.items()]
+    df = lf.with_columns(keys).collect()
+    # messages for the invalid ids only: keys reject their row, references become null
+    reasons = [df[REJECT_REASON]]
+    for col in id_cols:
+        flagged = df[f"__bad_{col}"]
+        if not bool(flagged.any()):
+            continue
+        if col == "source_id" or col in key_cols:
+            reasons.append(df.select(pl.when(flagged).then(messages[col])).to_series())
+        else:
+            examples = df.filter(flagged)[col].head(2).to_list()
+            notes.append(
+                f"`{mapped.used.get(col, col)}`: {int(flagged.sum())} invalid Salesforce id(s) "
+                f"set to null, e.g. {examples}"
+            )
+    renamed = {f"__key_{c}": str(spec.key if c == "source_id" else c) for c in id_cols}
+    df = df.select(
+        [pl.col(c) for c in df.columns if not c.startswith("__") and c not in renamed.values()]
+        + [pl.col(k).alias(v) for k, v in renamed.items()]
+    ).with_columns(
+        (combine_problems(*reasons) if len(reasons) > 1 else reasons[0]).alias(REJECT_REASON),
+        *constants,
         pl.lit(SYSTEM).alias("source_system"),
         pl.lit(path).alias("source_file"),
         pl.col("source_id").str.strip_prefix(_REF),
@@ -828,7 +769,7 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
     from closedloop_kit.schema import TABLES
 
     fs = sniff(path)
-    if fs.kind not in ("text", "json"):
+    if fs.kind not in (*TABLE_KINDS, "json"):
         read_text_table(path, sniff=fs)  # raises the helpful SourceFormatError
     raw, table, json_type, fmt = _load_raw(fs)
     obj = _detect_object(raw, fs, opts.get("object"), json_type)
@@ -912,7 +853,7 @@ def _detect(fs: FileSniff) -> float:
     if fs.kind == "json":
         m = re.search(r'"attributes"\s*:\s*\{[^}]*"type"\s*:\s*"(\w+)"', fs.sample)
         return 0.95 if m and (m.group(1) in OBJECTS or m.group(1) in NOT_CANONICAL) else 0.0
-    if fs.kind != "text":
+    if fs.kind not in TABLE_KINDS:
         return 0.0
     score = 0.0
     if "fivetransynced" in cols and name.startswith("sf_"):
@@ -940,6 +881,6 @@ register(
     source_system=SYSTEM,
     detect=_detect,
     read=_read_for_registry,
-    kinds=("text", "json"),
+    kinds=(*TABLE_KINDS, "json"),
     function="clk.io.read_salesforce",
 )

@@ -18,6 +18,8 @@ from closedloop_kit.schema.keys import (
     salesforce_id18,
     salesforce_id18_expr,
     salesforce_id_problem_expr,
+    salesforce_id_valid_expr,
+    salesforce_suffix_expr,
 )
 from closedloop_kit.schema.tables import (
     TABLES,
@@ -65,6 +67,8 @@ __all__ = [
     "salesforce_id18",
     "salesforce_id18_expr",
     "salesforce_id_problem_expr",
+    "salesforce_id_valid_expr",
+    "salesforce_suffix_expr",
     "validate",
 ]
 

@@ -229,7 +229,9 @@ def _compiled_checks(model: type[pa.DataFrameModel]) -> list[tuple[str | None, A
     return out
 
 
-def _run_checks(model: type[pa.DataFrameModel], df: pl.DataFrame) -> list[tuple[int, str]]:
+def _run_checks(
+    model: type[pa.DataFrameModel], df: pl.DataFrame, key: list[str] | None = None
+) -> list[tuple[int, str]]:
     """Evaluate every check declared on ``model`` in ONE lazy pass; (row, reason) failures.
 
     The contract stays declared in pandera (its built-in and custom checks, applied
@@ -237,7 +239,8 @@ def _run_checks(model: type[pa.DataFrameModel], df: pl.DataFrame) -> list[tuple[
     which collects once per check and costs ~20 ms per call whatever the size — the
     checks' boolean outputs are concatenated and collected together. Nulls pass a check
     when the check ignores them (pandera's default), and a non-nullable column fails on
-    null, exactly as pandera decides.
+    null, exactly as pandera decides. With ``key``, repeated key values (after the first)
+    fail ``duplicate key``, computed in the same pass.
     """
     import pandera.backends.polars.builtin_checks  # noqa: F401  (registers the checks)
     from pandera.api.polars.types import PolarsData
@@ -258,6 +261,9 @@ def _run_checks(model: type[pa.DataFrameModel], df: pl.DataFrame) -> list[tuple[
         outputs.append(res)
         label = str(chk.error or chk.name)
         labels.append((name, label, bool(chk.ignore_na)))
+    if key:
+        distinct = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
+        outputs.append(lf.select(distinct.is_first_distinct()))
     if not outputs:
         return []
     renamed = [o.select(pl.all().alias(f"c{i}")) for i, o in enumerate(outputs)]
@@ -277,6 +283,10 @@ def _run_checks(model: type[pa.DataFrameModel], df: pl.DataFrame) -> list[tuple[
             (int(r), f"`{name}` fails {label}: {v!r}")
             for r, v in zip(bad.to_list(), values, strict=True)
         )
+    if key:
+        for i in (~passed[f"c{len(labels)}"]).arg_true().to_list():
+            keyval = ", ".join(f"{k}={df[k][i]!r}" for k in key)
+            failures.append((i, f"duplicate key ({keyval})"))
     return failures
 
 
@@ -357,17 +367,11 @@ def validate(
     if fill:
         df = df.with_columns(**fill)
 
-    checked = df.select([*targets, _ROW])
-    for i, reason in _run_checks(model, checked.drop(_ROW)):
+    checked = df.select(list(targets))
+    key_cols = [k for k in key if k in checked.columns]
+    for i, reason in _run_checks(model, checked, key_cols):
         if reason not in reasons.setdefault(i, []):
             reasons[i].append(reason)
-
-    key_cols = [k for k in key if k in checked.columns]
-    if key_cols:
-        dup = checked.select(pl.struct(key_cols).is_first_distinct().not_().alias("d"))["d"]
-        for i in dup.arg_true().to_list():
-            keyval = ", ".join(f"{k}={checked[k][i]!r}" for k in key_cols)
-            reasons.setdefault(i, []).append(f"duplicate key ({keyval})")
 
     bad_idx = pl.Series(_ROW, sorted(reasons), dtype=pl.UInt32)
     valid = df.filter(~pl.col(_ROW).is_in(bad_idx.implode()))

@@ -98,21 +98,109 @@ def is_valid_salesforce_id(sf_id: str) -> bool:
     return True
 
 
-def _suffix_expr(expr: pl.Expr) -> pl.Expr:
-    chars = []
-    for block in range(3):
-        bits: pl.Expr = pl.lit(0, dtype=pl.Int32)
-        for i in range(5):
-            ch = expr.str.slice(block * 5 + i, 1)
-            bits = bits + ch.str.contains("^[A-Z]$").cast(pl.Int32) * (1 << i)
-        chars.append(pl.lit(_SUFFIX_ALPHABET).str.slice(bits, 1))
-    return pl.concat_str(chars)
+_ALL_SUFFIXES: list[pl.Series] = []
+_BLOCK_WEIGHTS = [1 << (i % 5) << (5 * (2 - i // 5)) for i in range(15)]
 
 
-def salesforce_id18_expr(expr: pl.Expr) -> pl.Expr:
+def _suffix_codes(vals: pl.Series) -> pl.Series:
+    """Suffixes of non-null ids: numpy over the packed first-15 bytes of every id.
+
+    Each id's upper-case flags are read as a 15-bit code (block ``k``'s five flags in
+    bits ``5(2-k)..5(2-k)+4``), which indexes the 32**3 possible suffixes.
+    """
+    import numpy as np
+
+    if not _ALL_SUFFIXES:
+        a = _SUFFIX_ALPHABET
+        _ALL_SUFFIXES.append(pl.Series([x + y + z for x in a for y in a for z in a]))
+    n = vals.len()
+    base = vals.str.slice(0, 15)
+    ok = base.str.len_bytes() == 15  # 15 characters in 15 bytes: ASCII
+    if not bool(ok.all()):
+        base = pl.select(
+            pl.when(pl.lit(ok)).then(pl.lit(base)).otherwise(pl.lit("0" * 15))
+        ).to_series()
+    arr = np.frombuffer(base.str.join("").item().encode("ascii"), dtype=np.uint8).reshape(n, 15)
+    upper = (arr - 65) < 26  # uint8 arithmetic wraps: only A-Z pass
+    alnum = upper | ((arr - 48) < 10) | ((arr - 97) < 26)
+    valid = ok.to_numpy() & alnum.all(axis=1)
+    code = upper.view(np.uint8) @ np.array(_BLOCK_WEIGHTS, dtype=np.int32)
+    suffix = _ALL_SUFFIXES[0].gather(pl.Series(code))
+    return pl.select(
+        pl.when(pl.lit(valid)).then(pl.lit(suffix)).otherwise(pl.lit(None, pl.String))
+    ).to_series()
+
+
+def _suffix_batch(s: pl.Series) -> pl.Series:
+    """Checksum suffixes of a batch of ids, computed once per distinct repeated id.
+
+    Null where the first 15 characters are not 15 ASCII letters or digits. Nulls are
+    skipped, and columns of repeated ids (owner, account references) are computed once
+    per distinct value.
+    """
+    s = s.cast(pl.String)
+    vals = s.drop_nulls()
+    if vals.len() > 10_000 and vals.head(2000).n_unique() < 1000:
+        distinct = vals.unique()
+        lookup = pl.DataFrame({"v": distinct, "sfx": _suffix_codes(distinct)})
+        out = pl.DataFrame({"v": s}).join(lookup, on="v", how="left", maintain_order="left")
+        return out["sfx"].alias(s.name)
+    if vals.len() == s.len():
+        return _suffix_codes(vals).alias(s.name)
+    full = pl.Series(s.name, [None] * s.len(), dtype=pl.String)
+    if vals.len() == 0:
+        return full
+    return full.scatter(s.is_not_null().arg_true(), _suffix_codes(vals))
+
+
+def salesforce_suffix_expr(expr: pl.Expr) -> pl.Expr:
+    """The 3-character checksum suffix of a Salesforce id's first 15 characters.
+
+    Null when those are not 15 ASCII letters or digits. Computed in one vectorised
+    numpy pass per batch (``map_batches``, element-wise); pass the result to
+    :func:`salesforce_id18_expr` / :func:`salesforce_id_problem_expr` as ``suffix`` to
+    compute it once for both.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"id": ["001A0000006Vm9r", "001A0000006Vm9rxyz", "bad", None]})
+    >>> df.select(salesforce_suffix_expr(pl.col("id")))["id"].to_list()
+    ['IAC', 'IAC', None, None]
+    """
+    return expr.map_batches(_suffix_batch, return_dtype=pl.String, is_elementwise=True)
+
+
+def salesforce_id_valid_expr(expr: pl.Expr, *, suffix: pl.Expr | None = None) -> pl.Expr:
+    """Whether each id is a valid 15- or 18-character Salesforce id (null stays null).
+
+    Valid: 15 ASCII letters/digits, optionally followed by the 3-character suffix that
+    :func:`salesforce_suffix_expr` computes from them (compared case-insensitively).
+    ``suffix`` is that expression when already computed.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> ids = ["001A0000006Vm9r", "001A0000006Vm9rIAC", "001A0000006Vm9rIAD", "bad", None]
+    >>> pl.select(salesforce_id_valid_expr(pl.lit(pl.Series(ids)))).to_series().to_list()
+    [True, True, False, False, None]
+    """
+    sfx = salesforce_suffix_expr(expr) if suffix is None else suffix
+    length = expr.str.len_bytes()
+    # 18 bytes whose last three upper-case to the suffix are ASCII letters/digits
+    checksum_ok = (length == 18) & (expr.str.slice(15, 3).str.to_uppercase() == sfx)
+    return (
+        pl.when(expr.is_null())
+        .then(None)
+        .otherwise(sfx.is_not_null() & ((length == 15) | checksum_ok))
+    )
+
+
+def salesforce_id18_expr(expr: pl.Expr, *, suffix: pl.Expr | None = None) -> pl.Expr:
     """Vectorised :func:`salesforce_id18`: 18-char form, or null when the id is invalid.
 
     Use :func:`salesforce_id_problem_expr` to get the reason an id was nulled.
+    ``suffix`` is :func:`salesforce_suffix_expr` of ``expr`` when already computed.
 
     Examples
     --------
@@ -121,27 +209,32 @@ def salesforce_id18_expr(expr: pl.Expr) -> pl.Expr:
     >>> df.select(salesforce_id18_expr(pl.col("id")))["id"].to_list()
     ['001A0000006Vm9rIAC', '001A0000006Vm9rIAC', None, None]
     """
-    base = expr.str.slice(0, 15)
-    computed = base + _suffix_expr(base)
+    sfx = salesforce_suffix_expr(expr) if suffix is None else suffix
     return (
-        pl.when(salesforce_id_problem_expr(expr).is_null() & expr.is_not_null())
-        .then(computed)
+        pl.when(salesforce_id_valid_expr(expr, suffix=sfx))
+        .then(expr.str.slice(0, 15) + sfx)
         .otherwise(pl.lit(None, dtype=pl.String))
     )
 
 
-def salesforce_id_problem_expr(expr: pl.Expr) -> pl.Expr:
-    """Why a Salesforce id is invalid (a message), or null when it is valid or null."""
-    length = expr.str.len_chars()
-    well_formed = expr.str.contains(r"^[A-Za-z0-9]+$") & length.is_in([15, 18])
-    base = expr.str.slice(0, 15)
-    checksum_ok = (length == 15) | (expr.str.slice(15, 3).str.to_uppercase() == _suffix_expr(base))
+def salesforce_id_problem_expr(expr: pl.Expr, *, suffix: pl.Expr | None = None) -> pl.Expr:
+    """Why a Salesforce id is invalid (a message), or null when it is valid or null.
+
+    ``suffix`` is :func:`salesforce_suffix_expr` of ``expr`` when already computed.
+    Messages are formatted for every row: on large frames, filter the rows that
+    :func:`salesforce_id_valid_expr` marks False first.
+    """
+    sfx = salesforce_suffix_expr(expr) if suffix is None else suffix
+    length = expr.str.len_bytes()
+    # 15 ASCII letters/digits (sfx not null), then nothing or 3 more letters/digits
+    tail_ok = expr.str.slice(15, 3).str.contains(r"^[A-Za-z0-9]{3}$")
+    well_formed = sfx.is_not_null() & ((length == 15) | ((length == 18) & tail_ok))
     return (
-        pl.when(expr.is_null())
-        .then(pl.lit(None, dtype=pl.String))
-        .when(~well_formed)
-        .then(pl.format("not a Salesforce id (15 or 18 letters/digits): '{}'", expr))
-        .when(~checksum_ok)
-        .then(pl.format("Salesforce id '{}' fails its 18-character checksum", expr))
+        pl.when(salesforce_id_valid_expr(expr, suffix=sfx).not_())
+        .then(
+            pl.when(well_formed)
+            .then(pl.format("Salesforce id '{}' fails its 18-character checksum", expr))
+            .otherwise(pl.format("not a Salesforce id (15 or 18 letters/digits): '{}'", expr))
+        )
         .otherwise(pl.lit(None, dtype=pl.String))
     )
