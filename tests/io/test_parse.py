@@ -162,3 +162,23 @@ def test_number_formats_round_trip(cents: list[int]) -> None:
     eu = [f"{v:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".") for v in values]
     assert _num(us) == pytest.approx(values)
     assert _num(eu) == pytest.approx(values)
+
+
+def test_map_columns_reads_odd_boolean_casing_and_empty_columns() -> None:
+    # "tRuE" misses the fast lookup of usual casings and is re-read by parse_bool
+    raw = pl.DataFrame(
+        {
+            "IsConverted": ["true", "FALSE", "tRuE", "Yes", "maybe"],
+            "Empty": [None] * 5,
+            "source_row": [2, 3, 4, 5, 6],
+        },
+        schema_overrides={"Empty": pl.String},
+    )
+    m = map_columns(
+        raw,
+        {"is_converted": ("IsConverted",), "converted_at": ("Empty",)},
+        {"is_converted": pl.Boolean(), "converted_at": pl.Datetime("us", "UTC")},
+    )
+    assert m.frame["is_converted"].to_list() == [True, False, True, True, None]
+    assert m.frame["converted_at"].null_count() == 5
+    assert m.problem.to_list() == [None] * 4 + ["`IsConverted`: cannot read 'maybe' as true/false"]

@@ -281,6 +281,23 @@ def bool_expr(text: pl.Expr) -> pl.Expr:
     return pl.when(low.is_in(_TRUE_WORDS)).then(True).when(low.is_in(_FALSE_WORDS)).then(False)
 
 
+_BOOL_CASED = {
+    v: truth
+    for words, truth in ((_TRUE_WORDS, True), (_FALSE_WORDS, False))
+    for w in words
+    for v in (w, w.upper(), w.title())
+}
+
+
+def _bool_cased_expr(text: pl.Expr) -> pl.Expr:
+    """:func:`bool_expr` for the usual casings (``true``, ``TRUE``, ``True``) by lookup.
+
+    Null for any other casing: the caller re-reads a column with such values through
+    :func:`parse_bool`.
+    """
+    return text.replace_strict(_BOOL_CASED, default=None, return_dtype=pl.Boolean)
+
+
 def parse_bool(s: pl.Series, *, column: str | None = None) -> Parsed:
     """Read ``true/false``, ``1/0``, ``yes/no``, ``y/n``, ``t/f``, ``checked`` as Boolean.
 
@@ -712,7 +729,12 @@ def map_columns(
             used[target] = src
     # stage 1: every used source column cleaned once (trimmed, null tokens to null)
     cleaned = {src: f"__clean{i}" for i, src in enumerate(dict.fromkeys(used.values()))}
-    stage1 = [clean_text(pl.col(src)).alias(c) for src, c in cleaned.items()]
+    stage1 = [
+        pl.lit(None, dtype=pl.String).alias(c)  # an empty column needs no cleaning
+        if raw[src].null_count() == raw.height
+        else clean_text(pl.col(src)).alias(c)
+        for src, c in cleaned.items()
+    ]
     sample = raw.select([pl.col(src) for src in cleaned]).pipe(_head_tail)
     # stage 2: values; stage 3: which values failed (messages are written afterwards,
     # for failing rows only)
@@ -720,7 +742,7 @@ def map_columns(
     flags: list[pl.Expr] = []
     scalars: list[pl.Expr] = []
     whats: dict[str, str] = {}
-    plans: dict[str, str] = {}  # target -> "datetime"/"date" parsed with a sampled format
+    plans: dict[str, str] = {}  # target -> "datetime"/"date"/"bool" read by a fast plan
     assumed: dict[str, str | None] = {}
     general: list[str] = []  # targets parsed by the general date-time parser
     for target, src in used.items():
@@ -741,7 +763,8 @@ def map_columns(
                 value, whats[target] = value.dt.date(), "a date"
             plans[target], assumed[target] = kind, plan[1]
         elif kind == "bool":
-            value, whats[target] = bool_expr(text), "true/false"
+            value, whats[target] = _bool_cased_expr(text), "true/false"
+            plans[target] = "bool"
         else:
             value, comma = number_expr(text)
             whats[target] = "a number"
@@ -769,16 +792,21 @@ def map_columns(
             problems[target] = out.select(
                 problem_expr(text, pl.col(target), what, used[target])
             ).to_series()
-    # a sampled date-time format that missed some values: the general parser decides
+    # a plan (sampled date-time format, usual boolean casing) that missed some values:
+    # the general parser decides
     redo = [t for t in plans if t in problems]
     replaced: list[pl.Series] = []
     for target in [*general, *redo]:
         src = used[target]
-        if plans.get(target, _kind(dtypes.get(target, pl.String()))) == "date":
+        plan_kind = plans.get(target, _kind(dtypes.get(target, pl.String())))
+        if plan_kind == "bool":
+            r = parse_bool(raw[src], column=src)
+        elif plan_kind == "date":
             r = parse_date(raw[src], dayfirst=dayfirst, column=src, path=path)
         else:
             r = parse_datetime(raw[src], tz=tz, dayfirst=dayfirst, column=src, path=path)
-        assumed[target] = r.assumed_time_zone
+        if plan_kind != "bool":
+            assumed[target] = r.assumed_time_zone
         notes.extend(r.notes)
         replaced.append(r.value.alias(target))
         problems[target] = r.problem

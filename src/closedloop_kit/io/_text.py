@@ -409,7 +409,8 @@ def read_text_table(
         A :class:`FileSniff` already made for ``path`` (saves a second look).
     columns_as_text
         Keep every column a string (default): ids, zip codes and localized numbers
-        survive untouched and are parsed by :mod:`closedloop_kit.io._parse`.
+        survive untouched and are parsed by :mod:`closedloop_kit.io._parse`. Empty
+        cells (``,,`` and ``,"",``) are then null.
     has_header, columns
         For headerless files (Adobe ``hit_data.tsv``): ``has_header=False`` and the
         column names in ``columns``.
@@ -487,6 +488,7 @@ def read_text_table(
             infer_schema=not columns_as_text,
             truncate_ragged_lines=False,
             raise_if_empty=False,
+            empty_string_is_null=columns_as_text,
         )
     except pl.exceptions.ComputeError as exc:
         if "utf-8" not in str(exc) or encoding != "utf-8":
@@ -588,6 +590,7 @@ def _read_plain(fs: FileSniff, *, quote_char: str | None, drop_footer: bool) -> 
             infer_schema=False,
             truncate_ragged_lines=False,
             raise_if_empty=False,
+            empty_string_is_null=True,
         )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError):
         return None
