@@ -366,3 +366,53 @@ def test_formatted_report_workbook(tmp_path: Path) -> None:
     rep = res.report.row(0, named=True)
     assert rep["format"] == "report (xlsx sheet 'Lead Report')"
     assert (rep["header_line"], rep["rows_read"], rep["rows_kept"]) == (5, 2, 2)
+
+
+def test_grouped_report_subtotals_and_group_fill_down(tmp_path: Path) -> None:
+    """A summary report grouped by Lead Source and Lead Status (two levels), saved as CSV.
+
+    The group values stand on each group's first row only, with a Subtotal line per
+    group and a Total line; the company called "Total Solutions" is a record.
+    """
+    text = (
+        '"Lead Source","Lead Status","Lead ID","First Name","Last Name","Company / Account"\n'
+        f'"Web","Open","{LEAD15}","Ann","Akin","Athena"\n'
+        '"","","00Q5e00000AbCdF","Bo","Ng","Total Solutions"\n'
+        '"Subtotal","","","","",""\n'
+        '"","Working","00Q5e00000AbCdG","Cy","Oh","Bolt"\n'
+        '"Subtotal","","","","",""\n'
+        '"Subtotal","","","","",""\n'
+        '"Partner Referral","Open","00Q5e00000AbCdH","Di","Po","Crux"\n'
+        '"Subtotal","","","","",""\n'
+        '"Subtotal","","","","",""\n'
+        '"Total","","","","",""\n'
+        "\n"
+        '"Confidential Information - Do Not Distribute"\n'
+    )
+    res = read_salesforce(_write(tmp_path, "grouped_leads.csv", text), object="Lead")
+    people = res["people"].sort("source_row")
+    assert people.select("lead_source", "status_raw", "company_name").rows() == [
+        ("Web", "Open", "Athena"),
+        ("Web", "Open", "Total Solutions"),
+        ("Web", "Working", "Bolt"),
+        ("Partner Referral", "Open", "Crux"),
+    ]
+    assert people["source_row"].to_list() == [2, 3, 5, 8]
+    rep = res.report.row(0, named=True)
+    assert (rep["rows_read"], rep["rows_kept"], rep["rows_rejected"]) == (4, 4, 0)
+    # summary lines inside the table are dropped and listed; the trailing ones go with
+    # the footer (Subtotal, Subtotal, Total, the confidentiality line)
+    assert "dropped 3 summary line(s) (subtotals, totals) at line(s) 4, 6, 7" in rep["notes"]
+    assert "filled down grouping column(s) ['Lead Source', 'Lead Status']" in rep["notes"]
+    assert "dropped 4 footer line(s)" in rep["notes"]
+
+
+def test_detail_rows_are_not_filled_down_without_summary_lines(tmp_path: Path) -> None:
+    # a flat report: an empty Lead Source is a missing value, not a group
+    text = (
+        '"Lead Source","Lead ID","Last Name","Company / Account"\n'
+        f'"Web","{LEAD15}","Akin","Athena"\n'
+        '"","00Q5e00000AbCdF","Ng","Bolt"\n'
+    )
+    res = read_salesforce(_write(tmp_path, "leads_report.csv", text), object="Lead")
+    assert res["people"].sort("source_row")["lead_source"].to_list() == ["Web", None]

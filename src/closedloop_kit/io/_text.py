@@ -28,7 +28,7 @@ import polars as pl
 
 from closedloop_kit.errors import SourceFormatError
 
-__all__ = ["FileSniff", "RawTable", "read_text_table", "sniff"]
+__all__ = ["FileSniff", "RawTable", "read_text_table", "sniff", "split_report_groups"]
 
 FileKind = Literal["text", "json", "ndjson", "parquet", "xlsx", "xls", "zip", "binary", "empty"]
 
@@ -42,6 +42,10 @@ _FOOTER_RE = re.compile(
     r"confidential|generated\s+by|report\s+generated|all\s+rights\s+reserved|"
     r"filtered\s+by|report\s+total|--\s*end)",
     re.IGNORECASE,
+)
+_SUMMARY_RE = (
+    r"(?i)^\s*(sub-?\s*totals?|totals?|grand\s+totals?|record\s+count|count|sum|"
+    r"average|avg|min|max|median)\b"
 )
 _BOMS: tuple[tuple[bytes, str, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig", "utf-8-sig"),
@@ -678,3 +682,76 @@ def refuse_unless_text(fs: FileSniff) -> None:
     """Raise :class:`SourceFormatError` unless ``fs`` is a delimited text file."""
     if fs.kind != "text":
         _refuse(fs)
+
+
+def split_report_groups(
+    frame: pl.DataFrame, *, key: str | None = None
+) -> tuple[pl.DataFrame, tuple[int, ...], tuple[str, ...]]:
+    """Undo a grouped (summary) report's layout: drop its summary lines, fill its groups.
+
+    A report grouped by, say, Lead Source is exported with the group value on the
+    group's first row only and a ``Subtotal`` line after each group (``Total`` /
+    ``Grand Total`` / ``Count`` / ``Sum`` ... lines, one per grouping level). A row is a
+    summary line when its first non-empty cell starts with such a word, its record id
+    (``key``) is empty, and at most half its cells are filled (a detail row of a company
+    called "Total Solutions" keeps its id and most cells). When summary lines exist, the
+    leading columns left of the first column that is never empty in detail rows, and
+    filled on the first detail row, are grouping columns: their empty cells take the
+    value above (within the file; the record id is never filled).
+
+    Parameters
+    ----------
+    frame
+        A raw table (all text plus ``source_row``).
+    key
+        The record-id column, if known.
+
+    Returns
+    -------
+    frame, summary_lines, filled_columns
+        Detail rows (grouping columns filled), the file lines of the summary rows
+        dropped, and the columns filled down.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> raw = pl.DataFrame({
+    ...     "Lead Source": ["Web", None, "Subtotal", "Partner", "Total"],
+    ...     "Lead ID": ["00Q1", "00Q2", None, "00Q3", None],
+    ...     "Name": ["Ann", "Bo", None, "Cy", None],
+    ...     "source_row": [2, 3, 4, 5, 6],
+    ... })
+    >>> out, lines, filled = split_report_groups(raw, key="Lead ID")
+    >>> out["Lead Source"].to_list(), lines, filled
+    (['Web', 'Web', 'Partner'], (4, 6), ('Lead Source',))
+    """
+    cols = [c for c in frame.columns if c != SOURCE_ROW]
+    if not cols or frame.height == 0:
+        return frame, (), ()
+
+    def text(c: str) -> pl.Expr:  # trimmed, empty (null or "") as null
+        t = pl.col(c).cast(pl.String).str.strip_chars()
+        return pl.when(t == "").then(None).otherwise(t)
+
+    first = pl.coalesce([text(c) for c in cols])
+    filled_cells = pl.sum_horizontal([text(c).is_not_null() for c in cols])
+    summary = first.str.contains(_SUMMARY_RE).fill_null(False) & (
+        filled_cells * 2 <= max(len(cols), 4)
+    )
+    if key is not None and key in frame.columns:
+        summary = summary & (text(key).is_null() | (text(key) == first))
+    flags = frame.select(summary.alias("s"))["s"]
+    if not bool(flags.any()):
+        return frame, (), ()
+    lines = tuple(frame.filter(flags)[SOURCE_ROW].to_list())
+    detail = frame.filter(~flags)
+    empty = detail.select([text(c).is_null().alias(c) for c in cols])
+    group_cols: list[str] = []
+    for c in cols:
+        if c == key or not bool(empty[c].any()):
+            break
+        if not empty[c][0]:
+            group_cols.append(c)
+    if group_cols:
+        detail = detail.with_columns(text(c).forward_fill().alias(c) for c in group_cols)
+    return detail, lines, tuple(group_cols)

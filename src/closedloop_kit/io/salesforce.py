@@ -38,7 +38,13 @@ from closedloop_kit.io._salesforce_map import (
     ObjectSpec,
 )
 from closedloop_kit.io._sheet import TABLE_KINDS, read_table
-from closedloop_kit.io._text import FileSniff, RawTable, read_text_table, sniff
+from closedloop_kit.io._text import (
+    FileSniff,
+    RawTable,
+    read_text_table,
+    sniff,
+    split_report_groups,
+)
 from closedloop_kit.schema._normalize import normalized_domain, normalized_email
 
 __all__ = ["read_salesforce"]
@@ -796,8 +802,21 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
     spec = OBJECTS[obj]
     notes: list[str] = []
-    rows_read = raw.height
     id_col = find_column(raw.columns, ("Id", "ID"))
+    if fmt.startswith("report"):
+        key_col = id_col or find_column(raw.columns, spec.fields.get("source_id", ()))
+        raw, summary_lines, filled = split_report_groups(raw, key=key_col)
+        if summary_lines:
+            shown = ", ".join(map(str, summary_lines[:5])) + (
+                "..." if len(summary_lines) > 5 else ""
+            )
+            notes.append(
+                f"grouped report: dropped {len(summary_lines)} summary line(s) (subtotals, "
+                f"totals) at line(s) {shown}"
+            )
+        if filled:
+            notes.append(f"grouped report: filled down grouping column(s) {list(filled)}")
+    rows_read = raw.height
     current, merged, versions = raw, 0, None
     if fmt.startswith("warehouse") and id_col is not None:
         current, versions, merged, hnotes = _history_mode(raw, id_col)
