@@ -147,3 +147,21 @@ def test_json_and_ndjson_are_sniffed(tmp_path: Path) -> None:
     b.write_text('{"x": 1}\n{"x": 2}\n')
     assert sniff(a).kind == "json"
     assert sniff(b).kind == "ndjson"
+
+
+def test_multiline_field_in_the_last_row_is_data_not_footer(tmp_path: Path) -> None:
+    # the last record's quoted Description spans three lines (CRLF inside, LF outside):
+    # its closing line `c"` must not be taken for a one-field footer line
+    p = tmp_path / "Lead.csv"
+    p.write_bytes(
+        b'Id,LastName,Description\n00Q1,Akin,"line1\nline2"\n00Q2,Ng,plain\n00Q3,Oh,"a\r\nb\r\nc"\n'
+    )
+    t = read_text_table(p)
+    assert t.frame["Description"].to_list() == ["line1\nline2", "plain", "a\r\nb\r\nc"]
+    assert t.frame["source_row"].to_list() == [2, 4, 5]
+    assert t.footer == ()
+    # with a real footer after it, only the footer goes
+    p.write_bytes(p.read_bytes() + b'\n"Grand Totals (3 records)"\n')
+    t = read_text_table(p)
+    assert t.frame["Description"].to_list()[-1] == "a\r\nb\r\nc"
+    assert t.footer == ('"Grand Totals (3 records)"',)

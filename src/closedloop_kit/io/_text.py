@@ -364,6 +364,8 @@ def _split_footer(body: bytes, delimiter: str, ncols: int) -> tuple[bytes, tuple
         stripped = line.strip().strip('"').strip()
         first = stripped.split(delimiter, 1)[0].strip().strip('"')
         single = ncols >= 3 and _field_count(line, delimiter) <= 1
+        if line.count('"') % 2:
+            break  # the end of a quoted field spanning lines: data, not a footer
         if not stripped or all(ch in delimiter + '" ' for ch in line):
             footer.append(line)
         elif _FOOTER_RE.match(first) or single:
