@@ -269,6 +269,17 @@ def test_two_sheets_default_first_table_and_sheet_option(tmp_path: Path) -> None
     assert res["spend"]["platform"].unique().to_list() == ["meta_ads"]
 
 
+def test_hidden_sheet_is_not_the_default(tmp_path: Path) -> None:
+    # a hidden lookup sheet before the report: the visible table is read
+    p = _workbook(tmp_path / "hidden.xlsx", {"Lookup": GOOGLE_ROWS, "Meta": META_ROWS})
+    wb = openpyxl.load_workbook(p)
+    wb["Lookup"].sheet_state = "hidden"
+    wb.save(p)
+    assert sniff(p).sheet == "Meta"
+    assert read_sheet_table(p).sniff.sheet == "Meta"
+    assert read_sheet_table(p, sheet="Lookup").frame.height == 3  # still readable by name
+
+
 def test_sniff_fills_header_and_sample_for_detection(tmp_path: Path) -> None:
     p = _workbook(tmp_path / "report.xlsx", {"Campaign report": GOOGLE_ROWS})
     fs = sniff(p)

@@ -218,6 +218,19 @@ def _sheet_names(reader: fastexcel.ExcelReader) -> list[str]:
     return [str(n) for n in reader.sheet_names]
 
 
+def _hidden_sheets(reader: fastexcel.ExcelReader, n: int) -> set[int]:
+    """Indexes of hidden and very hidden sheets (none when visibility is unknown)."""
+    out: set[int] = set()
+    for index in range(n):
+        try:
+            state = reader.load_sheet(index, n_rows=1, header_row=None).visible
+        except Exception:  # visibility is only a hint; reading the sheet reports errors
+            return set()
+        if str(state).lower() != "visible":
+            out.add(index)
+    return out
+
+
 def _pick_sheet(
     path: Path, kind: str, sheet: str | int | None
 ) -> tuple[int, str, pl.DataFrame, int | None]:
@@ -239,7 +252,10 @@ def _pick_sheet(
         frame = _sheet_frame(path, index, kind, names[index])
         return index, names[index], frame, _header_index(frame)
     fallback: tuple[int, str, pl.DataFrame, int | None] | None = None
-    for index, name in enumerate(names):
+    hidden = _hidden_sheets(reader, len(names))
+    # visible sheets first: a hidden sheet (lookup lists, pivot caches) is read only when
+    # no visible sheet holds a table
+    for index, name in sorted(enumerate(names), key=lambda item: item[0] in hidden):
         frame = _sheet_frame(path, index, kind, name)
         idx = _header_index(frame)
         if _is_table(frame, idx):
