@@ -416,3 +416,14 @@ def test_detail_rows_are_not_filled_down_without_summary_lines(tmp_path: Path) -
     )
     res = read_salesforce(_write(tmp_path, "leads_report.csv", text), object="Lead")
     assert res["people"].sort("source_row")["lead_source"].to_list() == ["Web", None]
+
+
+def test_blank_line_in_an_export_is_reported_not_rejected(tmp_path: Path) -> None:
+    p = _write(
+        tmp_path, "Lead.csv", f"Id,LastName,Company\n{LEAD15},Akin,A\n\n{LEAD15[:-1]}F,Ng,B\n"
+    )
+    res = read_salesforce(p)
+    rep = res.report.row(0, named=True)
+    assert (rep["rows_read"], rep["rows_kept"], rep["rows_rejected"]) == (2, 2, 0)
+    assert "skipped 1 blank line(s) at line(s) 3" in rep["notes"]
+    assert res["people"].sort("source_row")["source_row"].to_list() == [2, 4]

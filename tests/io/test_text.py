@@ -165,3 +165,14 @@ def test_multiline_field_in_the_last_row_is_data_not_footer(tmp_path: Path) -> N
     t = read_text_table(p)
     assert t.frame["Description"].to_list()[-1] == "a\r\nb\r\nc"
     assert t.footer == ('"Grand Totals (3 records)"',)
+
+
+def test_blank_lines_inside_the_table_are_not_rows(tmp_path: Path) -> None:
+    # a blank line and a line of bare delimiters in the middle: no values, no record
+    p = tmp_path / "Lead.csv"
+    p.write_text("Id,LastName,Company\n00Q1,Akin,A\n\n00Q2,Ng,B\n,,\n00Q3,Oh,C\n")
+    t = read_text_table(p)
+    assert t.frame["Id"].to_list() == ["00Q1", "00Q2", "00Q3"]
+    assert t.frame["source_row"].to_list() == [2, 4, 6]
+    assert t.blank_lines == (3, 5)
+    assert t.layout_notes() == ["skipped 2 blank line(s) at line(s) 3, 5"]

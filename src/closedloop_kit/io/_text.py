@@ -124,6 +124,9 @@ class RawTable:
         The :class:`FileSniff` the table was read with.
     preamble, footer
         Lines dropped before the header and after the last data row.
+    blank_lines
+        Lines inside the table that hold no value (empty, or only delimiters): not
+        records, so not rows of ``frame``.
     """
 
     frame: pl.DataFrame
@@ -131,6 +134,18 @@ class RawTable:
     sniff: FileSniff
     preamble: tuple[str, ...] = ()
     footer: tuple[str, ...] = ()
+    blank_lines: tuple[int, ...] = ()
+
+    def layout_notes(self) -> list[str]:
+        """Report notes on the lines that were not records (footer, blank lines)."""
+        notes = []
+        if self.footer:
+            notes.append(f"dropped {len(self.footer)} footer line(s): {self.footer[0][:40]!r}")
+        if self.blank_lines:
+            shown = ", ".join(map(str, self.blank_lines[:5]))
+            more = "..." if len(self.blank_lines) > 5 else ""
+            notes.append(f"skipped {len(self.blank_lines)} blank line(s) at line(s) {shown}{more}")
+        return notes
 
     @property
     def path(self) -> Path:
@@ -524,9 +539,26 @@ def read_text_table(
             )
             raise SourceFormatError(msg, path=str(p), line=line)
     frame = frame.with_columns(_source_rows(frame, body, first_data_line, has_header))
+    frame, blank = _without_blank_rows(frame)
     return RawTable(
-        frame=frame, header=tuple(frame.columns[:-1]), sniff=fs, preamble=fs.preamble, footer=footer
+        frame=frame,
+        header=tuple(frame.columns[:-1]),
+        sniff=fs,
+        preamble=fs.preamble,
+        footer=footer,
+        blank_lines=blank,
     )
+
+
+def _without_blank_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, tuple[int, ...]]:
+    """Drop rows with no value at all (blank lines, lines of bare delimiters)."""
+    data = [c for c in frame.columns if c != SOURCE_ROW]
+    if not data or frame.height == 0:
+        return frame, ()
+    blank = frame.select(pl.all_horizontal(pl.col(c).is_null() for c in data).alias("b"))["b"]
+    if not bool(blank.any()):
+        return frame, ()
+    return frame.filter(~blank), tuple(frame.filter(blank)[SOURCE_ROW].to_list())
 
 
 def _bad_line(
@@ -606,7 +638,8 @@ def _read_plain(fs: FileSniff, *, quote_char: str | None, drop_footer: bool) -> 
     # a line per row plus the header means no quoted field holds a line break
     embedded = frame.height > 0 and _count_newlines(p) - 1 != frame.height
     frame = frame.with_columns(_rows_expr(frame, 2, embedded=embedded))
-    return RawTable(frame=frame, header=tuple(frame.columns[:-1]), sniff=fs)
+    frame, blank = _without_blank_rows(frame)
+    return RawTable(frame=frame, header=tuple(frame.columns[:-1]), sniff=fs, blank_lines=blank)
 
 
 def _count_newlines(path: Path) -> int:

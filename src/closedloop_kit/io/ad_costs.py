@@ -231,8 +231,7 @@ def _read_file(
     if totals.height:
         frame = frame.filter(~is_total)
         notes.append(f"{totals.height} 'Total' row(s) dropped")
-    if raw.footer:
-        notes.append(f"{len(raw.footer)} footer line(s) dropped")
+    notes += raw.layout_notes()
     if raw.preamble:
         notes.append(f"{len([p for p in raw.preamble if p.strip()])} preamble line(s) skipped")
 

@@ -785,7 +785,7 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
             f"table such as deal_stage) but found {what}{hint}; pass `object=` if it is one"
         )
         raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
-    notes: list[str] = []
+    notes: list[str] = table.layout_notes()
     dtypes = {**_EXTRA_DTYPES, **(TABLES[spec.table].columns if spec.table else {})}
     text_only = _TEXT_ONLY | (
         {"new_value", "old_value"} if spec.table == "stage_history" else frozenset()

@@ -846,8 +846,8 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         hist = _history_changes(versions, spec, id_col, str(path))
         if hist is not None and hist.height:
             tables["stage_history"] = hist
-    if table is not None and table.footer:
-        notes.append(f"dropped {len(table.footer)} footer line(s): {table.footer[0][:40]!r}")
+    if table is not None:
+        notes += table.layout_notes()
     return finish(
         path=path,
         reader="salesforce",
