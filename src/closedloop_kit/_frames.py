@@ -15,7 +15,7 @@ import polars as pl
 from closedloop_kit._typing import FrameT
 from closedloop_kit.errors import DataContractError
 
-__all__ = ["collect", "column_names", "like", "require_columns", "to_lazy"]
+__all__ = ["collect", "column_names", "like", "null_series", "require_columns", "to_lazy"]
 
 
 def to_lazy(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
@@ -39,6 +39,17 @@ def like(
     if isinstance(template, pl.LazyFrame):
         return to_lazy(result)
     return collect(result)
+
+
+def null_series(n: int, dtype: pl.DataType | type[pl.DataType], name: str = "") -> pl.Series:
+    """A Series of ``n`` nulls of ``dtype`` (built natively, not from a Python list).
+
+    Examples
+    --------
+    >>> null_series(3, pl.String, "problem").to_list()
+    [None, None, None]
+    """
+    return pl.repeat(None, n, dtype=dtype, eager=True).alias(name)
 
 
 def column_names(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from closedloop_kit._frames import null_series
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -148,6 +150,6 @@ def fixed_width_iso(values: pl.Series, *, aware: bool) -> pl.Series | None:
         micros += fraction * 10 ** (6 - len(layout["f"]))
     parsed = pl.Series(values.name, micros, dtype=pl.Int64).cast(pl.Datetime("us"))
     if n < values.len():
-        full = pl.Series(values.name, [None] * values.len(), dtype=pl.Datetime("us"))
+        full = null_series(values.len(), pl.Datetime("us"), values.name)
         parsed = full.scatter(values.is_not_null().arg_true(), parsed)
     return parsed.dt.replace_time_zone("UTC") if aware else parsed

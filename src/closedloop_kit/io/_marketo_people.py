@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
+from closedloop_kit._frames import null_series
 from closedloop_kit.io._parse import combine_problems, parse_datetime, parse_number
 from closedloop_kit.io._result import REJECT_REASON
 from closedloop_kit.schema._normalize import normalized_email
@@ -48,7 +49,7 @@ def find_column(header: list[str] | tuple[str, ...], candidates: tuple[str, ...]
 def text_col(frame: pl.DataFrame, column: str | None, name: str) -> pl.Series:
     """A trimmed text column (empty → null), or an all-null one when ``column`` is None."""
     if column is None:
-        return pl.Series(name, [None] * frame.height, dtype=pl.String)
+        return null_series(frame.height, pl.String, name)
     s = frame[column].cast(pl.String).str.strip_chars()
     return pl.select(pl.when(s.str.len_chars() > 0).then(s).alias(name)).to_series()
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
+from closedloop_kit._frames import null_series
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._iso import fixed_width_iso
 
@@ -557,12 +558,12 @@ def _parse_datetime_full(
     aware_value = (
         pl.select(pl.coalesce(aware)).to_series()
         if aware
-        else pl.Series(s.name, [None] * s.len(), dtype=pl.Datetime("us", "UTC"))
+        else null_series(s.len(), pl.Datetime("us", "UTC"), s.name)
     )
     naive_value = (
         pl.select(pl.coalesce(naive)).to_series()
         if naive
-        else pl.Series(s.name, [None] * s.len(), dtype=pl.Datetime("us"))
+        else null_series(s.len(), pl.Datetime("us"), s.name)
     )
     # numbers: Excel serial days or epoch seconds / ms / us
     num = text.str.strip_chars().cast(pl.Float64, strict=False)
@@ -816,7 +817,7 @@ def map_columns(
     problem = (
         combine_problems(*[problems[t] for t in used if t in problems])
         if any(p.null_count() < p.len() for p in problems.values())
-        else pl.Series("problem", [None] * raw.height, dtype=pl.String)
+        else null_series(raw.height, pl.String, "problem")
     )
     frame = frame.select([*used, "source_row"])
     zone = next((z for t, z in assumed.items() if z and t in used), None)

@@ -553,8 +553,8 @@ def read_text_table(
 def _without_blank_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, tuple[int, ...]]:
     """Drop rows with no value at all (blank lines, lines of bare delimiters)."""
     data = [c for c in frame.columns if c != SOURCE_ROW]
-    if not data or frame.height == 0:
-        return frame, ()
+    if not data or frame.height == 0 or min(frame[c].null_count() for c in data) == 0:
+        return frame, ()  # a column without empty cells: no blank row (O(1) per column)
     blank = frame.select(pl.all_horizontal(pl.col(c).is_null() for c in data).alias("b"))["b"]
     if not bool(blank.any()):
         return frame, ()
@@ -619,24 +619,30 @@ def _read_plain(fs: FileSniff, *, quote_char: str | None, drop_footer: bool) -> 
     delim = fs.delimiter or ","
     if drop_footer and _split_footer(tail, delim, len(fs.header))[1]:
         return None
-    try:
-        frame = pl.read_csv(
-            p,
-            separator=delim,
-            has_header=True,
-            quote_char=quote_char,
-            infer_schema=False,
-            truncate_ragged_lines=False,
-            raise_if_empty=False,
-            empty_string_is_null=True,
-        )
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError):
-        return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    # the line count runs beside polars' reader (both release the GIL)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        lines = pool.submit(_count_newlines, p)
+        try:
+            frame = pl.read_csv(
+                p,
+                separator=delim,
+                has_header=True,
+                quote_char=quote_char,
+                infer_schema=False,
+                truncate_ragged_lines=False,
+                raise_if_empty=False,
+                empty_string_is_null=True,
+            )
+        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError):
+            return None
+        newlines = lines.result()
     if frame.width != len(fs.header):
         return None
     frame = frame.rename(dict(zip(frame.columns, _unique_names(list(fs.header)), strict=True)))
     # a line per row plus the header means no quoted field holds a line break
-    embedded = frame.height > 0 and _count_newlines(p) - 1 != frame.height
+    embedded = frame.height > 0 and newlines - 1 != frame.height
     frame = frame.with_columns(_rows_expr(frame, 2, embedded=embedded))
     frame, blank = _without_blank_rows(frame)
     return RawTable(frame=frame, header=tuple(frame.columns[:-1]), sniff=fs, blank_lines=blank)

@@ -17,6 +17,7 @@ from typing import Final, Literal
 
 import polars as pl
 
+from closedloop_kit._frames import null_series
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
     combine_problems,
@@ -238,7 +239,7 @@ def _read_file(
     def text(canon: str) -> pl.Series:
         col = cols.get(canon)
         if col is None:
-            return pl.Series(canon, [None] * frame.height, dtype=pl.String)
+            return null_series(frame.height, pl.String, canon)
         return frame[col].alias(canon)
 
     date = parse_date(text("date"), dayfirst=spec.dayfirst, column=cols["date"], path=path)

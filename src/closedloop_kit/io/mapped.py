@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from closedloop_kit._frames import null_series
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
     Parsed,
@@ -220,7 +221,7 @@ def _typed(
     text = s.str.strip_chars()
     return Parsed(
         pl.select(pl.when(text != "").then(text)).to_series().alias(s.name),
-        pl.Series("problem", [None] * s.len(), dtype=pl.String),
+        null_series(s.len(), pl.String, "problem"),
     )
 
 
@@ -282,7 +283,7 @@ def _read_file(path: Path, m: FieldMapping) -> LoadResult:
     source_id: pl.Series = (
         frame.get_column(key_src)
         if isinstance(key_src, str)
-        else out.get(key, pl.Series([None] * n, dtype=pl.String))
+        else out.get(key, null_series(n, pl.String))
     )
     canonical = pl.DataFrame(out).with_columns(
         pl.lit(m.source_system).alias("source_system"),

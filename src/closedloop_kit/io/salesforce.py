@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from closedloop_kit._frames import null_series
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
     Mapped,
@@ -526,13 +527,9 @@ def _with_currency(
     from_text = (
         currency_from_text(raw[m.used[amount]])
         if amount in m.used
-        else pl.Series([None] * df.height, dtype=pl.String)
+        else null_series(df.height, pl.String)
     )
-    given = (
-        df["currency"]
-        if "currency" in df.columns
-        else pl.Series([None] * df.height, dtype=pl.String)
-    )
+    given = df["currency"] if "currency" in df.columns else null_series(df.height, pl.String)
     cur = pl.select(pl.coalesce(given.str.to_uppercase(), from_text)).to_series()
     needs = df[amount].is_not_null() & cur.is_null()
     if bool(needs.any()):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from closedloop_kit._frames import null_series
+
 __all__ = [
     "SOURCE_PREFIX",
     "is_valid_salesforce_id",
@@ -147,7 +149,7 @@ def _suffix_batch(s: pl.Series) -> pl.Series:
         return out["sfx"].alias(s.name)
     if vals.len() == s.len():
         return _suffix_codes(vals).alias(s.name)
-    full = pl.Series(s.name, [None] * s.len(), dtype=pl.String)
+    full = null_series(s.len(), pl.String, s.name)
     if vals.len() == 0:
         return full
     return full.scatter(s.is_not_null().arg_true(), _suffix_codes(vals))
