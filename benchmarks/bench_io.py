@@ -187,7 +187,7 @@ def _best(path: Path, which: str, warm: Path, repeat: int) -> tuple[float, Any, 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Time ``read_salesforce`` (load + validate) against ``pl.read_csv``, both shapes."""
     n = 100_000 if quick else 1_000_000
-    repeat = 1 if quick else 3
+    repeat = 1 if quick else 5
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         warm = write_leads(Path(tmp) / "warmup.csv", 100)
