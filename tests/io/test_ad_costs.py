@@ -224,3 +224,18 @@ def test_windows_1252_report_and_ga4_file_suggests_read_ga4(tmp_path):
     with pytest.raises(SourceFormatError, match="read_ga4") as info:
         read_ad_costs(g)
     assert info.value.suggestion == "clk.io.read_ga4"
+
+
+def test_ambiguous_day_month_dates_refused_then_read_with_dayfirst(tmp_path):
+    # a report from a UK account: 05/11/2023 and 06/11/2023 read both ways
+    p = tmp_path / "uk.csv"
+    p.write_text(
+        "Day,Campaign,Campaign ID,Currency code,Cost,Impr.,Clicks\n"
+        "05/11/2023,brand,1,GBP,10.00,100,1\n"
+        "06/11/2023,brand,1,GBP,12.00,120,2\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SourceFormatError, match=r"uk\.csv: `Day`.*dayfirst"):
+        read_ad_costs(p)
+    res = read_ad_costs(p, dayfirst=True)
+    assert sorted(res["spend"]["date"].to_list()) == [dt.date(2023, 11, 5), dt.date(2023, 11, 6)]

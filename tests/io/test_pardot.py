@@ -101,3 +101,18 @@ def test_doc_lists_every_mapping():
         if target is not None:
             assert name in doc, name
             assert f"`{target}`" in doc, target
+
+
+def test_day_first_dates_of_a_resaved_export_need_dayfirst(tmp_path):
+    # an export re-saved by Excel in a UK locale: 02/11/2023 10:00 reads both ways
+    p = tmp_path / "visitor_activities.csv"
+    p.write_text(
+        "id,prospect_id,visitor_id,type,type_name,details,email_id,campaign_id,created_at\n"
+        "1,101,9,2,View,/pricing,,5,02/11/2023 10:00\n"
+        "2,101,9,4,Success,Demo Form,,5,03/11/2023 10:05\n"
+    )
+    with pytest.raises(SourceFormatError, match="dayfirst"):
+        read_pardot(p)
+    when = read_pardot(p, dayfirst=True, tz="Europe/London")["touchpoints"].sort("touchpoint_id")
+    # 10:00 London on 2 November (GMT, UTC+0) = 10:00 UTC
+    assert when["occurred_at"].to_list()[0] == dt.datetime(2023, 11, 2, 10, tzinfo=dt.UTC)

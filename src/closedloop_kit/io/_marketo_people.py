@@ -73,6 +73,7 @@ def people_and_links(
     prefix: str,
     path: Path,
     time_zone: str,
+    dayfirst: bool | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame | None, list[str], str | None]:
     """People (``prospect``) and CRM identity links from a prospect/lead export.
 
@@ -88,6 +89,7 @@ def people_and_links(
     created = parse_datetime(
         text_col(frame, cols.get("created_at"), "created_at"),
         tz=time_zone,
+        dayfirst=dayfirst,
         column=cols.get("created_at"),
         path=path,
     )

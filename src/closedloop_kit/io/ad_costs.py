@@ -194,7 +194,11 @@ def detect_platform(header: tuple[str, ...] | list[str]) -> str | None:
 
 
 def _read_file(
-    path: Path, platform: str | None, currency: str | None, fs: FileSniff | None = None
+    path: Path,
+    platform: str | None,
+    currency: str | None,
+    fs: FileSniff | None = None,
+    dayfirst: bool | None = None,
 ) -> LoadResult:
     fs = fs or sniff(path)
     if fs.kind not in TABLE_KINDS:
@@ -242,7 +246,8 @@ def _read_file(
             return null_series(frame.height, pl.String, canon)
         return frame[col].alias(canon)
 
-    date = parse_date(text("date"), dayfirst=spec.dayfirst, column=cols["date"], path=path)
+    order = spec.dayfirst if dayfirst is None else dayfirst
+    date = parse_date(text("date"), dayfirst=order, column=cols["date"], path=path)
     cost = parse_number(text("cost"), column=cols["cost"])
     impressions = parse_number(text("impressions"), column=cols["impressions"])
     clicks = parse_number(text("clicks"), column=cols["clicks"])
@@ -381,6 +386,7 @@ def read_ad_costs(
     platform: AdPlatform | None = None,
     *,
     currency: str | None = None,
+    dayfirst: bool | None = None,
 ) -> LoadResult:
     r"""Read ad-platform cost reports into the ``spend`` table.
 
@@ -395,6 +401,9 @@ def read_ad_costs(
         ISO code of the account currency, for reports that state none (no currency
         column, none in the cost header, no symbol in the amounts). Without it such
         rows are rejected with ``"no currency: state `currency=`"``.
+    dayfirst
+        Order of ``d/m/y`` dates when the data cannot decide it (a report in a
+        day-first locale whose days are all ≤ 12); LinkedIn's are month-first.
 
     Returns
     -------
@@ -415,7 +424,10 @@ def read_ad_costs(
     [('google_ads', 'gads:111', 1020.5)]
     """
     return combine_results(
-        [_read_file(p, platform, currency) for p in expand_paths(path, suffixes=_SUFFIXES)]
+        [
+            _read_file(p, platform, currency, dayfirst=dayfirst)
+            for p in expand_paths(path, suffixes=_SUFFIXES)
+        ]
     )
 
 

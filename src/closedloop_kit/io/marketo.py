@@ -140,7 +140,9 @@ def _utm(query: pl.Series, name: str) -> pl.Series:
     return query.str.extract(rf"(?:^|[?&]){name}=([^&#]*)", 1)
 
 
-def _read_activities(path: Path, raw_frame: pl.DataFrame, fs: FileSniff, tz: str) -> LoadResult:
+def _read_activities(
+    path: Path, raw_frame: pl.DataFrame, fs: FileSniff, tz: str, dayfirst: bool | None
+) -> LoadResult:
     header = [c for c in raw_frame.columns if c != "source_row"]
     cols = {c: find_column(header, (c,)) for c in (*ACTIVITY_COLUMNS, "attributes", "campaignId")}
     missing = [c for c in ACTIVITY_COLUMNS if cols[c] is None]
@@ -159,7 +161,11 @@ def _read_activities(path: Path, raw_frame: pl.DataFrame, fs: FileSniff, tz: str
     kind = type_id.replace_strict(kinds, default="ignore", return_dtype=pl.String)
     attrs, attr_problems = _attributes(text_col(f, cols["attributes"], "attributes"))
     when = parse_datetime(
-        text_col(f, cols["activityDate"], "activityDate"), tz=tz, column="activityDate", path=path
+        text_col(f, cols["activityDate"], "activityDate"),
+        tz=tz,
+        dayfirst=dayfirst,
+        column="activityDate",
+        path=path,
     )
     lead = text_col(f, cols["leadId"], "leadId")
     guid = text_col(f, cols["marketoGUID"], "marketoGUID")
@@ -298,9 +304,17 @@ def _read_activities(path: Path, raw_frame: pl.DataFrame, fs: FileSniff, tz: str
     return combine_results(results)
 
 
-def _read_leads(path: Path, raw_frame: pl.DataFrame, fs: FileSniff, tz: str) -> LoadResult:
+def _read_leads(
+    path: Path, raw_frame: pl.DataFrame, fs: FileSniff, tz: str, dayfirst: bool | None
+) -> LoadResult:
     people, links, notes, assumed = people_and_links(
-        raw_frame, LEAD_COLUMNS, system="marketo", prefix="mkto", path=path, time_zone=tz
+        raw_frame,
+        LEAD_COLUMNS,
+        system="marketo",
+        prefix="mkto",
+        path=path,
+        time_zone=tz,
+        dayfirst=dayfirst,
     )
     tables = {"people": people}
     if links is not None:
@@ -332,7 +346,7 @@ def _kind(fs: FileSniff) -> str | None:
     return None
 
 
-def _read_file(path: Path, time_zone: str) -> LoadResult:
+def _read_file(path: Path, time_zone: str, dayfirst: bool | None = None) -> LoadResult:
     fs = sniff(path)
     tabular = fs.kind in TABLE_KINDS
     kind = _kind(fs) if tabular else None
@@ -349,11 +363,11 @@ def _read_file(path: Path, time_zone: str) -> LoadResult:
         raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
     raw = read_table(path, sniff=fs)
     if kind == "activities":
-        return _read_activities(path, raw.frame, raw.sniff, time_zone)
-    return _read_leads(path, raw.frame, raw.sniff, time_zone)
+        return _read_activities(path, raw.frame, raw.sniff, time_zone, dayfirst)
+    return _read_leads(path, raw.frame, raw.sniff, time_zone, dayfirst)
 
 
-def read_marketo(path: str | Path, *, tz: str = "UTC") -> LoadResult:
+def read_marketo(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = None) -> LoadResult:
     r"""Read Marketo activity extracts and lead exports.
 
     Parameters
@@ -363,6 +377,9 @@ def read_marketo(path: str | Path, *, tz: str = "UTC") -> LoadResult:
         from its header.
     tz
         Zone of date-times written without an offset (the API writes UTC ``Z``).
+    dayfirst
+        Order of ``d/m/y`` dates when the data cannot decide it (an export re-saved in
+        a day-first locale whose days are all ≤ 12).
 
     Returns
     -------
@@ -384,7 +401,7 @@ def read_marketo(path: str | Path, *, tz: str = "UTC") -> LoadResult:
     >>> read_marketo(p)["touchpoints"].select("person_id", "touch_type", "channel").rows()
     [('mkto:42', 'email_open', 'Email')]
     """
-    return combine_results([_read_file(p, tz) for p in expand_paths(path)])
+    return combine_results([_read_file(p, tz, dayfirst) for p in expand_paths(path)])
 
 
 def _detect(fs: FileSniff) -> float:

@@ -91,7 +91,9 @@ ACTIVITY_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
 """Visitor activity export: canonical name → Pardot column names."""
 
 
-def _read_activities(path: Path, f: pl.DataFrame, fs: FileSniff, tz: str) -> LoadResult:
+def _read_activities(
+    path: Path, f: pl.DataFrame, fs: FileSniff, tz: str, dayfirst: bool | None
+) -> LoadResult:
     header = [c for c in f.columns if c != "source_row"]
     cols = {k: find_column(header, v) for k, v in ACTIVITY_COLUMNS.items()}
     missing = [k for k in ("id", "type", "created_at") if cols[k] is None]
@@ -120,7 +122,11 @@ def _read_activities(path: Path, f: pl.DataFrame, fs: FileSniff, tz: str) -> Loa
     ).to_series()
     is_email = touch.is_in(list(EMAIL_TOUCHES))
     when = parse_datetime(
-        text_col(f, cols["created_at"], "created_at"), tz=tz, column=cols["created_at"], path=path
+        text_col(f, cols["created_at"], "created_at"),
+        tz=tz,
+        dayfirst=dayfirst,
+        column=cols["created_at"],
+        path=path,
     )
     prospect = text_col(f, cols["prospect_id"], "prospect_id")
     visitor = text_col(f, cols["visitor_id"], "visitor_id")
@@ -180,9 +186,17 @@ def _read_activities(path: Path, f: pl.DataFrame, fs: FileSniff, tz: str) -> Loa
     )
 
 
-def _read_prospects(path: Path, f: pl.DataFrame, fs: FileSniff, tz: str) -> LoadResult:
+def _read_prospects(
+    path: Path, f: pl.DataFrame, fs: FileSniff, tz: str, dayfirst: bool | None
+) -> LoadResult:
     people, links, notes, assumed = people_and_links(
-        f, PROSPECT_COLUMNS, system="pardot", prefix="pardot", path=path, time_zone=tz
+        f,
+        PROSPECT_COLUMNS,
+        system="pardot",
+        prefix="pardot",
+        path=path,
+        time_zone=tz,
+        dayfirst=dayfirst,
     )
     tables = {"people": people}
     if links is not None:
@@ -214,7 +228,7 @@ def _kind(fs: FileSniff) -> str | None:
     return None
 
 
-def _read_file(path: Path, time_zone: str) -> LoadResult:
+def _read_file(path: Path, time_zone: str, dayfirst: bool | None = None) -> LoadResult:
     fs = sniff(path)
     tabular = fs.kind in TABLE_KINDS
     kind = _kind(fs) if tabular else None
@@ -231,11 +245,11 @@ def _read_file(path: Path, time_zone: str) -> LoadResult:
         raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
     raw = read_table(path, sniff=fs)
     if kind == "activities":
-        return _read_activities(path, raw.frame, raw.sniff, time_zone)
-    return _read_prospects(path, raw.frame, raw.sniff, time_zone)
+        return _read_activities(path, raw.frame, raw.sniff, time_zone, dayfirst)
+    return _read_prospects(path, raw.frame, raw.sniff, time_zone, dayfirst)
 
 
-def read_pardot(path: str | Path, *, tz: str = "UTC") -> LoadResult:
+def read_pardot(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = None) -> LoadResult:
     r"""Read Pardot prospect exports and visitor activities.
 
     Parameters
@@ -245,6 +259,9 @@ def read_pardot(path: str | Path, *, tz: str = "UTC") -> LoadResult:
     tz
         Zone of date-times written without an offset (Pardot UI exports write the
         user's local time: pass it, e.g. ``"America/New_York"``).
+    dayfirst
+        Order of ``d/m/y`` dates when the data cannot decide it (an export re-saved in
+        a day-first locale whose days are all ≤ 12).
 
     Returns
     -------
@@ -262,7 +279,7 @@ def read_pardot(path: str | Path, *, tz: str = "UTC") -> LoadResult:
     >>> read_pardot(p)["identity_links"]["linked_id_value"].to_list()
     ['sf:00Q5e00000AbCdEEAV']
     """
-    return combine_results([_read_file(p, tz) for p in expand_paths(path)])
+    return combine_results([_read_file(p, tz, dayfirst) for p in expand_paths(path)])
 
 
 def _detect(fs: FileSniff) -> float:
