@@ -239,3 +239,22 @@ def test_ambiguous_day_month_dates_refused_then_read_with_dayfirst(tmp_path):
         read_ad_costs(p)
     res = read_ad_costs(p, dayfirst=True)
     assert sorted(res["spend"]["date"].to_list()) == [dt.date(2023, 11, 5), dt.date(2023, 11, 6)]
+
+
+def test_german_locale_report_counts_read_with_the_file_decimal_comma(tmp_path):
+    # Google Ads in a German locale: ";" separated, "1.234,50" costs; the impressions
+    # "12.000" alone could be 12.0, but the file's decimal comma makes it 12000
+    p = tmp_path / "de.csv"
+    p.write_text(
+        "Kampagnenbericht\n"
+        "Day;Campaign;Campaign ID;Currency code;Cost;Impr.;Clicks\n"
+        "2023-11-01;brand;1;EUR;1.234,50;12.000;1.001\n"
+        "2023-11-02;brand;1;EUR;7,00;800;3\n",
+        encoding="utf-8",
+    )
+    res = read_ad_costs(p)
+    s = res["spend"].sort("date")
+    assert s["cost"].to_list() == [1234.5, 7.0]
+    assert s["impressions"].to_list() == [12000, 800]
+    assert s["clicks"].to_list() == [1001, 3]
+    assert "decimal comma" in res.report["notes"][0]

@@ -427,3 +427,20 @@ def test_blank_line_in_an_export_is_reported_not_rejected(tmp_path: Path) -> Non
     assert (rep["rows_read"], rep["rows_kept"], rep["rows_rejected"]) == (2, 2, 0)
     assert "skipped 1 blank line(s) at line(s) 3" in rep["notes"]
     assert res["people"].sort("source_row")["source_row"].to_list() == [2, 4]
+
+
+def test_european_account_export_decimal_comma_is_decided_per_file(tmp_path: Path) -> None:
+    # AnnualRevenue "1.500.000,00" proves the decimal comma; NumberOfEmployees "1.200"
+    # alone could be 1.2, and is read as 1200 with the file's mark
+    p = _write(
+        tmp_path,
+        "Account.csv",
+        "Id;Name;AnnualRevenue;NumberOfEmployees;CurrencyIsoCode\n"
+        f"{ACC15};Acme;1.500.000,00;1.200;EUR\n"
+        "0015e00000XyZac;Bolt;250.000,50;85;EUR\n",
+    )
+    res = read_salesforce(p)
+    acc = res["accounts"].sort("source_row")
+    assert acc["annual_revenue"].to_list() == [1_500_000.0, 250_000.5]
+    assert acc["employee_count"].to_list() == [1200, 85]
+    assert "AnnualRevenue: decimal comma" in res.report["notes"][0]

@@ -19,6 +19,7 @@ column the sampled format does not fully read is re-parsed by the general parser
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,7 @@ __all__ = [
     "combine_problems",
     "currency_from_text",
     "datetime_expr",
+    "decimal_marks",
     "number_expr",
     "parse_bool",
     "parse_date",
@@ -178,13 +180,75 @@ _SCIENTIFIC = r"^[-+]?\d+(\.\d+)?[eE][-+]?\d+$"
 _SYMBOLS = "|".join(_escape(sym) for sym in sorted(_CURRENCY_PREFIX, key=len, reverse=True))
 
 
+def _number_core(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(digits and separators only, is negative, is a percentage) of cleaned text."""
+    compact = text.str.replace_all(_SPACES, "")
+    negative = compact.str.contains(r"^\(.*\)$") | compact.str.starts_with("-")
+    pct = compact.str.ends_with("%")
+    core = (
+        compact.str.replace_all(r"[()%]", "")
+        .str.replace(r"^[-+]", "")
+        .str.replace(rf"^(?:[A-Z]{{3}})?(?:{_SYMBOLS})?", "")
+        .str.replace(rf"(?:{_SYMBOLS}|[A-Z]{{3}})$", "")
+        .str.replace(r"^[-+]", "")
+    )
+    return core, negative, pct
+
+
+def decimal_marks(columns: Mapping[str, pl.Series]) -> dict[str, str]:
+    r"""The decimal mark of each number column of one file: its own evidence, else the file's.
+
+    In a column, :math:`n_{eu}` values can only be decimal-comma (``"1.234,50"``,
+    ``"0,5"``) and :math:`n_{us}` only decimal-point (``"1,234.50"``, ``"0.5"``). A
+    column with :math:`n_{eu} > n_{us}` reads with ``","``, one with
+    :math:`n_{us} > n_{eu}` with ``"."``. A column without evidence (only ``"1.200"`` or
+    ``"12"``) takes the file's mark: ``","`` when :math:`\sum n_{eu} > \sum n_{us}` over
+    the file's number columns, else ``"."`` -- so in a German export whose amounts read
+    ``"1.234,50"``, an employee count ``"1.200"`` is 1200, not 1.2.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> decimal_marks({
+    ...     "Cost": pl.Series(["1.234,50", "7,00"]), "Impr.": pl.Series(["1.200", "12"])
+    ... })
+    {'Cost': ',', 'Impr.': ','}
+    """
+    if not columns:
+        return {}
+    names = list(columns)
+    frame = pl.DataFrame({f"c{i}": columns[n].cast(pl.String) for i, n in enumerate(names)})
+    counts = frame.select(
+        expr
+        for i in range(len(names))
+        for expr in (
+            _number_core(clean_text(pl.col(f"c{i}")))[0]
+            .str.contains(_EU_SURE)
+            .sum()
+            .alias(f"e{i}"),
+            _number_core(clean_text(pl.col(f"c{i}")))[0]
+            .str.contains(_US_SURE)
+            .sum()
+            .alias(f"u{i}"),
+        )
+    ).row(0, named=True)
+    eu = [int(counts[f"e{i}"] or 0) for i in range(len(names))]
+    us = [int(counts[f"u{i}"] or 0) for i in range(len(names))]
+    file_mark = "," if sum(eu) > sum(us) else "."
+    return {
+        n: ("," if e > u else "." if u > e else file_mark)
+        for n, e, u in zip(names, eu, us, strict=True)
+    }
+
+
 def number_expr(text: pl.Expr, *, decimal: str | None = None) -> tuple[pl.Expr, pl.Expr]:
     r"""Expressions reading cleaned text (see :func:`clean_text`) as Float64.
 
     The decimal mark, when not forced, is decided over the whole column inside the same
     pass: with :math:`n_{eu}` values that can only be decimal-comma (``"1.234,50"``,
     ``"0,5"``) and :math:`n_{us}` that can only be decimal-point (``"1,234.50"``), the
-    column is decimal-comma when :math:`n_{eu} > n_{us}`. The value is then
+    column is decimal-comma when :math:`n_{eu} > n_{us}` (readers decide for all the
+    number columns of a file at once with :func:`decimal_marks`). The value is then
 
     .. math:: v = \pm\,\frac{\text{digits read with that mark}}{100^{[\text{ends with }\%]}}
 
@@ -197,16 +261,7 @@ def number_expr(text: pl.Expr, *, decimal: str | None = None) -> tuple[pl.Expr, 
     if decimal not in (None, ".", ","):
         msg = f"`decimal` must be one of ('.', ','), got {decimal!r}"
         raise ValueError(msg)
-    compact = text.str.replace_all(_SPACES, "")
-    negative = compact.str.contains(r"^\(.*\)$") | compact.str.starts_with("-")
-    pct = compact.str.ends_with("%")
-    core = (
-        compact.str.replace_all(r"[()%]", "")
-        .str.replace(r"^[-+]", "")
-        .str.replace(rf"^(?:[A-Z]{{3}})?(?:{_SYMBOLS})?", "")
-        .str.replace(rf"(?:{_SYMBOLS}|[A-Z]{{3}})$", "")
-        .str.replace(r"^[-+]", "")
-    )
+    core, negative, pct = _number_core(text)
     if decimal is None:
         comma = core.str.contains(_EU_SURE).sum() > core.str.contains(_US_SURE).sum()
     else:
@@ -264,7 +319,7 @@ def parse_number(s: pl.Series, *, decimal: str | None = None, column: str | None
         problem_expr(text, value, "a number", column).alias("problem"),
         comma.alias("comma"),
     )
-    comma_read = decimal is None and out.height > 0 and bool(out["comma"][0])
+    comma_read = out.height > 0 and bool(out["comma"][0])
     notes = (f"{column or s.name}: decimal comma",) if comma_read else ()
     return Parsed(out["value"].alias(s.name), out["problem"], notes=notes)
 
@@ -739,6 +794,14 @@ def map_columns(
     sample = raw.select([pl.col(src) for src in cleaned]).pipe(_head_tail)
     # stage 2: values; stage 3: which values failed (messages are written afterwards,
     # for failing rows only)
+    # one decimal mark per number column, decided with the file's other number columns
+    marks = decimal_marks(
+        {
+            t: raw[src]
+            for t, src in used.items()
+            if t not in text_only and _kind(dtypes.get(t, pl.String())) == "number"
+        }
+    )
     values: list[pl.Expr] = []
     flags: list[pl.Expr] = []
     scalars: list[pl.Expr] = []
@@ -767,7 +830,7 @@ def map_columns(
             value, whats[target] = _bool_cased_expr(text), "true/false"
             plans[target] = "bool"
         else:
-            value, comma = number_expr(text)
+            value, comma = number_expr(text, decimal=marks[target])
             whats[target] = "a number"
             scalars.append(comma.alias(f"__comma_{target}"))
             if dtype.is_integer():

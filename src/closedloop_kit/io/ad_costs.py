@@ -22,6 +22,7 @@ from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
     combine_problems,
     currency_from_text,
+    decimal_marks,
     parse_date,
     parse_number,
 )
@@ -248,9 +249,13 @@ def _read_file(
 
     order = spec.dayfirst if dayfirst is None else dayfirst
     date = parse_date(text("date"), dayfirst=order, column=cols["date"], path=path)
-    cost = parse_number(text("cost"), column=cols["cost"])
-    impressions = parse_number(text("impressions"), column=cols["impressions"])
-    clicks = parse_number(text("clicks"), column=cols["clicks"])
+    # one decimal mark per column, decided with the report's other number columns
+    marks = decimal_marks({c: text(c) for c in ("cost", "impressions", "clicks")})
+    cost = parse_number(text("cost"), column=cols["cost"], decimal=marks["cost"])
+    impressions = parse_number(
+        text("impressions"), column=cols["impressions"], decimal=marks["impressions"]
+    )
+    clicks = parse_number(text("clicks"), column=cols["clicks"], decimal=marks["clicks"])
     notes += [*date.notes, *cost.notes]
     ends = _find(header, ("Reporting ends",))
     starts = _find(header, ("Reporting starts",))

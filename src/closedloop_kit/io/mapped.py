@@ -21,6 +21,7 @@ from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
     Parsed,
     combine_problems,
+    decimal_marks,
     parse_bool,
     parse_date,
     parse_datetime,
@@ -184,7 +185,13 @@ def _read_any(path: Path, sheet: str | int | None) -> tuple[pl.DataFrame, FileSn
 
 
 def _typed(
-    s: pl.Series, dtype: pl.DataType, m: FieldMapping, column: str, source: str, path: Path
+    s: pl.Series,
+    dtype: pl.DataType,
+    m: FieldMapping,
+    column: str,
+    source: str,
+    path: Path,
+    decimal: str | None = None,
 ) -> Parsed:
     fmt = m.formats.get(column)
     if fmt is not None and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
@@ -213,7 +220,7 @@ def _typed(
     if dtype == pl.Boolean:
         return parse_bool(s, column=source)
     if dtype in (pl.Float64, pl.Int64):
-        r = parse_number(s, column=source)
+        r = parse_number(s, column=source, decimal=decimal)
         if dtype == pl.Int64:
             value = r.value.round(0).cast(pl.Int64)
             return Parsed(value, r.problem, notes=r.notes)
@@ -249,6 +256,14 @@ def _read_file(path: Path, m: FieldMapping) -> LoadResult:
         else tuple(c for c in m.columns if c.endswith("_id") and c != "source_id")
     )
     n = frame.height
+    # one decimal mark per number column, decided with the file's other number columns
+    marks = decimal_marks(
+        {
+            canon: frame[src]
+            for canon, src in m.columns.items()
+            if isinstance(src, str) and targets[canon] in (pl.Float64, pl.Int64)
+        }
+    )
     for canon, src in m.columns.items():
         if isinstance(src, str):
             s = frame[src]
@@ -263,7 +278,7 @@ def _read_file(path: Path, m: FieldMapping) -> LoadResult:
             s = s.replace_strict(
                 list(vm), [None if v is None else str(v) for v in vm.values()], default=s
             )
-        r = _typed(s.alias(canon), targets[canon], m, canon, label, path)
+        r = _typed(s.alias(canon), targets[canon], m, canon, label, path, marks.get(canon))
         value = r.value.alias(canon)
         if canon in prefix_cols:
             value = pl.select(
