@@ -258,3 +258,19 @@ def test_german_locale_report_counts_read_with_the_file_decimal_comma(tmp_path):
     assert s["impressions"].to_list() == [12000, 800]
     assert s["clicks"].to_list() == [1001, 3]
     assert "decimal comma" in res.report["notes"][0]
+
+
+def test_campaign_ids_saved_through_excel(tmp_path):
+    p = tmp_path / "gads.csv"
+    p.write_text(
+        "Day,Campaign,Campaign ID,Currency code,Cost,Impr.,Clicks\n"
+        "2023-11-01,brand,12345678901.0,USD,10.00,100,1\n"
+        "2023-11-01,generic,1.23457E+10,USD,5.00,50,1\n",
+        encoding="utf-8",
+    )
+    res = read_ad_costs(p)
+    s = res["spend"].sort("ad_campaign_name")
+    # the spend is kept (it counts), the lost id is null and noted
+    assert s["ad_campaign_id"].to_list() == ["gads:12345678901", None]
+    assert s["cost"].to_list() == [10.0, 5.0]
+    assert "1 id(s) in scientific notation" in res.report["notes"][0]

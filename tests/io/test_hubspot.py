@@ -205,3 +205,27 @@ def test_missing_record_id(tmp_path: Path) -> None:
     p = _write(tmp_path, "contacts.csv", "First Name,Email\nAnn,a@x.com\n")
     with pytest.raises(SourceFormatError, match="Record ID"):
         read_hubspot(p)
+
+
+def test_ids_saved_through_excel(tmp_path: Path) -> None:
+    # "51234567890.0" kept all its digits (repaired); "5.12346E+10" lost them (rejected,
+    # or nulled with a note when it is only a reference)
+    p = _write(
+        tmp_path,
+        "contacts.csv",
+        "Record ID,Email,Lifecycle Stage,Associated Company IDs\n"
+        "51234567890.0,a@x.com,lead,9001.0\n"
+        "5.12346E+10,b@x.com,lead,9002\n"
+        "52,c@x.com,lead,1.23457E+11\n",
+    )
+    res = read_hubspot(p)
+    people = res["people"].sort("source_row")
+    assert people["person_id"].to_list() == ["hs:51234567890", "hs:52"]
+    assert people["account_id"].to_list() == ["hs:9001", None]
+    assert res.rejected["reason"].to_list() == [
+        "`Record ID`: '5.12346E+10' is an id Excel wrote in scientific notation; its digits "
+        "are lost (export the file again without saving it from Excel)"
+    ]
+    rep = res.report.row(0, named=True)
+    assert (rep["rows_read"], rep["rows_kept"], rep["rows_rejected"]) == (3, 2, 1)
+    assert "1 id(s) in scientific notation" in rep["notes"]

@@ -38,6 +38,7 @@ __all__ = [
     "datetime_expr",
     "decimal_marks",
     "number_expr",
+    "numeric_id_exprs",
     "parse_bool",
     "parse_date",
     "parse_datetime",
@@ -126,6 +127,55 @@ def _problem(original: pl.Series, value: pl.Series, what: str, column: str | Non
     return pl.select(
         problem_expr(pl.lit(original), pl.lit(value), what, column).alias("problem")
     ).to_series()
+
+
+_EXCEL_SCIENTIFIC_ID = r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$"
+_EXCEL_FLOAT_ID = r"^(\d+)[.,]0+$"
+
+
+def numeric_id_exprs(text: pl.Expr, column: str) -> tuple[pl.Expr, pl.Expr]:
+    """A numeric id column as exported, and what Excel did to it.
+
+    An id saved through Excel comes back as ``51234567890.0`` (all digits kept: the
+    ``.0`` is dropped) or as ``5.12346E+10`` (digits lost: the id is null and the
+    problem says so, since no rule can restore it). Other text is kept as it is.
+
+    Returns
+    -------
+    value, problem
+        The id text (trimmed), and per row a message or null.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> v, p = numeric_id_exprs(pl.col("id"), "Record ID")
+    >>> out = pl.DataFrame({"id": ["51234567890.0", "5.12346E+10", "0051", None]}).select(v, p)
+    >>> out["id"].to_list()
+    ['51234567890', None, '0051', None]
+    >>> out["problem"][1][:61]
+    "`Record ID`: '5.12346E+10' is an id Excel wrote in scientific"
+    """
+    clean = text.cast(pl.String).str.strip_chars()
+    mangled = clean.str.contains(_EXCEL_SCIENTIFIC_ID).fill_null(False)
+    value = (
+        pl.when(mangled)
+        .then(pl.lit(None, dtype=pl.String))
+        .otherwise(clean.str.replace(_EXCEL_FLOAT_ID, "${1}"))
+        .alias(text.meta.output_name())
+    )
+    problem = (
+        pl.when(mangled)
+        .then(
+            pl.format(
+                f"`{column}`: '{{}}' is an id Excel wrote in scientific notation; its digits "
+                "are lost (export the file again without saving it from Excel)",
+                clean,
+            )
+        )
+        .otherwise(pl.lit(None, dtype=pl.String))
+        .alias("problem")
+    )
+    return value, problem
 
 
 def combine_problems(*problems: pl.Series) -> pl.Series:

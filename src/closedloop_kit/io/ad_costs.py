@@ -23,6 +23,7 @@ from closedloop_kit.io._parse import (
     combine_problems,
     currency_from_text,
     decimal_marks,
+    numeric_id_exprs,
     parse_date,
     parse_number,
 )
@@ -290,7 +291,16 @@ def _read_file(
     }[spec.name]
 
     def key_of(canon: str) -> pl.Series:
-        s = text(canon).str.strip_chars().str.replace_all("-", "")
+        # an id saved through Excel: "1234567890.0" repaired, "1.23457E+10" nulled (noted)
+        value, problem = numeric_id_exprs(pl.col("v"), cols.get(canon) or canon)
+        ids = pl.DataFrame({"v": text(canon)}).select(value, problem)
+        lost = text(canon).filter(ids["problem"].is_not_null())
+        if lost.len():
+            notes.append(
+                f"`{cols.get(canon) or canon}`: {lost.len()} id(s) in scientific notation "
+                f"(saved through Excel, digits lost) set to null, e.g. {lost[0]!r}"
+            )
+        s = ids["v"].str.replace_all("-", "")
         return pl.select(
             pl.when(s.str.len_chars() > 0).then(pl.lit(f"{prefix}:") + s).otherwise(None)
         ).to_series()

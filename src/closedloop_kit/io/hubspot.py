@@ -33,6 +33,7 @@ from closedloop_kit.io._parse import (
     find_column,
     map_columns,
     normalize_name,
+    numeric_id_exprs,
     parse_datetime,
 )
 from closedloop_kit.io._registry import read_paths, register, suggest_reader
@@ -247,14 +248,21 @@ def _records(
             f"{raw.columns[:10]}"
         )
         raise SourceFormatError(msg, path=str(path), line=1, column="Record ID")
+    # ids saved through Excel: "51234567890.0" is repaired, "5.12346E+10" is rejected
+    record_id, mangled = numeric_id_exprs(pl.col("source_id"), m.used["source_id"])
+    df = df.with_columns(mangled.alias("__mangled")).with_columns(record_id.alias("source_id"))
     df = df.with_columns(_hs_key(pl.col("source_id")).alias(spec.key), *_lineage(path))
     df = _reason(
         df,
         m,
-        pl.when(pl.col("source_id").is_null()).then(pl.lit("no record id")),
-    )
+        pl.col("__mangled"),
+        pl.when(pl.col("source_id").is_null() & pl.col("__mangled").is_null()).then(
+            pl.lit("no record id")
+        ),
+    ).drop("__mangled")
     for col in spec.ids:
         if col in df.columns:
+            ref = pl.col(col)
             if col == "account_id":
                 many = df.select(pl.col(col).str.contains(";").sum()).item()
                 if many:
@@ -262,9 +270,15 @@ def _records(
                         f"{many} record(s) with several associated companies: "
                         f"the first is the account"
                     )
-                df = df.with_columns(_hs_key(_first_of_list(pl.col(col))).alias(col))
-            else:
-                df = df.with_columns(_hs_key(pl.col(col)).alias(col))
+                ref = _first_of_list(ref)
+            id_value, problem = numeric_id_exprs(ref, m.used.get(col, col))
+            lost = df.select(problem.is_not_null().sum()).item()
+            if lost:
+                notes.append(
+                    f"`{m.used.get(col, col)}`: {lost} id(s) in scientific notation (saved "
+                    f"through Excel, digits lost) set to null"
+                )
+            df = df.with_columns(_hs_key(id_value).alias(col))
     for col, value in spec.constants.items():
         df = df.with_columns(pl.lit(value).alias(col))
     tables: dict[str, pl.DataFrame] = {}
