@@ -9,41 +9,27 @@ They become ``identity_links`` rows ``person_id`` ``<mkto|pardot>:<id>`` →
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import polars as pl
 
 from closedloop_kit._frames import null_series
-from closedloop_kit.io._parse import combine_problems, parse_datetime, parse_number
-from closedloop_kit.io._result import REJECT_REASON
+from closedloop_kit.errors import SourceFormatError
+from closedloop_kit.io._parse import (
+    combine_problems,
+    find_column,
+    normalize_name,
+    parse_datetime,
+    parse_number,
+)
+from closedloop_kit.io._result import REJECT_REASON, LoadResult
+from closedloop_kit.io._sheet import TABLE_KINDS, read_table
+from closedloop_kit.io._text import FileSniff, sniff
 from closedloop_kit.schema._normalize import normalized_email
 from closedloop_kit.schema.keys import salesforce_id18_expr, salesforce_id_problem_expr
 
-__all__ = ["find_column", "norm", "people_and_links", "text_col"]
-
-
-def norm(name: str) -> str:
-    """Column name for matching: lower case, letters and digits only.
-
-    Examples
-    --------
-    >>> norm("CRM Lead FID"), norm("crm_lead_fid")
-    ('crmleadfid', 'crmleadfid')
-    """
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def find_column(header: list[str] | tuple[str, ...], candidates: tuple[str, ...]) -> str | None:
-    """The first header name matching one of ``candidates`` (see :func:`norm`)."""
-    by_norm: dict[str, str] = {}
-    for h in header:
-        by_norm.setdefault(norm(h), h)
-    for c in candidates:
-        if norm(c) in by_norm:
-            return by_norm[norm(c)]
-    return None
+__all__ = ["people_and_links", "read_by_kind", "text_col"]
 
 
 def text_col(frame: pl.DataFrame, column: str | None, name: str) -> pl.Series:
@@ -172,3 +158,39 @@ def people_and_links(
         )
     link_frame = pl.concat(links).filter(pl.col("__has")).drop("__has") if links else None
     return people, link_frame, notes, created.assumed_time_zone
+
+
+FileReader = Callable[[Path, pl.DataFrame, FileSniff, str, "bool | None"], LoadResult]
+
+
+def read_by_kind(
+    path: Path,
+    *,
+    reader: str,
+    kind_of: Callable[[frozenset[str]], str | None],
+    readers: Mapping[str, FileReader],
+    expected: str,
+    time_zone: str,
+    dayfirst: bool | None,
+) -> LoadResult:
+    """Read one marketing-automation file with the reader for its kind.
+
+    ``kind_of`` tells the kind (``"activities"``, ``"leads"``, ...) from the header
+    names (:func:`~closedloop_kit.io._parse.normalize_name`-d); a file of no known kind
+    raises :class:`SourceFormatError` naming ``expected`` and suggesting another reader.
+    """
+    fs = sniff(path)
+    tabular = fs.kind in TABLE_KINDS
+    kind = kind_of(frozenset(normalize_name(h) for h in fs.header)) if tabular else None
+    if kind is None:
+        from closedloop_kit.io._registry import suggest_reader
+
+        other = suggest_reader(fs, exclude=(reader,)) if tabular else None
+        hint = f"; it looks like a file for `{other}`" if other else ""
+        msg = (
+            f"{path.name}: expected {expected}; got a {fs.kind} file with header "
+            f"{list(fs.header)[:10]}{hint}"
+        )
+        raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
+    raw = read_table(path, sniff=fs)
+    return readers[kind](path, raw.frame, raw.sniff, time_zone, dayfirst)

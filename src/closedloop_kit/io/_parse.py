@@ -268,18 +268,13 @@ def decimal_marks(columns: Mapping[str, pl.Series]) -> dict[str, str]:
         return {}
     names = list(columns)
     frame = pl.DataFrame({f"c{i}": columns[n].cast(pl.String) for i, n in enumerate(names)})
-    counts = frame.select(
+    cores = frame.select(_number_core(clean_text(pl.col(c)))[0].alias(c) for c in frame.columns)
+    counts = cores.select(
         expr
-        for i in range(len(names))
+        for c in cores.columns
         for expr in (
-            _number_core(clean_text(pl.col(f"c{i}")))[0]
-            .str.contains(_EU_SURE)
-            .sum()
-            .alias(f"e{i}"),
-            _number_core(clean_text(pl.col(f"c{i}")))[0]
-            .str.contains(_US_SURE)
-            .sum()
-            .alias(f"u{i}"),
+            pl.col(c).str.contains(_EU_SURE).sum().alias(f"e{c[1:]}"),
+            pl.col(c).str.contains(_US_SURE).sum().alias(f"u{c[1:]}"),
         )
     ).row(0, named=True)
     eu = [int(counts[f"e{i}"] or 0) for i in range(len(names))]
@@ -291,44 +286,30 @@ def decimal_marks(columns: Mapping[str, pl.Series]) -> dict[str, str]:
     }
 
 
-def number_expr(text: pl.Expr, *, decimal: str | None = None) -> tuple[pl.Expr, pl.Expr]:
-    r"""Expressions reading cleaned text (see :func:`clean_text`) as Float64.
+def number_expr(text: pl.Expr, *, decimal: str = ".") -> pl.Expr:
+    r"""Expression reading cleaned text (see :func:`clean_text`) as Float64.
 
-    The decimal mark, when not forced, is decided over the whole column inside the same
-    pass: with :math:`n_{eu}` values that can only be decimal-comma (``"1.234,50"``,
-    ``"0,5"``) and :math:`n_{us}` that can only be decimal-point (``"1,234.50"``), the
-    column is decimal-comma when :math:`n_{eu} > n_{us}` (readers decide for all the
-    number columns of a file at once with :func:`decimal_marks`). The value is then
+    ``decimal`` is the column's decimal mark, as :func:`decimal_marks` decides it for
+    all the number columns of a file. The value is then
 
     .. math:: v = \pm\,\frac{\text{digits read with that mark}}{100^{[\text{ends with }\%]}}
 
-    Returns
-    -------
-    value, comma
-        The Float64 value, and a Boolean scalar expression: True when the column was
-        read with a decimal comma.
+    Scientific notation (``3.5E8``) is read as written.
     """
-    if decimal not in (None, ".", ","):
+    if decimal not in (".", ","):
         msg = f"`decimal` must be one of ('.', ','), got {decimal!r}"
         raise ValueError(msg)
     core, negative, pct = _number_core(text)
-    if decimal is None:
-        comma = core.str.contains(_EU_SURE).sum() > core.str.contains(_US_SURE).sum()
+    if decimal == ",":
+        plain = core.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
     else:
-        comma = pl.lit(decimal == ",")
-    comma_plain = core.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
-    point_plain = core.str.replace_all(",", "", literal=True)
-    if decimal is None:
-        plain = pl.when(comma).then(comma_plain).otherwise(point_plain)
-    else:
-        plain = comma_plain if decimal == "," else point_plain
+        plain = core.str.replace_all(",", "", literal=True)
     digits = pl.when(core.str.contains(_SCIENTIFIC)).then(core).otherwise(plain)
-    value = (
+    return (
         digits.cast(pl.Float64, strict=False)
         * pl.when(negative).then(-1.0).otherwise(1.0)
         / pl.when(pct).then(100.0).otherwise(1.0)
     )
-    return value, comma
 
 
 def parse_number(s: pl.Series, *, decimal: str | None = None, column: str | None = None) -> Parsed:
@@ -362,15 +343,13 @@ def parse_number(s: pl.Series, *, decimal: str | None = None, column: str | None
     [1234.5]
     """
     orig = _clean(s)
+    mark = decimal if decimal is not None else decimal_marks({s.name: s})[s.name]
     text = pl.col("t")
-    value, comma = number_expr(text, decimal=decimal)
+    value = number_expr(text, decimal=mark)
     out = pl.DataFrame({"t": orig}).select(
-        value.alias("value"),
-        problem_expr(text, value, "a number", column).alias("problem"),
-        comma.alias("comma"),
+        value.alias("value"), problem_expr(text, value, "a number", column).alias("problem")
     )
-    comma_read = out.height > 0 and bool(out["comma"][0])
-    notes = (f"{column or s.name}: decimal comma",) if comma_read else ()
+    notes = (f"{column or s.name}: decimal comma",) if mark == "," and s.len() else ()
     return Parsed(out["value"].alias(s.name), out["problem"], notes=notes)
 
 
@@ -841,7 +820,6 @@ def map_columns(
         else clean_text(pl.col(src)).alias(c)
         for src, c in cleaned.items()
     ]
-    sample = raw.select([pl.col(src) for src in cleaned]).pipe(_head_tail)
     # stage 2: values; stage 3: which values failed (messages are written afterwards,
     # for failing rows only)
     # one decimal mark per number column, decided with the file's other number columns
@@ -854,7 +832,6 @@ def map_columns(
     )
     values: list[pl.Expr] = []
     flags: list[pl.Expr] = []
-    scalars: list[pl.Expr] = []
     whats: dict[str, str] = {}
     plans: dict[str, str] = {}  # target -> "datetime"/"date"/"bool" read by a fast plan
     assumed: dict[str, str | None] = {}
@@ -867,7 +844,7 @@ def map_columns(
             values.append(text.alias(target))
             continue
         if kind in ("datetime", "date"):
-            plan = _datetime_plan(_clean(sample[src]), tz)
+            plan = _datetime_plan(_clean(_sample(raw[src])), tz)
             if plan is None:
                 general.append(target)
                 continue
@@ -880,9 +857,7 @@ def map_columns(
             value, whats[target] = _bool_cased_expr(text), "true/false"
             plans[target] = "bool"
         else:
-            value, comma = number_expr(text, decimal=marks[target])
-            whats[target] = "a number"
-            scalars.append(comma.alias(f"__comma_{target}"))
+            value, whats[target] = number_expr(text, decimal=marks[target]), "a number"
             if dtype.is_integer():
                 value = value.round(0).cast(dtype, strict=False)
         values.append(value.alias(target))
@@ -890,14 +865,8 @@ def map_columns(
     lf = raw.lazy().with_columns(stage1).with_columns(values).with_columns(flags)
     kept = [t for t in used if t not in general]
     texts = list(dict.fromkeys(cleaned[used[t]] for t in whats))
-    out = lf.select(
-        [*kept, "source_row", *texts, *[f.meta.output_name() for f in flags], *scalars]
-    ).collect()
-    notes = [
-        f"{used[c.removeprefix('__comma_')]}: decimal comma"
-        for c in out.columns
-        if c.startswith("__comma_") and out.height and bool(out[c][0])
-    ]
+    out = lf.select([*kept, "source_row", *texts, *[f.meta.output_name() for f in flags]]).collect()
+    notes = [f"{used[t]}: decimal comma" for t, mark in marks.items() if mark == "," and raw.height]
     problems: dict[str, pl.Series] = {}
     for target, what in whats.items():
         bad = out[f"__bad_{target}"]
@@ -947,8 +916,3 @@ def _kind(dtype: pl.DataType) -> str:
     if dtype.is_numeric():
         return "number"
     return "text"
-
-
-def _head_tail(frame: pl.DataFrame, n: int = 2000) -> pl.DataFrame:
-    """The first and last ``n`` rows (a frame's sample for format decisions)."""
-    return frame if frame.height <= 2 * n else pl.concat([frame.head(n), frame.tail(n)])

@@ -142,9 +142,10 @@ class RawTable:
         if self.footer:
             notes.append(f"dropped {len(self.footer)} footer line(s): {self.footer[0][:40]!r}")
         if self.blank_lines:
-            shown = ", ".join(map(str, self.blank_lines[:5]))
-            more = "..." if len(self.blank_lines) > 5 else ""
-            notes.append(f"skipped {len(self.blank_lines)} blank line(s) at line(s) {shown}{more}")
+            notes.append(
+                f"skipped {len(self.blank_lines)} blank line(s) at line(s) "
+                f"{format_lines(self.blank_lines)}"
+            )
         return notes
 
     @property
@@ -156,6 +157,17 @@ class RawTable:
     def height(self) -> int:
         """Number of data rows read."""
         return self.frame.height
+
+
+def format_lines(lines: tuple[int, ...], shown: int = 5) -> str:
+    """Line numbers for a report note: the first ``shown``, then ``...``.
+
+    Examples
+    --------
+    >>> format_lines((4, 6, 7)), format_lines((1, 2, 3, 4, 5, 6))
+    ('4, 6, 7', '1, 2, 3, 4, 5...')
+    """
+    return ", ".join(map(str, lines[:shown])) + ("..." if len(lines) > shown else "")
 
 
 def _signature_kind(head: bytes, path: Path) -> FileKind | None:
@@ -668,6 +680,7 @@ def _count_newlines(path: Path) -> int:
 
 
 def _rows_expr(frame: pl.DataFrame, first: int, *, embedded: bool) -> pl.Expr:
+    """1-based file line of each row (``embedded``: line breaks inside fields counted)."""
     n = frame.height
     if not embedded or n == 0:
         return (pl.int_range(n, dtype=pl.Int64) + first).alias(SOURCE_ROW)
@@ -681,20 +694,10 @@ def _rows_expr(frame: pl.DataFrame, first: int, *, embedded: bool) -> pl.Expr:
 
 
 def _source_rows(frame: pl.DataFrame, body: bytes, first: int, has_header: bool) -> pl.Expr:
-    """1-based file line of each row, counting newlines embedded in quoted fields."""
-    n = frame.height
-    newlines = body.count(b"\n")
-    expected = n + (1 if has_header else 0)
-    if newlines in (expected, expected - 1) or n == 0:
-        return (pl.int_range(n, dtype=pl.Int64) + first).alias(SOURCE_ROW)
-    # rows spanning several lines: add the newlines inside each earlier row
-    text_cols = [c for c, t in frame.schema.items() if t == pl.String]
-    inner = pl.sum_horizontal(
-        [pl.col(c).str.count_matches("\n").fill_null(0) for c in text_cols]
-    ).cast(pl.Int64)
-    return (pl.int_range(n, dtype=pl.Int64) + first + inner.cum_sum().shift(1, fill_value=0)).alias(
-        SOURCE_ROW
-    )
+    """:func:`_rows_expr` for ``body``: a line per row means no field holds a line break."""
+    expected = frame.height + (1 if has_header else 0)
+    embedded = body.count(b"\n") not in (expected, expected - 1)
+    return _rows_expr(frame, first, embedded=embedded)
 
 
 _SUGGEST: dict[str, str] = {

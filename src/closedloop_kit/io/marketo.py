@@ -20,12 +20,17 @@ from typing import Any, Final, Literal
 import polars as pl
 
 from closedloop_kit.errors import SourceFormatError
-from closedloop_kit.io._marketo_people import find_column, norm, people_and_links, text_col
-from closedloop_kit.io._parse import combine_problems, parse_datetime
+from closedloop_kit.io._marketo_people import people_and_links, read_by_kind, text_col
+from closedloop_kit.io._parse import (
+    combine_problems,
+    find_column,
+    normalize_name,
+    parse_datetime,
+)
 from closedloop_kit.io._registry import expand_paths, register
 from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
-from closedloop_kit.io._sheet import TABLE_KINDS, read_table
-from closedloop_kit.io._text import FileSniff, sniff
+from closedloop_kit.io._sheet import TABLE_KINDS
+from closedloop_kit.io._text import FileSniff
 
 __all__ = ["ACTIVITY_TYPES", "DATA_VALUE_FIELDS", "LEAD_COLUMNS", "read_marketo"]
 
@@ -122,13 +127,13 @@ def _attributes(cells: pl.Series) -> tuple[list[dict[str, Any]], list[str | None
             out.append({})
             problems.append("`attributes`: not a JSON object or list of name/value pairs")
             continue
-        out.append({norm(str(k)): v for k, v in obj.items()})
+        out.append({normalize_name(str(k)): v for k, v in obj.items()})
         problems.append(None)
     return out, problems
 
 
 def _get(attrs: list[dict[str, Any]], *names: str) -> pl.Series:
-    keys = [norm(n) for n in names]
+    keys = [normalize_name(n) for n in names]
     values: list[str | None] = []
     for a in attrs:
         v = next((a[k] for k in keys if a.get(k) not in (None, "")), None)
@@ -228,7 +233,9 @@ def _read_activities(
         .then(pl.coalesce(_get(attrs, "Attribute Name"), primary))
         .otherwise(None)
     ).to_series()
-    normed = pl.Series([None if v is None else norm(v) for v in attr_name], dtype=pl.String)
+    normed = pl.Series(
+        [None if v is None else normalize_name(v) for v in attr_name], dtype=pl.String
+    )
     field = pl.select(
         pl.when(type_id == 13)
         .then(
@@ -335,8 +342,7 @@ def _read_leads(
     )
 
 
-def _kind(fs: FileSniff) -> str | None:
-    h = {norm(x) for x in fs.header}
+def _kind(h: frozenset[str]) -> str | None:
     if {"marketoguid", "activitytypeid"} <= h or {"activitytypeid", "leadid"} <= h:
         return "activities"
     if "id" in h and ({"sfdcleadid", "sfdccontactid"} & h or {"leadstatus", "leadscore"} & h):
@@ -347,24 +353,18 @@ def _kind(fs: FileSniff) -> str | None:
 
 
 def _read_file(path: Path, time_zone: str, dayfirst: bool | None = None) -> LoadResult:
-    fs = sniff(path)
-    tabular = fs.kind in TABLE_KINDS
-    kind = _kind(fs) if tabular else None
-    if kind is None:
-        from closedloop_kit.io._registry import suggest_reader
-
-        other = suggest_reader(fs, exclude=("marketo",)) if tabular else None
-        hint = f"; it looks like a file for `{other}`" if other else ""
-        msg = (
-            f"{path.name}: expected a Marketo activity extract (marketoGUID, leadId, "
-            f"activityTypeId, ...) or lead export (id, email, sfdcLeadId, ...); got a "
-            f"{fs.kind} file with header {list(fs.header)[:10]}{hint}"
-        )
-        raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
-    raw = read_table(path, sniff=fs)
-    if kind == "activities":
-        return _read_activities(path, raw.frame, raw.sniff, time_zone, dayfirst)
-    return _read_leads(path, raw.frame, raw.sniff, time_zone, dayfirst)
+    return read_by_kind(
+        path,
+        reader="marketo",
+        kind_of=_kind,
+        readers={"activities": _read_activities, "leads": _read_leads},
+        expected=(
+            "a Marketo activity extract (marketoGUID, leadId, activityTypeId, ...) or lead "
+            "export (id, email, sfdcLeadId, ...)"
+        ),
+        time_zone=time_zone,
+        dayfirst=dayfirst,
+    )
 
 
 def read_marketo(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = None) -> LoadResult:
@@ -405,7 +405,8 @@ def read_marketo(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = N
 
 
 def _detect(fs: FileSniff) -> float:
-    return 0.9 if fs.kind in TABLE_KINDS and _kind(fs) is not None else 0.0
+    header = frozenset(normalize_name(h) for h in fs.header)
+    return 0.9 if fs.kind in TABLE_KINDS and _kind(header) is not None else 0.0
 
 
 register("marketo", source_system="marketo", detect=_detect, read=read_marketo, kinds=TABLE_KINDS)

@@ -16,12 +16,17 @@ from typing import Final
 import polars as pl
 
 from closedloop_kit.errors import SourceFormatError
-from closedloop_kit.io._marketo_people import find_column, norm, people_and_links, text_col
-from closedloop_kit.io._parse import combine_problems, parse_datetime
+from closedloop_kit.io._marketo_people import people_and_links, read_by_kind, text_col
+from closedloop_kit.io._parse import (
+    combine_problems,
+    find_column,
+    normalize_name,
+    parse_datetime,
+)
 from closedloop_kit.io._registry import expand_paths, register
 from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
-from closedloop_kit.io._sheet import TABLE_KINDS, read_table
-from closedloop_kit.io._text import FileSniff, sniff
+from closedloop_kit.io._sheet import TABLE_KINDS
+from closedloop_kit.io._text import FileSniff
 
 __all__ = ["ACTIVITY_COLUMNS", "ACTIVITY_TYPES", "PROSPECT_COLUMNS", "read_pardot"]
 
@@ -106,9 +111,9 @@ def _read_activities(
         raise SourceFormatError(msg, path=str(path), line=fs.header_line, column=missing[0])
     type_text = text_col(f, cols["type"], "type")
     code = type_text.cast(pl.Int64, strict=False)
-    by_name = {norm(v[0]): k for k, v in ACTIVITY_TYPES.items()}
+    by_name = {normalize_name(v[0]): k for k, v in ACTIVITY_TYPES.items()}
     named = pl.Series(
-        [None if v is None else by_name.get(norm(v)) for v in type_text], dtype=pl.Int64
+        [None if v is None else by_name.get(normalize_name(v)) for v in type_text], dtype=pl.Int64
     )
     code = code.fill_null(named)
     targets = {k: v[1] for k, v in ACTIVITY_TYPES.items() if v[1] is not None}
@@ -217,8 +222,7 @@ def _read_prospects(
     )
 
 
-def _kind(fs: FileSniff) -> str | None:
-    h = {norm(x) for x in fs.header}
+def _kind(h: frozenset[str]) -> str | None:
     if "type" in h and ({"prospectid", "visitorid"} & h) and ("typename" in h or "details" in h):
         return "activities"
     if {"crmleadfid", "crmcontactfid"} & h:
@@ -229,24 +233,18 @@ def _kind(fs: FileSniff) -> str | None:
 
 
 def _read_file(path: Path, time_zone: str, dayfirst: bool | None = None) -> LoadResult:
-    fs = sniff(path)
-    tabular = fs.kind in TABLE_KINDS
-    kind = _kind(fs) if tabular else None
-    if kind is None:
-        from closedloop_kit.io._registry import suggest_reader
-
-        other = suggest_reader(fs, exclude=("pardot",)) if tabular else None
-        hint = f"; it looks like a file for `{other}`" if other else ""
-        msg = (
-            f"{path.name}: expected a Pardot prospect export (Id, Email, CRM Lead FID, ...) "
-            f"or visitor activities (id, prospect_id, type, ...); got a {fs.kind} file with "
-            f"header {list(fs.header)[:10]}{hint}"
-        )
-        raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
-    raw = read_table(path, sniff=fs)
-    if kind == "activities":
-        return _read_activities(path, raw.frame, raw.sniff, time_zone, dayfirst)
-    return _read_prospects(path, raw.frame, raw.sniff, time_zone, dayfirst)
+    return read_by_kind(
+        path,
+        reader="pardot",
+        kind_of=_kind,
+        readers={"activities": _read_activities, "prospects": _read_prospects},
+        expected=(
+            "a Pardot prospect export (Id, Email, CRM Lead FID, ...) or visitor activities "
+            "(id, prospect_id, type, ...)"
+        ),
+        time_zone=time_zone,
+        dayfirst=dayfirst,
+    )
 
 
 def read_pardot(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = None) -> LoadResult:
@@ -283,7 +281,8 @@ def read_pardot(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = No
 
 
 def _detect(fs: FileSniff) -> float:
-    return 0.9 if fs.kind in TABLE_KINDS and _kind(fs) is not None else 0.0
+    header = frozenset(normalize_name(h) for h in fs.header)
+    return 0.9 if fs.kind in TABLE_KINDS and _kind(header) is not None else 0.0
 
 
 register("pardot", source_system="pardot", detect=_detect, read=read_pardot, kinds=TABLE_KINDS)

@@ -42,6 +42,7 @@ from closedloop_kit.io._sheet import TABLE_KINDS, read_table
 from closedloop_kit.io._text import (
     FileSniff,
     RawTable,
+    format_lines,
     read_text_table,
     sniff,
     split_report_groups,
@@ -804,12 +805,9 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         key_col = id_col or find_column(raw.columns, spec.fields.get("source_id", ()))
         raw, summary_lines, filled = split_report_groups(raw, key=key_col)
         if summary_lines:
-            shown = ", ".join(map(str, summary_lines[:5])) + (
-                "..." if len(summary_lines) > 5 else ""
-            )
             notes.append(
                 f"grouped report: dropped {len(summary_lines)} summary line(s) (subtotals, "
-                f"totals) at line(s) {shown}"
+                f"totals) at line(s) {format_lines(summary_lines)}"
             )
         if filled:
             notes.append(f"grouped report: filled down grouping column(s) {list(filled)}")
