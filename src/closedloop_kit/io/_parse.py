@@ -10,10 +10,11 @@ Each parser exists at two levels over ONE implementation:
   value could not be read (null when it was read or was empty).
 
 Readers turn those reasons into rejected rows, so one bad cell never aborts a load.
-Decisions that depend on the data (decimal comma or point; day-first or month-first; the
-date-time format) are taken per column from all its values: the decimal mark inside the
-pass itself, the date-time format from a sample and then confirmed on every value (a
-column the sampled format does not fully read is re-parsed by the general parser).
+Decisions that depend on the data are taken from all the values: the decimal mark of
+each number column by :func:`decimal_marks` (its own evidence, else the file's), in a
+small pass before the parse; the date-time format from a sample, then confirmed on every
+value (a column the sampled format does not fully read is re-parsed by the general
+parser, which also decides day-first or month-first order).
 """
 
 from __future__ import annotations
