@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 import closedloop_kit as clk
+from closedloop_kit._core.money import convert_to_corporate
 from closedloop_kit.errors import SourceFormatError
-from closedloop_kit.io._fx import convert_to_corporate
 from closedloop_kit.schema import salesforce_id18
 
 OPP = salesforce_id18("0065e00000AbCdE")

@@ -6,8 +6,8 @@ from typing import Any
 
 import polars as pl
 
-from closedloop_kit._frames import column_names, like, require_columns, to_lazy
-from closedloop_kit._typing import AnyFrame
+from closedloop_kit._core.frames import column_names, like, require_columns, to_lazy
+from closedloop_kit._core.types import AnyFrame
 from closedloop_kit.attribution._logistic import fit_logistic
 from closedloop_kit.attribution._markov import fit_markov
 from closedloop_kit.attribution._paths import PathTable, code_names, parse_paths, path_table

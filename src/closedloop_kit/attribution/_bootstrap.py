@@ -20,8 +20,8 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from closedloop_kit._frames import collect, to_lazy
-from closedloop_kit._typing import AnyFrame
+from closedloop_kit._core.frames import collect, to_lazy
+from closedloop_kit._core.types import AnyFrame
 from closedloop_kit.attribution._attribute import (
     _DEFAULT_TRANSFORM,
     _check_model,

@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from closedloop_kit._typing import AnyFrame
+from closedloop_kit._core.types import AnyFrame
 from closedloop_kit.attribution._attribute import attribute
 
 __all__ = ["DEFAULT_COMPARISON", "compare"]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from closedloop_kit._frames import collect
+from closedloop_kit._core.frames import collect
 from closedloop_kit.attribution._paths import transform_touches
 from closedloop_kit.config import parse_duration
 

@@ -14,8 +14,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from closedloop_kit._frames import collect, column_names, require_columns, to_lazy
-from closedloop_kit._typing import AnyFrame
+from closedloop_kit._core.frames import collect, column_names, require_columns, to_lazy
+from closedloop_kit._core.types import AnyFrame
 
 __all__ = [
     "PathTable",

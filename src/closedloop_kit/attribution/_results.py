@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from closedloop_kit._frames import collect
+from closedloop_kit._core.frames import collect
 
 __all__ = ["CHANNEL_SCHEMA", "AttributionResult"]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from closedloop_kit._frames import column_names, require_columns
+from closedloop_kit._core.frames import column_names, require_columns
 from closedloop_kit.config import parse_duration
 
 __all__ = ["MILESTONES", "RULE_MODELS", "rule_credits"]

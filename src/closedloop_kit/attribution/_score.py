@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from closedloop_kit._frames import collect
-from closedloop_kit._typing import AnyFrame
+from closedloop_kit._core.frames import collect
+from closedloop_kit._core.types import AnyFrame
 from closedloop_kit.attribution._results import AttributionResult
 from closedloop_kit.datasets._truth import ConversionTruth, misallocation
 

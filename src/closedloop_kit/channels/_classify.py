@@ -6,8 +6,8 @@ import re
 
 import polars as pl
 
-from closedloop_kit._frames import column_names, like, require_columns, to_lazy
-from closedloop_kit._typing import FrameT
+from closedloop_kit._core.frames import column_names, like, require_columns, to_lazy
+from closedloop_kit._core.types import FrameT
 from closedloop_kit.channels._rules import FIELD_PREFIX, channel_exprs, load_source_categories
 from closedloop_kit.config._channels import ChannelRules
 

@@ -10,7 +10,7 @@ from typing import Literal
 
 import polars as pl
 
-from closedloop_kit._typing import AnyFrame, Grain, Period
+from closedloop_kit._core.types import AnyFrame, Grain, Period
 from closedloop_kit.config import FiscalCalendar, Taxonomy
 from closedloop_kit.errors import DataContractError, DataQualityWarning
 from closedloop_kit.funnel._evidence import Prepared, map_values

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from closedloop_kit._frames import collect, like
-from closedloop_kit._typing import FrameT, Period
+from closedloop_kit._core.frames import collect, like
+from closedloop_kit._core.types import FrameT, Period
 from closedloop_kit.config import FiscalCalendar
 from closedloop_kit.funnel._common import as_list, as_of_value, funnel_stages
 

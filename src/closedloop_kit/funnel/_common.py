@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from closedloop_kit._frames import column_names
-from closedloop_kit._typing import AnyFrame
+from closedloop_kit._core.frames import column_names
+from closedloop_kit._core.types import AnyFrame
 from closedloop_kit.errors import DataContractError
 
 __all__ = ["as_list", "funnel_stages", "reached", "results_html", "stage_at"]

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from closedloop_kit._frames import collect, like, require_columns
-from closedloop_kit._typing import AnyFrame, FrameT, Period
+from closedloop_kit._core.frames import collect, like, require_columns
+from closedloop_kit._core.types import AnyFrame, FrameT, Period
 from closedloop_kit.config import FiscalCalendar
 from closedloop_kit.funnel._common import as_list, funnel_stages, reached, results_html
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import polars as pl
 
-from closedloop_kit._frames import collect, like, require_columns
-from closedloop_kit._typing import AnyFrame, FrameT
+from closedloop_kit._core.frames import collect, like, require_columns
+from closedloop_kit._core.types import AnyFrame, FrameT
 from closedloop_kit.config import Taxonomy
 from closedloop_kit.funnel._build import sourced_by_exprs
 from closedloop_kit.funnel._common import as_list, reached, results_html

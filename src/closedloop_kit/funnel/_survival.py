@@ -11,8 +11,8 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-from closedloop_kit._frames import collect, like, require_columns
-from closedloop_kit._typing import AnyFrame, FrameT, Period
+from closedloop_kit._core.frames import collect, like, require_columns
+from closedloop_kit._core.types import AnyFrame, FrameT, Period
 from closedloop_kit.funnel._common import (
     PERIOD_DAYS,
     as_list,

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from closedloop_kit._frames import collect, like, require_columns
-from closedloop_kit._typing import FrameT
+from closedloop_kit._core.frames import collect, like, require_columns
+from closedloop_kit._core.types import FrameT
 from closedloop_kit.funnel._common import (
     as_list,
     as_of_value,

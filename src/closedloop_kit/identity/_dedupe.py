@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from closedloop_kit._frames import collect, require_columns
+from closedloop_kit._core.frames import collect, require_columns
 from closedloop_kit.config._identity import PERSON_RULES, IdentityRules
 from closedloop_kit.schema._normalize import normalized_email
 

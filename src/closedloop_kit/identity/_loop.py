@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from closedloop_kit._frames import collect
+from closedloop_kit._core.frames import collect
 
 __all__ = ["LOOP_REASONS", "LoopClosureResult", "loop_closure"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from closedloop_kit._frames import collect
+from closedloop_kit._core.frames import collect
 from closedloop_kit.identity._report import ResolveResult
 
 __all__ = ["score_against_truth"]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from closedloop_kit._frames import null_series
+from closedloop_kit._core.frames import null_series
 
 if TYPE_CHECKING:
     import numpy as np

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from closedloop_kit._frames import null_series
+from closedloop_kit._core.frames import null_series
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
     Mapped,

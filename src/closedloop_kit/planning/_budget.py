@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from closedloop_kit._frames import collect, require_columns
+from closedloop_kit._core.frames import collect, require_columns
 from closedloop_kit.planning._results import BudgetPlan, CostPerSalesReadyResult
 
 __all__ = ["budget", "compute_plan"]

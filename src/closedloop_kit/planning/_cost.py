@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from closedloop_kit._frames import collect, require_columns
+from closedloop_kit._core.frames import collect, require_columns
 from closedloop_kit.planning._results import CostPerSalesReadyResult
 from closedloop_kit.roi._common import as_by, table_or_none
 from closedloop_kit.roi._results import RoiResult

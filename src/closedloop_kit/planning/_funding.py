@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from closedloop_kit._frames import collect, require_columns
+from closedloop_kit._core.frames import collect, require_columns
 from closedloop_kit.config import FiscalCalendar, parse_duration
 from closedloop_kit.planning._results import BudgetPlan, FundingSchedule
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from closedloop_kit._frames import collect, require_columns
+from closedloop_kit._core.frames import collect, require_columns
 from closedloop_kit.store import ClosedLoopData
 
 __all__ = ["as_by", "credits_frame", "funnel_column", "table_or_none"]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from closedloop_kit._frames import collect
+from closedloop_kit._core.frames import collect
 from closedloop_kit.roi._common import as_by
 from closedloop_kit.roi._results import CompareResult
 from closedloop_kit.roi._summary import summary

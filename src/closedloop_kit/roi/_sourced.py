@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from closedloop_kit._frames import collect, require_columns
+from closedloop_kit._core.frames import collect, require_columns
 from closedloop_kit.config import parse_duration
 from closedloop_kit.roi._common import as_by
 from closedloop_kit.roi._results import SourcedResult

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from closedloop_kit._frames import collect
+from closedloop_kit._core.frames import collect
 
 __all__ = ["COST_COLUMNS", "campaign_key_expr", "cost_rows", "name_lookup", "norm_name"]
 
@@ -116,7 +116,7 @@ def cost_rows(
     done = rows.filter(pl.col("cost_corporate").is_not_null())
     if todo.height == 0:
         return done, rows.clear().with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
-    from closedloop_kit.io._fx import convert_to_corporate
+    from closedloop_kit._core.money import convert_to_corporate
 
     fx = (
         collect(fx_rates)

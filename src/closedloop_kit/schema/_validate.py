@@ -23,7 +23,7 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 
-from closedloop_kit._frames import collect
+from closedloop_kit._core.frames import collect
 from closedloop_kit.errors import DataContractError
 from closedloop_kit.schema.tables import TABLES, CanonicalSchema, TableSpec
 

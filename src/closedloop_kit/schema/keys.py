@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from closedloop_kit._frames import null_series
+from closedloop_kit._core.frames import null_series
 
 __all__ = [
     "SOURCE_PREFIX",

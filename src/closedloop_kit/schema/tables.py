@@ -19,7 +19,7 @@ from typing import get_args
 import pandera.polars as pa
 import polars as pl
 
-from closedloop_kit._typing import PersonType, SourcedBy, SourceSystem
+from closedloop_kit._core.types import PersonType, SourcedBy, SourceSystem
 from closedloop_kit.schema import _fields as f
 from closedloop_kit.schema._fields import UtcDatetime
 
@@ -40,7 +40,7 @@ __all__ = [
     "TouchpointSchema",
 ]
 
-# the choices are declared once, as Literal aliases in _typing, and listed from there
+# the choices are declared once, as Literal aliases in _core.types, and listed from there
 PERSON_TYPES = list(get_args(PersonType))
 SOURCED_BY = list(get_args(SourcedBy))
 ENTITY_TYPES = ["person", "account", "opportunity", "campaign_member"]

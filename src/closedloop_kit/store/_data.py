@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from closedloop_kit._frames import collect
+from closedloop_kit._core.frames import collect
 from closedloop_kit.schema import TABLES, UNIFORM_REJECT_SCHEMA, empty_table
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from closedloop_kit._frames import collect
+from closedloop_kit._core.frames import collect
 from closedloop_kit._version import __version__
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.schema import TABLES, UNIFORM_REJECT_SCHEMA

@@ -12,7 +12,7 @@ from typing import overload
 
 import polars as pl
 
-from closedloop_kit._typing import FrameT
+from closedloop_kit._core.types import FrameT
 from closedloop_kit.errors import DataContractError
 
 __all__ = ["collect", "column_names", "like", "null_series", "require_columns", "to_lazy"]
