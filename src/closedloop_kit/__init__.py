@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         identity,
         io,
         planning,
+        prepared,
         report,
         roi,
         schema,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     )
     from closedloop_kit.config import ChannelRules, IdentityRules, Taxonomy
     from closedloop_kit.io import load
+    from closedloop_kit.prepared import Prepared, prepare
     from closedloop_kit.schema import validate
     from closedloop_kit.store import ClosedLoopData, open_store
 
@@ -49,6 +51,7 @@ _SUBMODULES = frozenset(
         "identity",
         "io",
         "planning",
+        "prepared",
         "report",
         "roi",
         "schema",
@@ -63,6 +66,8 @@ _SUBMODULES = frozenset(
 # which alone takes ~0.8 s, so even the schema loads on first use)
 _LAZY_ATTRS: dict[str, tuple[str, str]] = {
     "load": ("closedloop_kit.io", "load"),
+    "prepare": ("closedloop_kit.prepared", "prepare"),
+    "Prepared": ("closedloop_kit.prepared", "Prepared"),
     "validate": ("closedloop_kit.schema", "validate"),
     "ClosedLoopData": ("closedloop_kit.store", "ClosedLoopData"),
     "open_store": ("closedloop_kit.store", "open_store"),
@@ -76,6 +81,7 @@ __all__ = [
     "ClosedLoopData",
     "FiscalCalendar",
     "IdentityRules",
+    "Prepared",
     "Taxonomy",
     "Window",
     "__version__",
@@ -90,6 +96,8 @@ __all__ = [
     "load",
     "open_store",
     "planning",
+    "prepare",
+    "prepared",
     "report",
     "roi",
     "schema",

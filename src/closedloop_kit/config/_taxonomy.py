@@ -190,6 +190,26 @@ class Taxonomy:
         Status values that say a lead was converted (checked against ``is_converted``).
     lead_source_map
         Lead source value → ``marketing``, ``sales``, ``partner`` or ``web_direct``.
+        A *contact* record counts as a raw lead at its creation only when its lead source
+        is one of these keys (it says how the person came in); a contact with no lead
+        source or an unknown one (HubSpot's "Offline Sources" = typed into the CRM) and no
+        other lead evidence is a contact sales added, and enters the funnel at the first
+        stage it has evidence for, with no earlier stage back-filled.
+    meeting_stage
+        The stage a meeting with the person means (default ``sales_ready``: "a meeting
+        has been set up with an interested buyer"), or ``None`` to ignore meetings.
+    meeting_types
+        ``activities.activity_type`` values that are meetings.
+    meeting_excluded_statuses
+        Meeting statuses/outcomes that do not count (cancelled, no-show, ...), matched
+        after :func:`normalize_stage_value`.
+    meetings_decide
+        ``"auto"`` (default): when the data holds meetings with people, the
+        :attr:`meeting_stage` is reached at the first counted meeting and at nothing else
+        (status words and lead conversion for that stage are ignored, since they are
+        also set for people who joined a deal without a meeting of their own); without
+        any meeting in the data, status words decide. ``"always"`` / ``"never"`` force
+        one or the other.
     created_stage, converted_stage, opportunity_stage, won_stage, sales_ready_stage
         Which stage record creation, lead conversion, opportunity creation, a won deal
         and a sales-ready lead mean.
@@ -225,9 +245,26 @@ class Taxonomy:
     won_stage: str = "won"
     lost_exit: str = "lost"
     disqualified_exit: str = "disqualified"
+    meeting_stage: str | None = "sales_ready"
+    meeting_types: tuple[str, ...] = ("meeting",)
+    meeting_excluded_statuses: tuple[str, ...] = (
+        "cancelled",
+        "canceled",
+        "no show",
+        "noshow",
+        "not held",
+        "rescheduled",
+    )
+    meetings_decide: str = "auto"
 
     def __post_init__(self) -> None:
-        for name in ("stages", "exits", "converted_statuses"):
+        for name in (
+            "stages",
+            "exits",
+            "converted_statuses",
+            "meeting_types",
+            "meeting_excluded_statuses",
+        ):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         for name in (
             "status_map",
@@ -251,6 +288,16 @@ class Taxonomy:
                 problems.append(
                     f"`{attr}` must be one of {self.stages!r}, got {getattr(self, attr)!r}"
                 )
+        if self.meeting_stage is not None and self.meeting_stage not in self.stages:
+            problems.append(
+                f"`meeting_stage` must be one of {self.stages!r} or None, "
+                f"got {self.meeting_stage!r}"
+            )
+        if self.meetings_decide not in ("auto", "always", "never"):
+            problems.append(
+                "`meetings_decide` must be one of ('auto', 'always', 'never'), "
+                f"got {self.meetings_decide!r}"
+            )
         for attr in ("opportunity_stage", "won_stage"):
             if getattr(self, attr) not in self.stages:
                 problems.append(

@@ -397,20 +397,22 @@ class _Asm:
         x = hsh.join(won_t, on="h", how="left", maintain_order="left").join(
             opp_t, on="h", how="left", maintain_order="left"
         )
+
+        def after_creation(col: str) -> pl.Expr:
+            # a stage the human never reached stays unreached (max_horizontal would skip
+            # the null and stamp it at the record's creation); one reached before the
+            # HubSpot record existed is stamped at its creation, as HubSpot does
+            t = pl.col(col).fill_nan(None)
+            return pl.when(t.is_not_null()).then(pl.max_horizontal(t, "hs_t")).alias("t")
+
         ev = pl.concat(
             [
                 x.select("h", pl.col("hs_t").alias("t"), pl.lit("Lead").alias("v")),
                 x.select(
-                    "h",
-                    pl.max_horizontal("mql_t", "hs_t").alias("t"),
-                    pl.lit("Marketing Qualified Lead").alias("v"),
+                    "h", after_creation("mql_t"), pl.lit("Marketing Qualified Lead").alias("v")
                 ),
                 x.select("h", pl.col("sr_t").alias("t"), pl.lit("Sales Qualified Lead").alias("v")),
-                x.select(
-                    "h",
-                    pl.max_horizontal("opp_t", "hs_t").alias("t"),
-                    pl.lit("Opportunity").alias("v"),
-                ),
+                x.select("h", after_creation("opp_t"), pl.lit("Opportunity").alias("v")),
                 x.select("h", pl.col("won_t").alias("t"), pl.lit("Customer").alias("v")),
             ],
             how="vertical_relaxed",

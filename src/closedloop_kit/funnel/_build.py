@@ -13,11 +13,11 @@ import polars as pl
 from closedloop_kit._core.types import AnyFrame, Grain, Period
 from closedloop_kit.config import FiscalCalendar, Taxonomy
 from closedloop_kit.errors import DataContractError, DataQualityWarning
-from closedloop_kit.funnel._evidence import Prepared, map_values
+from closedloop_kit.funnel._evidence import StageEvidence, map_values
 from closedloop_kit.schema import UTC_DATETIME
 from closedloop_kit.store import ClosedLoopData
 
-__all__ = ["FunnelBuildResult", "build", "build_result"]
+__all__ = ["FunnelBuildResult", "build", "build_from_evidence", "build_result"]
 
 CREATION_TOUCH_WINDOW = dt.timedelta(days=1)
 """A marketing touch this close to lead creation (either side) counts as "at creation"."""
@@ -228,7 +228,7 @@ def build_result(
 
 
 # -- implementation ----------------------------------------------------------------------
-def _rollup(prep: Prepared, grain: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def _rollup(prep: StageEvidence, grain: str) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Evidence, entity↔person and entity↔opportunity frames at ``grain``."""
     tax = prep.tax
     people, opps, links = prep.people, prep.opps, prep.links
@@ -299,7 +299,16 @@ def _stages_frame(evidence: pl.DataFrame, tax: Taxonomy, on_backwards: str) -> p
             for i, s in enumerate(stages)
         ]
     )
-    agg = agg.with_columns(top.alias("_top"))
+    # the entity enters the funnel at its earliest stage with any evidence: a contact
+    # that sales typed in and put on a deal enters at the deal, and the lead stages
+    # before its entry are not reached (no back-fill below the entry)
+    entry = pl.min_horizontal(
+        [
+            pl.when(pl.col(f"_ev_{s}")).then(pl.lit(i)).otherwise(pl.lit(n))
+            for i, s in enumerate(stages)
+        ]
+    )
+    agg = agg.with_columns(top.alias("_top"), entry.alias("_entry"))
     obs = [pl.col(f"_obs_{s}") for s in stages]
     # a milestone observed before the entity's first stage (its creation) contradicts it:
     # the row goes backwards. Evidence for an earlier stage dated after a later stage's
@@ -332,7 +341,7 @@ def _stages_frame(evidence: pl.DataFrame, tax: Taxonomy, on_backwards: str) -> p
     cols = []
     flags = []
     for i, s in enumerate(stages):
-        reached = pl.col("_top") >= i
+        reached = (pl.col("_top") >= i) & (pl.col("_entry") <= i)
         cols.append(
             pl.when(reached).then(pl.coalesce([*obs[i:], latest])).otherwise(None).alias(f"{s}_at")
         )
@@ -359,9 +368,12 @@ def _first_non_null(name: str) -> pl.Expr:
     return pl.col(name).drop_nulls().first().alias(name)
 
 
-def _people_dims(prep: Prepared, ep: pl.DataFrame) -> pl.DataFrame:
+def _people_dims(prep: StageEvidence, ep: pl.DataFrame) -> pl.DataFrame:
+    people = prep.people.join(prep.campaign_dims, on="person_id", how="left").join(
+        prep.owner_divisions, on="person_id", how="left"
+    )
     return (
-        ep.join(prep.people, on="person_id")
+        ep.join(people, on="person_id")
         .sort(["created_at", "person_id"], nulls_last=True)
         .group_by("entity_id")
         .agg(
@@ -374,6 +386,9 @@ def _people_dims(prep: Prepared, ep: pl.DataFrame) -> pl.DataFrame:
             _first_non_null("product_line"),
             _first_non_null("sales_division"),
             _first_non_null("region"),
+            _first_non_null("_c_product_line"),
+            _first_non_null("_c_sales_division"),
+            _first_non_null("_u_sales_division"),
         )
         .rename(
             {
@@ -387,7 +402,7 @@ def _people_dims(prep: Prepared, ep: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _opp_dims(prep: Prepared, eo: pl.DataFrame) -> pl.DataFrame:
+def _opp_dims(prep: StageEvidence, eo: pl.DataFrame) -> pl.DataFrame:
     has_corp = pl.col("amount_corporate").is_not_null()
     return (
         eo.join(prep.opps, on="opportunity_id")
@@ -425,7 +440,7 @@ def _opp_dims(prep: Prepared, eo: pl.DataFrame) -> pl.DataFrame:
 
 
 def _touch_dims(
-    prep: Prepared, ep: pl.DataFrame, frame: pl.DataFrame, grain: str, first: str
+    prep: StageEvidence, ep: pl.DataFrame, frame: pl.DataFrame, grain: str, first: str
 ) -> pl.DataFrame:
     t = prep.touches
     per_entity = [t.join(ep, on="person_id").select("entity_id", "occurred_at", "channel")]
@@ -497,6 +512,33 @@ def sourced_by_exprs(tax: Taxonomy) -> tuple[pl.Expr, pl.Expr]:
 
 _EXPLICIT_OK = ["marketing", "sales", "partner", "web_direct"]
 
+PRODUCT_LINE_RULES: tuple[tuple[str, str], ...] = (
+    ("_o_product_line", "opportunity"),
+    ("_p_product_line", "person"),
+    ("_c_product_line", "campaign"),
+)
+"""Where a product line comes from, best evidence first: the entity's deal, the
+lead/contact field, the first campaign with a product line that reached the person."""
+
+SALES_DIVISION_RULES: tuple[tuple[str, str], ...] = (
+    ("_o_sales_division", "opportunity"),
+    ("_p_sales_division", "person"),
+    ("_a_sales_division", "account"),
+    ("_u_sales_division", "owner"),
+    ("_c_sales_division", "campaign"),
+)
+"""Where a sales division comes from, best evidence first: the deal, the person's own
+field, the account's division, the record owner's division, the sourcing campaign."""
+
+
+def dimension_exprs(name: str, rules: tuple[tuple[str, str], ...]) -> list[pl.Expr]:
+    """``name`` from the first non-null source column and ``<name>_rule`` naming it."""
+    value = pl.coalesce([pl.col(c) for c, _ in rules]).alias(name)
+    rule = pl.lit("none")
+    for col, label in reversed(rules):
+        rule = pl.when(pl.col(col).is_not_null()).then(pl.lit(label)).otherwise(rule)
+    return [value, rule.alias(f"{name}_rule")]
+
 
 def _build(
     data: ClosedLoopData,
@@ -518,7 +560,34 @@ def _build(
     if contact_roles not in ("primary", "all"):
         msg = f"`contact_roles` must be one of ('primary', 'all'), got {contact_roles!r}"
         raise ValueError(msg)
-    prep = Prepared(data, tax, contact_roles)
+    prep = StageEvidence(data, tax, contact_roles)
+    return build_from_evidence(
+        prep, grain=grain, period=period, fiscal=cal, on_backwards=on_backwards
+    )
+
+
+def build_from_evidence(
+    prep: StageEvidence,
+    *,
+    grain: str = "person",
+    period: str = "month",
+    fiscal: FiscalCalendar | None = None,
+    on_backwards: str = "reject",
+) -> FunnelBuildResult:
+    """The funnel at ``grain`` from stage evidence gathered once (see :func:`build`).
+
+    :class:`closedloop_kit.prepared.Prepared` gathers the evidence once and builds every
+    grain from it, so each stage is decided by one rule for every analysis.
+    """
+    if grain not in _GRAINS:
+        msg = f"`grain` must be one of {_GRAINS}, got {grain!r}"
+        raise ValueError(msg)
+    if on_backwards not in ("reject", "clamp"):
+        msg = f"`on_backwards` must be one of ('reject', 'clamp'), got {on_backwards!r}"
+        raise ValueError(msg)
+    tax = prep.tax
+    cal = fiscal or FiscalCalendar()
+    data = prep.data
     stages = tax.stages
     first = stages[0]
     evidence, ep, eo = _rollup(prep, grain)
@@ -569,10 +638,8 @@ def _build(
     frame = frame.with_columns(
         lead_source.alias("lead_source"),
         explicit.alias("sourced_by_explicit"),
-        pl.coalesce("_o_product_line", "_p_product_line").alias("product_line"),
-        pl.coalesce("_o_sales_division", "_p_sales_division", "_a_sales_division").alias(
-            "sales_division"
-        ),
+        *dimension_exprs("product_line", PRODUCT_LINE_RULES),
+        *dimension_exprs("sales_division", SALES_DIVISION_RULES),
         pl.coalesce("_a_region", "_p_region").alias("region"),
         n_opps.cast(pl.Int64).alias("n_opportunities"),
         pl.when(pl.col("_n_cur") == 1).then(pl.col("_amount")).alias("amount"),
@@ -648,7 +715,9 @@ def _build(
         "sourced_by_explicit",
         "creation_touch_channel",
         "product_line",
+        "product_line_rule",
         "sales_division",
+        "sales_division_rule",
         "region",
         "n_opportunities",
         "amount",

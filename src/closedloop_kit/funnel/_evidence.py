@@ -12,12 +12,11 @@ import datetime as dt
 
 import polars as pl
 
-from closedloop_kit.config import Taxonomy
-from closedloop_kit.config._taxonomy import normalized_value_expr
+from closedloop_kit.config import Taxonomy, normalize_stage_value, normalized_value_expr
 from closedloop_kit.schema import UTC_DATETIME
 from closedloop_kit.store import ClosedLoopData
 
-__all__ = ["Prepared", "col_or_null", "map_values"]
+__all__ = ["StageEvidence", "col_or_null", "map_values"]
 
 EVIDENCE_SCHEMA = {"unit_id": pl.String, "stage": pl.String, "at": UTC_DATETIME}
 
@@ -64,7 +63,79 @@ def without_regressions(frame: pl.DataFrame, stages: tuple[str, ...]) -> pl.Data
     return f.filter(keep).drop("_idx")
 
 
-class Prepared:
+def without_skip_fills(frame: pl.DataFrame, stages: tuple[str, ...]) -> pl.DataFrame:
+    """Drop lifecycle rows a CRM filled in for stages the record skipped.
+
+    When a record jumps ahead (a contact created straight into "Opportunity"), HubSpot
+    sets every skipped "Became a … date" to the time of the jump. Such a row says
+    nothing about the skipped stage: a row whose timestamp equals the timestamp of a
+    later stage of the same record and field is dropped. Rows of other fields and exits
+    are kept.
+    """
+    if frame.height == 0:
+        return frame
+    idx = pl.col("stage").replace_strict(
+        list(stages), list(range(len(stages))), default=None, return_dtype=pl.Int64
+    )
+    f = frame.with_columns(idx.alias("_idx"))
+    top = pl.col("_idx").max().over("entity_id", "field", "changed_at")
+    skipped = (pl.col("field") == "lifecycle_stage") & (pl.col("_idx") < top)
+    return f.filter(skipped.fill_null(False).not_()).drop("_idx")
+
+
+def gave_contact_expr(tax: Taxonomy) -> pl.Expr:
+    """Whether a person record's creation is raw-lead evidence (it gave contact details).
+
+    Leads and prospects did; a contact did when its lead source is one the taxonomy knows
+    (:attr:`Taxonomy.lead_source_map`). A contact typed in by sales (no lead source, or
+    an unknown one such as HubSpot's "Offline Sources") did not: it enters the funnel at
+    its first other evidence (a lifecycle stage, a meeting, a deal).
+    """
+    known = list(tax.lead_source_lookup())
+    source_known = normalized_value_expr(pl.col("lead_source").cast(pl.String)).is_in(known)
+    return (pl.col("person_type").fill_null("lead") != "contact") | source_known.fill_null(False)
+
+
+def meeting_evidence(data: ClosedLoopData, tax: Taxonomy, people: pl.DataFrame) -> pl.DataFrame:
+    """``(unit_id=person_id, stage=meeting_stage, at)`` for every counted meeting.
+
+    A meeting counts when its ``activity_type`` (or ``type``) is one of
+    :attr:`Taxonomy.meeting_types`, it names a person of ``people`` and its status/outcome is not an excluded one
+    (cancelled, no-show, ...). Empty when the taxonomy ignores meetings or the data has
+    no ``activities`` table.
+    """
+    empty = pl.DataFrame(schema={"unit_id": pl.String, "stage": pl.String, "at": UTC_DATETIME})
+    if tax.meeting_stage is None or "activities" not in data.tables:
+        return empty
+    act = data.frame("activities")
+    kind = next((c for c in ("activity_type", "type") if c in act.columns), None)
+    if kind is None or not {"person_id", "occurred_at"} <= set(act.columns) or not act.height:
+        return empty
+    types = [normalize_stage_value(t) for t in tax.meeting_types]
+    excluded = [normalize_stage_value(t) for t in tax.meeting_excluded_statuses]
+    bad = pl.lit(False)
+    for c in ("status", "outcome"):
+        if c in act.columns:
+            bad = bad | normalized_value_expr(pl.col(c).cast(pl.String)).is_in(excluded).fill_null(
+                False
+            )
+    if "is_deleted" in act.columns:
+        bad = bad | pl.col("is_deleted").fill_null(False)
+    m = act.filter(
+        normalized_value_expr(pl.col(kind).cast(pl.String)).is_in(types)
+        & pl.col("person_id").is_not_null()
+        & bad.not_()
+    ).join(people.select("person_id"), on="person_id", how="semi")
+    return _evidence(
+        m.select(
+            pl.col("person_id").alias("unit_id"),
+            pl.lit(tax.meeting_stage).alias("stage"),
+            pl.col("occurred_at").alias("at"),
+        )
+    )
+
+
+class StageEvidence:
     """Person records, opportunities, their links and stage evidence, eagerly prepared.
 
     Attributes
@@ -91,6 +162,7 @@ class Prepared:
     """
 
     def __init__(self, data: ClosedLoopData, tax: Taxonomy, contact_roles: str = "primary") -> None:
+        self.data = data
         self.tax = tax
         self.contact_roles = contact_roles
         self.corporate_currency = data.corporate_currency
@@ -98,6 +170,8 @@ class Prepared:
         self._opportunities(data)
         self._links(data)
         self.touches = self._touches(data)
+        self.campaign_dims = self._campaign_dims(data)
+        self.owner_divisions = self._owner_divisions(data)
         self.accounts = data.frame("accounts")
         self.observed_until = self._observed_until(data)
 
@@ -141,10 +215,18 @@ class Prepared:
             .otherwise(map_values(pl.col("new_value"), life_map))
             .alias("stage")
         ).join(p.select("person_id"), left_on="entity_id", right_on="person_id", how="semi")
+        sh = without_skip_fills(sh, tax.stages)
+        meetings = meeting_evidence(data, tax, p)
+        self.meetings_decide = (
+            bool(meetings.height)
+            if tax.meetings_decide == "auto"
+            else (tax.meetings_decide == "always")
+        )
+        decided_by_meeting = tax.meeting_stage if self.meetings_decide else None
 
         ev = [
             _evidence(
-                p.select(
+                p.filter(gave_contact_expr(tax)).select(
                     pl.col("person_id").alias("unit_id"),
                     pl.lit(tax.created_stage).alias("stage"),
                     pl.col("created_at").alias("at"),
@@ -152,23 +234,32 @@ class Prepared:
             ),
             _evidence(
                 without_regressions(sh, tax.stages)
-                .filter(pl.col("stage").is_in(list(stage_set)))
+                .filter(
+                    pl.col("stage").is_in(list(stage_set))
+                    & (pl.col("stage") != pl.lit(decided_by_meeting, dtype=pl.String)).fill_null(
+                        True
+                    )
+                )
                 .select(
                     pl.col("entity_id").alias("unit_id"),
                     "stage",
                     pl.col("changed_at").alias("at"),
                 )
             ),
-            _evidence(
-                p.filter(pl.col("is_converted").fill_null(False)).select(
-                    pl.col("person_id").alias("unit_id"),
-                    pl.lit(tax.converted_stage).alias("stage"),
-                    pl.col("converted_at").alias("at"),
-                )
-            ),
+            meetings if self.meetings_decide else meetings.clear(),
         ]
+        if tax.converted_stage != decided_by_meeting:
+            ev.append(
+                _evidence(
+                    p.filter(pl.col("is_converted").fill_null(False)).select(
+                        pl.col("person_id").alias("unit_id"),
+                        pl.lit(tax.converted_stage).alias("stage"),
+                        pl.col("converted_at").alias("at"),
+                    )
+                )
+            )
         for column, stage in tax.date_fields.items():
-            if column in p.columns and stage in stage_set:
+            if column in p.columns and stage in stage_set and stage != decided_by_meeting:
                 ev.append(
                     _evidence(
                         p.filter(pl.col(column).is_not_null()).select(
@@ -186,7 +277,9 @@ class Prepared:
         for c in ("_status_stage", "_life_stage"):
             ev.append(
                 _evidence(
-                    current.filter(pl.col(c).is_in(list(stage_set))).select(
+                    current.filter(
+                        pl.col(c).is_in([s for s in stage_set if s != decided_by_meeting])
+                    ).select(
                         pl.col("person_id").alias("unit_id"),
                         pl.col(c).alias("stage"),
                         pl.lit(None, dtype=UTC_DATETIME).alias("at"),
@@ -388,6 +481,70 @@ class Prepared:
         t = data.frame("touchpoints")
         return t.filter(pl.col("is_marketing").fill_null(False)).select(
             "person_id", "account_id", "occurred_at", "channel"
+        )
+
+    @staticmethod
+    def _campaign_dims(data: ClosedLoopData) -> pl.DataFrame:
+        """Per person record: product line and division of the first campaign that reached them.
+
+        The campaign of the earliest touch (``touchpoints.campaign_id``) or membership
+        (``campaign_members.created_at``) whose campaign names a product line (division):
+        the program that sourced the person. ``person_id, _c_product_line,
+        _c_sales_division``.
+        """
+        camp = data.frame("campaigns")
+        dims = [c for c in ("product_line", "sales_division") if c in camp.columns]
+        out_schema = {
+            "person_id": pl.String,
+            "_c_product_line": pl.String,
+            "_c_sales_division": pl.String,
+        }
+        if not dims or camp.height == 0:
+            return pl.DataFrame(schema=out_schema)
+        t = data.frame("touchpoints").filter(
+            pl.col("campaign_id").is_not_null() & pl.col("person_id").is_not_null()
+        )
+        m = data.frame("campaign_members")
+        hits = pl.concat(
+            [
+                t.select("person_id", "campaign_id", pl.col("occurred_at").alias("at")),
+                m.select("person_id", "campaign_id", pl.col("created_at").alias("at")),
+            ],
+            how="vertical_relaxed",
+        ).join(camp.select("campaign_id", *dims), on="campaign_id", how="inner")
+        hits = hits.sort(["at", "campaign_id"], nulls_last=True)
+        aggs = [
+            pl.col(c).drop_nulls().first().cast(pl.String).alias(f"_c_{c}")
+            for c in ("product_line", "sales_division")
+            if c in dims
+        ]
+        out = hits.group_by("person_id").agg(aggs)
+        for c in out_schema:
+            if c not in out.columns:
+                out = out.with_columns(pl.lit(None, dtype=pl.String).alias(c))
+        return out.select(list(out_schema))
+
+    @staticmethod
+    def _owner_divisions(data: ClosedLoopData) -> pl.DataFrame:
+        """Per person record: the sales division of its owner (``users.sales_division``)."""
+        schema = {"person_id": pl.String, "_u_sales_division": pl.String}
+        if "users" not in data.tables:
+            return pl.DataFrame(schema=schema)
+        users = data.frame("users")
+        people = data.frame("people")
+        if "sales_division" not in users.columns or "owner_id" not in people.columns:
+            return pl.DataFrame(schema=schema)
+        return (
+            people.select("person_id", "owner_id")
+            .join(
+                users.select(
+                    pl.col("user_id").alias("owner_id"),
+                    pl.col("sales_division").cast(pl.String).alias("_u_sales_division"),
+                ),
+                on="owner_id",
+                how="inner",
+            )
+            .select(list(schema))
         )
 
     @staticmethod

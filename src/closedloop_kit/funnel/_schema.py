@@ -60,7 +60,17 @@ class FunnelSchema(pa.DataFrameModel):
         nullable=True, description="channel of a marketing touch at lead creation (±1 day)"
     )
     product_line: pl.String = pa.Field(nullable=True, description="product line")
+    product_line_rule: pl.String = pa.Field(
+        isin=["opportunity", "person", "campaign", "none"],
+        nullable=False,
+        description="evidence that decided `product_line`",
+    )
     sales_division: pl.String = pa.Field(nullable=True, description="sales division")
+    sales_division_rule: pl.String = pa.Field(
+        isin=["opportunity", "person", "account", "owner", "campaign", "none"],
+        nullable=False,
+        description="evidence that decided `sales_division`",
+    )
     region: pl.String = pa.Field(nullable=True, description="sales region")
     n_opportunities: pl.Int64 = pa.Field(ge=0, nullable=False, description="linked deals")
     amount: pl.Float64 = pa.Field(ge=0, nullable=True, description="deal amount in `currency`")

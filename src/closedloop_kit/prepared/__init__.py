@@ -1,0 +1,26 @@
+"""L3 model: :func:`prepare` builds the one model of the business every analysis reads.
+
+``clk.prepare(data, taxonomy=..., channels=..., identity=..., fiscal=..., currency=...)``
+resolves identities, decides each touch's channel and campaign, gathers the stage evidence
+of every person and deal under the taxonomy once, and returns a frozen :class:`Prepared`
+whose ``funnel(grain)``, ``milestones``, ``stage_counts()`` and ``journeys(...)`` all read
+from that single decision.
+"""
+
+from closedloop_kit.prepared._journeys import CONVERSION_ALIASES, journeys, transform_touches
+from closedloop_kit.prepared._model import Prepared, prepare
+from closedloop_kit.prepared._period import PeriodLike, period_bounds, within
+from closedloop_kit.prepared._touches import CAMPAIGN_MATCHES, prepare_touchpoints
+
+__all__ = [
+    "CAMPAIGN_MATCHES",
+    "CONVERSION_ALIASES",
+    "PeriodLike",
+    "Prepared",
+    "journeys",
+    "period_bounds",
+    "prepare",
+    "prepare_touchpoints",
+    "transform_touches",
+    "within",
+]
