@@ -1,6 +1,7 @@
-"""L4 analyse: journeys, rule models, exact Markov and Shapley, regression, uncertainty.
+"""L4 analyse: rule models, exact Markov and Shapley, regression, uncertainty.
 
-Build touch-level journeys with :func:`journeys`, give credit with :func:`attribute`
+Journeys come from the prepared model (``clk.prepare(data).journeys(...)``): the same
+milestones and channels every other analysis reads. Give credit with :func:`attribute`
 (any model), compare models with :func:`compare`, get intervals with :func:`bootstrap`,
 and score against a simulated truth with :func:`score`. :func:`attribute_paths` takes
 ChannelAttribution-style aggregated paths. Formulas: docs/attribution.md.
@@ -9,21 +10,21 @@ ChannelAttribution-style aggregated paths. Formulas: docs/attribution.md.
 from closedloop_kit.attribution._attribute import DEFAULT_MODEL, MODELS, attribute, attribute_paths
 from closedloop_kit.attribution._bootstrap import bootstrap
 from closedloop_kit.attribution._compare import compare
-from closedloop_kit.attribution._journeys import journeys
 from closedloop_kit.attribution._paths import PathTransform, paths
 from closedloop_kit.attribution._results import AttributionResult
-from closedloop_kit.attribution._score import score
+from closedloop_kit.attribution._score import KnownTruth, misallocation, score
 
 __all__ = [
     "DEFAULT_MODEL",
     "MODELS",
     "AttributionResult",
+    "KnownTruth",
     "PathTransform",
     "attribute",
     "attribute_paths",
     "bootstrap",
     "compare",
-    "journeys",
+    "misallocation",
     "paths",
     "score",
 ]

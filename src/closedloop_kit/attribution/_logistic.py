@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from closedloop_kit.attribution._paths import PathTable
-from closedloop_kit.stats._regression import LogitFit, fit_logit, newton_logit
+from closedloop_kit.stats import LogitFit, fit_logit, newton_logit
 
 __all__ = ["LogisticFit", "fit_logistic"]
 

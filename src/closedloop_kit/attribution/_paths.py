@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from closedloop_kit._core.frames import collect, column_names, require_columns, to_lazy
 from closedloop_kit._core.types import AnyFrame
+from closedloop_kit.prepared import transform_touches
 
 __all__ = [
     "PathTable",
@@ -24,7 +25,6 @@ __all__ = [
     "parse_paths",
     "path_table",
     "paths",
-    "transform_touches",
 ]
 
 PathTransform = Literal["none", "collapse", "first", "unique"]
@@ -69,22 +69,6 @@ def _check_transform(transform: str) -> None:
     if transform not in _TRANSFORMS:
         msg = f"`transform` must be one of {_TRANSFORMS}, got {transform!r}"
         raise ValueError(msg)
-
-
-def transform_touches(journeys: pl.LazyFrame, transform: str) -> pl.LazyFrame:
-    """Drop touches according to a :data:`PathTransform` (``unique`` keeps first touches).
-
-    The frame must be sorted by ``journey_id``, ``position``.
-    """
-    _check_transform(transform)
-    if transform == "none":
-        return journeys
-    if transform == "collapse":
-        keep = (pl.col("journey_id") != pl.col("journey_id").shift(1)) | (
-            pl.col("channel") != pl.col("channel").shift(1)
-        )
-        return journeys.filter(keep.fill_null(True))
-    return journeys.filter(pl.struct("journey_id", "channel").is_first_distinct())
 
 
 def path_table(

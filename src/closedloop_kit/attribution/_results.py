@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from closedloop_kit._core.frames import collect
+from closedloop_kit._core.result import Result
 
 __all__ = ["CHANNEL_SCHEMA", "AttributionResult"]
 
@@ -22,7 +23,7 @@ CHANNEL_SCHEMA = {
 
 
 @dataclass(frozen=True)
-class AttributionResult:
+class AttributionResult(Result):
     """Credit given by one attribution model.
 
     Attributes
@@ -50,6 +51,11 @@ class AttributionResult:
     credits: pl.DataFrame | pl.LazyFrame
     channels: pl.DataFrame
     tables: Mapping[str, pl.DataFrame] = field(default_factory=dict)
+
+    @property
+    def table(self) -> pl.DataFrame:  # type: ignore[override]
+        """The main frame: credit per channel."""
+        return self.channels
 
     def shares(self) -> pl.DataFrame:
         """``channel``, ``share``: the form :func:`closedloop_kit.attribution.score` reads."""

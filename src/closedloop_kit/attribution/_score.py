@@ -2,19 +2,56 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import polars as pl
 
 from closedloop_kit._core.frames import collect
 from closedloop_kit._core.types import AnyFrame
 from closedloop_kit.attribution._results import AttributionResult
-from closedloop_kit.datasets._truth import ConversionTruth, misallocation
 
-__all__ = ["score"]
+__all__ = ["KnownTruth", "misallocation", "score"]
+
+
+class KnownTruth(Protocol):
+    """A causal truth that knows each channel's true share of conversions.
+
+    :class:`closedloop_kit.datasets.ConversionTruth` (the simulated worlds' truth) is one.
+    """
+
+    def true_shares(self, journeys: pl.DataFrame) -> pl.DataFrame:
+        """``channel``, ``share``: each channel's true share of incremental conversions."""
+        ...
+
+
+def misallocation(model_shares: pl.DataFrame, true_shares: pl.DataFrame) -> float:
+    """Misallocated credit: ``½ Σ_c |model_share_c − true_share_c|``.
+
+    Both frames have ``channel`` and ``share`` columns; shares are renormalised to sum
+    to 1 and a channel missing from one side counts as 0 there.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> m = pl.DataFrame({"channel": ["a", "b"], "share": [0.5, 0.5]})
+    >>> t = pl.DataFrame({"channel": ["a", "b"], "share": [0.8, 0.2]})
+    >>> round(misallocation(m, t), 10)
+    0.3
+    """
+
+    def norm(df: pl.DataFrame) -> pl.DataFrame:
+        s = df.group_by("channel").agg(pl.col("share").sum())
+        total = s["share"].sum()
+        return s.with_columns(pl.col("share") / total) if total else s
+
+    m, t = norm(model_shares), norm(true_shares)
+    both = m.join(t, on="channel", how="full", coalesce=True, suffix="_true").fill_null(0.0)
+    return 0.5 * float((both["share"] - both["share_true"]).abs().sum())
 
 
 def score(
     credits_or_shares: AttributionResult | AnyFrame,
-    truth: ConversionTruth,
+    truth: KnownTruth,
     journeys: AnyFrame,
 ) -> float:
     """Misallocated credit of a model against the true incremental shares.
@@ -41,7 +78,7 @@ def score(
     Examples
     --------
     >>> import polars as pl
-    >>> from closedloop_kit.datasets._truth import ConversionTruth
+    >>> from closedloop_kit.datasets import ConversionTruth
     >>> t = ConversionTruth(baseline=-1.0, effects={"A": 1.0, "B": 0.0})
     >>> j = pl.DataFrame({"journey_id": [1, 1], "channel": ["A", "B"], "position": [0, 1]})
     >>> score(pl.DataFrame({"channel": ["A", "B"], "share": [0.5, 0.5]}), t, j)

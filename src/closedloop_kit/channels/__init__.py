@@ -7,6 +7,6 @@ from YAML (:meth:`~closedloop_kit.config.ChannelRules.from_yaml`). See docs/chan
 
 from closedloop_kit.channels._classify import classify
 from closedloop_kit.channels._rules import load_source_categories
-from closedloop_kit.config._channels import ChannelRule, ChannelRules, Condition
+from closedloop_kit.config import ChannelRule, ChannelRules, Condition
 
 __all__ = ["ChannelRule", "ChannelRules", "Condition", "classify", "load_source_categories"]

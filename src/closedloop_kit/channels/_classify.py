@@ -9,7 +9,7 @@ import polars as pl
 from closedloop_kit._core.frames import column_names, like, require_columns, to_lazy
 from closedloop_kit._core.types import FrameT
 from closedloop_kit.channels._rules import FIELD_PREFIX, channel_exprs, load_source_categories
-from closedloop_kit.config._channels import ChannelRules
+from closedloop_kit.config import ChannelRules
 
 __all__ = ["classify"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from closedloop_kit.config._channels import ChannelRule, ChannelRules, Condition
+from closedloop_kit.config import ChannelRule, ChannelRules, Condition
 
 __all__ = ["channel_exprs", "condition_expr", "load_source_categories", "rule_expr"]
 

@@ -6,10 +6,12 @@ fixed by its arguments and the configuration objects it is handed.
 
 from closedloop_kit.config._calendar import FiscalCalendar, Window, parse_duration
 from closedloop_kit.config._channels import ChannelRule, ChannelRules, Condition
-from closedloop_kit.config._identity import IdentityRules
+from closedloop_kit.config._identity import PERSON_RULES, IdentityRules
 from closedloop_kit.config._taxonomy import Taxonomy, normalize_stage_value, normalized_value_expr
+from closedloop_kit.config._yaml import load_yaml
 
 __all__ = [
+    "PERSON_RULES",
     "ChannelRule",
     "ChannelRules",
     "Condition",
@@ -17,6 +19,7 @@ __all__ = [
     "IdentityRules",
     "Taxonomy",
     "Window",
+    "load_yaml",
     "normalize_stage_value",
     "normalized_value_expr",
     "parse_duration",

@@ -25,7 +25,7 @@ from closedloop_kit.datasets._b2b import (
     _sha256,
 )
 from closedloop_kit.datasets._web import ga4_events, session_attributes
-from closedloop_kit.schema._normalize import normalized_email
+from closedloop_kit.schema import normalized_email
 from closedloop_kit.schema.tables import TABLES
 
 if TYPE_CHECKING:

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from closedloop_kit.attribution import misallocation
+
 __all__ = ["ConversionTruth", "misallocation"]
 
 
@@ -146,28 +148,3 @@ class ConversionTruth:
         rng = np.random.default_rng(seed)
         draws = rng.random(p.height) < p["p"].to_numpy()
         return p.with_columns(pl.Series("converted", draws))
-
-
-def misallocation(model_shares: pl.DataFrame, true_shares: pl.DataFrame) -> float:
-    """Misallocated credit: ``½ Σ_c |model_share_c − true_share_c|``.
-
-    Both frames have ``channel`` and ``share`` columns; shares are renormalised to sum
-    to 1 and a channel missing from one side counts as 0 there.
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> m = pl.DataFrame({"channel": ["a", "b"], "share": [0.5, 0.5]})
-    >>> t = pl.DataFrame({"channel": ["a", "b"], "share": [0.8, 0.2]})
-    >>> round(misallocation(m, t), 10)
-    0.3
-    """
-
-    def norm(df: pl.DataFrame) -> pl.DataFrame:
-        s = df.group_by("channel").agg(pl.col("share").sum())
-        total = s["share"].sum()
-        return s.with_columns(pl.col("share") / total) if total else s
-
-    m, t = norm(model_shares), norm(true_shares)
-    both = m.join(t, on="channel", how="full", coalesce=True, suffix="_true").fill_null(0.0)
-    return 0.5 * float((both["share"] - both["share_true"]).abs().sum())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Sequence
 
 import polars as pl
@@ -12,7 +11,7 @@ from closedloop_kit._core.frames import column_names
 from closedloop_kit._core.types import AnyFrame
 from closedloop_kit.errors import DataContractError
 
-__all__ = ["as_list", "funnel_stages", "reached", "results_html", "stage_at"]
+__all__ = ["as_list", "funnel_stages", "reached", "stage_at"]
 
 PERIOD_DAYS = {"day": 1.0, "week": 7.0, "month": 30.4375, "quarter": 91.3125, "year": 365.25}
 """Length of a relative period (months are 365.25 / 12 days)."""
@@ -81,16 +80,3 @@ def as_of_value(frame: pl.DataFrame, as_of: dt.datetime | dt.date | None) -> dt.
 def days_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
     """Days (float) from ``start`` to ``end``."""
     return (end - start).dt.total_microseconds().cast(pl.Float64) / 86_400e6
-
-
-def results_html(title: str, params: dict[str, object], frames: dict[str, pl.DataFrame]) -> str:
-    """HTML for a result object: a title, the parameters and the first rows of each frame."""
-    p = ", ".join(f"{k}={v!r}" for k, v in params.items())
-    parts = [f"<div><b>{html.escape(title)}</b> <small>{html.escape(p)}</small>"]
-    for name, frame in frames.items():
-        parts.append(
-            f"<details open><summary>{html.escape(name)} ({frame.height:,} rows)"
-            f"</summary>{frame.head(20)._repr_html_()}</details>"
-        )
-    parts.append("</div>")
-    return "".join(parts)

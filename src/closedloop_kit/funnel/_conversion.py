@@ -9,15 +9,16 @@ from dataclasses import dataclass
 import polars as pl
 
 from closedloop_kit._core.frames import collect, like, require_columns
+from closedloop_kit._core.result import Result, frames_html
 from closedloop_kit._core.types import AnyFrame, FrameT, Period
 from closedloop_kit.config import FiscalCalendar
-from closedloop_kit.funnel._common import as_list, funnel_stages, reached, results_html
+from closedloop_kit.funnel._common import as_list, funnel_stages, reached
 
 __all__ = ["ConversionResult", "conversion"]
 
 
 @dataclass(frozen=True)
-class ConversionResult:
+class ConversionResult(Result):
     """Stage counts, conversion rates with confidence intervals, and tests between groups.
 
     Attributes
@@ -45,6 +46,11 @@ class ConversionResult:
     alpha: float
     stages: tuple[str, ...]
 
+    @property
+    def table(self) -> pl.DataFrame:  # type: ignore[override]
+        """The main frame: stage-to-stage rates with intervals."""
+        return collect(self.rates)
+
     def summary(self) -> pl.DataFrame:
         """Stage-to-stage rates with intervals (and the p-value of the group test)."""
         rates = collect(self.rates).filter(pl.col("kind") == "stage_to_stage")
@@ -56,7 +62,7 @@ class ConversionResult:
         return rates.join(tests.select(*keys, "p_value"), on=keys, how="left")
 
     def _repr_html_(self) -> str:
-        return results_html(
+        return frames_html(
             "ConversionResult",
             {"by": list(self.by), "period": self.period, "alpha": self.alpha},
             {"summary": self.summary(), "counts": collect(self.counts)},

@@ -9,10 +9,11 @@ from pathlib import Path
 import polars as pl
 
 from closedloop_kit._core.frames import collect, like, require_columns
+from closedloop_kit._core.result import Result, frames_html
 from closedloop_kit._core.types import AnyFrame, FrameT
 from closedloop_kit.config import Taxonomy
-from closedloop_kit.funnel._build import sourced_by_exprs
-from closedloop_kit.funnel._common import as_list, reached, results_html
+from closedloop_kit.funnel._common import as_list, reached
+from closedloop_kit.prepared import sourced_by_exprs
 
 __all__ = ["METRICS", "SOURCES", "SourcingResult", "sourcing"]
 
@@ -22,7 +23,7 @@ _ALIASES = {"sales_ready_leads": "sales_ready", "sql": "sales_ready", "booking":
 
 
 @dataclass(frozen=True)
-class SourcingResult:
+class SourcingResult(Result):
     """Shares of sales-ready leads, pipeline and bookings by source, and commitment gaps.
 
     Attributes
@@ -51,13 +52,18 @@ class SourcingResult:
     entities: AnyFrame
     by: tuple[str, ...]
 
+    @property
+    def table(self) -> pl.DataFrame:  # type: ignore[override]
+        """The main frame: sourced shares per group."""
+        return collect(self.shares)
+
     def summary(self) -> pl.DataFrame:
         """The commitment comparison if there is one, else the shares."""
         comp = collect(self.comparison)
         return comp if comp.height else collect(self.shares)
 
     def _repr_html_(self) -> str:
-        return results_html(
+        return frames_html(
             "SourcingResult",
             {"by": list(self.by)},
             {"summary": self.summary(), "rules": collect(self.rules)},
@@ -67,7 +73,7 @@ class SourcingResult:
 def _lookup_from(source: Mapping[str, str] | str | Path) -> dict[str, str]:
     if isinstance(source, Mapping):
         return {str(k): str(v) for k, v in source.items()}
-    from closedloop_kit.config._yaml import load_yaml
+    from closedloop_kit.config import load_yaml
 
     raw = load_yaml(source, what="lead source map") or {}
     if isinstance(raw, dict) and "lead_source_map" in raw:

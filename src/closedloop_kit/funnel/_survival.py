@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from closedloop_kit._core.frames import collect, like, require_columns
+from closedloop_kit._core.result import Result, frames_html
 from closedloop_kit._core.types import AnyFrame, FrameT, Period
 from closedloop_kit.funnel._common import (
     PERIOD_DAYS,
@@ -19,7 +20,6 @@ from closedloop_kit.funnel._common import (
     as_of_value,
     days_between,
     funnel_stages,
-    results_html,
 )
 
 __all__ = ["TimeToCloseResult", "time_to_close"]
@@ -29,7 +29,7 @@ QUANTILES = (0.25, 0.5, 0.75, 0.9)
 
 
 @dataclass(frozen=True)
-class TimeToCloseResult:
+class TimeToCloseResult(Result):
     r"""Kaplan-Meier time to close: quantiles, survival curve and timing distribution.
 
     Attributes
@@ -69,6 +69,11 @@ class TimeToCloseResult:
     alpha: float
     as_of: dt.datetime
 
+    @property
+    def table(self) -> pl.DataFrame:  # type: ignore[override]
+        """The main frame: time-to-close quantiles."""
+        return collect(self.quantiles)
+
     def summary(self) -> pl.DataFrame:
         """Counts with the median and p90 days (and their intervals) per group."""
         q = collect(self.quantiles)
@@ -93,7 +98,7 @@ class TimeToCloseResult:
         return out
 
     def _repr_html_(self) -> str:
-        return results_html(
+        return frames_html(
             "TimeToCloseResult",
             {"start": self.start, "event": self.event, "by": list(self.by), "period": self.period},
             {"summary": self.summary(), "distribution": collect(self.distribution)},

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from closedloop_kit.config._identity import IdentityRules
-from closedloop_kit.schema._normalize import normalized_domain
+from closedloop_kit.config import IdentityRules
+from closedloop_kit.schema import normalized_domain
 
 __all__ = ["ACCOUNT_RULES", "link_accounts", "normalized_company_expr"]
 

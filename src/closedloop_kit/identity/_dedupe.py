@@ -14,8 +14,9 @@ import numpy as np
 import polars as pl
 
 from closedloop_kit._core.frames import collect, require_columns
-from closedloop_kit.config._identity import PERSON_RULES, IdentityRules
-from closedloop_kit.schema._normalize import normalized_email
+from closedloop_kit._core.result import Result
+from closedloop_kit.config import PERSON_RULES, IdentityRules
+from closedloop_kit.schema import normalized_email
 
 __all__ = [
     "DedupeResult",
@@ -310,7 +311,7 @@ def golden_ids(
 
 
 @dataclass(frozen=True)
-class DedupeResult:
+class DedupeResult(Result):
     """People clustered into real persons, with the reason each pair was merged.
 
     Attributes
@@ -334,6 +335,11 @@ class DedupeResult:
     clusters: pl.DataFrame
     by_rule: pl.DataFrame
     rules: IdentityRules = field(default_factory=IdentityRules)
+
+    @property
+    def table(self) -> pl.DataFrame:  # type: ignore[override]
+        """The main frame: the golden people (one row per person record with its golden id)."""
+        return self.people
 
     @property
     def n_people(self) -> int:

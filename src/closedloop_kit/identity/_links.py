@@ -20,7 +20,7 @@ import hashlib
 import polars as pl
 
 from closedloop_kit._core.frames import column_names
-from closedloop_kit.config._identity import IdentityRules
+from closedloop_kit.config import IdentityRules
 from closedloop_kit.identity._dedupe import DERIVED_RULES
 
 __all__ = ["IDENTIFYING_TOUCH_TYPES", "stitch_visitors"]

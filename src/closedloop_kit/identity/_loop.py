@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from closedloop_kit._core.frames import collect
+from closedloop_kit._core.result import Result
 
 __all__ = ["LOOP_REASONS", "LoopClosureResult", "loop_closure"]
 
@@ -30,7 +31,7 @@ _REASON_SCHEMA = {
 
 
 @dataclass(frozen=True)
-class LoopClosureResult:
+class LoopClosureResult(Result):
     """Share of won deals (and revenue) whose account had a marketing touch before close.
 
     Attributes
@@ -52,6 +53,11 @@ class LoopClosureResult:
     by_reason: pl.DataFrame
     revenue_rate: float
     opportunity_rate: float
+
+    @property
+    def table(self) -> pl.DataFrame:  # type: ignore[override]
+        """The main frame: one row per won opportunity with its loop status."""
+        return self.by_opportunity
 
     @property
     def n_won(self) -> int:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from closedloop_kit.config._identity import IdentityRules
+from closedloop_kit._core.result import Result
+from closedloop_kit.config import IdentityRules
 from closedloop_kit.identity._loop import LoopClosureResult
 from closedloop_kit.store import ClosedLoopData
 
@@ -118,7 +119,7 @@ class IdentityReport:
 
 
 @dataclass(frozen=True)
-class ResolveResult:
+class ResolveResult(Result):
     """What :func:`closedloop_kit.identity.resolve` returns: the resolved data and a report.
 
     Attributes
@@ -134,6 +135,11 @@ class ResolveResult:
 
     data: ClosedLoopData
     report: IdentityReport
+
+    @property
+    def table(self) -> pl.DataFrame:  # type: ignore[override]
+        """The main frame: the identity report's headline numbers."""
+        return self.report.summary()
 
     def summary(self) -> pl.DataFrame:
         """The report's headline numbers."""

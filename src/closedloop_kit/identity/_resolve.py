@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from closedloop_kit.config._identity import IdentityRules
+from closedloop_kit.config import IdentityRules
 from closedloop_kit.identity._accounts import ACCOUNT_RULES, link_accounts
 from closedloop_kit.identity._dedupe import (
     DERIVED_RULES,

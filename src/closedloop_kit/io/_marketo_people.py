@@ -26,7 +26,7 @@ from closedloop_kit.io._parse import (
 from closedloop_kit.io._result import REJECT_REASON, LoadResult
 from closedloop_kit.io._sheet import TABLE_KINDS, read_table
 from closedloop_kit.io._text import FileSniff, sniff
-from closedloop_kit.schema._normalize import normalized_email
+from closedloop_kit.schema import normalized_email
 from closedloop_kit.schema.keys import salesforce_id18_expr, salesforce_id_problem_expr
 
 __all__ = ["people_and_links", "read_by_kind", "text_col"]

@@ -40,7 +40,7 @@ from closedloop_kit.io._registry import read_paths, register, suggest_reader
 from closedloop_kit.io._result import REJECT_REASON, LoadResult, finish
 from closedloop_kit.io._sheet import TABLE_KINDS, read_table
 from closedloop_kit.io._text import FileSniff, sniff
-from closedloop_kit.schema._normalize import normalized_domain, normalized_email
+from closedloop_kit.schema import normalized_domain, normalized_email
 
 __all__ = ["read_hubspot"]
 

@@ -102,7 +102,7 @@ class FieldMapping:
         if isinstance(mapping, Mapping):
             spec = dict(mapping)
         else:
-            from closedloop_kit.config._yaml import load_yaml
+            from closedloop_kit.config import load_yaml
 
             loaded = load_yaml(mapping, what="field mapping")
             if not isinstance(loaded, dict):

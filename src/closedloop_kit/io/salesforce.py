@@ -47,7 +47,7 @@ from closedloop_kit.io._text import (
     sniff,
     split_report_groups,
 )
-from closedloop_kit.schema._normalize import normalized_domain, normalized_email
+from closedloop_kit.schema import normalized_domain, normalized_email
 
 __all__ = ["read_salesforce"]
 

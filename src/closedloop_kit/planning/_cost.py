@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import polars as pl
 
-from closedloop_kit._core.frames import collect, require_columns
+from closedloop_kit._core.frames import require_columns
 from closedloop_kit.planning._results import CostPerSalesReadyResult
-from closedloop_kit.roi._common import as_by, table_or_none
-from closedloop_kit.roi._results import RoiResult
-from closedloop_kit.roi._spend import cost_rows, match_costs, name_lookup
-from closedloop_kit.store import ClosedLoopData
+from closedloop_kit.prepared import PeriodLike, Prepared, within
 
 __all__ = ["Allocation", "cost_per_sales_ready"]
 
@@ -32,23 +30,71 @@ def _ratio(num: str, den: str) -> pl.Expr:
     return pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).otherwise(None)
 
 
+def _as_by(by: str | Sequence[str]) -> list[str]:
+    return [by] if isinstance(by, str) else list(by)
+
+
+def _reached(stage: str, span: tuple[dt.datetime, dt.datetime] | None) -> pl.Expr:
+    if span is not None:
+        return within(pl.col(f"{stage}_at"), span)
+    return pl.col(f"{stage}_at").is_not_null() | pl.col(f"{stage}_backfilled")
+
+
+def _segment_counts(
+    prepared: Prepared,
+    fun: pl.DataFrame,
+    opp: pl.DataFrame,
+    by: list[str],
+    span: tuple[dt.datetime, dt.datetime] | None,
+) -> pl.DataFrame:
+    """Sales-ready humans (with their won deals) and deals per segment.
+
+    ``sales_ready``: people whose sales-ready milestone was reached (in the period);
+    ``won_from_sales_ready`` / ``bookings_from_sales_ready``: those of them whose own
+    deal was won and its corporate amount; ``opportunities``: deals created (in the
+    period) by the deal's own segment. A null segment value is kept as null (shown as
+    its own row), so the counts add up to the model's totals.
+    """
+    tax = prepared.taxonomy
+    sr = _reached(tax.sales_ready_stage, None if span is None else span)
+    won = sr & _reached(tax.won_stage, None)
+    booked = pl.col("won_amount_corporate").cast(pl.Float64).fill_null(0.0)
+    keys = [pl.col(k).cast(pl.String) for k in by]
+    people = fun.filter(sr).select(
+        *keys,
+        pl.lit(1, dtype=pl.Int64).alias("sales_ready"),
+        won.cast(pl.Int64).alias("won_from_sales_ready"),
+        pl.when(won).then(booked).otherwise(0.0).alias("bookings_from_sales_ready"),
+    )
+    deals = opp.filter(_reached(tax.opportunity_stage, span)).select(
+        *[(pl.col(k) if k in opp.columns else pl.lit(None)).cast(pl.String).alias(k) for k in by],
+        pl.lit(1, dtype=pl.Int64).alias("opportunities"),
+    )
+    if not by:
+        return pl.concat([people.sum(), deals.sum()], how="horizontal").select(
+            "sales_ready", "opportunities", "won_from_sales_ready", "bookings_from_sales_ready"
+        )
+    a = people.group_by(by).agg(pl.all().sum())
+    b = deals.group_by(by).agg(pl.all().sum())
+    return a.join(b, on=by, how="full", coalesce=True, nulls_equal=True).with_columns(
+        pl.col("sales_ready", "opportunities", "won_from_sales_ready").fill_null(0).cast(pl.Int64),
+        pl.col("bookings_from_sales_ready").fill_null(0.0),
+    )
+
+
 def cost_per_sales_ready(
-    spend: pl.DataFrame | pl.LazyFrame | RoiResult | None,
-    funnel: pl.DataFrame | pl.LazyFrame,
+    prepared: Prepared,
     *,
     by: str | Sequence[str] = ("product_line", "sales_division"),
     allocation: Allocation = "campaign",
-    data: ClosedLoopData | None = None,
-    campaigns: pl.DataFrame | pl.LazyFrame | None = None,
-    fx_rates: pl.DataFrame | pl.LazyFrame | None = None,
-    corporate_currency: str | None = None,
+    period: PeriodLike = None,
     include_campaign_cost: bool = True,
 ) -> CostPerSalesReadyResult:
     r"""Average cost per sales-ready lead (and per opportunity) per segment.
 
-    Cost = spend + campaign actual cost in the corporate currency (dated rates; rows
-    without a rate are reported in ``unallocated``, never summed; see
-    :func:`closedloop_kit.roi.summary`). Allocation to segment :math:`g`:
+    Cost = spend + campaign actual cost in the corporate currency, as the prepared model
+    placed it (dated rates; rows without a rate are reported in ``unallocated``, never
+    summed). Allocation to segment :math:`g`:
 
     - ``"campaign"`` (default): cost whose campaign names every ``by`` value goes to
       that segment (``direct_cost``); the rest :math:`R` is spread pro rata to
@@ -56,28 +102,32 @@ def cost_per_sales_ready(
     - ``"pro_rata_leads"``: all cost is spread pro rata to sales-ready leads.
 
     Then ``cost = direct_cost + allocated_cost``, ``cost_per_sales_ready = cost /
-    sales_ready``, ``cost_per_opportunity = cost / opportunities``. Conversion figures
-    for planning come from the same funnel: ``sales_ready_to_won_rate = won_from_sales_ready
-    / sales_ready`` (entities that reached sales-ready and were won; still-open ones count
-    as not won, so recent data understates it) and ``average_deal_size =
-    bookings_from_sales_ready / won_from_sales_ready``. Total cost reconciles:
+    sales_ready``, ``cost_per_opportunity = cost / opportunities``. ``sales_ready``
+    counts every de-duplicated human the model decided reached the sales-ready stage,
+    in the segment the model attributed to them (their deal, their own fields, their
+    account or owner, else the campaign that sourced them; ``product_line_rule`` /
+    ``sales_division_rule`` of the funnel say which); humans the model could not place
+    are the ``(none)`` segment, never dropped. ``opportunities`` counts deals by the
+    deal's own segment. Conversion figures for planning come from the same people:
+    ``sales_ready_to_won_rate = won_from_sales_ready / sales_ready`` (sales-ready people
+    whose own deal was won; still-open ones count as not won, so recent data understates
+    it) and ``average_deal_size = bookings_from_sales_ready / won_from_sales_ready``.
+    Total cost reconciles:
     :math:`\sum_g \text{cost}_g + \text{unallocated} = \text{total converted cost}`.
 
     Parameters
     ----------
-    spend
-        The canonical spend table, or a :class:`~closedloop_kit.roi.RoiResult` (its
-        converted ``costs`` are reused). Default ``data.spend``.
-    funnel
-        A funnel frame (:func:`closedloop_kit.funnel.build`) with the ``by`` columns,
-        ``sales_ready_at``, ``opportunity_at``, ``won_at`` and ``won_amount_corporate``
-        (or ``amount_corporate``).
+    prepared
+        The prepared model (:func:`closedloop_kit.prepare`).
     by
-        Segment columns (default product line × sales division).
+        Segment columns of the funnel (default product line × sales division).
     allocation
         ``"campaign"`` or ``"pro_rata_leads"``.
-    data, campaigns, fx_rates, corporate_currency, include_campaign_cost
-        As in :func:`closedloop_kit.roi.summary`.
+    period
+        Only cost dated in the period and sales-ready leads and deals reached in it
+        (``"2025Q3"``, ``"2025"``, ``"2025-07"`` or a date range).
+    include_campaign_cost
+        Add ``campaigns.actual_cost`` to the spend.
 
     Returns
     -------
@@ -85,43 +135,25 @@ def cost_per_sales_ready(
 
     Examples
     --------
-    >>> import datetime as dt, polars as pl
-    >>> t = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
-    >>> funnel = pl.DataFrame({"product_line": ["A", "A", "B"], "sales_division": ["X"] * 3,
-    ...     "sales_ready_at": [t, t, t], "opportunity_at": [t, None, t],
-    ...     "won_at": [t, None, None], "amount_corporate": [1000.0, None, 500.0]})
-    >>> spend = pl.DataFrame({"date": [dt.date(2026, 1, 1)] * 2, "currency": ["USD"] * 2,
-    ...     "campaign_id": ["c1", None], "channel": ["Event", "Display"],
-    ...     "cost": [300.0, 90.0]})
-    >>> camps = pl.DataFrame({"campaign_id": ["c1"], "name": ["Expo"],
-    ...     "product_line": ["A"], "sales_division": ["X"]})
-    >>> r = cost_per_sales_ready(spend, funnel, campaigns=camps)
-    >>> r.table.select("product_line", "cost", "sales_ready", "cost_per_sales_ready").rows()
-    [('A', 360.0, 2, 180.0), ('B', 30.0, 1, 30.0)]
+    >>> import closedloop_kit as clk
+    >>> p = clk.prepare(clk.datasets.load_sample())
+    >>> r = cost_per_sales_ready(p)
+    >>> int(r.table["sales_ready"].sum()) == p.stage_counts().row(2)[1]
+    True
     """
     if allocation not in _ALLOCATIONS:
         msg = f"`allocation` must be one of {_ALLOCATIONS}, got {allocation!r}"
         raise ValueError(msg)
-    by_list = as_by(by)
-    fun = collect(funnel)
+    by_list = _as_by(by)
+    fun = prepared.funnel("person")
+    opp = prepared.funnel("opportunity")
     require_columns(fun, [*by_list, "sales_ready_at"], func="cost_per_sales_ready")
-    cur = corporate_currency or (data.corporate_currency if data is not None else "USD")
-    camp = table_or_none(campaigns, data, "campaigns")
-    if isinstance(spend, RoiResult):
-        costs = spend.costs
-        unconverted = spend.unconverted
-        cur = str(spend.params.get("corporate_currency", cur))
-    else:
-        spend_f = table_or_none(spend, data, "spend")
-        if spend_f is None:
-            spend_f = pl.DataFrame(
-                schema={"date": pl.Date, "currency": pl.String, "cost": pl.Float64}
-            )
-        fx = table_or_none(fx_rates, data, "fx_rates")
-        costs, unconverted = cost_rows(
-            spend_f, camp, fx, cur, include_campaign_cost=include_campaign_cost
-        )
-        costs = match_costs(costs, camp, name_lookup(camp, None))
+    cur = prepared.currency
+    span = prepared.bounds(period)
+    costs, unconverted = prepared.costs(include_campaign_cost=include_campaign_cost)
+    if span is not None:
+        day = pl.col("date").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        costs = costs.filter(within(day, span))
     for k in by_list:
         if k not in costs.columns:
             costs = costs.with_columns(pl.lit(None, dtype=pl.String).alias(k))
@@ -133,31 +165,7 @@ def cost_per_sales_ready(
     costs = costs.with_columns(
         pl.when(direct).then(pl.lit("direct")).otherwise(pl.lit("pro_rata")).alias("allocation")
     )
-
-    # funnel counts per segment
-    sr = pl.col("sales_ready_at").is_not_null()
-    won = sr & pl.col("won_at").is_not_null() if "won_at" in fun.columns else pl.lit(False)
-    opp = (
-        pl.col("opportunity_at").is_not_null() if "opportunity_at" in fun.columns else pl.lit(False)
-    )
-    if "won_amount_corporate" in fun.columns:
-        booked = pl.col("won_amount_corporate").cast(pl.Float64)
-        if "amount_corporate" in fun.columns:
-            booked = pl.coalesce(booked, pl.col("amount_corporate").cast(pl.Float64))
-    elif "amount_corporate" in fun.columns:
-        booked = pl.col("amount_corporate").cast(pl.Float64)
-    else:
-        booked = pl.lit(0.0)
-    aggs = [
-        sr.sum().cast(pl.Int64).alias("sales_ready"),
-        opp.sum().cast(pl.Int64).alias("opportunities"),
-        won.sum().cast(pl.Int64).alias("won_from_sales_ready"),
-        booked.fill_null(0.0).filter(won).sum().cast(pl.Float64).alias("bookings_from_sales_ready"),
-    ]
-    keyed = fun.with_columns(pl.col(k).cast(pl.String) for k in by_list).filter(
-        pl.all_horizontal([pl.col(k).is_not_null() for k in by_list]) if by_list else pl.lit(True)
-    )
-    counts = keyed.group_by(by_list).agg(aggs) if by_list else keyed.select(aggs)
+    counts = _segment_counts(prepared, fun, opp, by_list, span)
     total_sr = int(counts["sales_ready"].sum())
 
     dir_cost = (

@@ -8,13 +8,13 @@ from typing import Any
 
 import polars as pl
 
-from closedloop_kit.roi._results import frames_html
+from closedloop_kit._core.result import Result, frames_html
 
 __all__ = ["BudgetPlan", "CostPerSalesReadyResult", "FundingSchedule"]
 
 
 @dataclass(frozen=True)
-class CostPerSalesReadyResult:
+class CostPerSalesReadyResult(Result):
     """Average cost per sales-ready lead (and opportunity) per segment.
 
     Attributes
@@ -58,7 +58,7 @@ class CostPerSalesReadyResult:
 
 
 @dataclass(frozen=True)
-class FundingSchedule:
+class FundingSchedule(Result):
     """When each part of a budget must be available to land bookings in the target quarter.
 
     Attributes
@@ -85,6 +85,11 @@ class FundingSchedule:
     profile: pl.DataFrame
     params: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def table(self) -> pl.DataFrame:  # type: ignore[override]
+        """The main frame: the funding schedule."""
+        return self.schedule
+
     def summary(self) -> pl.DataFrame:
         """Funding needed per quarter."""
         return self.by_quarter
@@ -101,7 +106,7 @@ class FundingSchedule:
 
 
 @dataclass(frozen=True)
-class BudgetPlan:
+class BudgetPlan(Result):
     """Budget required by marketing commitments, and the bookings it implies.
 
     Attributes

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,7 +26,10 @@ import polars as pl
 
 from closedloop_kit._core.money import convert_to_corporate
 from closedloop_kit.config import ChannelRules, FiscalCalendar, IdentityRules, Taxonomy
-from closedloop_kit.funnel import FunnelBuildResult, StageEvidence, build_from_evidence
+from closedloop_kit.errors import DataQualityWarning
+from closedloop_kit.prepared._costs import cost_rows, match_costs, name_lookup
+from closedloop_kit.prepared._evidence import StageEvidence
+from closedloop_kit.prepared._funnel import FunnelBuildResult, build_from_evidence
 from closedloop_kit.prepared._period import PeriodLike, period_bounds, within
 from closedloop_kit.prepared._touches import prepare_touchpoints
 from closedloop_kit.store import ClosedLoopData
@@ -86,6 +90,9 @@ class Prepared:
     # -- stage evidence and funnels ----------------------------------------------------
     def evidence(self, contact_roles: str = "primary") -> StageEvidence:
         """The stage evidence of every person and deal, gathered once per role rule."""
+        if contact_roles not in ("primary", "all"):
+            msg = f"`contact_roles` must be one of ('primary', 'all'), got {contact_roles!r}"
+            raise ValueError(msg)
         key = ("evidence", contact_roles)
         if key not in self._cache:
             self._cache[key] = StageEvidence(self.data, self.taxonomy, contact_roles)
@@ -102,13 +109,16 @@ class Prepared:
         """The funnel at ``grain`` and the entities its checks rejected (cached)."""
         key = ("funnel", grain, cohort, on_backwards, contact_roles)
         if key not in self._cache:
-            self._cache[key] = build_from_evidence(
+            built = build_from_evidence(
                 self.evidence(contact_roles),
                 grain=grain,
                 period=cohort,
                 fiscal=self.fiscal,
                 on_backwards=on_backwards,
             )
+            for msg in built.issues:  # once per funnel, at the caller's line
+                warnings.warn(msg, DataQualityWarning, stacklevel=3)
+            self._cache[key] = built
         return self._cache[key]  # type: ignore[no-any-return]
 
     def funnel(
@@ -204,6 +214,47 @@ class Prepared:
             .with_columns(pl.col("count").fill_null(0).cast(pl.Int64))
             .select("stage", "count", "grain")
         )
+
+    # -- money -------------------------------------------------------------------------
+    def costs(self, *, include_campaign_cost: bool = True) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Every cost row in the corporate currency, placed on a campaign (cached).
+
+        Returns ``(costs, unconverted)``: spend rows and campaign actual cost converted at
+        the rate valid on their date, each with the ``campaign`` it was placed on,
+        ``match_level`` (``campaign_id``, ``campaign_name``, ``channel``, ``unmatched``)
+        and the campaign's dimensions (``product_line``, ``sales_division``, ...); rows
+        in a currency without a rate are in ``unconverted`` with the reason, never
+        summed. See :mod:`closedloop_kit.prepared._costs` for the rules.
+        """
+        key = ("costs", include_campaign_cost)
+        if key not in self._cache:
+            data = self.data
+            camp = data.frame("campaigns")
+            rows, unconverted = cost_rows(
+                data.frame("spend"),
+                camp,
+                data.frame("fx_rates"),
+                self.currency,
+                include_campaign_cost=include_campaign_cost,
+            )
+            self._cache[key] = (match_costs(rows, camp, self.campaign_lookup()), unconverted)
+        return self._cache[key]  # type: ignore[no-any-return]
+
+    def campaign_lookup(self) -> pl.DataFrame:
+        """Normalised campaign name → campaign key: CRM names first, then UTM names."""
+        if "lookup" not in self._cache:
+            tp = self.touchpoints
+            names = (
+                tp.select(
+                    pl.col("campaign_id").cast(pl.String), pl.col("campaign_name").cast(pl.String)
+                )
+                .filter(pl.col("campaign_name").is_not_null())
+                .unique()
+                if {"campaign_id", "campaign_name"} <= set(tp.columns)
+                else None
+            )
+            self._cache["lookup"] = name_lookup(self.data.frame("campaigns"), names)
+        return self._cache["lookup"]  # type: ignore[no-any-return]
 
     # -- journeys ----------------------------------------------------------------------
     def journeys(

@@ -9,10 +9,10 @@ import numpy as np
 import polars as pl
 
 from closedloop_kit._core.frames import collect
+from closedloop_kit.prepared import PeriodLike, Prepared
 from closedloop_kit.roi._common import as_by
 from closedloop_kit.roi._results import CompareResult
 from closedloop_kit.roi._summary import summary
-from closedloop_kit.store import ClosedLoopData
 
 __all__ = ["compare_models"]
 
@@ -51,14 +51,11 @@ def _resampled_revenue(
 
 def compare_models(
     journeys: pl.DataFrame | pl.LazyFrame,
-    spend: pl.DataFrame | pl.LazyFrame | None = None,
+    prepared: Prepared,
     *,
     models: Sequence[str] = DEFAULT_MODELS,
     by: str | Sequence[str] = ("channel",),
-    data: ClosedLoopData | None = None,
-    campaigns: pl.DataFrame | pl.LazyFrame | None = None,
-    fx_rates: pl.DataFrame | pl.LazyFrame | None = None,
-    corporate_currency: str | None = None,
+    period: PeriodLike = None,
     bootstrap: int = 0,
     seed: int = 0,
     alpha: float = 0.05,
@@ -67,7 +64,7 @@ def compare_models(
     r"""ROI of each group under several attribution models, with bootstrap intervals.
 
     For each model, credits come from :func:`closedloop_kit.attribution.attribute` and
-    ROI from :func:`closedloop_kit.roi.summary` (totals, ``period=None``): ROAS =
+    ROI from :func:`closedloop_kit.roi.summary` (totals over ``period``): ROAS =
     attributed revenue / cost, ROI = (attributed revenue − cost) / cost. The cost is
     the same for every model; only the revenue moves. ``roi_range`` = max − min ROI
     across models measures how much a group's ROI depends on the model.
@@ -82,15 +79,15 @@ def compare_models(
     Parameters
     ----------
     journeys
-        Touch-level journeys (:func:`closedloop_kit.attribution.journeys`).
-    spend
-        The canonical spend table (default ``data.spend``).
+        Touch-level journeys (:meth:`closedloop_kit.Prepared.journeys`).
+    prepared
+        The prepared model (spend, campaigns, FX, currency, calendar).
     models
         Attribution model names.
     by
         Group keys, as in :func:`closedloop_kit.roi.summary`.
-    data, campaigns, fx_rates, corporate_currency
-        As in :func:`closedloop_kit.roi.summary`.
+    period
+        Only this period, for every number (as in :func:`closedloop_kit.roi.summary`).
     bootstrap
         Number of bootstrap replicates (0: no intervals).
     seed, alpha
@@ -104,15 +101,11 @@ def compare_models(
 
     Examples
     --------
-    >>> import datetime as dt, polars as pl
-    >>> j = pl.DataFrame({"journey_id": [1, 1, 2], "touch_id": [1, 2, 3],
-    ...     "channel": ["Email", "Paid Search", "Paid Search"], "position": [0, 1, 0],
-    ...     "converted": [True, True, True], "value": [100.0, 100.0, 50.0]})
-    >>> spend = pl.DataFrame({"date": [dt.date(2026, 1, 1)] * 2, "currency": ["USD"] * 2,
-    ...     "channel": ["Email", "Paid Search"], "cost": [50.0, 100.0]})
-    >>> r = compare_models(j, spend, models=["first_touch", "last_touch"])
-    >>> r.wide.select("channel", "roi_first_touch", "roi_last_touch").rows()
-    [('Email', 1.0, -1.0), ('Paid Search', -0.5, 0.5)]
+    >>> import closedloop_kit as clk
+    >>> p = clk.prepare(clk.datasets.load_sample())
+    >>> r = compare_models(p.journeys(conversion="won"), p, models=["first_touch", "last_touch"])
+    >>> r.wide.columns[:3]
+    ['channel', 'roi_first_touch', 'roi_last_touch']
     """
     from closedloop_kit.attribution import attribute
     from closedloop_kit.attribution import bootstrap as engine_bootstrap
@@ -123,17 +116,7 @@ def compare_models(
     rows = []
     for model in models:
         res = attribute(jny, model=model, **params.get(model, {}))
-        roi = summary(
-            res,
-            spend,
-            journeys=jny,
-            data=data,
-            campaigns=campaigns,
-            fx_rates=fx_rates,
-            by=by_list,
-            period=None,
-            corporate_currency=corporate_currency,
-        )
+        roi = summary(res, prepared, by=by_list, every=None, period=period)
         t = roi.table.select(*by_list, "cost", "conversions", "attributed_revenue", "roas", "roi")
         if bootstrap:
             if by_list == ["channel"]:
@@ -176,6 +159,7 @@ def compare_models(
         params={
             "models": tuple(models),
             "by": tuple(by_list),
+            "period": period,
             "bootstrap": bootstrap,
             "seed": seed,
             "alpha": alpha,

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
-__all__ = ["CompareResult", "RoiResult", "SourcedResult", "frames_html"]
+from closedloop_kit._core.result import Result, frames_html
 
-
-def frames_html(
-    title: str, params: Mapping[str, object], frames: Mapping[str, pl.DataFrame]
-) -> str:
-    """HTML for a result: a title, the parameters and the first rows of each frame."""
-    p = ", ".join(f"{k}={v!r}" for k, v in params.items())
-    parts = [f"<div><b>{html.escape(title)}</b> <small>{html.escape(p)}</small>"]
-    for name, frame in frames.items():
-        parts.append(
-            f"<details open><summary>{html.escape(name)} ({frame.height:,} rows)"
-            f"</summary>{frame.head(20)._repr_html_()}</details>"
-        )
-    parts.append("</div>")
-    return "".join(parts)
+__all__ = ["CompareResult", "RoiResult", "SourcedResult"]
 
 
 @dataclass(frozen=True)
-class RoiResult:
+class RoiResult(Result):
     """Revenue-based ROI per group and period (see :func:`closedloop_kit.roi.summary`).
 
     Attributes
@@ -134,7 +120,7 @@ def add_kpis(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 @dataclass(frozen=True)
-class SourcedResult:
+class SourcedResult(Result):
     """Marketing-sourced and marketing-influenced pipeline and revenue.
 
     Attributes
@@ -165,7 +151,7 @@ class SourcedResult:
 
 
 @dataclass(frozen=True)
-class CompareResult:
+class CompareResult(Result):
     """ROI of the same spend under several attribution models, side by side.
 
     Attributes

@@ -2,93 +2,56 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import polars as pl
 
-from closedloop_kit._core.frames import collect, require_columns
-from closedloop_kit.config import FiscalCalendar
-from closedloop_kit.roi._common import as_by, credits_frame, funnel_column, table_or_none
-from closedloop_kit.roi._results import RoiResult, add_kpis
-from closedloop_kit.roi._spend import (
-    cost_rows,
+from closedloop_kit.config import Taxonomy
+from closedloop_kit.prepared import (
+    PeriodLike,
+    Prepared,
     join_campaign_dims,
-    match_costs,
     name_lookup,
     with_lookup,
+    within,
 )
-from closedloop_kit.store import ClosedLoopData
+from closedloop_kit.roi._common import as_by, credits_frame, funnel_column
+from closedloop_kit.roi._results import RoiResult, add_kpis
 
-__all__ = ["View", "summary"]
+__all__ = ["View", "stage_count_columns", "stage_counts_by", "summary"]
 
 View = Literal["cohort", "bookings"]
-STAGE_COUNTS = {
-    "raw_lead": "leads",
-    "mql": "mqls",
-    "sales_ready": "sales_ready",
-    "opportunity": "opportunities",
-}
 _VIEWS = ("cohort", "bookings")
 
 
-def _credit_times(
-    credits: pl.DataFrame, journeys: pl.DataFrame | None, view: str, *, needed: bool
-) -> pl.DataFrame:
+def stage_count_columns(tax: Taxonomy) -> dict[str, str]:
+    """Funnel stage → ROI count column (``leads``, ``mqls``, ``sales_ready``, ...).
+
+    The created, sales-ready, opportunity and won stages of the taxonomy are ``leads``,
+    ``sales_ready``, ``opportunities`` and ``won`` whatever the company calls them; any
+    other stage ``s`` is ``<s>s``.
+    """
+    roles = {
+        tax.created_stage: "leads",
+        tax.sales_ready_stage: "sales_ready",
+        tax.opportunity_stage: "opportunities",
+        tax.won_stage: "won",
+    }
+    return {s: roles.get(s, f"{s}s") for s in tax.stages}
+
+
+def _credit_times(credits: pl.DataFrame, view: str, *, needed: bool) -> pl.DataFrame:
     col = "occurred_at" if view == "cohort" else "conversion_at"
     if col in credits.columns or not needed:
         return credits
-    if journeys is None:
-        msg = (
-            f"`summary` with `view={view!r}` needs `{col}` per credited touch: pass "
-            "`journeys=` (the frame the credits were computed from) or credits with "
-            f"`{col}`, or `period=None`"
-        )
-        raise ValueError(msg)
-    if view == "cohort":
-        require_columns(journeys, ["journey_id", "touch_id", "occurred_at"], func="summary")
-        require_columns(credits, ["touch_id"], func="summary")
-        right = journeys.select("journey_id", "touch_id", "occurred_at").unique(
-            ["journey_id", "touch_id"], keep="first"
-        )
-        return credits.join(right, on=["journey_id", "touch_id"], how="left")
-    require_columns(journeys, ["journey_id", "conversion_at"], func="summary")
-    right = journeys.group_by("journey_id").agg(pl.col("conversion_at").max())
-    return credits.join(right, on="journey_id", how="left")
-
-
-def _with_first_touch_campaign(
-    fun: pl.DataFrame, data: ClosedLoopData | None, lookup: pl.DataFrame
-) -> pl.DataFrame:
-    """Add ``first_touch_campaign_id``: the campaign of a person's first marketing touch.
-
-    Only for person-grain funnels with ``data.touchpoints``; the campaign key is the
-    touch's ``campaign_id``, else its ``campaign_name`` resolved as for credits.
-    """
-    if data is None or "grain" not in fun.columns or fun.height == 0:
-        return fun
-    if fun["grain"][0] != "person":
-        return fun
-    tp = data.frame("touchpoints")
-    if tp.height == 0 or not {"person_id", "occurred_at"} <= set(tp.columns):
-        return fun
-    for c in ("campaign_id", "campaign_name"):
-        if c not in tp.columns:
-            tp = tp.with_columns(pl.lit(None, dtype=pl.String).alias(c))
-    mkt = pl.col("is_marketing").fill_null(True) if "is_marketing" in tp.columns else pl.lit(True)
-    first = (
-        with_lookup(tp.filter(mkt & pl.col("person_id").is_not_null()), "campaign_name", lookup)
-        .with_columns(
-            pl.coalesce(pl.col("campaign_id").cast(pl.String), pl.col("_lookup_campaign")).alias(
-                "first_touch_campaign_id"
-            )
-        )
-        .filter(pl.col("first_touch_campaign_id").is_not_null())
-        .sort("person_id", "occurred_at", "first_touch_campaign_id")
-        .group_by("person_id", maintain_order=True)
-        .agg(pl.col("first_touch_campaign_id").first())
+    msg = (
+        f"`summary` with `view={view!r}` needs `{col}` per credited touch: use credits "
+        "from `clk.attribution.attribute` (they carry both times), or `every=None` and "
+        "`period=None`"
     )
-    return fun.join(first.rename({"person_id": "entity_id"}), on="entity_id", how="left")
+    raise ValueError(msg)
 
 
 def _key_exprs(by: list[str]) -> list[pl.Expr]:
@@ -101,20 +64,59 @@ def _null_key(by: list[str]) -> pl.Expr:
     return pl.any_horizontal([pl.col(k).is_null() for k in by])
 
 
+def _dimension(frame: pl.DataFrame, key: str) -> pl.Expr:
+    col = funnel_column(frame.columns, key)
+    return (pl.col(col) if col else pl.lit(None)).cast(pl.String).alias(key)
+
+
+def stage_counts_by(
+    prepared: Prepared,
+    by: list[str],
+    *,
+    every: str | None,
+    span: tuple[dt.datetime, dt.datetime] | None,
+) -> list[pl.DataFrame]:
+    """Stage counts, pipeline and bookings per ``by`` group (and period) from the milestones.
+
+    Lead stages count de-duplicated humans (person funnel), deal stages count deals
+    (opportunity funnel); a stage counts in the period its milestone falls in. Groups
+    the entity has no value for are kept under a null key (the totals stay whole).
+    """
+    tax = prepared.taxonomy
+    names = stage_count_columns(tax)
+    opp_idx = tax.stage_index(tax.opportunity_stage)
+    parts: list[pl.DataFrame] = []
+    for i, stage in enumerate(tax.stages):
+        fun = prepared.funnel("person" if i < opp_idx else "opportunity")
+        col = f"{stage}_at"
+        reached = pl.col(col).is_not_null() | pl.col(f"{stage}_backfilled")
+        if span is not None:
+            reached = within(pl.col(col), span)
+        extra = []
+        if stage == tax.opportunity_stage:
+            extra.append(pl.col("amount_corporate").fill_null(0.0).alias("pipeline"))
+        if stage == tax.won_stage:
+            extra.append(pl.col("won_amount_corporate").fill_null(0.0).alias("bookings"))
+        part = fun.filter(reached).select(
+            *[_dimension(fun, k) for k in by],
+            *([prepared.fiscal.period_expr(pl.col(col), every).alias("period")] if every else []),
+            pl.lit(1, dtype=pl.Int64).alias(names[stage]),
+            *extra,
+        )
+        keys = [*by, *(["period"] if every else [])]
+        aggs = [pl.col(c).sum() for c in part.columns if c not in keys]
+        parts.append(part.group_by(keys).agg(aggs) if keys else part.select(aggs))
+    return parts
+
+
 def summary(
     credits: Any,
-    spend: pl.DataFrame | pl.LazyFrame | None = None,
+    prepared: Prepared,
     *,
-    journeys: pl.DataFrame | pl.LazyFrame | None = None,
-    data: ClosedLoopData | None = None,
-    funnel: pl.DataFrame | pl.LazyFrame | None = None,
-    campaigns: pl.DataFrame | pl.LazyFrame | None = None,
-    fx_rates: pl.DataFrame | pl.LazyFrame | None = None,
     by: str | Sequence[str] = ("campaign",),
-    period: str | None = "quarter",
-    fiscal: FiscalCalendar | None = None,
+    every: str | None = "quarter",
+    period: PeriodLike = None,
     view: View = "cohort",
-    corporate_currency: str | None = None,
     include_campaign_cost: bool = True,
 ) -> RoiResult:
     r"""Revenue-based ROI per ``by`` group and fiscal period.
@@ -124,7 +126,7 @@ def summary(
     already has it); rows in a currency without a rate are reported in
     ``unconverted``, never summed. Cost rows are placed by campaign id, then ad campaign
     name ↔ campaign/UTM name (case-insensitive), then channel (see
-    :mod:`closedloop_kit.roi._spend`); what cannot be placed in a ``by`` group is in
+    :mod:`closedloop_kit.prepared._costs`); what cannot be placed in a ``by`` group is in
     ``unallocated``, so
 
     .. math:: \sum \text{table.cost} + \sum \text{unallocated.cost} = \text{total cost}.
@@ -133,14 +135,13 @@ def summary(
     ``conversions`` = :math:`\sum` credit (attributed deals; won deals when the journeys
     converted on ``"won"``), ``attributed_revenue`` = :math:`\sum` credited_value
     (credit × journey value, corporate currency). Credits reconcile the same way.
-    **Stage counts** from the funnel (entities reaching ``raw_lead``/``mql``/
-    ``sales_ready``/``opportunity``: ``leads``, ``mqls``, ``sales_ready``,
-    ``opportunities``) and ``pipeline`` = :math:`\sum` ``amount_corporate`` of entities
-    that reached ``opportunity``, each counted in the period the stage was reached, by
-    the funnel's own dimension (``channel`` → ``first_touch_channel``; ``campaign`` →
-    ``first_touch_campaign_id``, derived for a person-grain funnel from ``data``'s
-    touchpoints as the campaign of the person's first marketing touch that has one;
-    null when the funnel has no column for a ``by`` key).
+    **Stage counts** from the prepared model's milestones, the same ones every analysis
+    reads: ``leads``, ``mqls``, ``sales_ready`` (de-duplicated humans reaching the
+    taxonomy's stages), ``opportunities`` and ``won`` (deals), ``pipeline`` =
+    :math:`\sum` ``amount_corporate`` of deals created and ``bookings`` = :math:`\sum`
+    won amounts, each counted in the period the stage was reached, by the entity's own
+    dimension (``channel`` → first marketing touch's channel; ``campaign`` → its first
+    touch's campaign; ``product_line`` and ``sales_division`` as the model decided them).
 
     KPIs (null when the denominator is 0): cost per lead = cost / leads; cost per MQL =
     cost / mqls; cost per sales-ready lead = cost / sales_ready; cost per opportunity =
@@ -156,32 +157,25 @@ def summary(
     ----------
     credits
         An :class:`~closedloop_kit.attribution.AttributionResult` or its ``credits``
-        frame (``journey_id``, ``channel``, ``credit``, ``credited_value``; ``touch_id``,
-        ``campaign_id``, ``campaign_name`` when present).
-    spend
-        The canonical ``spend`` table (default: ``data.spend``).
-    journeys
-        The journeys the credits came from: supplies ``occurred_at``/``conversion_at``
-        when the credit frame lacks them (needed unless ``period=None``).
-    data
-        Canonical tables: defaults for ``spend``, ``campaigns``, ``fx_rates`` and the
-        corporate currency.
-    funnel
-        A funnel frame (:func:`closedloop_kit.funnel.build`) for stage counts and pipeline.
-    campaigns, fx_rates
-        Override ``data``'s tables.
+        frame (``journey_id``, ``channel``, ``credit``, ``credited_value``, and the
+        ``occurred_at``/``conversion_at`` times; ``touch_id``, ``campaign_id``,
+        ``campaign_name`` when present).
+    prepared
+        The prepared model (:func:`closedloop_kit.prepare`): spend, campaigns, FX rates,
+        corporate currency, fiscal calendar and the stage milestones.
     by
         Group keys: ``"campaign"`` (campaign id, or the normalised UTM name when a
         touch has no CRM campaign), ``"channel"``, ``"product_line"``,
         ``"sales_division"`` or any column of the credits/campaigns tables.
+    every
+        Period rows: ``"quarter"`` (fiscal), ``"month"``, ``"year"``, ... or ``None``
+        for totals.
     period
-        ``"quarter"`` (fiscal), ``"month"``, ``"year"``, ... or ``None`` for totals.
-    fiscal
-        Fiscal calendar for quarter/year labels (default calendar quarters).
+        Only this period (``"2025Q3"``, ``"2025"``, ``"2025-07"`` or a date range) for
+        every number: cost by its date, revenue by the credited touch (``"cohort"``) or
+        the conversion (``"bookings"``), stage counts by the milestone's time.
     view
         ``"cohort"`` or ``"bookings"``.
-    corporate_currency
-        Default ``data.corporate_currency``, else ``"USD"``.
     include_campaign_cost
         Add ``campaigns.actual_cost`` to the spend.
 
@@ -191,47 +185,40 @@ def summary(
 
     Examples
     --------
-    >>> import datetime as dt, polars as pl
-    >>> credits = pl.DataFrame({"journey_id": ["j1", "j1", "j2"], "touch_id": ["t1", "t2", "t3"],
-    ...     "channel": ["Paid Search", "Email", "Paid Search"],
-    ...     "campaign_id": ["c1", None, "c1"], "campaign_name": [None, None, None],
-    ...     "credit": [0.5, 0.5, 1.0], "credited_value": [500.0, 500.0, 300.0]})
-    >>> spend = pl.DataFrame({"date": [dt.date(2026, 1, 5)], "campaign_id": ["c1"],
-    ...     "channel": ["Paid Search"], "currency": ["USD"], "cost": [400.0]})
-    >>> r = summary(credits, spend, by="channel", period=None)
-    >>> r.table.select("channel", "cost", "attributed_revenue", "roi").rows()
-    [('Email', 0.0, 500.0, None), ('Paid Search', 400.0, 800.0, 1.0)]
+    >>> import closedloop_kit as clk
+    >>> p = clk.prepare(clk.datasets.load_sample())
+    >>> credits = clk.attribution.attribute(p.journeys(conversion="won"), model="linear")
+    >>> r = summary(credits, p, by="channel", every=None)
+    >>> int(r.table["won"].sum()) == int(p.stage_counts()["count"][-1])
+    True
     """
     by_list = as_by(by)
     if view not in _VIEWS:
         msg = f"`view` must be one of {_VIEWS}, got {view!r}"
         raise ValueError(msg)
-    fiscal = fiscal or FiscalCalendar()
-    cur = corporate_currency or (data.corporate_currency if data is not None else "USD")
+    fiscal = prepared.fiscal
+    cur = prepared.currency
+    data = prepared.data
+    span = prepared.bounds(period)
     cred, model = credits_frame(credits, func="summary")
-    jny = collect(journeys) if journeys is not None else None
-    spend_f = table_or_none(spend, data, "spend")
-    camp = table_or_none(campaigns, data, "campaigns")
-    fx = table_or_none(fx_rates, data, "fx_rates")
+    camp = data.frame("campaigns")
 
     # -- revenue -----------------------------------------------------------------------
     for c in ("campaign_id", "campaign_name"):
         if c not in cred.columns:
             cred = cred.with_columns(pl.lit(None, dtype=pl.String).alias(c))
-    cred = _credit_times(cred, jny, view, needed=period is not None)
+    tcol = "occurred_at" if view == "cohort" else "conversion_at"
+    cred = _credit_times(cred, view, needed=every is not None or span is not None)
+    if span is not None:
+        cred = cred.filter(within(pl.col(tcol), span))
     touch_names = cred.select("campaign_id", "campaign_name").filter(
         pl.col("campaign_name").is_not_null()
     )
-    if jny is not None and {"campaign_id", "campaign_name"} <= set(jny.columns):
-        touch_names = pl.concat(
-            [
-                touch_names.cast(pl.String),
-                jny.select("campaign_id", "campaign_name")
-                .filter(pl.col("campaign_name").is_not_null())
-                .cast(pl.String),
-            ]
-        ).unique()
-    lookup = name_lookup(camp, touch_names.cast(pl.String))
+    # the prepared model's lookup (the one the costs were placed with), plus the names
+    # of credited touches it does not know (hand-made journeys)
+    known = prepared.campaign_lookup()
+    own = name_lookup(None, touch_names.cast(pl.String))
+    lookup = pl.concat([known, own.join(known, on="name_norm", how="anti")])
     cred = (
         with_lookup(cred, "campaign_name", lookup)
         .with_columns(
@@ -243,9 +230,8 @@ def summary(
     )
     cred = join_campaign_dims(cred, camp)
     period_cols: list[str] = []
-    if period is not None:
-        tcol = "occurred_at" if view == "cohort" else "conversion_at"
-        cred = cred.with_columns(fiscal.period_expr(pl.col(tcol), period).alias("period"))
+    if every is not None:
+        cred = cred.with_columns(fiscal.period_expr(pl.col(tcol), every).alias("period"))
         period_cols = ["period"]
     missing = [k for k in by_list if k not in cred.columns]
     if missing:
@@ -278,14 +264,12 @@ def summary(
     )
 
     # -- cost --------------------------------------------------------------------------
-    if spend_f is None:
-        spend_f = pl.DataFrame(schema={"date": pl.Date, "currency": pl.String, "cost": pl.Float64})
-    costs, unconverted = cost_rows(
-        spend_f, camp, fx, cur, include_campaign_cost=include_campaign_cost
-    )
-    costs = match_costs(costs, camp, lookup)
-    if period is not None:
-        costs = costs.with_columns(fiscal.period_expr(pl.col("date"), period).alias("period"))
+    costs, unconverted = prepared.costs(include_campaign_cost=include_campaign_cost)
+    if span is not None:
+        day = pl.col("date").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        costs = costs.filter(within(day, span))
+    if every is not None:
+        costs = costs.with_columns(fiscal.period_expr(pl.col("date"), every).alias("period"))
     for k in by_list:
         if k not in costs.columns:
             costs = costs.with_columns(pl.lit(None, dtype=pl.String).alias(k))
@@ -298,35 +282,8 @@ def summary(
     )
 
     # -- funnel ------------------------------------------------------------------------
-    funnel_parts: list[pl.DataFrame] = []
-    funnel_ok = False
-    if funnel is not None:
-        fun = collect(funnel)
-        if "campaign" in by_list and funnel_column(fun.columns, "campaign") is None:
-            fun = _with_first_touch_campaign(fun, data, lookup)
-        fcols = {k: funnel_column(fun.columns, k) for k in by_list}
-        funnel_ok = all(v is not None for v in fcols.values())
-        if funnel_ok:
-            sel = [pl.col(str(v)).cast(pl.String).alias(k) for k, v in fcols.items()]
-            for stage, name in STAGE_COUNTS.items():
-                col = f"{stage}_at"
-                if col not in fun.columns:
-                    continue
-                part = fun.filter(pl.col(col).is_not_null()).select(
-                    *sel,
-                    *([fiscal.period_expr(pl.col(col), period).alias("period")] if period else []),
-                    pl.lit(1, dtype=pl.Int64).alias(name),
-                    *(
-                        [pl.col("amount_corporate").fill_null(0.0).alias("pipeline")]
-                        if stage == "opportunity" and "amount_corporate" in fun.columns
-                        else []
-                    ),
-                )
-                aggs = [pl.col(name).sum()]
-                if "pipeline" in part.columns:
-                    aggs.append(pl.col("pipeline").sum().cast(pl.Float64))
-                part = part.filter(~_null_key(by_list))
-                funnel_parts.append(part.group_by(keys).agg(aggs) if keys else part.select(aggs))
+    funnel_parts = stage_counts_by(prepared, by_list, every=every, span=span)
+    counts = list(stage_count_columns(prepared.taxonomy).values())
 
     # -- combine -----------------------------------------------------------------------
     frames = [cost, rev, *funnel_parts]
@@ -338,25 +295,21 @@ def summary(
             table = table.join(f, on=keys, how="full", coalesce=True, nulls_equal=True)
     else:
         table = pl.concat(frames, how="horizontal")
-    fill = {c: 0.0 for c in ("cost", "conversions", "attributed_revenue")}
-    if funnel_ok:
-        fill.update({n: 0 for n in STAGE_COUNTS.values()})
-        fill["pipeline"] = 0.0
+    fill: dict[str, float | int] = {
+        c: 0.0 for c in ("cost", "conversions", "attributed_revenue", "pipeline", "bookings")
+    }
+    fill.update({n: 0 for n in counts})
     for c, v in fill.items():
         if c not in table.columns:
             table = table.with_columns(pl.lit(v).alias(c))
         table = table.with_columns(pl.col(c).fill_null(v))
-    if not funnel_ok:
-        table = table.with_columns(
-            *[pl.lit(None, dtype=pl.Int64).alias(n) for n in STAGE_COUNTS.values()],
-            pl.lit(None, dtype=pl.Float64).alias("pipeline"),
-        )
     table = table.select(
         *keys,
         pl.lit(view).alias("view"),
         "cost",
-        *STAGE_COUNTS.values(),
+        *[pl.col(c).cast(pl.Int64) for c in counts],
         "pipeline",
+        "bookings",
         "conversions",
         "attributed_revenue",
     )
@@ -417,6 +370,7 @@ def summary(
     params: dict[str, Any] = {
         "model": model,
         "by": tuple(by_list),
+        "every": every,
         "period": period,
         "fiscal_start_month": fiscal.start_month,
         "view": view,

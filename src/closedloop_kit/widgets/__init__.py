@@ -10,7 +10,7 @@ from closedloop_kit.widgets._state import (
     ExplorerState,
     ExplorerView,
     compute_view,
-    filter_data,
+    filter_journeys,
     options,
 )
 
@@ -21,6 +21,6 @@ __all__ = [
     "ExplorerView",
     "compute_view",
     "explorer",
-    "filter_data",
+    "filter_journeys",
     "options",
 ]

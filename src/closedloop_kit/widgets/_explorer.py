@@ -1,4 +1,4 @@
-"""``explorer(data)``: controls, a chart and tables that update when a control changes."""
+"""``explorer(prepared)``: controls, a chart and tables that update when a control changes."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ from typing import TYPE_CHECKING, Any
 from closedloop_kit.widgets._state import ExplorerState, ExplorerView, compute_view, options
 
 if TYPE_CHECKING:
-    from closedloop_kit.store import ClosedLoopData
+    from closedloop_kit.prepared import Prepared
 
 __all__ = ["CONVERSIONS", "Explorer", "explorer"]
 
-CONVERSIONS = ("lead_created", "sales_ready", "opportunity_created", "won")
+CONVERSIONS = ("raw_lead", "mql", "sales_ready", "opportunity", "won")
 _MODELS = ("first_touch", "last_touch", "linear", "time_decay", "position_based", "w_shaped",
            "markov", "shapley")  # fmt: skip
 
 
 class Explorer:
-    """An interactive view of attribution and conversion for a :class:`ClosedLoopData`.
+    """An interactive view of attribution and conversion for a :class:`Prepared`.
 
     ``controls`` maps a name to its ipywidget (``conversion``, ``level``, ``model``,
     ``lookback``, ``dates``, ``product_lines``, ``divisions``, ``channels``); setting a
@@ -29,18 +29,18 @@ class Explorer:
 
     def __init__(
         self,
-        data: ClosedLoopData,
+        prepared: Prepared,
         *,
         state: ExplorerState | None = None,
-        compute: Callable[[ClosedLoopData, ExplorerState], ExplorerView] = compute_view,
+        compute: Callable[[Prepared, ExplorerState], ExplorerView] = compute_view,
         chart: Callable[..., Any] | None = None,
     ) -> None:
         import ipywidgets as w
 
-        self.data = data
+        self.prepared = prepared
         self._compute = compute
         self._chart_fn = chart
-        opts = options(data)
+        opts = options(prepared)
         self.months: list[dt.date] = list(opts["months"])
         s = state or ExplorerState()
         self.controls: dict[str, Any] = {
@@ -123,7 +123,7 @@ class Explorer:
         """Recompute the view from the controls and redraw the chart and tables."""
         from IPython.display import HTML, display
 
-        view = self._compute(self.data, self.state)
+        view = self._compute(self.prepared, self.state)
         self.view = view
         title = f"Credit by channel ({view.state.model})"
         if not view.credit.height:
@@ -169,7 +169,7 @@ def _bars_html(credit: Any, title: str) -> str:
     return f"<div><b>{html.escape(title)}</b>{''.join(rows)}</div>"
 
 
-def explorer(data: ClosedLoopData, **kwargs: Any) -> Explorer:
+def explorer(prepared: Prepared, **kwargs: Any) -> Explorer:
     """Explore attribution and conversion interactively (in Jupyter).
 
     Pick the conversion, the level (person/account), the attribution model, the lookback,
@@ -178,4 +178,4 @@ def explorer(data: ClosedLoopData, **kwargs: Any) -> Explorer:
     ``chart=clk.viz.attribution_chart`` for the altair chart (widgets do not import altair;
     the default is a plain HTML bar chart).
     """
-    return Explorer(data, **kwargs)
+    return Explorer(prepared, **kwargs)

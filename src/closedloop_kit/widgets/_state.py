@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import polars as pl
 
 if TYPE_CHECKING:
-    from closedloop_kit.store import ClosedLoopData
+    from closedloop_kit.prepared import Prepared
 
-__all__ = ["ExplorerState", "ExplorerView", "compute_view", "filter_data", "options"]
+__all__ = ["ExplorerState", "ExplorerView", "compute_view", "filter_journeys", "options"]
 
 
 @dataclass(frozen=True)
 class ExplorerState:
     """The explorer's choices (every control of :func:`closedloop_kit.widgets.explorer`)."""
 
-    conversion: str = "opportunity_created"
+    conversion: str = "opportunity"
     level: str = "account"
     model: str = "linear"
     lookback_days: int = 180
@@ -45,74 +45,82 @@ class ExplorerView:
     notes: tuple[str, ...] = field(default=())
 
 
-def options(data: ClosedLoopData) -> dict[str, list[Any]]:
-    """Choices offered by the explorer's filters, read from the data."""
+def options(prepared: Prepared) -> dict[str, list[Any]]:
+    """Choices offered by the explorer's filters, read from the prepared model.
 
-    def distinct(table: str, column: str) -> list[str]:
-        frame = data.lazy(table)
-        if column not in frame.collect_schema().names():
-            return []
-        values = frame.select(pl.col(column).drop_nulls().unique()).collect().to_series()
-        return sorted(str(v) for v in values.to_list())
+    Product lines and divisions are the ones the model attributed to people and deals;
+    channels are the classified channels of the touchpoints.
+    """
+    people = prepared.funnel("person")
+    deals = prepared.funnel("opportunity")
 
-    dates = (
-        data.lazy("touchpoints")
-        .select(pl.col("occurred_at").min().alias("lo"), pl.col("occurred_at").max().alias("hi"))
-        .collect()
-    )
-    lo, hi = dates.row(0)
+    def distinct(column: str) -> list[str]:
+        values = pl.concat([people.select(column), deals.select(column)])[column]
+        return sorted(str(v) for v in values.drop_nulls().unique().to_list())
+
+    touches = prepared.touchpoints
+    lo, hi = touches["occurred_at"].min(), touches["occurred_at"].max()
     months: list[dt.date] = []
-    if lo is not None and hi is not None:
+    if isinstance(lo, dt.datetime) and isinstance(hi, dt.datetime):
         months = (
             pl.date_range(lo.date().replace(day=1), hi.date().replace(day=1), "1mo", eager=True)
         ).to_list()
     return {
-        "product_lines": distinct("opportunities", "product_line"),
-        "divisions": distinct("opportunities", "sales_division"),
-        "channels": distinct("touchpoints", "channel"),
+        "product_lines": distinct("product_line"),
+        "divisions": distinct("sales_division"),
+        "channels": sorted(str(c) for c in touches["channel"].drop_nulls().unique().to_list()),
         "months": months,
     }
 
 
-def filter_data(data: ClosedLoopData, state: ExplorerState) -> ClosedLoopData:
-    """The data restricted to the chosen date range, product lines, divisions and channels.
+def _period(state: ExplorerState) -> tuple[dt.date, dt.date] | None:
+    if state.start is None and state.end is None:
+        return None
+    start = state.start or dt.date(1900, 1, 1)
+    end = (state.end or dt.date(2999, 12, 31)) + dt.timedelta(days=1)
+    return start, end
 
-    Opportunities are filtered by ``product_line``, ``sales_division`` and ``created_at``;
-    touchpoints by ``channel`` and ``occurred_at``. Other tables are unchanged.
-    """
-    opps = data.lazy("opportunities")
-    touches = data.lazy("touchpoints")
+
+def _segment(frame: pl.DataFrame, state: ExplorerState) -> pl.DataFrame:
     if state.product_lines:
-        opps = opps.filter(pl.col("product_line").is_in(list(state.product_lines)))
+        frame = frame.filter(pl.col("product_line").is_in(list(state.product_lines)))
     if state.divisions:
-        opps = opps.filter(pl.col("sales_division").is_in(list(state.divisions)))
-    if state.channels:
-        touches = touches.filter(pl.col("channel").is_in(list(state.channels)))
-    if state.start is not None:
-        opps = opps.filter(pl.col("created_at").dt.date() >= state.start)
-        touches = touches.filter(pl.col("occurred_at").dt.date() >= state.start)
-    if state.end is not None:
-        opps = opps.filter(pl.col("created_at").dt.date() <= state.end)
-        touches = touches.filter(pl.col("occurred_at").dt.date() <= state.end)
-    return data.with_tables(opportunities=opps.collect(), touchpoints=touches.collect())
+        frame = frame.filter(pl.col("sales_division").is_in(list(state.divisions)))
+    return frame
 
 
-def compute_view(data: ClosedLoopData, state: ExplorerState) -> ExplorerView:
-    """Attribution credit per channel and funnel conversion for one explorer state."""
-    from closedloop_kit import attribution, funnel
+def filter_journeys(prepared: Prepared, state: ExplorerState) -> pl.DataFrame:
+    """Journeys for the state: conversion, level, lookback, period, segment and channels.
 
-    sub = filter_data(data, state)
-    notes: list[str] = []
-    journeys = attribution.journeys(
-        sub,
+    The period keeps journeys converting in it (and open ones overlapping it); the
+    segment keeps journeys whose entity (person, deal or account) the model placed in
+    the chosen product lines and divisions; channels keep only those touches.
+    """
+    journeys = prepared.journeys(
         conversion=state.conversion,
         level=cast(Literal["person", "account"], state.level),
         lookback=f"{state.lookback_days}d",
+        period=_period(state),
     )
+    if state.product_lines or state.divisions:
+        grains: tuple[Literal["person", "account", "opportunity"], ...] = (
+            ("person",) if state.level == "person" else ("opportunity", "account")
+        )
+        keep = pl.concat([_segment(prepared.funnel(g), state).select("entity_id") for g in grains])
+        journeys = journeys.join(keep, left_on="journey_id", right_on="entity_id", how="semi")
+    if state.channels:
+        journeys = journeys.filter(pl.col("channel").is_in(list(state.channels)))
+    return journeys
+
+
+def compute_view(prepared: Prepared, state: ExplorerState) -> ExplorerView:
+    """Attribution credit per channel and funnel conversion for one explorer state."""
+    from closedloop_kit import attribution, funnel
+
+    notes: list[str] = []
+    journeys = filter_journeys(prepared, state)
     n_journeys = journeys["journey_id"].n_unique() if journeys.height else 0
-    converting = (
-        journeys.filter(pl.col("converted")) if "converted" in journeys.columns else journeys
-    )
+    converting = journeys.filter(pl.col("converted"))
     n_conv = converting["journey_id"].n_unique() if converting.height else 0
     if n_conv:
         credit = attribution.attribute(journeys, model=state.model).channels.sort(
@@ -128,12 +136,11 @@ def compute_view(data: ClosedLoopData, state: ExplorerState) -> ExplorerView:
             }
         )
         notes.append("no converting journeys for these filters")
-    try:
-        built = funnel.build(sub, grain=cast(Literal["person", "account"], state.level))
-        frame = built.collect() if isinstance(built, pl.LazyFrame) else built
-        found = funnel.conversion(frame).rates
-        rates = found.collect() if isinstance(found, pl.LazyFrame) else found
-    except (ValueError, KeyError) as exc:  # empty selections have no funnel
+    grain = cast(Literal["person", "account"], state.level)
+    frame = _segment(prepared.funnel(grain, period=_period(state)), state)
+    if frame.height:
+        rates = funnel.conversion(frame).table
+    else:
         rates = pl.DataFrame()
-        notes.append(f"funnel unavailable: {exc}")
+        notes.append("no funnel entities for these filters")
     return ExplorerView(state, credit, rates, int(n_journeys), int(n_conv), tuple(notes))

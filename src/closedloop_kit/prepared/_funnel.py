@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
 import polars as pl
 
-from closedloop_kit._core.types import AnyFrame, Grain, Period
+from closedloop_kit._core.frames import collect
+from closedloop_kit._core.result import Result
+from closedloop_kit._core.types import AnyFrame
 from closedloop_kit.config import FiscalCalendar, Taxonomy
-from closedloop_kit.errors import DataContractError, DataQualityWarning
-from closedloop_kit.funnel._evidence import StageEvidence, map_values
+from closedloop_kit.errors import DataContractError
+from closedloop_kit.prepared._evidence import StageEvidence, map_values
 from closedloop_kit.schema import UTC_DATETIME
-from closedloop_kit.store import ClosedLoopData
 
-__all__ = ["FunnelBuildResult", "build", "build_from_evidence", "build_result"]
+__all__ = ["FunnelBuildResult", "build_from_evidence", "sourced_by_exprs", "stage_columns"]
 
 CREATION_TOUCH_WINDOW = dt.timedelta(days=1)
 """A marketing touch this close to lead creation (either side) counts as "at creation"."""
@@ -28,7 +28,7 @@ _GRAINS = ("person", "account", "opportunity")
 
 
 @dataclass(frozen=True)
-class FunnelBuildResult:
+class FunnelBuildResult(Result):
     """The funnel frame and the entities rejected by its data-level checks.
 
     Attributes
@@ -50,6 +50,11 @@ class FunnelBuildResult:
     taxonomy: Taxonomy
     period: str
     issues: tuple[str, ...] = field(default=())
+
+    @property
+    def table(self) -> pl.DataFrame:  # type: ignore[override]
+        """The main frame: the funnel frame (eager)."""
+        return collect(self.funnel)
 
     def summary(self) -> pl.DataFrame:
         """Entities reaching each stage (valid rows) and rejected rows by reason."""
@@ -88,143 +93,6 @@ class FunnelBuildResult:
         )
         issues = "".join(f"<li>{html.escape(i)}</li>" for i in self.issues)
         return f"<div>{head}<ul>{issues}</ul>{self.summary()._repr_html_()}</div>"
-
-
-def build(
-    data: ClosedLoopData,
-    *,
-    taxonomy: Taxonomy | None = None,
-    grain: Grain = "person",
-    period: Period = "month",
-    fiscal: FiscalCalendar | None = None,
-    on_backwards: OnBackwards = "reject",
-    contact_roles: ContactRoles = "primary",
-) -> AnyFrame:
-    """Build a funnel frame: one row per entity with the time each stage was reached.
-
-    Each stage is reached at the *earliest* evidence for it (see
-    :class:`closedloop_kit.Taxonomy`). A stage the entity skipped — a later stage was
-    reached but this one has no evidence, or only undated evidence (a current status
-    without history) — is **back-filled**: it gets the timestamp of the next reached
-    stage that has one (or, when no later stage has one, the entity's latest known
-    stage timestamp) and ``<stage>_backfilled`` is True. ``<stage>_at`` null with
-    ``<stage>_backfilled`` True means reached, but the data has no timestamp at all.
-
-    Grains:
-
-    - ``"person"``: leads, contacts and prospects; a contact made by converting a lead
-      joins the lead's row; ``golden_person_id`` (added by identity resolution) is used
-      when present, else ``merged_into_id``, else ``person_id``. Deals reach a person
-      through contact roles and lead conversion, at ``max(deal time, person created)``;
-      a person created after a deal closed is not linked to it.
-    - ``"opportunity"``: stages from the deal's own timestamps and history, plus the
-      earliest lead milestones (stages before ``opportunity``) of the lead that
-      converted into it and its primary contact (every contact role with
-      ``contact_roles="all"`` or when none is primary) that happened before the deal
-      was created.
-    - ``"account"``: the earliest milestone across the account's people and deals
-      (people without an account are left out at this grain).
-
-    Exits: ``lost`` when every linked deal is closed and none won; ``disqualified``
-    when the entity has no deal and every person record's current (else latest
-    recorded) status maps to the disqualified exit.
-
-    Regressions are not errors: evidence for a stage dated after a later stage's (a
-    status moved back, a contact marked MQL after joining a deal) means the stage was
-    reached no later than the later one, so its time is clamped to it and flagged
-    back-filled; history rows that move back are ignored.
-
-    Checks (rows that fail go to :func:`build_result`'s ``.rejected`` with a
-    ``reason``, never silently dropped; ``build`` warns with the count): stage
-    timestamps never go backwards — no milestone before the entity's first stage (its
-    creation); ``on_backwards="clamp"`` instead moves the first stage back to the
-    earliest milestone and flags it back-filled; won implies an observed opportunity;
-    deal amounts are ≥ 0 and have a currency.
-
-    Parameters
-    ----------
-    data
-        Canonical tables (people, opportunities, opportunity_contacts, stage_history,
-        touchpoints, accounts are used).
-    taxonomy
-        Stages and how they are recognised; default :meth:`Taxonomy.default`.
-    grain
-        ``"person"``, ``"account"`` or ``"opportunity"``.
-    period
-        Period of the ``cohort`` label (first-stage time): ``"month"``, ``"quarter"``...
-    fiscal
-        Fiscal calendar for quarter/year labels.
-    on_backwards
-        ``"reject"`` (default) or ``"clamp"``.
-    contact_roles
-        Which person↔deal links count (person grain: a person's own deals; opportunity
-        grain: whose lead milestones start the deal): ``"primary"`` (default:
-        the deal the lead converted into and deals where the person is the primary
-        contact — every contact of a deal that marks none as primary) or ``"all"``
-        (every contact role, so the whole buying committee reaches the opportunity stage
-        and earlier stages are back-filled for them).
-
-    Returns
-    -------
-    polars frame
-        Validated by :func:`closedloop_kit.funnel.funnel_schema`; lazy if the people
-        table is lazy. Columns: ``entity_id, grain, account_id, <stage>_at…,
-        <stage>_backfilled…, exit_stage, exit_at, is_open, reached_stage, cohort,
-        first_touch_channel, first_touch_at, lead_source, sourced_by, sourced_by_rule,
-        sourced_by_explicit, creation_touch_channel, product_line, sales_division,
-        region, n_opportunities, amount, currency, amount_corporate,
-        won_amount_corporate, observed_until``.
-
-    Examples
-    --------
-    >>> import datetime as dt, polars as pl
-    >>> import closedloop_kit as clk
-    >>> t = lambda d: dt.datetime(2026, 1, d, tzinfo=dt.timezone.utc)
-    >>> people = pl.DataFrame({"person_id": ["sf:1", "sf:2"], "person_type": ["lead"] * 2,
-    ...     "created_at": [t(1), t(2)], "status_raw": ["Qualified", "Open - Not Contacted"]})
-    >>> history = pl.DataFrame({"entity_type": ["person"], "entity_id": ["sf:1"],
-    ...     "field": ["status"], "new_value": ["Qualified"], "changed_at": [t(9)]})
-    >>> data = clk.ClosedLoopData({"people": clk.validate(people, "people").valid,
-    ...     "stage_history": clk.validate(history, "stage_history").valid})
-    >>> f = clk.funnel.build(data)
-    >>> f.select("entity_id", "reached_stage", pl.col("mql_at").dt.day(), "mql_backfilled")
-    shape: (2, 4)
-    ┌───────────┬───────────────┬────────┬────────────────┐
-    │ entity_id ┆ reached_stage ┆ mql_at ┆ mql_backfilled │
-    │ ---       ┆ ---           ┆ ---    ┆ ---            │
-    │ str       ┆ str           ┆ i8     ┆ bool           │
-    ╞═══════════╪═══════════════╪════════╪════════════════╡
-    │ sf:1      ┆ sales_ready   ┆ 9      ┆ true           │
-    │ sf:2      ┆ raw_lead      ┆ null   ┆ false          │
-    └───────────┴───────────────┴────────┴────────────────┘
-
-    ``sf:1`` skipped ``mql``: it is back-filled to the ``sales_ready`` time (9 Jan).
-    """
-    res = _build(data, taxonomy, grain, period, fiscal, on_backwards, contact_roles)
-    for msg in res.issues:
-        warnings.warn(msg, DataQualityWarning, stacklevel=2)
-    return res.funnel
-
-
-def build_result(
-    data: ClosedLoopData,
-    *,
-    taxonomy: Taxonomy | None = None,
-    grain: Grain = "person",
-    period: Period = "month",
-    fiscal: FiscalCalendar | None = None,
-    on_backwards: OnBackwards = "reject",
-    contact_roles: ContactRoles = "primary",
-) -> FunnelBuildResult:
-    """Like :func:`build`, returning the funnel *and* the rejected entities.
-
-    Data-quality issues are issued as :class:`DataQualityWarning` and kept in
-    ``.issues``.
-    """
-    res = _build(data, taxonomy, grain, period, fiscal, on_backwards, contact_roles)
-    for msg in res.issues:
-        warnings.warn(msg, DataQualityWarning, stacklevel=2)
-    return res
 
 
 # -- implementation ----------------------------------------------------------------------
@@ -443,11 +311,12 @@ def _touch_dims(
     prep: StageEvidence, ep: pl.DataFrame, frame: pl.DataFrame, grain: str, first: str
 ) -> pl.DataFrame:
     t = prep.touches
-    per_entity = [t.join(ep, on="person_id").select("entity_id", "occurred_at", "channel")]
+    cols = ["occurred_at", "channel", "campaign_id"]
+    per_entity = [t.join(ep, on="person_id").select("entity_id", *cols)]
     if grain == "account":
         per_entity.append(
             t.filter(pl.col("account_id").is_not_null()).select(
-                pl.col("account_id").alias("entity_id"), "occurred_at", "channel"
+                pl.col("account_id").alias("entity_id"), *cols
             )
         )
     touches = (
@@ -463,6 +332,7 @@ def _touch_dims(
     first_touch = touches.group_by("entity_id").agg(
         pl.col("channel").first().alias("first_touch_channel"),
         pl.col("occurred_at").first().alias("first_touch_at"),
+        pl.col("campaign_id").drop_nulls().first().alias("first_touch_campaign_id"),
     )
     w = CREATION_TOUCH_WINDOW
     creation = (
@@ -540,32 +410,6 @@ def dimension_exprs(name: str, rules: tuple[tuple[str, str], ...]) -> list[pl.Ex
     return [value, rule.alias(f"{name}_rule")]
 
 
-def _build(
-    data: ClosedLoopData,
-    taxonomy: Taxonomy | None,
-    grain: str,
-    period: str,
-    fiscal: FiscalCalendar | None,
-    on_backwards: str,
-    contact_roles: str = "primary",
-) -> FunnelBuildResult:
-    if grain not in _GRAINS:
-        msg = f"`grain` must be one of {_GRAINS}, got {grain!r}"
-        raise ValueError(msg)
-    if on_backwards not in ("reject", "clamp"):
-        msg = f"`on_backwards` must be one of ('reject', 'clamp'), got {on_backwards!r}"
-        raise ValueError(msg)
-    tax = taxonomy or Taxonomy.default()
-    cal = fiscal or FiscalCalendar()
-    if contact_roles not in ("primary", "all"):
-        msg = f"`contact_roles` must be one of ('primary', 'all'), got {contact_roles!r}"
-        raise ValueError(msg)
-    prep = StageEvidence(data, tax, contact_roles)
-    return build_from_evidence(
-        prep, grain=grain, period=period, fiscal=cal, on_backwards=on_backwards
-    )
-
-
 def build_from_evidence(
     prep: StageEvidence,
     *,
@@ -574,10 +418,110 @@ def build_from_evidence(
     fiscal: FiscalCalendar | None = None,
     on_backwards: str = "reject",
 ) -> FunnelBuildResult:
-    """The funnel at ``grain`` from stage evidence gathered once (see :func:`build`).
+    """The funnel frame: one row per entity with the time each stage was reached.
 
-    :class:`closedloop_kit.prepared.Prepared` gathers the evidence once and builds every
-    grain from it, so each stage is decided by one rule for every analysis.
+    :class:`closedloop_kit.Prepared` gathers the stage evidence once
+    (:class:`StageEvidence`) and builds every grain from it with this function
+    (``prepared.funnel(grain)``), so each stage is decided by one rule everywhere.
+
+    Each stage is reached at the *earliest* evidence for it (see
+    :class:`closedloop_kit.Taxonomy`). A stage the entity skipped — a later stage was
+    reached but this one has no evidence, or only undated evidence (a current status
+    without history) — is **back-filled**: it gets the timestamp of the next reached
+    stage that has one (or, when no later stage has one, the entity's latest known
+    stage timestamp) and ``<stage>_backfilled`` is True. ``<stage>_at`` null with
+    ``<stage>_backfilled`` True means reached, but the data has no timestamp at all.
+
+    Grains:
+
+    - ``"person"``: leads, contacts and prospects; a contact made by converting a lead
+      joins the lead's row; ``golden_person_id`` (added by identity resolution) is used
+      when present, else ``merged_into_id``, else ``person_id``. Deals reach a person
+      through contact roles and lead conversion, at ``max(deal time, person created)``;
+      a person created after a deal closed is not linked to it.
+    - ``"opportunity"``: stages from the deal's own timestamps and history, plus the
+      earliest lead milestones (stages before ``opportunity``) of the lead that
+      converted into it and its primary contact (every contact role with
+      ``contact_roles="all"`` or when none is primary) that happened before the deal
+      was created.
+    - ``"account"``: the earliest milestone across the account's people and deals
+      (people without an account are left out at this grain).
+
+    Exits: ``lost`` when every linked deal is closed and none won; ``disqualified``
+    when the entity has no deal and every person record's current (else latest
+    recorded) status maps to the disqualified exit.
+
+    Regressions are not errors: evidence for a stage dated after a later stage's (a
+    status moved back, a contact marked MQL after joining a deal) means the stage was
+    reached no later than the later one, so its time is clamped to it and flagged
+    back-filled; history rows that move back are ignored.
+
+    Checks (rows that fail go to :func:`build_result`'s ``.rejected`` with a
+    ``reason``, never silently dropped; ``build`` warns with the count): stage
+    timestamps never go backwards — no milestone before the entity's first stage (its
+    creation); ``on_backwards="clamp"`` instead moves the first stage back to the
+    earliest milestone and flags it back-filled; won implies an observed opportunity;
+    deal amounts are ≥ 0 and have a currency.
+
+    Parameters
+    ----------
+    prep
+        The stage evidence of the canonical tables under a taxonomy (people,
+        opportunities, opportunity_contacts, stage_history, activities, touchpoints,
+        accounts, campaigns and users are read), with the contact-role rule
+        ``contact_roles`` (below).
+    grain
+        ``"person"``, ``"account"`` or ``"opportunity"``.
+    period
+        Period of the ``cohort`` label (first-stage time): ``"month"``, ``"quarter"``...
+    fiscal
+        Fiscal calendar for quarter/year labels.
+    on_backwards
+        ``"reject"`` (default) or ``"clamp"``.
+    contact_roles (of the evidence)
+        Which person↔deal links count (person grain: a person's own deals; opportunity
+        grain: whose lead milestones start the deal): ``"primary"`` (default:
+        the deal the lead converted into and deals where the person is the primary
+        contact — every contact of a deal that marks none as primary) or ``"all"``
+        (every contact role, so the whole buying committee reaches the opportunity stage
+        and earlier stages are back-filled for them).
+
+    Returns
+    -------
+    polars frame
+        Validated by :func:`closedloop_kit.prepared.funnel_schema`; lazy if the people
+        table is lazy. Columns: ``entity_id, grain, account_id, <stage>_at…,
+        <stage>_backfilled…, exit_stage, exit_at, is_open, reached_stage, cohort,
+        first_touch_channel, first_touch_at, first_touch_campaign_id, lead_source,
+        sourced_by, sourced_by_rule, sourced_by_explicit, creation_touch_channel,
+        product_line, product_line_rule, sales_division, sales_division_rule, region,
+        n_opportunities, amount, currency, amount_corporate, won_amount_corporate,
+        observed_until``.
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> import closedloop_kit as clk
+    >>> t = lambda d: dt.datetime(2026, 1, d, tzinfo=dt.timezone.utc)
+    >>> people = pl.DataFrame({"person_id": ["sf:1", "sf:2"], "person_type": ["lead"] * 2,
+    ...     "created_at": [t(1), t(2)], "status_raw": ["Qualified", "Open - Not Contacted"]})
+    >>> history = pl.DataFrame({"entity_type": ["person"], "entity_id": ["sf:1"],
+    ...     "field": ["status"], "new_value": ["Qualified"], "changed_at": [t(9)]})
+    >>> data = clk.ClosedLoopData({"people": clk.validate(people, "people").valid,
+    ...     "stage_history": clk.validate(history, "stage_history").valid})
+    >>> f = clk.prepare(data, identity=False).funnel("person")
+    >>> f.select("entity_id", "reached_stage", pl.col("mql_at").dt.day(), "mql_backfilled")
+    shape: (2, 4)
+    ┌───────────┬───────────────┬────────┬────────────────┐
+    │ entity_id ┆ reached_stage ┆ mql_at ┆ mql_backfilled │
+    │ ---       ┆ ---           ┆ ---    ┆ ---            │
+    │ str       ┆ str           ┆ i8     ┆ bool           │
+    ╞═══════════╪═══════════════╪════════╪════════════════╡
+    │ sf:1      ┆ sales_ready   ┆ 9      ┆ true           │
+    │ sf:2      ┆ raw_lead      ┆ null   ┆ false          │
+    └───────────┴───────────────┴────────┴────────────────┘
+
+    ``sf:1`` skipped ``mql``: it is back-filled to the ``sales_ready`` time (9 Jan).
     """
     if grain not in _GRAINS:
         msg = f"`grain` must be one of {_GRAINS}, got {grain!r}"
@@ -709,6 +653,7 @@ def build_from_evidence(
         "cohort",
         "first_touch_channel",
         "first_touch_at",
+        "first_touch_campaign_id",
         "lead_source",
         "sourced_by",
         "sourced_by_rule",
@@ -771,7 +716,7 @@ def build_from_evidence(
 def _validate(frame: pl.DataFrame, tax: Taxonomy) -> None:
     import pandera.errors
 
-    from closedloop_kit.funnel._schema import funnel_schema
+    from closedloop_kit.prepared._schema import funnel_schema
 
     try:
         funnel_schema(tax).validate(frame, lazy=True)

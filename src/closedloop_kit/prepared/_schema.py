@@ -48,6 +48,9 @@ class FunnelSchema(pa.DataFrameModel):
     first_touch_at: polars_engine.DateTime = pa.Field(
         nullable=True, dtype_kwargs=_UTC, description="when the first marketing touch happened"
     )
+    first_touch_campaign_id: pl.String = pa.Field(
+        nullable=True, description="campaign of the first marketing touch that has one"
+    )
     lead_source: pl.String = pa.Field(nullable=True, description="lead source as recorded")
     sourced_by: pl.String = pa.Field(isin=SOURCES, nullable=False, description="who sourced it")
     sourced_by_rule: pl.String = pa.Field(

@@ -2,7 +2,7 @@
 
 Evidence is a long frame ``(unit_id, stage, at)``: one row per sign that a person record
 or an opportunity reached a stage or exit, ``at`` null where the data says *that* but
-not *when* (a current status without history). :mod:`closedloop_kit.funnel._build`
+not *when* (a current status without history). :mod:`closedloop_kit.prepared._funnel`
 rolls the evidence up to the requested grain.
 """
 
@@ -100,8 +100,9 @@ def meeting_evidence(data: ClosedLoopData, tax: Taxonomy, people: pl.DataFrame) 
     """``(unit_id=person_id, stage=meeting_stage, at)`` for every counted meeting.
 
     A meeting counts when its ``activity_type`` (or ``type``) is one of
-    :attr:`Taxonomy.meeting_types`, it names a person of ``people`` and its status/outcome is not an excluded one
-    (cancelled, no-show, ...). Empty when the taxonomy ignores meetings or the data has
+    :attr:`Taxonomy.meeting_types`, it names a person of ``people`` and its
+    status/outcome is not an excluded one (cancelled, no-show, ...). Empty when the
+    taxonomy ignores meetings or the data has
     no ``activities`` table.
     """
     empty = pl.DataFrame(schema={"unit_id": pl.String, "stage": pl.String, "at": UTC_DATETIME})
@@ -479,8 +480,9 @@ class StageEvidence:
     @staticmethod
     def _touches(data: ClosedLoopData) -> pl.DataFrame:
         t = data.frame("touchpoints")
+        cid = pl.col("campaign_id") if "campaign_id" in t.columns else pl.lit(None, pl.String)
         return t.filter(pl.col("is_marketing").fill_null(False)).select(
-            "person_id", "account_id", "occurred_at", "channel"
+            "person_id", "account_id", "occurred_at", "channel", cid.alias("campaign_id")
         )
 
     @staticmethod
