@@ -1,4 +1,4 @@
-"""``clk.load``: a folder, file, glob or YAML config into one ClosedLoopData.
+"""``clk.load``: a store, folder, file, glob or YAML config into one ClosedLoopData.
 
 Every file is sniffed and handed to the registered reader that recognises it best (see
 :mod:`closedloop_kit.io._registry`); files no reader recognises, or that their reader
@@ -26,7 +26,7 @@ from closedloop_kit.io._text import sniff
 if TYPE_CHECKING:
     from closedloop_kit.store import ClosedLoopData
 
-__all__ = ["load", "load_result"]
+__all__ = ["is_store", "load", "load_result"]
 
 _CONFIG_SUFFIXES = (".yaml", ".yml")
 
@@ -42,7 +42,8 @@ def load(
     Parameters
     ----------
     path_or_config
-        A folder (all data files in it, recursively, each auto-detected), a file, a glob,
+        A store folder written by :meth:`ClosedLoopData.save` (opened as it is), a folder
+        of exports (all data files in it, recursively, each auto-detected), a file, a glob,
         or a YAML config (``.yaml``/``.yml``) naming sources, readers, options, mappings,
         the corporate currency, FX rates and time zones (see docs/loading.md).
     corporate_currency
@@ -69,8 +70,25 @@ def load(
     >>> data.load_report.select("reader", "object", "rows_read", "rows_kept").rows()
     [('salesforce', 'Lead', 1, 1), ('unknown', None, 0, 0)]
     """
+    if is_store(path_or_config):
+        from closedloop_kit.store import open_store
+
+        stored = open_store(path_or_config)
+        if corporate_currency not in (None, stored.corporate_currency):
+            msg = (
+                f"{path_or_config}: the store holds amounts in {stored.corporate_currency}; "
+                f"pass `currency={corporate_currency!r}` to `clk.prepare` to re-express them"
+            )
+            raise ValueError(msg)
+        return stored
     result, config_currency, fx = load_result(path_or_config, progress=progress)
     return result.to_data(corporate_currency=corporate_currency or config_currency, fx_rates=fx)
+
+
+def is_store(path: str | Path) -> bool:
+    """Whether ``path`` is a closedloop_kit store folder (:meth:`ClosedLoopData.save`)."""
+    p = Path(path)
+    return p.is_dir() and ((p / "_store").is_dir() or (p / "manifest.json").is_file())
 
 
 def load_result(

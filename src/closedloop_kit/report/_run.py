@@ -59,11 +59,10 @@ SAMPLE = "sample"
 
 
 def open_data(path: str | Path) -> ClosedLoopData:
-    """Open report input data: a store folder (``manifest.json``) or a folder of exports.
+    """Open report input data through :func:`closedloop_kit.load` (store, folder, YAML).
 
-    Stores open lazily with :func:`closedloop_kit.open_store`; anything else is read with
-    :func:`closedloop_kit.load`. ``"sample"`` (when no such folder exists) is the small
-    simulated sample company of :func:`closedloop_kit.datasets.load_sample`.
+    ``"sample"`` (when no such folder exists) is the simulated sample company of
+    :func:`closedloop_kit.datasets.load_sample` (its exports, read by the same loader).
     """
     p = Path(path)
     if str(path) == SAMPLE and not p.exists():
@@ -73,15 +72,9 @@ def open_data(path: str | Path) -> ClosedLoopData:
     if not p.exists():
         msg = f"`data` {str(path)!r} does not exist"
         raise FileNotFoundError(msg)
-    if (p / "manifest.json").is_file() and any(p.glob("*.parquet")):
-        from closedloop_kit.store import open_store
-
-        return open_store(p)
     from closedloop_kit.io import load
 
-    loaded: Any = load(p, progress=False)
-    data = getattr(loaded, "data", loaded)
-    return data  # type: ignore[no-any-return]
+    return load(p, progress=False)
 
 
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
