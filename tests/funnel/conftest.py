@@ -5,6 +5,7 @@ import warnings
 import pytest
 
 import closedloop_kit as clk
+from tests.helpers import build_funnel
 from closedloop_kit.errors import DataQualityWarning
 from tests.funnel.tiny import tiny_data
 
@@ -18,7 +19,7 @@ def quiet_build(data, **kw):
     """build_result without failing on the (expected) data-quality warnings."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        return clk.funnel.build_result(data, **kw)
+        return build_funnel(data, result=True, **kw)
 
 
 @pytest.fixture(scope="module")

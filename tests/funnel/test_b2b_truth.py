@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 import closedloop_kit as clk
+from tests.helpers import build_funnel
 
 make_b2b = getattr(clk.datasets, "make_b2b", None)
 pytestmark = pytest.mark.skipif(make_b2b is None, reason="clk.datasets.make_b2b not available")
@@ -33,7 +34,7 @@ def resolved(world):
 def _build(data, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", clk.errors.DataQualityWarning)
-        return clk.funnel.build_result(data, **kw)
+        return build_funnel(data, result=True, **kw)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 import closedloop_kit as clk
+from tests.helpers import build_funnel
 from closedloop_kit.errors import DataQualityWarning
 from tests.funnel.conftest import quiet_build
 from tests.funnel.tiny import t, tiny_data
@@ -87,7 +88,7 @@ def test_stage_counts_never_increase(person_build):
 
 def test_build_warns_with_counts_and_examples(tiny):
     with pytest.warns(DataQualityWarning) as rec:
-        clk.funnel.build(tiny)
+        clk.prepare(tiny, identity=False).funnel()
     messages = [str(w.message) for w in rec]
     assert any("1 people have a converted status" in m and "sf:L5" in m for m in messages)
     assert any(m.startswith("2 of 7 person rows rejected") and "sf:L4" in m for m in messages)
@@ -196,7 +197,7 @@ def test_hubspot_lifecycle_history():
             "stage_history": clk.validate(history, "stage_history").valid,
         }
     )
-    f = clk.funnel.build(data)
+    f = build_funnel(data)
     r = f.to_dicts()[0]
     assert (r["mql_at"], r["sales_ready_at"], r["opportunity_at"]) == (t(1, 5), t(1, 9), t(2, 1))
     assert not any(r[f"{s}_backfilled"] for s in ("mql", "sales_ready", "opportunity"))
@@ -228,7 +229,7 @@ def test_opportunity_stage_history_and_numbered_stage_names():
             "stage_history": clk.validate(history, "stage_history").valid,
         }
     )
-    r = clk.funnel.build(data, grain="opportunity").to_dicts()[0]
+    r = build_funnel(data, grain="opportunity").to_dicts()[0]
     # no closed_at: the lost time is the history change to "8-Closed Lost", not CloseDate
     assert (r["exit_stage"], r["exit_at"]) == ("lost", t(3, 3))
     assert r["raw_lead_backfilled"]
@@ -236,16 +237,16 @@ def test_opportunity_stage_history_and_numbered_stage_names():
 
 def test_bad_arguments(tiny):
     with pytest.raises(ValueError, match="`grain` must be one of"):
-        clk.funnel.build(tiny, grain="team")  # type: ignore[arg-type]
+        build_funnel(tiny, grain="team")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="`on_backwards` must be one of"):
-        clk.funnel.build(tiny, on_backwards="ignore")  # type: ignore[arg-type]
+        build_funnel(tiny, on_backwards="ignore")  # type: ignore[arg-type]
 
 
 def test_funnel_schema_checks_order():
     import pandera.errors
 
     schema = clk.funnel.funnel_schema()
-    f = clk.funnel.build(clk.ClosedLoopData())
+    f = build_funnel(clk.ClosedLoopData())
     assert f.height == 0
     bad = pl.DataFrame({c: [None] for c in f.columns}, schema=f.schema).with_columns(
         pl.lit("x").alias("entity_id"),
@@ -299,7 +300,7 @@ def test_status_regression_is_not_backwards():
             "stage_history": clk.validate(history, "stage_history").valid,
         }
     )
-    r = clk.funnel.build(data).to_dicts()[0]
+    r = build_funnel(data).to_dicts()[0]
     assert (r["mql_at"], r["mql_backfilled"], r["sales_ready_at"]) == (t(1, 10), True, t(1, 10))
 
 

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 import closedloop_kit as clk
+from tests.helpers import build_funnel
 from closedloop_kit.errors import DataQualityWarning
 
 
@@ -38,7 +39,7 @@ def demo_people(shared_fixtures) -> pl.DataFrame:
 def test_demo_org_status_vs_is_converted_warns(demo_people):
     data = clk.ClosedLoopData({"people": demo_people})
     with pytest.warns(DataQualityWarning, match=r"^3 people have a converted status") as rec:
-        funnel = clk.funnel.build(data)
+        funnel = build_funnel(data)
     msg = str(rec[0].message)
     bad = demo_people.filter(pl.col("status_raw") == "Closed - Converted")["person_id"].to_list()
     assert all(pid in msg for pid in bad)
@@ -55,7 +56,7 @@ def test_demo_org_status_vs_is_converted_warns(demo_people):
 def test_demo_org_sourcing_rules(demo_people):
     data = clk.ClosedLoopData({"people": demo_people})
     with pytest.warns(DataQualityWarning):
-        funnel = clk.funnel.build(data)
+        funnel = build_funnel(data)
     rules = funnel.group_by("lead_source", "sourced_by").len().sort("lead_source")
     # Partner Referral -> partner, Phone Inquiry / Purchased List -> sales, Web -> marketing
     assert dict(rules.select("lead_source", "sourced_by").iter_rows()) == {
@@ -76,7 +77,7 @@ def test_demo_org_through_the_salesforce_loader(shared_fixtures):
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
         data = read(path).to_data()
-        funnel = clk.funnel.build(data)
+        funnel = build_funnel(data)
     ours = [
         str(w.message)
         for w in rec
@@ -90,7 +91,7 @@ def test_demo_org_through_the_salesforce_loader(shared_fixtures):
 def test_demo_org_metrics_without_timestamps(demo_people):
     data = clk.ClosedLoopData({"people": demo_people})
     with pytest.warns(DataQualityWarning):
-        funnel = clk.funnel.build(data)
+        funnel = build_funnel(data)
     # nothing is dated: timing metrics are empty rather than errors
     assert clk.funnel.time_to_close(funnel, start="raw_lead").counts["n"].to_list() == [0]
     assert clk.funnel.velocity(funnel)["n"].sum() == 0

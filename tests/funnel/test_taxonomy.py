@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import closedloop_kit as clk
+from tests.helpers import build_funnel
 from closedloop_kit.config import Taxonomy, normalize_stage_value
 
 
@@ -88,7 +89,7 @@ date_fields: {}
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", clk.errors.DataQualityWarning)
-        f = clk.funnel.build(tiny, taxonomy=tax)
+        f = build_funnel(tiny, taxonomy=tax)
     assert [c for c in f.columns if c.endswith("_backfilled")] == [
         "lead_backfilled",
         "meeting_backfilled",

@@ -195,6 +195,10 @@ class Taxonomy:
         source or an unknown one (HubSpot's "Offline Sources" = typed into the CRM) and no
         other lead evidence is a contact sales added, and enters the funnel at the first
         stage it has evidence for, with no earlier stage back-filled.
+    contact_touch_types
+        Touch types by which a person gives their contact details (a form fill): such
+        a touch is evidence of the :attr:`created_stage` at its time, even for a contact
+        sales had typed in earlier.
     meeting_stage
         The stage a meeting with the person means (default ``sales_ready``: "a meeting
         has been set up with an interested buyer"), or ``None`` to ignore meetings.
@@ -245,6 +249,7 @@ class Taxonomy:
     won_stage: str = "won"
     lost_exit: str = "lost"
     disqualified_exit: str = "disqualified"
+    contact_touch_types: tuple[str, ...] = ("form_fill",)
     meeting_stage: str | None = "sales_ready"
     meeting_types: tuple[str, ...] = ("meeting",)
     meeting_excluded_statuses: tuple[str, ...] = (
@@ -262,6 +267,7 @@ class Taxonomy:
             "stages",
             "exits",
             "converted_statuses",
+            "contact_touch_types",
             "meeting_types",
             "meeting_excluded_statuses",
         ):

@@ -18,7 +18,14 @@ from closedloop_kit.store import ClosedLoopData
 
 __all__ = ["StageEvidence", "col_or_null", "map_values"]
 
-EVIDENCE_SCHEMA = {"unit_id": pl.String, "stage": pl.String, "at": UTC_DATETIME}
+EVIDENCE_SCHEMA: dict[str, pl.DataType] = {
+    "unit_id": pl.String(),
+    "stage": pl.String(),
+    "at": UTC_DATETIME,
+    "is_response": pl.Boolean(),
+}
+"""``is_response``: the evidence is the person's own response (a form fill), which may
+come after later milestones without contradicting them."""
 
 
 def col_or_null(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
@@ -38,11 +45,12 @@ def map_values(expr: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
     )
 
 
-def _evidence(frame: pl.DataFrame) -> pl.DataFrame:
+def _evidence(frame: pl.DataFrame, *, is_response: bool = False) -> pl.DataFrame:
     return frame.select(
         pl.col("unit_id").cast(pl.String),
         pl.col("stage").cast(pl.String),
         pl.col("at").cast(UTC_DATETIME),
+        pl.lit(is_response).alias("is_response"),
     ).filter(pl.col("stage").is_not_null() & pl.col("unit_id").is_not_null())
 
 
@@ -96,6 +104,31 @@ def gave_contact_expr(tax: Taxonomy) -> pl.Expr:
     return (pl.col("person_type").fill_null("lead") != "contact") | source_known.fill_null(False)
 
 
+def contact_touch_evidence(
+    data: ClosedLoopData, tax: Taxonomy, people: pl.DataFrame
+) -> pl.DataFrame:
+    """``(unit_id=person_id, stage=created_stage, at)`` for every form fill by a person.
+
+    A person who fills a form gives their contact details: a raw lead from then on, even
+    when sales had typed the contact in earlier (:attr:`Taxonomy.contact_touch_types`).
+    """
+    t = data.frame("touchpoints")
+    if not tax.contact_touch_types or t.height == 0 or "touch_type" not in t.columns:
+        return pl.DataFrame(schema=EVIDENCE_SCHEMA)
+    is_contact_touch = pl.col("touch_type").is_in(list(tax.contact_touch_types))
+    hits = t.filter(is_contact_touch & pl.col("person_id").is_not_null()).join(
+        people.select("person_id"), on="person_id", how="semi"
+    )
+    return _evidence(
+        hits.select(
+            pl.col("person_id").alias("unit_id"),
+            pl.lit(tax.created_stage).alias("stage"),
+            pl.col("occurred_at").alias("at"),
+        ),
+        is_response=True,
+    )
+
+
 def meeting_evidence(data: ClosedLoopData, tax: Taxonomy, people: pl.DataFrame) -> pl.DataFrame:
     """``(unit_id=person_id, stage=meeting_stage, at)`` for every counted meeting.
 
@@ -105,7 +138,7 @@ def meeting_evidence(data: ClosedLoopData, tax: Taxonomy, people: pl.DataFrame) 
     taxonomy ignores meetings or the data has
     no ``activities`` table.
     """
-    empty = pl.DataFrame(schema={"unit_id": pl.String, "stage": pl.String, "at": UTC_DATETIME})
+    empty = pl.DataFrame(schema=EVIDENCE_SCHEMA)
     if tax.meeting_stage is None or "activities" not in data.tables:
         return empty
     act = data.frame("activities")
@@ -248,6 +281,7 @@ class StageEvidence:
                 )
             ),
             meetings if self.meetings_decide else meetings.clear(),
+            contact_touch_evidence(data, tax, p),
         ]
         if tax.converted_stage != decided_by_meeting:
             ev.append(

@@ -107,7 +107,7 @@ def _rollup(prep: StageEvidence, grain: str) -> tuple[pl.DataFrame, pl.DataFrame
         )
         pe = prep.person_evidence.join(
             people.select(pl.col("person_id").alias("unit_id"), "key"), on="unit_id"
-        ).select(pl.col("key").alias("entity_id"), "stage", "at")
+        ).select(pl.col("key").alias("entity_id"), "stage", "at", "is_response")
         oe = (
             prep.opp_evidence.join(
                 links.join(people.select("person_id", "key"), on="person_id").select(
@@ -121,7 +121,7 @@ def _rollup(prep: StageEvidence, grain: str) -> tuple[pl.DataFrame, pl.DataFrame
                 .otherwise(pl.max_horizontal("at", "created_at"))
                 .alias("at")
             )
-            .select(pl.col("key").alias("entity_id"), "stage", "at")
+            .select(pl.col("key").alias("entity_id"), "stage", "at", "is_response")
         )
     elif grain == "account":
         ep = people.filter(pl.col("account_key").is_not_null()).select(
@@ -131,10 +131,10 @@ def _rollup(prep: StageEvidence, grain: str) -> tuple[pl.DataFrame, pl.DataFrame
             pl.col("account_id").alias("entity_id"), "opportunity_id"
         )
         pe = prep.person_evidence.join(ep.rename({"person_id": "unit_id"}), on="unit_id").select(
-            "entity_id", "stage", "at"
+            "entity_id", "stage", "at", "is_response"
         )
         oe = prep.opp_evidence.join(eo.rename({"opportunity_id": "unit_id"}), on="unit_id").select(
-            "entity_id", "stage", "at"
+            "entity_id", "stage", "at", "is_response"
         )
     else:
         eo = opps.select(pl.col("opportunity_id").alias("entity_id"), "opportunity_id")
@@ -147,9 +147,11 @@ def _rollup(prep: StageEvidence, grain: str) -> tuple[pl.DataFrame, pl.DataFrame
                 opps.select(pl.col("opportunity_id").alias("entity_id"), "opp_at"), on="entity_id"
             )
             .filter(pl.col("opp_at").is_null() | (pl.col("at") <= pl.col("opp_at")))
-            .select("entity_id", "stage", "at")
+            .select("entity_id", "stage", "at", "is_response")
         )
-        oe = prep.opp_evidence.select(pl.col("unit_id").alias("entity_id"), "stage", "at")
+        oe = prep.opp_evidence.select(
+            pl.col("unit_id").alias("entity_id"), "stage", "at", "is_response"
+        )
     evidence = pl.concat([pe, oe])
     return evidence, ep.unique(), eo.unique()
 
@@ -157,9 +159,11 @@ def _rollup(prep: StageEvidence, grain: str) -> tuple[pl.DataFrame, pl.DataFrame
 def _stages_frame(evidence: pl.DataFrame, tax: Taxonomy, on_backwards: str) -> pl.DataFrame:
     stages = tax.stages
     n = len(stages)
+    record = pl.col("is_response").not_()
     agg = evidence.group_by("entity_id").agg(
         *[pl.col("at").filter(pl.col("stage") == s).min().alias(f"_obs_{s}") for s in stages],
         *[(pl.col("stage") == s).any().alias(f"_ev_{s}") for s in stages],
+        pl.col("at").filter((pl.col("stage") == stages[0]) & record).min().alias("_rec_first"),
     )
     top = pl.max_horizontal(
         [
@@ -182,8 +186,10 @@ def _stages_frame(evidence: pl.DataFrame, tax: Taxonomy, on_backwards: str) -> p
     # the row goes backwards. Evidence for an earlier stage dated after a later stage's
     # (a status moved back, a contact marked MQL after joining a deal) is a regression:
     # the stage was reached no later than the later one, so its time is clamped to it.
+    # (a response — a form fill — after later milestones is not a contradiction: the
+    # first stage is then clamped to the earliest later milestone and flagged back-filled)
     back = [
-        pl.when((obs[i] < obs[0]).fill_null(False)).then(pl.lit(s)).otherwise(None)
+        pl.when((obs[i] < pl.col("_rec_first")).fill_null(False)).then(pl.lit(s)).otherwise(None)
         for i, s in enumerate(stages)
         if i > 0
     ]
@@ -195,6 +201,14 @@ def _stages_frame(evidence: pl.DataFrame, tax: Taxonomy, on_backwards: str) -> p
         (pl.min_horizontal(obs[i:]) if i >= lo else obs[i]).alias(f"_cl_{s}")
         for i, s in enumerate(stages)
     ]
+    if lo > 0:  # reject mode: only the first stage's responses are clamped
+        first_ok = pl.col("_rec_first").is_not_null() & (pl.col("_rec_first") <= obs[0])
+        clamped[0] = (
+            pl.when(first_ok)
+            .then(obs[0])
+            .otherwise(pl.min_horizontal(obs))
+            .alias(f"_cl_{stages[0]}")
+        )
     agg = agg.with_columns(
         clamped + [pl.col(f"_obs_{s}").is_not_null().alias(f"_had_{s}") for s in stages]
     )

@@ -107,6 +107,11 @@ class Prepared:
         contact_roles: str = "primary",
     ) -> FunnelBuildResult:
         """The funnel at ``grain`` and the entities its checks rejected (cached)."""
+        return self._built(grain, cohort, on_backwards, contact_roles)
+
+    def _built(
+        self, grain: Grain, cohort: str, on_backwards: str, contact_roles: str
+    ) -> FunnelBuildResult:
         key = ("funnel", grain, cohort, on_backwards, contact_roles)
         if key not in self._cache:
             built = build_from_evidence(
@@ -116,7 +121,7 @@ class Prepared:
                 fiscal=self.fiscal,
                 on_backwards=on_backwards,
             )
-            for msg in built.issues:  # once per funnel, at the caller's line
+            for msg in built.issues:  # once per funnel, at the line that asked for it
                 warnings.warn(msg, DataQualityWarning, stacklevel=3)
             self._cache[key] = built
         return self._cache[key]  # type: ignore[no-any-return]
@@ -136,9 +141,7 @@ class Prepared:
         ``period``, the cohort of entities that *entered* the funnel in the period (their
         first reached stage falls in it).
         """
-        frame = self.funnel_result(
-            grain, cohort=cohort, on_backwards=on_backwards, contact_roles=contact_roles
-        ).funnel
+        frame = self._built(grain, cohort, on_backwards, contact_roles).funnel
         out = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
         span = self.bounds(period)
         if span is None:
