@@ -37,3 +37,17 @@ def build_funnel(
             contact_roles=contact_roles,
         )
     return r if result else r.table
+
+
+def canonical(name: str, rows: list[dict[str, Any]]) -> Any:
+    """Rows in the canonical shape of table ``name`` (missing columns null, extras kept)."""
+    import polars as pl
+
+    from closedloop_kit.schema import empty_table
+
+    template = empty_table(name)
+    template = template.collect() if isinstance(template, pl.LazyFrame) else template
+    frame = pl.DataFrame(rows)
+    return pl.concat([template, frame], how="diagonal_relaxed").select(
+        [*template.columns, *[c for c in frame.columns if c not in template.columns]]
+    )

@@ -1,4 +1,4 @@
-"""Journeys from canonical tables: windows, levels, milestones, classification."""
+"""Journeys from the prepared model: windows, levels, milestones, classification."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from closedloop_kit.attribution import attribute, journeys
+import closedloop_kit as clk
+from closedloop_kit.attribution import attribute
 from closedloop_kit.schema import empty_table
 from closedloop_kit.store import ClosedLoopData
 
@@ -118,8 +119,12 @@ def data() -> ClosedLoopData:
     )
 
 
+def journeys(data: ClosedLoopData, **kw: object) -> pl.DataFrame:
+    return clk.prepare(data, identity=False).journeys(**kw)  # type: ignore[arg-type]
+
+
 def test_person_level_opportunity_created(data: ClosedLoopData) -> None:
-    j = journeys(data, conversion="opportunity_created", level="person")
+    j = journeys(data, conversion="opportunity", level="person")
     p1 = j.filter(pl.col("journey_id") == "p1")
     # golden id: p1b's touch t8 joins p1's journey; t3 (after the conversion) is excluded
     assert p1["touch_id"].to_list() == ["t1", "t8", "t2"]
@@ -157,7 +162,7 @@ def test_account_level_roles_and_account(data: ClosedLoopData) -> None:
 
 
 def test_lookback_and_filters(data: ClosedLoopData) -> None:
-    short = journeys(data, conversion="opportunity_created", lookback="30d")
+    short = journeys(data, conversion="opportunity", lookback="30d")
     # conversion 3/1: 30 days back is 1/30, so t8 (1/20) falls out
     assert short.filter(pl.col("journey_id") == "p1")["touch_id"].to_list() == ["t2"]
     webinars = journeys(data, touch_filter=pl.col("touch_type") == "webinar")
@@ -167,7 +172,7 @@ def test_lookback_and_filters(data: ClosedLoopData) -> None:
 
 
 def test_unknown_conversion_is_an_error(data: ClosedLoopData) -> None:
-    with pytest.raises(ValueError, match="was not found"):
+    with pytest.raises(ValueError, match="`conversion` must be one of"):
         journeys(data, conversion="Negotiation")
     with pytest.raises(ValueError, match="`level` must be one of"):
         journeys(data, level="team")  # type: ignore[arg-type]

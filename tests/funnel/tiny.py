@@ -27,7 +27,7 @@ def tiny_data() -> clk.ClosedLoopData:
       O1 created 20 Jan, won 20 Apr, 1000 USD.
     - L2 lead 5 Jan (Cold Call), status history Working - Contacted 10 Jan.
     - L3 lead 1 Feb (Partner Referral), Closed - Not Converted 15 Feb.
-    - C2 contact 3 Jan (account A2, no lead source, a Direct touch 3 Jan) on O2:
+    - C2 contact 3 Jan (account A2, no lead source; filled a form 3 Jan, Direct) on O2:
       created 1 Feb, lost 1 Mar, 500 EUR = 550 USD.
     - C3 contact 5 Mar on O3 created 10 Mar, open, amount -5 USD (rejected).
     - L4 lead created 1 Mar, status Qualified since 20 Feb (backwards: rejected).
@@ -106,7 +106,7 @@ def tiny_data() -> clk.ClosedLoopData:
             "touchpoint_id": ["ga4:1", "ga4:2", "ga4:3"],
             "person_id": ["sf:L1", "sf:C2", "sf:L2"],
             "occurred_at": [t(1, 1), t(1, 3), t(1, 20)],
-            "touch_type": ["form_fill", "web_session", "email_click"],
+            "touch_type": ["form_fill", "form_fill", "email_click"],
             "is_marketing": [True, True, True],
             "channel": ["Paid Search", "Direct", "Email"],
         }

@@ -14,25 +14,23 @@ SEG = ["product_line", "sales_division"]
 
 
 def test_roi_to_funding_on_sample_company() -> None:
-    data = clk.datasets.load_sample()
-    journeys = clk.attribution.journeys(data, conversion="won", level="account", lookback="365d")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)  # the demo-org quirk, on purpose
-        funnel = clk.funnel.build(data, grain="person")
+        prepared = clk.prepare(clk.datasets.load_sample())
+        funnel = prepared.funnel("person")
+    journeys = prepared.journeys(conversion="won", level="account", lookback="365d")
     total_cost = None
     for model in ("first_touch", "linear", "w_shaped"):
         credits = clk.attribution.attribute(journeys, model=model)
         for by in ("campaign", "channel"):
-            roi = clk.roi.summary(
-                credits, data=data, journeys=journeys, funnel=funnel, by=by, period="quarter"
-            )
+            roi = clk.roi.summary(credits, prepared, by=by, every="quarter")
             rec = dict(roi.reconciliation.iter_rows())
             total_cost = total_cost or rec["total_cost"]
             assert rec["total_cost"] == pytest.approx(total_cost)  # same spend, every model
             assert roi.table["cost"].sum() + roi.unallocated["cost"].sum() == pytest.approx(
                 total_cost
             )
-    costs = clk.planning.cost_per_sales_ready(None, funnel, data=data, by=SEG)
+    costs = clk.planning.cost_per_sales_ready(prepared, by=SEG)
     assert costs.table["cost"].sum() == pytest.approx(total_cost)
     commitments = costs.table.filter(pl.col("sales_ready") > 0).select(
         *SEG,

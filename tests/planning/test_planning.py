@@ -7,22 +7,65 @@ import datetime as dt
 import polars as pl
 import pytest
 
+import closedloop_kit as clk
+
 from closedloop_kit.config import FiscalCalendar
 from closedloop_kit.planning import budget, cost_per_sales_ready, funding_schedule
-from closedloop_kit.roi import summary
+from tests.helpers import canonical
 
 T = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
-FUNNEL = pl.DataFrame(
-    {
-        "entity_id": [f"p{i}" for i in range(6)],
-        "product_line": ["Core", "Core", "Core", "Core", "Cloud", "Cloud"],
-        "sales_division": ["EMEA"] * 4 + ["NA"] * 2,
-        "sales_ready_at": [T, T, T, T, T, None],
-        "opportunity_at": [T, T, None, None, T, None],
-        "won_at": [T, None, None, None, T, None],
-        "amount_corporate": [10_000.0, 5_000.0, None, None, 30_000.0, None],
-        "won_amount_corporate": [10_000.0, None, None, None, 30_000.0, None],
-    }
+# six leads: p0–p4 sales-ready ("Qualified"), p5 not; p0, p1 (Core/EMEA) and p4
+# (Cloud/NA) have deals: p0's and p4's won (10,000 and 30,000 USD), p1's open (5,000)
+SEGMENTS = [("Core", "EMEA")] * 4 + [("Cloud", "NA")] * 2
+PEOPLE = canonical(
+    "people",
+    [
+        {
+            "person_id": f"p{i}",
+            "person_type": "lead",
+            "created_at": T - dt.timedelta(days=30),
+            "status_raw": "Qualified" if i < 5 else "Open",
+            "product_line": pl_,
+            "sales_division": div,
+        }
+        for i, (pl_, div) in enumerate(SEGMENTS)
+    ],
+)
+DEALS = [("o0", "p0", 10_000.0, True), ("o1", "p1", 5_000.0, False), ("o4", "p4", 30_000.0, True)]
+OPPS = canonical(
+    "opportunities",
+    [
+        {
+            "opportunity_id": o,
+            "created_at": T,
+            "amount": amount,
+            "currency": "USD",
+            "is_won": won,
+            "is_closed": won,
+            "closed_at": T if won else None,
+            "product_line": SEGMENTS[int(p[1])][0],
+            "sales_division": SEGMENTS[int(p[1])][1],
+        }
+        for o, p, amount, won in DEALS
+    ],
+)
+HISTORY = canonical(
+    "stage_history",
+    [
+        {
+            "entity_type": "person",
+            "entity_id": f"p{i}",
+            "field": "status",
+            "old_value": "Open",
+            "new_value": "Qualified",
+            "changed_at": T - dt.timedelta(days=5),
+        }
+        for i in range(5)
+    ],
+)
+ROLES = canonical(
+    "opportunity_contacts",
+    [{"opportunity_id": o, "person_id": p, "is_primary": True} for o, p, _, _ in DEALS],
 )
 SPEND = pl.DataFrame(
     {
@@ -56,8 +99,21 @@ CAMPAIGNS = pl.DataFrame(
 )
 
 
+def prepared(**tables: pl.DataFrame) -> clk.Prepared:
+    base = {
+        "people": PEOPLE,
+        "opportunities": OPPS,
+        "opportunity_contacts": ROLES,
+        "stage_history": HISTORY,
+        "spend": SPEND,
+        "campaigns": CAMPAIGNS,
+        "fx_rates": FX,
+    }
+    return clk.prepare(clk.ClosedLoopData({**base, **tables}), identity=False)
+
+
 def test_cost_per_sales_ready_campaign_allocation() -> None:
-    r = cost_per_sales_ready(SPEND, FUNNEL, campaigns=CAMPAIGNS, fx_rates=FX)
+    r = cost_per_sales_ready(prepared())
     rows = {(x["product_line"], x["sales_division"]): x for x in r.table.iter_rows(named=True)}
     core, cloud = rows[("Core", "EMEA")], rows[("Cloud", "NA")]
     # direct Core/EMEA: EUR 1000 × 1.2 + 100 USD actual cost = 1300
@@ -76,25 +132,16 @@ def test_cost_per_sales_ready_campaign_allocation() -> None:
     assert r.table["cost"].sum() == pytest.approx(1550.0)
 
 
-def test_cost_per_sales_ready_pro_rata_and_from_roi() -> None:
-    r = cost_per_sales_ready(
-        SPEND, FUNNEL, campaigns=CAMPAIGNS, fx_rates=FX, allocation="pro_rata_leads"
-    )
+def test_cost_per_sales_ready_pro_rata_and_period() -> None:
+    r = cost_per_sales_ready(prepared(), allocation="pro_rata_leads")
     rows = {x["product_line"]: x["cost_per_sales_ready"] for x in r.table.iter_rows(named=True)}
     # all 1550 over 5 sales-ready leads: 310 each, in both segments
     assert rows == {"Cloud": pytest.approx(310.0), "Core": pytest.approx(310.0)}
-    credits = pl.DataFrame(
-        {"journey_id": ["j"], "channel": ["Event"], "credit": [1.0], "credited_value": [1.0]}
-    )
-    roi = summary(credits, SPEND, campaigns=CAMPAIGNS, fx_rates=FX, period=None)
-    again = cost_per_sales_ready(roi, FUNNEL, campaigns=CAMPAIGNS)
-    assert again.table["cost"].to_list() == pytest.approx(
-        cost_per_sales_ready(SPEND, FUNNEL, campaigns=CAMPAIGNS, fx_rates=FX)
-        .table["cost"]
-        .to_list()
-    )
+    # February only: the 250 USD display cost; all five became sales-ready on 24 Feb
+    feb = cost_per_sales_ready(prepared(), period="2026-02", allocation="pro_rata_leads")
+    assert feb.table["cost"].sum() == pytest.approx(250.0)
     with pytest.raises(ValueError, match="`allocation` must be one of"):
-        cost_per_sales_ready(SPEND, FUNNEL, allocation="even")  # type: ignore[arg-type]
+        cost_per_sales_ready(prepared(), allocation="even")  # type: ignore[arg-type]
 
 
 COSTS = pl.DataFrame(

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import closedloop_kit as clk
 from closedloop_kit.planning import budget, cost_per_sales_ready, funding_schedule
+from tests.helpers import canonical
 
 SEGS = [("A", "X"), ("A", "Y"), ("B", "X")]
 T = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -43,14 +45,22 @@ def test_cost_reconciles_under_any_allocation(
         },
         schema_overrides={"campaign_id": pl.String, "cost": pl.Float64},
     )
-    funnel = pl.DataFrame(
-        {
-            "product_line": [p for p, _ in leads],
-            "sales_division": [d for _, d in leads],
-            "sales_ready_at": [T] * len(leads),
-        }
+    people = canonical(
+        "people",
+        [
+            {
+                "person_id": f"p{i}",
+                "person_type": "lead",
+                "created_at": T,
+                "status_raw": "Qualified",
+                "product_line": p,
+                "sales_division": d,
+            }
+            for i, (p, d) in enumerate(leads)
+        ],
     )
-    r = cost_per_sales_ready(spend, funnel, campaigns=camps, allocation=allocation)  # type: ignore[arg-type]
+    data = clk.ClosedLoopData({"people": people, "spend": spend, "campaigns": camps})
+    r = cost_per_sales_ready(clk.prepare(data, identity=False), allocation=allocation)  # type: ignore[arg-type]
     total = sum(c for _, c in spend_rows)
     assert r.table["cost"].sum() + r.unallocated["cost_corporate"].fill_null(
         0.0

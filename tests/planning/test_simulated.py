@@ -20,10 +20,11 @@ def world() -> object:
 
 
 def test_cost_per_sales_ready_matches_truth(world: object) -> None:
-    data, truth = world.data, world.truth  # type: ignore[attr-defined]
-    # a funnel of the true humans: the sales-ready count the simulation reports
-    humans = truth.humans.select(*SEG, "sales_ready_at")
-    r = cost_per_sales_ready(None, humans, data=data)
+    truth = world.truth  # type: ignore[attr-defined]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)  # the demo-org quirk, on purpose
+        prepared = clk.prepare(world.data)  # type: ignore[attr-defined]
+        r = cost_per_sales_ready(prepared)
     got = r.table.join(truth.segments, on=SEG, suffix="_truth")
     assert got.height == truth.segments.height
     # every simulated cost row names a campaign with product line and division: all
@@ -39,12 +40,12 @@ def test_cost_per_sales_ready_matches_truth(world: object) -> None:
 
 
 def test_funnel_to_budget_to_funding(world: object) -> None:
-    data = world.data  # type: ignore[attr-defined]
     with warnings.catch_warnings():
         # the simulated CRM has the demo-org Status/IsConverted quirk on purpose
         warnings.simplefilter("ignore", DataQualityWarning)
-        funnel = clk.funnel.build(data, grain="person")
-    costs = cost_per_sales_ready(None, funnel, data=data)
+        prepared = clk.prepare(world.data)  # type: ignore[attr-defined]
+        funnel = prepared.funnel("person")
+    costs = cost_per_sales_ready(prepared)
     # the spend side does not depend on the funnel: same total as the truth
     assert costs.table["cost"].sum() == pytest.approx(
         world.truth.segments["spend_corporate"].sum(),  # type: ignore[attr-defined]

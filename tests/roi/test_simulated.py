@@ -18,19 +18,27 @@ def world() -> object:
 
 
 @pytest.fixture(scope="module")
-def journeys(world: object) -> pl.DataFrame:
-    data = world.data  # type: ignore[attr-defined]
-    return clk.attribution.journeys(data, conversion="won", level="account", lookback="365d")
+def prepared(world: object) -> clk.Prepared:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)  # simulated CRM quirk on purpose
+        p = clk.prepare(world.data)  # type: ignore[attr-defined]
+        p.funnel("person"), p.funnel("opportunity")
+    return p
+
+
+@pytest.fixture(scope="module")
+def journeys(prepared: clk.Prepared) -> pl.DataFrame:
+    return prepared.journeys(conversion="won", level="account", lookback="365d")
 
 
 @pytest.mark.parametrize("model", ["first_touch", "w_shaped", "shapley"])
 @pytest.mark.parametrize("by", ["campaign", "channel"])
 def test_roi_reconciles_on_simulated_company(
-    world: object, journeys: pl.DataFrame, model: str, by: str
+    world: object, prepared: clk.Prepared, journeys: pl.DataFrame, model: str, by: str
 ) -> None:
-    data, truth = world.data, world.truth  # type: ignore[attr-defined]
+    truth = world.truth  # type: ignore[attr-defined]
     credits = clk.attribution.attribute(journeys, model=model)
-    r = summary(credits, data=data, journeys=journeys, by=by, period="quarter")
+    r = summary(credits, prepared, by=by, every="quarter")
     rec = dict(r.reconciliation.iter_rows())
     # all cost: spend + program cost = the simulation's total, nothing unconverted
     assert rec["total_cost"] == pytest.approx(truth.segments["spend_corporate"].sum(), abs=0.1)
@@ -42,21 +50,20 @@ def test_roi_reconciles_on_simulated_company(
         "attributed_revenue"
     ].sum() == pytest.approx(credited)
     # bookings view moves revenue between quarters, never changes the total
-    b = summary(credits, data=data, journeys=journeys, by=by, view="bookings")
+    b = summary(credits, prepared, by=by, view="bookings")
     assert b.table["attributed_revenue"].sum() == pytest.approx(r.table["attributed_revenue"].sum())
     assert set(b.table["view"]) == {"bookings"}
 
 
-def test_compare_and_sourced_on_simulated_company(world: object, journeys: pl.DataFrame) -> None:
-    data = world.data  # type: ignore[attr-defined]
+def test_compare_and_sourced_on_simulated_company(
+    prepared: clk.Prepared, journeys: pl.DataFrame
+) -> None:
     c = compare_models(
-        journeys, data=data, models=["first_touch", "linear", "w_shaped"], bootstrap=20, seed=1
+        journeys, prepared, models=["first_touch", "linear", "w_shaped"], bootstrap=20, seed=1
     )
     assert {"roi_first_touch", "roi_linear", "roi_w_shaped", "roi_range"} <= set(c.wide.columns)
     assert (c.table["roi_lower"] <= c.table["roi_upper"] + 1e-12).all()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataQualityWarning)  # simulated CRM quirk on purpose
-        funnel = clk.funnel.build(data, grain="opportunity")
+    funnel = prepared.funnel("opportunity")
     s = sourced_vs_influenced(funnel, journeys, by="product_line", window="365d")
     t = s.table
     assert (t["sourced_bookings"] <= t["bookings"] + 1e-9).all()

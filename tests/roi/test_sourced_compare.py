@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
+import closedloop_kit as clk
 from closedloop_kit.roi import compare_models, sourced_vs_influenced
 
 
@@ -88,8 +89,12 @@ SPEND = pl.DataFrame(
 )
 
 
+def _prepared() -> clk.Prepared:
+    return clk.prepare(clk.ClosedLoopData({"spend": SPEND}), identity=False)
+
+
 def test_compare_models_known_values() -> None:
-    r = compare_models(JOURNEYS, SPEND, models=["first_touch", "last_touch", "linear"])
+    r = compare_models(JOURNEYS, _prepared(), models=["first_touch", "last_touch", "linear"])
     w = {row["channel"]: row for row in r.wide.iter_rows(named=True)}
     # first touch: Email 100 + 200 = 300 → ROI (300 − 50)/50 = 5; last touch: Email 0 → −1
     assert w["Email"]["roi_first_touch"] == pytest.approx(5.0)
@@ -104,14 +109,14 @@ def test_compare_models_known_values() -> None:
 
 
 def test_compare_models_bootstrap_intervals() -> None:
-    r = compare_models(JOURNEYS, SPEND, models=["linear", "last_touch"], bootstrap=50, seed=3)
+    r = compare_models(JOURNEYS, _prepared(), models=["linear", "last_touch"], bootstrap=50, seed=3)
     t = r.table
     assert {"roi_lower", "roi_upper"} <= set(t.columns)
     assert (t["roi_lower"] <= t["roi"] + 1e-9).all()
     assert (t["roi"] <= t["roi_upper"] + 1e-9).all()
-    again = compare_models(JOURNEYS, SPEND, models=["linear", "last_touch"], bootstrap=50, seed=3)
+    again = compare_models(JOURNEYS, _prepared(), models=["linear", "last_touch"], bootstrap=50, seed=3)
     assert again.table.equals(t)
-    camp = compare_models(JOURNEYS, SPEND, models=["linear"], by="campaign", bootstrap=30)
+    camp = compare_models(JOURNEYS, _prepared(), models=["linear"], by="campaign", bootstrap=30)
     e1 = camp.table.filter(pl.col("campaign") == "e1").row(0, named=True)
     assert e1["attributed_revenue_lower"] <= e1["attributed_revenue"]
     assert e1["attributed_revenue"] <= e1["attributed_revenue_upper"]

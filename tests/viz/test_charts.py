@@ -203,10 +203,10 @@ def test_rejects_non_frames():
 
 
 def test_charts_from_real_results_serialise():
-    data = clk.identity.resolve(clk.datasets.load_sample()).data
-    funnel = clk.funnel.build(data, grain="person")
+    prepared = clk.prepare(clk.datasets.load_sample())
+    funnel = prepared.funnel("person")
     conv = clk.funnel.conversion(funnel, by="product_line")
-    j = clk.attribution.journeys(data, conversion="won", level="account")
+    j = prepared.journeys(conversion="won", level="account")
     charts = [
         clk.viz.funnel_chart(conv),
         clk.viz.conversion_chart(conv),

@@ -8,12 +8,12 @@ import polars as pl
 import pytest
 
 import closedloop_kit as clk
-from closedloop_kit.widgets import ExplorerState, compute_view, filter_data
+from closedloop_kit.widgets import ExplorerState, compute_view, filter_journeys
 
 
 @pytest.fixture(scope="module")
 def data():
-    return clk.identity.resolve(clk.datasets.load_sample()).data
+    return clk.prepare(clk.datasets.load_sample())
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +31,16 @@ def test_controls_and_initial_view(ex, data):
     assert ex.view.credit["share"].sum() == pytest.approx(1.0)
     opts = clk.widgets.options(data)
     assert list(ex.controls["product_lines"].options) == opts["product_lines"]
+    # the channels are the prepared model's classified channels: never empty
+    assert len(opts["channels"]) > 3
+    assert list(ex.controls["channels"].options) == opts["channels"]
     assert "journeys" in ex.status.value
 
 
 def test_model_change_recomputes(ex, data):
     ex.controls["model"].value = "first_touch"
     assert ex.view.state.model == "first_touch"
-    j = clk.attribution.journeys(
-        data, conversion="opportunity_created", level="account", lookback="180d"
-    )
+    j = data.journeys(conversion="opportunity", level="account", lookback="180d")
     expected = clk.attribution.attribute(j, model="first_touch").channels
     got = ex.view.credit.sort("channel")
     assert got["share"].to_list() == pytest.approx(expected.sort("channel")["share"].to_list())
@@ -51,7 +52,7 @@ def test_level_and_conversion(ex):
     assert ex.view.state.level == "person"
     ex.controls["conversion"].value = "won"
     won = ex.view.n_converting
-    ex.controls["conversion"].value = "opportunity_created"
+    ex.controls["conversion"].value = "opportunity"
     assert ex.view.n_converting >= won
     ex.controls["level"].value = "account"
 
@@ -60,8 +61,9 @@ def test_filters_narrow_the_data(ex, data):
     line = ex.controls["product_lines"].options[0]
     ex.controls["product_lines"].value = (line,)
     assert ex.view.state.product_lines == (line,)
-    sub = filter_data(data, ex.view.state)
-    assert set(sub.frame("opportunities")["product_line"].unique().to_list()) == {line}
+    kept = filter_journeys(data, ex.view.state)["journey_id"].unique()
+    deals = data.funnel("opportunity").filter(pl.col("entity_id").is_in(kept.implode()))
+    assert set(deals["product_line"].unique().to_list()) == {line}
     ex.controls["product_lines"].value = ()
 
     ch = ex.controls["channels"].options[0]

@@ -81,12 +81,13 @@ def conversion(
     r"""Entities reaching each stage and conversion rates, with Wilson intervals and tests.
 
     For stages :math:`s_1, \dots, s_k`, :math:`n_i` is the number of entities that reached
-    :math:`s_i` (timestamped or back-filled). Because skipped stages are back-filled, an
-    entity that reached :math:`s_{i+1}` also reached :math:`s_i`, so
-    :math:`n_{i+1} \le n_i`.
+    :math:`s_i` (timestamped or back-filled) and :math:`n_{i,j}` the number that reached
+    both :math:`s_i` and :math:`s_j`. Skipped stages are back-filled, but an entity that
+    *entered* the funnel at a later stage (a contact sales put straight on a deal) did not
+    reach the stages before its entry, so it is in neither count of those pairs.
 
-    - stage-to-stage rate :math:`r_i = n_{i+1} / n_i`;
-    - overall rate :math:`R_i = n_i / n_1`;
+    - stage-to-stage rate :math:`r_i = n_{i,i+1} / n_i`;
+    - overall rate :math:`R_i = n_{1,i} / n_1`;
     - Wilson interval of a rate :math:`\hat p = x/n` (see
       :func:`closedloop_kit.stats.proportion_ci`);
     - test of equal rates across groups: the two-proportion z-test for two groups,
@@ -152,14 +153,25 @@ def conversion(
 
     pairs = [("stage_to_stage", a, b) for a, b in itertools.pairwise(names)]
     pairs += [("overall", names[0], b) for b in names[2:]]
+    # n_to counts entities that reached both stages: an entity that entered the funnel
+    # after ``a`` (a contact sales put straight on a deal) is in neither count of the pair
+    both = [
+        (reached(a) & reached(b)).cast(pl.Int64).sum().alias(f"__{a}__{b}") for _, a, b in pairs
+    ]
+    pair_wide = f.group_by(groups).agg(both) if groups else f.select(both)
+    pair_wide = (
+        pair_wide.join(wide, on=groups)
+        if groups
+        else pl.concat([pair_wide, wide], how="horizontal")
+    )
     frames = [
-        wide.select(
+        pair_wide.select(
             *groups,
             pl.lit(kind).alias("kind"),
             pl.lit(a).alias("from_stage"),
             pl.lit(b).alias("to_stage"),
             pl.col(a).cast(pl.Int64).alias("n_from"),
-            pl.col(b).cast(pl.Int64).alias("n_to"),
+            pl.col(f"__{a}__{b}").cast(pl.Int64).alias("n_to"),
         )
         for kind, a, b in pairs
     ]
