@@ -146,7 +146,9 @@ def open_store(
     else:
         sort = [c for c in ("table", "source_file", "source_row") if c in rejected.columns]
         rejected = rejected.unique(maintain_order=True).sort(sort, nulls_last=True)
-    report = _meta_frame(root, LOAD_REPORT, record.get("load_report"), (n, n))
+    rep_entry = record.get("load_report") or {}
+    of = rep_entry.get("of_version")
+    report = None if of is None else _meta_frame(root, LOAD_REPORT, rep_entry, (of, of))
     return ClosedLoopData(
         tables=tables,
         corporate_currency=str(record.get("corporate_currency", "USD")),

@@ -18,7 +18,7 @@ import polars as pl
 from closedloop_kit._core.frames import collect
 from closedloop_kit._version import __version__
 from closedloop_kit.errors import SourceFormatError
-from closedloop_kit.schema import TABLES
+from closedloop_kit.schema import TABLES, UNIFORM_REJECT_SCHEMA
 from closedloop_kit.store._data import ClosedLoopData
 from closedloop_kit.store._delta import (
     append_table,
@@ -133,6 +133,21 @@ def _tagged(df: pl.DataFrame, version: int) -> pl.DataFrame:
     return for_delta(df, "").with_columns(pl.lit(version, dtype=pl.Int64).alias("store_version"))
 
 
+def _meta_entry(
+    root: Path, table: str, prev_meta: dict[str, dict[str, Any]], meta: dict[str, Any]
+) -> dict[str, Any]:
+    """The entry of a metadata table, created empty on the first save.
+
+    Created (or reset, if a killed first save left rows) before anything is appended, so
+    every later save can roll it back to the version its record names.
+    """
+    if table in prev_meta:
+        return prev_meta[table]
+    base = UNIFORM_REJECT_SCHEMA if table == REJECTED else {}
+    empty = pl.DataFrame(schema={**base, "store_version": pl.Int64()})
+    return {"delta_version": overwrite_table(root / table, empty, meta), "since": None}
+
+
 def _previous(root: Path) -> dict[str, Any] | None:
     if (root / MANIFEST).exists() and not is_store(root):
         msg = (
@@ -218,18 +233,17 @@ def save(
         entries = {n: _table_entry(root, n, versions[n]) for n in TABLES if n in versions}
 
         _checkpoint("before:_rejected")
-        rejected = prev_meta.get(REJECTED)
-        since = version if (mode == "overwrite" or rejected is None) else int(rejected["since"])
+        rejected = _meta_entry(root, REJECTED, prev_meta, meta)
+        since = version if (mode == "overwrite" or prev is None) else int(rejected["since"])
         if data.rejected.height:
             d = append_table(root / REJECTED, _tagged(data.rejected, version), meta)
             rejected = {"delta_version": d}
-        rejected = None if rejected is None else {**rejected, "since": since}
-        report = prev_meta.get(LOAD_REPORT)
+        rejected = {"delta_version": rejected["delta_version"], "since": since}
+        report = _meta_entry(root, LOAD_REPORT, prev_meta, meta)
+        report = {"delta_version": report["delta_version"], "of_version": None}
         if data.load_report.width and data.load_report.height:
             d = append_table(root / LOAD_REPORT, _tagged(data.load_report, version), meta)
-            report = {"delta_version": d, "rows": data.load_report.height}
-        elif report is not None:
-            report = {**report, "rows": 0}
+            report = {"delta_version": d, "of_version": version}
 
         sources = dict(prev.get("sources", {})) if (prev and mode == "upsert") else {}
         sources.update(dict(data.sources))
