@@ -209,5 +209,7 @@ def version_files(path: str | Path, version: int) -> list[Path]:
             delta[table] = record[key]
     for name, entry in sorted(delta.items()):
         uris = DeltaTable(str(root / name), version=int(entry["delta_version"])).file_uris()
-        files.extend(sorted(Path(u.removeprefix("file://")) for u in uris))
+        table_dir = (root / name).resolve()
+        rel = (Path(u.removeprefix("file://")).relative_to(table_dir) for u in uris)
+        files.extend(sorted(root / name / r for r in rel))
     return files
