@@ -16,6 +16,7 @@ from closedloop_kit.errors import SourceFormatError, StoreLockedError
 from closedloop_kit.store import (
     ClosedLoopData,
     changes,
+    compact,
     history,
     open_store,
     read_manifest,
@@ -197,3 +198,40 @@ def test_old_parquet_store_still_opens_but_is_not_written(tmp_path):
         load(0).save(old, mode="upsert")
     open_store(old).save(tmp_path / "new")
     assert open_store(tmp_path / "new").frame("people").height == 2
+
+
+def test_compact_is_a_new_version_with_the_same_rows(tmp_path):
+    store = tmp_path / "w"
+    for week in range(3):  # three merges: several small files per table
+        load(week).save(store, mode="upsert")
+    before = open_store(store)
+    version = compact(store)
+    assert version == 4
+    after = open_store(store)
+    assert read_manifest(store)["mode"] == "compact"
+    for name, frame in snapshot(before).items():
+        assert_frame_equal(snapshot(after)[name], frame)
+    assert_frame_equal(after.load_report, before.load_report)  # still week 2's report
+    assert_frame_equal(after.rejected, before.rejected)
+    assert changes(store, 3, 4).rows.height == 0
+
+
+def test_cli_store_commands(tmp_path, capsys):
+    from closedloop_kit.report import cli
+
+    store = tmp_path / "w"
+    ClosedLoopData({"opportunities": opportunities([1, 2])}).save(store)
+    ClosedLoopData({"opportunities": opportunities([2], stage="Won")}).save(store, mode="upsert")
+    assert cli.main(["store", "history", str(store)]) == 0
+    assert "upsert" in capsys.readouterr().out
+    assert cli.main(["store", "changes", str(store), "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Qualify" in out
+    assert "Won" in out
+    assert cli.main(["store", "vacuum", str(store), "--retain", "0h", "--dry-run"]) == 0
+    assert "would remove store versions [1]; kept [2]" in capsys.readouterr().out
+    assert open_store(store, version=1).frame("opportunities").height == 2  # dry run
+    assert cli.main(["store", "vacuum", str(store), "--retain", "0h"]) == 0
+    assert "removed store versions [1]" in capsys.readouterr().out
+    assert cli.main(["store", "compact", str(store)]) == 0
+    assert "store version 3" in capsys.readouterr().out
