@@ -12,7 +12,8 @@ from the built-in exception an analyst would expect (``ValueError``, ``RuntimeEr
     ├─ SourceFormatError (also ValueError)      a file is not the export it claims to be
     ├─ IdentityResolutionError
     ├─ ModelFitError (also RuntimeError)        a statistical model did not converge
-    └─ MissingDependencyError (also ImportError)
+    ├─ MissingDependencyError (also ImportError)
+    └─ StoreLockedError (also TimeoutError)     another process is writing the store
     ClosedLoopWarning
     ├─ DataQualityWarning
     └─ StatisticalWarning
@@ -32,6 +33,7 @@ __all__ = [
     "ModelFitError",
     "SourceFormatError",
     "StatisticalWarning",
+    "StoreLockedError",
 ]
 
 
@@ -93,6 +95,15 @@ class ModelFitError(ClosedLoopError, RuntimeError):
 
 class MissingDependencyError(ClosedLoopError, ImportError):
     """An optional dependency needed by the called function is not installed."""
+
+
+class StoreLockedError(ClosedLoopError, TimeoutError):
+    """Another process holds the store's writer lock (``.holder``: its pid, host, since)."""
+
+    def __init__(self, message: str, *, path: str, holder: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.path = path
+        self.holder = holder
 
 
 class ClosedLoopWarning(UserWarning):

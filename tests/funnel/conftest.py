@@ -5,9 +5,9 @@ import warnings
 import pytest
 
 import closedloop_kit as clk
-from tests.helpers import build_funnel
 from closedloop_kit.errors import DataQualityWarning
 from tests.funnel.tiny import tiny_data
+from tests.helpers import build_funnel
 
 
 @pytest.fixture(scope="module")

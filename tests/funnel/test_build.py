@@ -8,10 +8,10 @@ import polars as pl
 import pytest
 
 import closedloop_kit as clk
-from tests.helpers import build_funnel
 from closedloop_kit.errors import DataQualityWarning
 from tests.funnel.conftest import quiet_build
 from tests.funnel.tiny import t, tiny_data
+from tests.helpers import build_funnel
 
 
 def row(frame: pl.DataFrame, entity: str) -> dict:

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 
 import closedloop_kit as clk
-from tests.helpers import build_funnel
 from closedloop_kit.errors import DataQualityWarning
+from tests.helpers import build_funnel
 
 
 @pytest.fixture(scope="module")

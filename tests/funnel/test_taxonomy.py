@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import closedloop_kit as clk
-from tests.helpers import build_funnel
 from closedloop_kit.config import Taxonomy, normalize_stage_value
+from tests.helpers import build_funnel
 
 
 @pytest.mark.parametrize(

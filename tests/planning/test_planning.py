@@ -8,7 +8,6 @@ import polars as pl
 import pytest
 
 import closedloop_kit as clk
-
 from closedloop_kit.config import FiscalCalendar
 from closedloop_kit.planning import budget, cost_per_sales_ready, funding_schedule
 from tests.helpers import canonical

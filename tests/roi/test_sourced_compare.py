@@ -114,7 +114,9 @@ def test_compare_models_bootstrap_intervals() -> None:
     assert {"roi_lower", "roi_upper"} <= set(t.columns)
     assert (t["roi_lower"] <= t["roi"] + 1e-9).all()
     assert (t["roi"] <= t["roi_upper"] + 1e-9).all()
-    again = compare_models(JOURNEYS, _prepared(), models=["linear", "last_touch"], bootstrap=50, seed=3)
+    again = compare_models(
+        JOURNEYS, _prepared(), models=["linear", "last_touch"], bootstrap=50, seed=3
+    )
     assert again.table.equals(t)
     camp = compare_models(JOURNEYS, _prepared(), models=["linear"], by="campaign", bootstrap=30)
     e1 = camp.table.filter(pl.col("campaign") == "e1").row(0, named=True)

@@ -228,8 +228,7 @@ def test_funnel_counts_and_stage_kpis() -> None:
         ),
         "opportunities": canonical(
             "opportunities",
-            [{"opportunity_id": "o1", "created_at": _t(3, 7), "amount": 1000.0,
-              "currency": "USD"}],
+            [{"opportunity_id": "o1", "created_at": _t(3, 7), "amount": 1000.0, "currency": "USD"}],
         ),  # fmt: skip
         "opportunity_contacts": canonical(
             "opportunity_contacts", [{"opportunity_id": "o1", "person_id": "p1"}]
@@ -295,6 +294,7 @@ def test_roi_scale_invariant_and_reconciles(
             "credited_value": [v for _, v in rev_rows],
         }
     )
+
     def only(spend: pl.DataFrame) -> clk.Prepared:
         return clk.prepare(ClosedLoopData({"spend": spend}), identity=False)
 

@@ -42,7 +42,8 @@ def load(
     Parameters
     ----------
     path_or_config
-        A store folder written by :meth:`ClosedLoopData.save` (opened as it is), a folder
+        A store written by :meth:`ClosedLoopData.save` (opened as it is; ``"path@v3"``
+        opens version 3), a folder
         of exports (all data files in it, recursively, each auto-detected), a file, a glob,
         or a YAML config (``.yaml``/``.yml``) naming sources, readers, options, mappings,
         the corporate currency, FX rates and time zones (see docs/loading.md).
@@ -73,7 +74,7 @@ def load(
     if is_store(path_or_config):
         from closedloop_kit.store import open_store
 
-        stored = open_store(path_or_config)
+        stored = open_store(path_or_config)  # a ``@v<N>`` suffix pins a version
         if corporate_currency not in (None, stored.corporate_currency):
             msg = (
                 f"{path_or_config}: the store holds amounts in {stored.corporate_currency}; "
@@ -86,9 +87,13 @@ def load(
 
 
 def is_store(path: str | Path) -> bool:
-    """Whether ``path`` is a closedloop_kit store folder (:meth:`ClosedLoopData.save`)."""
-    p = Path(path)
-    return p.is_dir() and ((p / "_store").is_dir() or (p / "manifest.json").is_file())
+    """Whether ``path`` is a store (:meth:`ClosedLoopData.save`), maybe with ``@v<N>``."""
+    from closedloop_kit.store import store_ref
+
+    if store_ref(path) is not None:
+        return True
+    p = Path(path)  # a format-1 store (Parquet + manifest.json) opens read-only
+    return p.is_dir() and (p / "manifest.json").is_file() and any(p.glob("*.parquet"))
 
 
 def load_result(

@@ -35,8 +35,17 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def hash_inputs(data: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``data`` (or of ``data`` itself), by relative path."""
+def hash_inputs(data: Path, *, store_version: int | None = None) -> dict[str, str]:
+    """SHA-256 of every file under ``data`` (or of ``data`` itself), by relative path.
+
+    For a store read at ``store_version``: the files that version reads (its record and
+    Delta data files), which later saves never change.
+    """
+    if store_version is not None:
+        from closedloop_kit.store import version_files
+
+        files = version_files(data, store_version)
+        return {p.relative_to(data).as_posix(): file_sha256(p) for p in files}
     if data.is_file():
         return {data.name: file_sha256(data)}
     if not data.is_dir():
@@ -53,8 +62,13 @@ def build_manifest(
     started: dt.datetime,
     finished: dt.datetime,
     name: str,
+    store_version: int | None = None,
 ) -> dict[str, Any]:
-    """The manifest of one report run (JSON-serialisable)."""
+    """The manifest of one report run (JSON-serialisable).
+
+    ``store_version`` is the version of the store ``data`` that the run read (``None``
+    when ``data`` is not a versioned store).
+    """
     from closedloop_kit._versions import versions
 
     return {
@@ -65,7 +79,8 @@ def build_manifest(
         "template_sha256": file_sha256(template),
         "parameters": params,
         "data": None if data is None else str(data),
-        "inputs": {} if data is None else hash_inputs(data),
+        "store_version": store_version,
+        "inputs": {} if data is None else hash_inputs(data, store_version=store_version),
         "versions": versions(),
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),

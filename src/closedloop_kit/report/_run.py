@@ -59,22 +59,26 @@ SAMPLE = "sample"
 
 
 def open_data(path: str | Path) -> ClosedLoopData:
-    """Open report input data through :func:`closedloop_kit.load` (store, folder, YAML).
+    """Open report input data through :func:`closedloop_kit.load`.
 
-    ``"sample"`` (when no such folder exists) is the simulated sample company of
-    :func:`closedloop_kit.datasets.load_sample` (its exports, read by the same loader).
+    A store (at its latest version, or the one a ``@v<N>`` suffix pins: ``"warehouse@v3"``;
+    :func:`run` passes templates the store version it read that way), a folder of exports
+    or a YAML config. ``"sample"`` (when no such folder exists) is the simulated sample
+    company of :func:`closedloop_kit.datasets.load_sample` (its exports, read by the same
+    loader).
     """
+    from closedloop_kit.io import load
+    from closedloop_kit.store import store_ref
+
     p = Path(path)
     if str(path) == SAMPLE and not p.exists():
         from closedloop_kit.datasets import load_sample
 
         return load_sample()
-    if not p.exists():
+    if store_ref(path) is None and not p.exists():
         msg = f"`data` {str(path)!r} does not exist"
         raise FileNotFoundError(msg)
-    from closedloop_kit.io import load
-
-    return load(p, progress=False)
+    return load(path, progress=False)
 
 
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
@@ -127,6 +131,9 @@ def run(
         Template name (``"campaign_review"`` or ``"campaign-review"``) or a notebook path.
     data
         Input data folder (exports or a store); passed to the notebook as ``data_path``.
+        A store is read at its latest version, or at the one a ``@v<N>`` suffix names;
+        the manifest records that ``store_version`` and the notebook gets
+        ``"<store>@v<N>"``, so :func:`rerun` reads the same version later.
     params
         Notebook parameters (see the template's ``parameters`` cell).
     out
@@ -151,10 +158,16 @@ def run(
     import nbformat
     import papermill as pm
 
+    from closedloop_kit.store import store_ref
+
     nb_path = find_template(template, templates)
     all_params: dict[str, Any] = dict(params or {})
     data_path = None if data is None else Path(data)
-    if data_path is not None:
+    ref = None if data is None else store_ref(data)
+    if ref is not None:
+        data_path = ref[0].resolve()
+        all_params["data_path"] = f"{data_path}@v{ref[1]}"
+    elif data_path is not None:
         if data_path.exists():
             data_path = data_path.resolve()
         all_params["data_path"] = str(data_path)
@@ -191,6 +204,7 @@ def run(
         started=started,
         finished=finished,
         name=stem,
+        store_version=None if ref is None else ref[1],
     )
     manifest["show_input"] = show_input
     manifest["include_pii"] = include_pii
@@ -236,8 +250,13 @@ def rerun(
 ) -> Report:
     """Reproduce a report from its HTML, notebook or manifest, and compare the tables.
 
-    The template, parameters and data folder come from the manifest. Input files are
+    The template, parameters and data folder come from the manifest; a report that read
+    a store reads the same store version again (``store_version`` in the manifest), so it
+    re-runs identically after later saves (until :func:`closedloop_kit.store.vacuum`
+    removes that version). Input files (for a store: the files of that version) are
     hashed again; any whose SHA-256 changed is listed in ``Report.changed_inputs``.
+    ``data`` overrides the manifest's data folder (a store then at its latest version,
+    or ``"<store>@v<N>"``).
     ``out`` defaults to the original report's folder (the report is overwritten); the
     returned ``Report.matches_original`` says whether every table is identical.
     """
@@ -251,16 +270,18 @@ def rerun(
         if original_html.is_file()
         else None
     )
-    data_dir = (
-        Path(data)
-        if data is not None
-        else (Path(manifest["data"]) if manifest.get("data") else None)
-    )
     from closedloop_kit.report._manifest import hash_inputs
+    from closedloop_kit.store import store_ref
 
+    data_arg: str | Path | None = data
+    if data is None and manifest.get("data"):
+        version = manifest.get("store_version")
+        data_arg = manifest["data"] if version is None else f"{manifest['data']}@v{version}"
+    ref = None if data_arg is None else store_ref(data_arg)
+    data_dir = ref[0] if ref is not None else (None if data_arg is None else Path(data_arg))
     changed: tuple[str, ...] = ()
     if data_dir is not None:
-        now = hash_inputs(data_dir)
+        now = hash_inputs(data_dir, store_version=None if ref is None else ref[1])
         old = manifest.get("inputs", {})
         changed = tuple(sorted(k for k in set(now) | set(old) if now.get(k) != old.get(k)))
     template: str | Path = manifest["template"]
@@ -270,7 +291,7 @@ def rerun(
     include_pii = bool(params.pop("include_pii", manifest.get("include_pii", False)))
     new = run(
         template,
-        data=data_dir,
+        data=data_arg,
         params=params,
         out=out if out is not None else original_html.parent,
         name=manifest.get("name"),

@@ -7,6 +7,9 @@
     closedloop report campaign-review --data sample_data --param period=2026Q2 --out reports
     closedloop report rerun reports/campaign_review__2026q2.html
     closedloop report batch reports.yaml
+    closedloop store history warehouse/
+    closedloop store changes warehouse/ 3 5
+    closedloop store vacuum warehouse/ --retain 30d
 """
 
 from __future__ import annotations
@@ -122,6 +125,45 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_store(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from closedloop_kit import store
+
+    with pl.Config(tbl_rows=100, tbl_cols=12, tbl_hide_dataframe_shape=True):
+        if args.store_command == "history":
+            print(store.history(args.path).select(pl.exclude("^rows_.*$")))
+        elif args.store_command == "changes":
+            res = store.changes(args.path, args.from_version, args.to_version)
+            print(res.table)
+            print(res.stage_moves)
+        elif args.store_command == "vacuum":
+            vac = store.vacuum(args.path, retain=args.retain, dry_run=args.dry_run)
+            verb = "would remove" if args.dry_run else "removed"
+            kept = list(vac.kept_versions)
+            print(f"{verb} store versions {list(vac.removed_versions)}; kept {kept}")
+            print(vac.table)
+        else:
+            print(f"store version {store.compact(args.path)} reads the compacted files")
+    return 0
+
+
+def _add_store_commands(sub: Any) -> None:
+    st = sub.add_parser("store", help="versioned store: history, changes, vacuum, compact")
+    st.set_defaults(func=_cmd_store)
+    cmds = st.add_subparsers(dest="store_command", required=True)
+    cmds.add_parser("history", help="one line per store version").add_argument("path")
+    ch = cmds.add_parser("changes", help="rows new/changed/removed between two versions")
+    ch.add_argument("path")
+    ch.add_argument("from_version", type=int)
+    ch.add_argument("to_version", type=int, nargs="?", default=None, help="default: latest")
+    vac = cmds.add_parser("vacuum", help="remove versions older than a retention period")
+    vac.add_argument("path")
+    vac.add_argument("--retain", default="30d", help="e.g. 30d, 12h, 4w (default 30d)")
+    vac.add_argument("--dry-run", action="store_true", help="only list what would go")
+    cmds.add_parser("compact", help="rewrite small files into larger ones").add_argument("path")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="closedloop", description="closedloop_kit: closed-loop B2B marketing analytics."
@@ -156,6 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--templates", default=None, help="extra folder of template notebooks")
     rep.set_defaults(func=_cmd_report)
+    _add_store_commands(sub)
     return p
 
 

@@ -14,7 +14,7 @@ from closedloop_kit._core.frames import collect
 from closedloop_kit.schema import TABLES, UNIFORM_REJECT_SCHEMA, empty_table
 
 if TYPE_CHECKING:
-    from closedloop_kit.store._parquet import SaveMode
+    from closedloop_kit.store._save import SaveMode
 
 __all__ = ["ClosedLoopData"]
 
@@ -42,6 +42,9 @@ class ClosedLoopData:
         One row per file read (format, encoding, rows read/kept/rejected/merged, ...).
     sources
         ``(path, sha256)`` of every input file, for the store's manifest.
+    store_version
+        The store version the tables were read from (:func:`closedloop_kit.open_store`);
+        ``None`` for data not read from a store.
     """
 
     tables: Mapping[str, pl.DataFrame | pl.LazyFrame] = field(default_factory=dict)
@@ -51,6 +54,7 @@ class ClosedLoopData:
     )
     load_report: pl.DataFrame = field(default_factory=pl.DataFrame)
     sources: tuple[tuple[str, str], ...] = ()
+    store_version: int | None = None
 
     def __post_init__(self) -> None:
         unknown = [t for t in self.tables if t not in TABLES]
@@ -96,11 +100,13 @@ class ClosedLoopData:
         return replace(self, tables={k: collect(v) for k, v in self.tables.items()})
 
     # -- persistence -----------------------------------------------------------------
-    def save(self, path: str | Path, *, mode: SaveMode = "overwrite") -> Path:
-        """Write the tables to a store folder; see :func:`closedloop_kit.store.save`."""
-        from closedloop_kit.store._parquet import save
+    def save(
+        self, path: str | Path, *, mode: SaveMode = "overwrite", timeout: float = 600.0
+    ) -> Path:
+        """Write the tables as one new store version; see :func:`closedloop_kit.store.save`."""
+        from closedloop_kit.store._save import save
 
-        return save(self, path, mode=mode)
+        return save(self, path, mode=mode, timeout=timeout)
 
     # -- display ---------------------------------------------------------------------
     def summary(self) -> pl.DataFrame:
@@ -146,5 +152,6 @@ class ClosedLoopData:
                 self.rejected,
                 self.load_report,
                 self.sources,
+                self.store_version,
             ),
         )
