@@ -229,7 +229,7 @@ def test_funnel_counts_and_stage_kpis() -> None:
         "opportunities": canonical(
             "opportunities",
             [{"opportunity_id": "o1", "created_at": _t(3, 7), "amount": 1000.0, "currency": "USD"}],
-        ),  # fmt: skip
+        ),
         "opportunity_contacts": canonical(
             "opportunity_contacts", [{"opportunity_id": "o1", "person_id": "p1"}]
         ),
