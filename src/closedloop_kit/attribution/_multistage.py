@@ -10,18 +10,22 @@ journeys that moved on took (``T_k − T_{k−1}``), so stalled journeys are not
 with the touches they collect while waiting (all touches for ``k = 0``). One
 continuation-ratio logit is fitted on every (journey, transition) row at risk:
 
-    logit P(reach s_k | reached s_{k−1}, J) = α_k + Σ_c β_c x_kc(J)
+    logit P(reach s_k | reached s_{k−1}, J) = α_k + Σ_c β_kc x_kc(J)
 
-with a baseline ``α_k`` per transition and channel effects ``β_c`` shared by all
-transitions, so the many early transitions (hundreds of MQLs) inform the effects that
-the few won deals alone could not. Transitions where every or no journey at risk moves
+with a baseline ``α_k`` per transition and channel effects ``β_kc = β_c + δ_kc``: a
+part ``β_c`` shared by all transitions, so the many early transitions (hundreds of MQLs)
+inform the effects that the few won deals alone could not, and a per-transition
+deviation ``δ_kc`` held back by a ridge penalty ``½ λ Σ δ_kc²`` (``pooling=λ``; ``0``
+fits each transition on its own, a large ``λ`` shares one effect per channel). The
+fit is penalised maximum likelihood by Newton-Raphson on the distinct
+(transition, counts) patterns. Transitions where every or no journey at risk moves
 on carry no information on ``β`` and are left out (their probability is 1 or 0 for
 everyone). Rows with the same transition and touch counts are one binomial row.
 
 **Chain**: the probability that journey ``J`` goes all the way is the product over the
 fitted transitions,
 
-    P(J) = Π_k σ(α_k + β · x_k(J)),    σ(t) = 1 / (1 + e^{−t})
+    P(J) = Π_k σ(α_k + β_k · x_k(J)),    σ(t) = 1 / (1 + e^{−t})
 
 **Credit** (counterfactual, as for the logistic model): ``Δ_c(J) = P(J) − P(J without
 c)`` with ``c``'s touches removed from every transition's exposures. A journey that
@@ -213,16 +217,22 @@ def fit_multistage(
     stage_idx, cnt = key[rep, 0], np.log1p(key[rep, 1:].astype(np.float64))
     dummies = (stage_idx[:, None] == np.arange(1, m)[None, :]).astype(np.float64)
     per_stage = np.hstack([cnt * (stage_idx == i)[:, None] for i in range(m)])
-    x = np.hstack([dummies, cnt, per_stage])
-    # ridge λ on the per-transition deviations δ_kc only (intercepts and β_c are free)
-    penalty = np.concatenate([np.zeros(m + c), np.full(m * c, float(pooling))])
-    params = newton_logit(x, s_all, n_all, penalty=penalty)
+    if pooling > 0:
+        # ridge λ on the per-transition deviations δ_kc only (intercepts, β_c free)
+        x = np.hstack([dummies, cnt, per_stage])
+        penalty = np.concatenate([np.zeros(m + c), np.full(m * c, float(pooling))])
+        params = newton_logit(x, s_all, n_all, penalty=penalty)
+        shared = params[m : m + c]
+        deviations = params[m + c :]
+    else:  # each transition on its own: no shared column
+        params = newton_logit(np.hstack([dummies, per_stage]), s_all, n_all)
+        shared = np.zeros(c)
+        deviations = params[m:]
     if not np.all(np.isfinite(params)):
         msg = "multistage: the fit did not converge; check for channels in every journey"
         raise ModelFitError(msg)
     alphas = np.concatenate([[params[0]], params[0] + params[1:m]])
-    shared = params[m : m + c]
-    betas = shared[None, :] + params[m + c :].reshape(m, c)
+    betas = shared[None, :] + deviations.reshape(m, c)
     coefficients = pl.DataFrame(
         {
             "transition": [str(rows[k]["transition"]) for k in used for _ in range(c + 1)],
