@@ -23,7 +23,8 @@ criterion ``BIC = −2 ℓ + k log N`` (``N`` journeys): at each step the candid
 largest score statistic ``U_t² / I_t`` (``U_t = z_t'(y − n p̂)``, ``I_t`` its efficient
 information given the current terms) is refitted and kept when its likelihood-ratio
 ``2 Δℓ > log N``; selection stops at the first candidate that does not pass (at most
-``max_terms``). Candidates are every supported ``a before b`` and ``a with b`` pair and
+``max_terms``; a candidate whose refit separates the data, a coefficient beyond ±25
+log-odds, is skipped). Candidates are every supported ``a before b`` and ``a with b`` pair and
 every ``first a`` / ``last a`` seen at least ``min_pair_support`` times. The chosen terms
 are reported (``LogisticFit.terms``; ``params["order_terms"]``) with the selection steps
 (``LogisticFit.selection``).
@@ -274,7 +275,9 @@ def _select(
             pa.counts, extra_new, conv, trials, np.append(beta, 0.0)
         )
         lr = 2.0 * (ll_new - ll)
-        kept = bool(lr > threshold and np.all(np.isfinite(beta_new)))
+        # a term that separates the data (coefficients run off) is dropped, not kept
+        separated = not bool(np.all(np.abs(beta_new) < _MAX_LOG_ODDS))
+        kept = bool(lr > threshold and not separated)
         rows.append(
             {
                 "step": step + 1,
@@ -285,10 +288,12 @@ def _select(
                 "kept": kept,
             }
         )
+        open_[k] = False
+        if separated:
+            continue
         if not kept:
             break
         chosen.append(k)
-        open_[k] = False
         extra, beta, ll, eta = extra_new, beta_new, ll_new, eta_new
         p = 1.0 / (1.0 + np.exp(-np.clip(eta, -30, 30)))
         # extend H and every b_t by the chosen column (weights of the main fit)
@@ -300,6 +305,9 @@ def _select(
         rows, schema=_SELECTION_SCHEMA, orient="row"
     )
 
+
+_MAX_LOG_ODDS = 25.0
+"""A coefficient beyond ±25 log-odds means separation: the term is not kept."""
 
 _SELECTION_SCHEMA = {
     "step": pl.Int64,

@@ -66,9 +66,9 @@ def newton_logit(
     journeys. ``X'WX`` is formed densely (BLAS): the designs here have tens of columns
     and the rows are distinct patterns. ``penalty`` (one value per coefficient,
     intercept first) adds a ridge ``−½ Σ λ_j β_j²`` to the log-likelihood (penalised
-    maximum likelihood; 0 leaves a coefficient free). Stops when the step changes the log-likelihood
-    by less than 1e-13 relative (after taking that last step) or the largest coefficient
-    step is below 1e-10.
+    maximum likelihood; 0 leaves a coefficient free). A step that would lower the
+    log-likelihood is halved until it does not. Stops when a step changes the
+    log-likelihood by less than 1e-13 relative or moves no coefficient by more than 1e-10.
 
     Examples
     --------
@@ -89,30 +89,40 @@ def newton_logit(
         beta[0] = np.log(rate / (1 - rate))
     else:
         beta = np.asarray(start, dtype=np.float64).copy()
-    previous = -np.inf
+
+    def objective(b: np.ndarray) -> tuple[float, np.ndarray]:
+        eta = design @ b
+        ll = float(np.sum(y * eta - n * np.logaddexp(0.0, eta)))
+        if penalty is not None:
+            ll -= 0.5 * float(np.sum(penalty * b**2))
+        return ll, eta
+
+    loglik, eta = objective(beta)
     for _ in range(maxiter):
-        eta = np.clip(design @ beta, -30, 30)
-        p = 1.0 / (1.0 + np.exp(-eta))
-        loglik = float(np.sum(y * eta - n * np.logaddexp(0.0, eta)))
+        p = 1.0 / (1.0 + np.exp(-np.clip(eta, -30, 30)))
         w = n * p * (1 - p)
         grad = design.T @ (y - n * p)
         hess = (design * w[:, None]).T @ design
         if penalty is not None:
             grad = grad - penalty * beta
             hess[np.diag_indices_from(hess)] += penalty
-            loglik -= 0.5 * float(np.sum(penalty * beta**2))
         hess[np.diag_indices_from(hess)] += 1e-10 * (np.diag(hess).max() + 1.0)
         try:
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
             step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+        # step halving: never accept a step that lowers the log-likelihood
+        for _ in range(30):
+            new_ll, new_eta = objective(beta + step)
+            if new_ll >= loglik - 1e-12 * (abs(loglik) + 1.0):
+                break
+            step = step / 2.0
         beta = beta + step
+        change = new_ll - loglik
+        loglik, eta = new_ll, new_eta
         # separated data never has a tiny step: the log-likelihood change stops it
-        if float(np.abs(step).max()) <= 1e-10 or abs(loglik - previous) <= 1e-13 * (
-            abs(loglik) + 1.0
-        ):
+        if float(np.abs(step).max()) <= 1e-10 or abs(change) <= 1e-13 * (abs(loglik) + 1.0):
             break
-        previous = loglik
     return np.asarray(beta, dtype=np.float64)
 
 
