@@ -137,16 +137,15 @@ def bootstrap(
     elif model in STAGE_MODELS:
         # stage times live on the journeys: resample whole journeys and refit
         frame = collect(to_lazy(journeys))
-        ids = frame.select("journey_id").unique().sort("journey_id")["journey_id"]
+        all_ids = frame.select("journey_id").unique().sort("journey_id").to_series()
         index = pl.DataFrame({"channel": channels}).with_row_index("_c")
         for b in range(n):
-            picks = pl.DataFrame(
-                {"journey_id": ids.gather(rng.integers(0, ids.len(), ids.len()))}
-            ).with_row_index("_copy")
-            rep = frame.join(picks, on="journey_id").with_columns(
+            drawn = rng.integers(0, all_ids.len(), all_ids.len())
+            picks = pl.DataFrame({"journey_id": all_ids.gather(drawn.tolist())})
+            sample = frame.join(picks.with_row_index("_copy"), on="journey_id").with_columns(
                 pl.col("_copy").alias("journey_id")
             )
-            tot = attribute(rep.drop("_copy"), model=model, **params).channels.join(
+            tot = attribute(sample.drop("_copy"), model=model, **params).channels.join(
                 index, on="channel"
             )
             idx = tot["_c"].to_numpy()
