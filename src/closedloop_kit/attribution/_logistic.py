@@ -55,7 +55,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from closedloop_kit.attribution._paths import PathTable
-from closedloop_kit.stats._regression import LogitFit, fit_logit, newton_logit
+from closedloop_kit.stats import LogitFit, fit_logit, newton_logit
 
 __all__ = ["LogisticFit", "Term", "fit_logistic"]
 

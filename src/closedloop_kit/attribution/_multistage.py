@@ -47,12 +47,15 @@ import polars as pl
 
 from closedloop_kit.attribution._logistic import distinct_patterns
 from closedloop_kit.errors import ModelFitError
-from closedloop_kit.stats._regression import newton_logit
+from closedloop_kit.stats import newton_logit
 
 __all__ = ["DEFAULT_STAGES", "MultistageFit", "fit_multistage"]
 
 DEFAULT_STAGES = ("lead_at", "mql_at", "sales_ready_at", "opportunity_at", "won_at")
 """Stage columns used when present, in funnel order (times per journey)."""
+
+FALLBACK_STAGES = ("is_lead_creation_touch", "is_opportunity_creation_touch", "conversion_at")
+"""Without stage times: the milestone flags of :func:`journeys`, then the conversion."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,9 @@ def _stage_times(journeys: pl.DataFrame, stages: Sequence[str]) -> pl.DataFrame:
 
 def _check(journeys: pl.DataFrame, stages: Sequence[str] | None) -> list[str]:
     if stages is None:
-        stages = [s for s in DEFAULT_STAGES if s in journeys.columns]
+        stages = [s for s in DEFAULT_STAGES if s in journeys.columns] or [
+            s for s in FALLBACK_STAGES if s in journeys.columns
+        ]
     stages = list(stages)
     missing = [c for c in ("journey_id", "channel", "occurred_at", *stages) if c not in journeys]
     if missing:
@@ -122,7 +127,9 @@ def fit_multistage(
         with the stage columns.
     stages
         Stage columns in funnel order (module docstring); default: those of
-        :data:`DEFAULT_STAGES` present.
+        :data:`DEFAULT_STAGES` present, else those of :data:`FALLBACK_STAGES` (the
+        lead- and opportunity-creation touches of :func:`journeys`, then
+        ``conversion_at``). The last stage should be the conversion (``converted``).
     pooling
         Ridge ``λ`` on the per-transition deviations (module docstring): 0 fits each
         transition on its own, large values share one effect per channel.
