@@ -234,7 +234,7 @@ def _select(
     z: sp.csc_matrix,
     channels: list[str],
     max_terms: int,
-) -> tuple[list[Term], pl.DataFrame]:
+) -> tuple[list[Term], pl.DataFrame, np.ndarray | None]:
     """Forward selection of order terms by score statistic, kept when BIC improves.
 
     The score ``U_t = z_t'(y − n p̂)`` uses the current fit; the information
@@ -246,7 +246,7 @@ def _select(
     rows: list[dict[str, object]] = []
     chosen: list[int] = []
     if not candidates:
-        return [], pl.DataFrame(schema=_SELECTION_SCHEMA)
+        return [], pl.DataFrame(schema=_SELECTION_SCHEMA), None
     threshold = float(np.log(max(trials.sum(), 2.0)))
     extra = np.zeros((pa.counts.shape[0], 0))
     beta, ll, eta = _fit_patterns(pa.counts, extra, conv, trials, None)
@@ -301,9 +301,8 @@ def _select(
         zk = cross[k]
         hess = np.block([[hess, zk[:, None]], [zk[None, :], np.array([[zwz[k]]])]])
         cross = np.column_stack([cross, zt @ wz])
-    return [candidates[k] for k in chosen], pl.DataFrame(
-        rows, schema=_SELECTION_SCHEMA, orient="row"
-    )
+    frame = pl.DataFrame(rows, schema=_SELECTION_SCHEMA, orient="row")
+    return [candidates[k] for k in chosen], frame, beta
 
 
 _MAX_LOG_ODDS = 25.0
@@ -368,13 +367,14 @@ def fit_logistic(
     main: np.ndarray = np.log1p(pa.counts.astype(np.float64))
     selection = pl.DataFrame(schema=_SELECTION_SCHEMA)
     terms: list[Term] = []
+    start: np.ndarray | None = None
     if features == "order":
         cands, _ = _candidates(pa, trials, min_pair_support)
         terms = [t for t in cands if t.kind == "before"]
     elif features == "auto":
         cands, zc = _candidates(pa, trials, min_pair_support)
         limit = 2 * c if max_terms is None else max_terms
-        terms, selection = _select(pa, conv, trials, cands, zc, names, limit)
+        terms, selection, start = _select(pa, conv, trials, cands, zc, names, limit)
     z = (
         np.column_stack([_term_column(t, pa) for t in terms])
         if terms
@@ -386,7 +386,8 @@ def fit_logistic(
     rep, inverse = distinct_patterns(pa.counts, z)
     s_all = np.bincount(inverse, weights=conv, minlength=rep.size)
     n_all = np.bincount(inverse, weights=trials, minlength=rep.size)
-    fit = fit_logit(x[rep], s_all, n_all, cols, alpha=alpha)
+    # the selection's last fit is the estimate: it starts the final Newton steps
+    fit = fit_logit(x[rep], s_all, n_all, cols, alpha=alpha, start=start)
     delta = _deltas(fit, x, pa, terms)
     shares = _shares(pt, pa, delta, conv, names)
     value = pt.table["value"].fill_null(0.0).to_numpy().astype(np.float64)

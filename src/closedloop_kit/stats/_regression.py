@@ -173,7 +173,7 @@ def fit_logit(
         raise ValueError(msg)
     cells = np.asarray(x).shape[0] * (np.asarray(x).shape[1] + 1)
     if engine == "numpy" or (engine == "auto" and cells > 200_000):
-        return _fit_numpy(x, successes, trials, names, alpha=alpha)
+        return _fit_numpy(x, successes, trials, names, alpha=alpha, start=start)
     import statsmodels.api as sm  # the stats layer is the only importer of statsmodels
 
     if start is None:
@@ -226,7 +226,13 @@ def fit_logit(
 
 
 def _fit_numpy(
-    x: np.ndarray, successes: np.ndarray, trials: np.ndarray, names: list[str], *, alpha: float
+    x: np.ndarray,
+    successes: np.ndarray,
+    trials: np.ndarray,
+    names: list[str],
+    *,
+    alpha: float,
+    start: np.ndarray | None = None,
 ) -> LogitFit:
     """Newton fit plus Wald inference: ``se = sqrt(diag((X'WX)⁻¹))``, normal p-values."""
     from scipy import stats
@@ -234,7 +240,7 @@ def _fit_numpy(
     xx = np.asarray(x, dtype=np.float64)
     y = np.asarray(successes, dtype=np.float64)
     n = np.asarray(trials, dtype=np.float64)
-    params = newton_logit(xx, y, n)
+    params = newton_logit(xx, y, n, start=start)
     if not np.all(np.isfinite(params)):
         msg = "logistic regression gave non-finite coefficients; check for separation"
         raise ModelFitError(msg)
