@@ -1,7 +1,8 @@
-"""L4 analyse: journeys, rule models, exact Markov and Shapley, regression, uncertainty.
+"""L4 analyse: journeys, rule models, exact Markov and Shapley, regression, multi-stage.
 
 Build touch-level journeys with :func:`journeys`, give credit with :func:`attribute`
-(any model), compare models with :func:`compare`, get intervals with :func:`bootstrap`,
+(any model), compare models with :func:`compare` (with a model-disagreement band), get
+sampling intervals with :func:`bootstrap`,
 and score against a simulated truth with :func:`score`. :func:`attribute_paths` takes
 ChannelAttribution-style aggregated paths. Formulas: docs/attribution.md.
 """
