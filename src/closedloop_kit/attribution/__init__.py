@@ -1,8 +1,9 @@
-"""L4 analyse: rule models, exact Markov and Shapley, regression, uncertainty.
+"""L4 analyse: rule models, exact Markov and Shapley, regression, multi-stage, uncertainty.
 
 Journeys come from the prepared model (``clk.prepare(data).journeys(...)``): the same
 milestones and channels every other analysis reads. Give credit with :func:`attribute`
-(any model), compare models with :func:`compare`, get intervals with :func:`bootstrap`,
+(any model), compare models with :func:`compare` (with a model-disagreement band), get
+sampling intervals with :func:`bootstrap`,
 and score against a simulated truth with :func:`score`. :func:`attribute_paths` takes
 ChannelAttribution-style aggregated paths. Formulas: docs/attribution.md.
 """

@@ -6,10 +6,11 @@ from typing import Any
 
 import polars as pl
 
-from closedloop_kit._core.frames import column_names, like, require_columns, to_lazy
+from closedloop_kit._core.frames import collect, column_names, like, require_columns, to_lazy
 from closedloop_kit._core.types import AnyFrame
 from closedloop_kit.attribution._logistic import fit_logistic
 from closedloop_kit.attribution._markov import fit_markov
+from closedloop_kit.attribution._multistage import fit_multistage
 from closedloop_kit.attribution._paths import PathTable, code_names, parse_paths, path_table
 from closedloop_kit.attribution._results import AttributionResult, channel_totals, with_shares
 from closedloop_kit.attribution._rules import RULE_MODELS, rule_credits
@@ -18,7 +19,8 @@ from closedloop_kit.attribution._shapley import fractribution_shares, shapley_sh
 __all__ = ["DEFAULT_MODEL", "MODELS", "attribute", "attribute_paths"]
 
 PATH_MODELS = ("markov", "shapley", "ordered_shapley", "logistic", "fractribution")
-MODELS = (*RULE_MODELS, *PATH_MODELS)
+STAGE_MODELS = ("multistage",)
+MODELS = (*RULE_MODELS, *PATH_MODELS, *STAGE_MODELS)
 DEFAULT_MODEL = "logistic"
 """The recommended model for revenue attribution (see docs/attribution.md)."""
 
@@ -76,21 +78,31 @@ def _path_shares(
         return fractribution_shares(pt), tables, None, used
     features = str(params.get("features", "auto"))
     support = float(params.get("min_pair_support", 50.0))
-    seed = int(params.get("seed", 0))
+    max_terms = params.get("max_terms")
     alpha = float(params.get("alpha", 0.05))
     allocation = str(params.get("allocation", "incremental"))
     if allocation not in ("incremental", "journey"):
         msg = f"`allocation` must be one of ('incremental', 'journey'), got {allocation!r}"
         raise ValueError(msg)
-    lfit = fit_logistic(pt, features=features, min_pair_support=support, alpha=alpha, seed=seed)
+    lfit = fit_logistic(
+        pt,
+        features=features,
+        min_pair_support=support,
+        max_terms=None if max_terms is None else int(max_terms),
+        alpha=alpha,
+    )
     used.update(
         features=features,
         chosen_features=lfit.features,
+        order_terms=lfit.terms,
         allocation=allocation,
         min_pair_support=support,
-        seed=seed,
     )
-    tables = {"coefficients": lfit.fit.coefficients, "incremental": lfit.incremental}
+    tables = {
+        "coefficients": lfit.fit.coefficients,
+        "incremental": lfit.incremental,
+        "feature_selection": lfit.selection,
+    }
     if allocation == "incremental":
         total_conv = float(pt.table["conversions"].sum())
         total_value = float(pt.table["value"].fill_null(0.0).sum())
@@ -112,6 +124,51 @@ def _path_shares(
     return lfit.shares, tables, totals, used
 
 
+def _stage_credits(
+    lazy: pl.LazyFrame, params: dict[str, Any]
+) -> tuple[pl.LazyFrame, dict[str, pl.DataFrame], pl.DataFrame, dict[str, Any]]:
+    """Multi-stage model: per-journey shares joined back to the converting touches."""
+    frame = collect(lazy)
+    stages = params.get("stages")
+    pooling = float(params.get("pooling", 10.0))
+    stalled = str(params.get("stalled", "median"))
+    mfit = fit_multistage(
+        frame, stages=None if stages is None else list(stages), pooling=pooling, stalled=stalled
+    )
+    conv = frame.filter(pl.col("converted"))
+    total_conv = float(conv["journey_id"].n_unique())
+    total_value = float(
+        conv.group_by("journey_id").agg(pl.col("value").first().fill_null(0.0))["value"].sum()
+    )
+    inc = mfit.incremental.with_columns(pl.col("incremental").clip(lower_bound=0.0))
+    s_inc = float(inc["incremental"].sum())
+    totals = with_shares(
+        inc.select(
+            "channel",
+            (pl.col("incremental") / s_inc * total_conv if s_inc else pl.lit(0.0)).alias(
+                "conversions"
+            ),
+            (pl.col("incremental") / s_inc * total_value if s_inc else pl.lit(0.0)).alias("value"),
+        )
+    )
+    plan = (
+        conv.lazy()
+        .join(mfit.shares.lazy(), on=["journey_id", "channel"], how="left")
+        .with_columns(
+            (
+                pl.col("share").fill_null(0.0)
+                / pl.len().over("journey_id", "channel").cast(pl.Float64)
+            ).alias("credit")
+        )
+    )
+    tables = {
+        "coefficients": mfit.coefficients,
+        "transitions": mfit.transitions,
+        "incremental": mfit.incremental,
+    }
+    return plan, tables, totals, {"stages": mfit.stages, "pooling": pooling}
+
+
 def attribute(
     journeys: AnyFrame, *, model: str = DEFAULT_MODEL, **params: Any
 ) -> AttributionResult:
@@ -128,15 +185,17 @@ def attribute(
         One of ``first_touch``, ``last_touch``, ``last_non_direct``, ``linear``,
         ``time_decay``, ``position_based``, ``j_shaped``, ``inverse_j``, ``w_shaped``,
         ``full_path``, ``custom``, ``markov``, ``shapley``, ``ordered_shapley``,
-        ``logistic`` (the default) or ``fractribution``. Formulas: docs/attribution.md
+        ``logistic`` (the default), ``fractribution`` or ``multistage`` (journeys with
+        per-journey stage times). Formulas: docs/attribution.md
         and the module docstrings.
     **params
         Model parameters: ``half_life`` (time_decay, ``"7d"``); ``first``/``last``
         (position_based 0.4/0.4, j_shaped 0.2/0.6, inverse_j 0.6/0.2); milestone
         weights ``first``/``lead``/``opportunity``/``won``/``rest`` (w_shaped, full_path;
         ``weights={...}`` for custom); ``direct`` (last_non_direct, ``"Direct"``);
-        ``order`` (markov, 1–4); ``features``, ``min_pair_support``, ``seed``, ``alpha``
-        (logistic); ``transform`` (path simplification for the path models).
+        ``order`` (markov, 1–4); ``features``, ``min_pair_support``, ``max_terms``,
+        ``alpha``, ``allocation`` (logistic); ``stages``, ``pooling``, ``stalled``
+        (multistage); ``transform`` (path simplification for the path models).
 
     Returns
     -------
@@ -189,6 +248,8 @@ def attribute(
     totals: pl.DataFrame | None = None
     if model in RULE_MODELS:
         plan, used = rule_credits(lazy, model, params)
+    elif model in STAGE_MODELS:
+        plan, tables, totals, used = _stage_credits(lazy, params)
     else:
         transform = str(params.get("transform", _DEFAULT_TRANSFORM[model]))
         pt = path_table(lazy, transform=transform, func="attribute")

@@ -1,4 +1,10 @@
-"""Bootstrap confidence intervals for any model's channel credit.
+"""Bootstrap intervals for any model's channel credit: **sampling uncertainty** only.
+
+The intervals say how much a model's answer would move with another sample of the same
+size. They do not include the model's bias: for a model that misattributes, they
+concentrate around the wrong answer (on simulated worlds they cover the true share 0 %
+of the time for biased models). Put them beside the model-disagreement band of
+:func:`closedloop_kit.attribution.compare` and read both.
 
 Journeys are resampled with replacement (``n`` replicates, fixed ``seed``), the model is
 re-run and each channel's credited conversions, value and share are collected; intervals
@@ -9,7 +15,8 @@ times each journey is taken. For rule models (credit of a journey does not depen
 other journeys) totals are ``w' C`` with ``C`` the journeys × channels credit matrix, so
 no model is re-run. Data-driven models (markov, shapley, logistic, ...) are re-fitted on
 the path table with multinomially resampled (path, outcome) counts; a path's value per
-conversion is kept at its observed mean.
+conversion is kept at its observed mean. ``multistage`` (stage times per journey)
+resamples whole journeys and refits.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from closedloop_kit._core.frames import collect, to_lazy
 from closedloop_kit._core.types import AnyFrame
 from closedloop_kit.attribution._attribute import (
     _DEFAULT_TRANSFORM,
+    STAGE_MODELS,
     _check_model,
     _path_shares,
     attribute,
@@ -126,6 +134,23 @@ def bootstrap(
             w = rng.multinomial(taken, np.full(n_conv, 1.0 / n_conv)) if n_conv else np.zeros(0)
             conv_reps[b] = m_conv.T @ w
             value_reps[b] = m_val.T @ w
+    elif model in STAGE_MODELS:
+        # stage times live on the journeys: resample whole journeys and refit
+        frame = collect(to_lazy(journeys))
+        all_ids = frame.select("journey_id").unique().sort("journey_id").to_series()
+        index = pl.DataFrame({"channel": channels}).with_row_index("_c")
+        for b in range(n):
+            drawn = rng.integers(0, all_ids.len(), all_ids.len())
+            picks = pl.DataFrame({"journey_id": all_ids.gather(drawn.tolist())})
+            sample = frame.join(picks.with_row_index("_copy"), on="journey_id").with_columns(
+                pl.col("_copy").alias("journey_id")
+            )
+            tot = attribute(sample.drop("_copy"), model=model, **params).channels.join(
+                index, on="channel"
+            )
+            idx = tot["_c"].to_numpy()
+            conv_reps[b, idx] = tot["conversions"].to_numpy()
+            value_reps[b, idx] = tot["value"].fill_null(0.0).to_numpy()
     else:
         transform = str(params.get("transform", _DEFAULT_TRANSFORM[model]))
         pt = path_table(journeys, transform=transform, func="bootstrap")

@@ -7,7 +7,8 @@
   durations, with Greenwood standard errors, and :func:`survival_quantiles` with
   confidence intervals;
 - :func:`fit_logit` — logistic regression with Wald intervals (statsmodels GLM, or a
-  sparse Newton solver with the same estimates for very large designs).
+  numpy Newton solver with the same estimates for large designs); :func:`newton_logit` —
+  frequency-weighted, optionally ridge-penalised Newton-Raphson fit (numpy only).
 """
 
 from closedloop_kit.stats._proportion import ProportionTest, compare_proportions, proportion_ci
