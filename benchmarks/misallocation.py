@@ -9,7 +9,8 @@ Worlds and seeds (none is used by the unit tests):
   before b`` effects), plus an interaction world (3301);
 - realistic companies: ``make_b2b(seed)`` (400 accounts, 24 months), seeds 21–23, through
   ``clk.prepare`` (identity resolution, channels, milestones). Their truth is the
-  simulation's :class:`ConversionTruth` (channels change the chance to become sales-ready; opportunity and win are drawn
+  simulation's :class:`ConversionTruth` (channels change the chance to become
+  sales-ready; opportunity and win are drawn
   independently of channels, so the true revenue shares are the sales-ready shares).
   Two journey frames per company: person-level journeys to a **won** deal (730-day
   lookback, marketing touches) with the prepared model's stage times
