@@ -259,6 +259,40 @@ class Prepared:
             self._cache["lookup"] = name_lookup(self.data.frame("campaigns"), names)
         return self._cache["lookup"]  # type: ignore[no-any-return]
 
+    def reached_by(self, campaign: str) -> pl.DataFrame:
+        """The people (funnel person keys) a campaign reached, and how.
+
+        A person was reached by a campaign when they are a member of it
+        (``campaign_members``) or made a touch the prepared model placed on it (its
+        ``campaign_id``, the UTM name of an ad campaign booked to it in the spend table,
+        or its name). ``campaign`` is a campaign id or name. Returns ``person_id`` (the
+        funnel's person key), ``via`` (``member``, or the touch's ``campaign_match``) and
+        ``first_at``; empty when the campaign reached nobody.
+        """
+        camp = self.data.frame("campaigns")
+        ids = {campaign}
+        if camp.height and "name" in camp.columns:
+            ids |= set(camp.filter(pl.col("name") == campaign)["campaign_id"].to_list())
+        keys = self.evidence().people.select("person_id", pl.col("key").alias("_key"))
+        touches = self.touchpoints.filter(
+            pl.col("campaign_id").is_in(list(ids)) & pl.col("person_id").is_not_null()
+        ).select(
+            "person_id", pl.col("campaign_match").alias("via"), pl.col("occurred_at").alias("at")
+        )
+        members = (
+            self.data.frame("campaign_members")
+            .filter(pl.col("campaign_id").is_in(list(ids)))
+            .select("person_id", pl.lit("member").alias("via"), pl.col("created_at").alias("at"))
+        )
+        both = pl.concat([touches, members], how="vertical_relaxed").join(keys, on="person_id")
+        return (
+            both.sort("at", nulls_last=True)
+            .group_by("_key", maintain_order=True)
+            .agg(pl.col("via").first(), pl.col("at").min().alias("first_at"))
+            .rename({"_key": "person_id"})
+            .sort("person_id")
+        )
+
     # -- journeys ----------------------------------------------------------------------
     def journeys(
         self,
