@@ -17,7 +17,12 @@ from closedloop_kit.prepared._costs import (
 )
 from closedloop_kit.prepared._evidence import StageEvidence
 from closedloop_kit.prepared._funnel import FunnelBuildResult, sourced_by_exprs, stage_columns
-from closedloop_kit.prepared._journeys import CONVERSION_ALIASES, journeys, transform_touches
+from closedloop_kit.prepared._journeys import (
+    CONVERSION_ALIASES,
+    conversions,
+    journeys,
+    transform_touches,
+)
 from closedloop_kit.prepared._model import Prepared, prepare
 from closedloop_kit.prepared._period import PeriodLike, period_bounds, within
 from closedloop_kit.prepared._schema import FunnelSchema, funnel_schema
@@ -32,6 +37,7 @@ __all__ = [
     "PeriodLike",
     "Prepared",
     "StageEvidence",
+    "conversions",
     "funnel_schema",
     "join_campaign_dims",
     "journeys",

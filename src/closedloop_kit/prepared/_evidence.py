@@ -160,11 +160,13 @@ def meeting_evidence(data: ClosedLoopData, tax: Taxonomy, people: pl.DataFrame) 
         & pl.col("person_id").is_not_null()
         & bad.not_()
     ).join(people.select("person_id"), on="person_id", how="semi")
+    # the stage is reached when the meeting is set up (logged), not when it is held
+    set_up = pl.coalesce("created_at", "occurred_at") if "created_at" in m.columns else None
     return _evidence(
         m.select(
             pl.col("person_id").alias("unit_id"),
             pl.lit(tax.meeting_stage).alias("stage"),
-            pl.col("occurred_at").alias("at"),
+            (set_up if set_up is not None else pl.col("occurred_at")).alias("at"),
         )
     )
 

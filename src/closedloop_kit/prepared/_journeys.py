@@ -23,7 +23,7 @@ from closedloop_kit.prepared._period import PeriodLike, within
 if TYPE_CHECKING:
     from closedloop_kit.prepared._model import Prepared
 
-__all__ = ["CONVERSION_ALIASES", "journeys", "transform_touches"]
+__all__ = ["CONVERSION_ALIASES", "conversions", "journeys", "transform_touches"]
 
 _UTC = pl.Datetime("us", "UTC")
 
@@ -185,6 +185,55 @@ def _facts_accounts(prepared: Prepared, stage: str) -> tuple[pl.DataFrame, pl.Da
     return facts, members
 
 
+def _facts(
+    prepared: Prepared, conversion: str, level: str, contacts: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    if level not in ("person", "account"):
+        msg = f"`level` must be one of ('person', 'account'), got {level!r}"
+        raise ValueError(msg)
+    if contacts not in ("roles", "account"):
+        msg = f"`contacts` must be one of ('roles', 'account'), got {contacts!r}"
+        raise ValueError(msg)
+    stage = conversion_stage(prepared, conversion)
+    tax = prepared.taxonomy
+    if level == "person":
+        return _facts_person(prepared, stage)
+    if tax.stage_index(stage) >= tax.stage_index(tax.opportunity_stage):
+        return _facts_deals(prepared, stage, contacts)
+    return _facts_accounts(prepared, stage)
+
+
+def conversions(
+    prepared: Prepared,
+    *,
+    conversion: str = "opportunity",
+    level: Literal["person", "account"] = "person",
+    contacts: Literal["roles", "account"] = "roles",
+    period: PeriodLike = None,
+) -> pl.DataFrame:
+    """One row per journey (touched or not): ``journey_id, converted, conversion_at, value``.
+
+    The journeys :func:`journeys` builds, before touches are attached: every person (or
+    deal, or account) with its conversion time from the prepared milestones, so the count
+    of converted rows is the stage count whether or not marketing touched them.
+    ``value`` is the corporate pipeline (opportunity stage) or bookings (won), else 0.
+    """
+    facts, _ = _facts(prepared, conversion, level, contacts)
+    out = facts.select(
+        pl.col("journey_id").cast(pl.String),
+        pl.col("conversion_at").is_not_null().alias("converted"),
+        "conversion_at",
+        pl.when(pl.col("conversion_at").is_not_null())
+        .then(pl.col("value").fill_null(0.0))
+        .otherwise(0.0)
+        .alias("value"),
+    )
+    span = prepared.bounds(period)
+    if span is not None:
+        out = out.filter(within(pl.col("conversion_at"), span))
+    return out.sort("journey_id")
+
+
 def journeys(
     prepared: Prepared,
     *,
@@ -250,21 +299,9 @@ def journeys(
     >>> bool(j.filter("converted")["journey_id"].n_unique() <= p.stage_counts()["count"][-1])
     True
     """
-    if level not in ("person", "account"):
-        msg = f"`level` must be one of ('person', 'account'), got {level!r}"
-        raise ValueError(msg)
-    if contacts not in ("roles", "account"):
-        msg = f"`contacts` must be one of ('roles', 'account'), got {contacts!r}"
-        raise ValueError(msg)
-    stage = conversion_stage(prepared, conversion)
     tax = prepared.taxonomy
     window = parse_duration(lookback)
-    if level == "person":
-        facts, members = _facts_person(prepared, stage)
-    elif tax.stage_index(stage) >= tax.stage_index(tax.opportunity_stage):
-        facts, members = _facts_deals(prepared, stage, contacts)
-    else:
-        facts, members = _facts_accounts(prepared, stage)
+    facts, members = _facts(prepared, conversion, level, contacts)
 
     keys = _person_keys(prepared)
     tp = prepared.touchpoints.filter(pl.col("person_id").is_not_null())

@@ -321,6 +321,21 @@ class Prepared:
             period=period,
         )
 
+    def conversions(
+        self,
+        *,
+        conversion: str = "opportunity",
+        level: Literal["person", "account"] = "person",
+        contacts: Literal["roles", "account"] = "roles",
+        period: PeriodLike = None,
+    ) -> pl.DataFrame:
+        """Every journey's conversion, touched or not (see :func:`prepared.conversions`)."""
+        from closedloop_kit.prepared._journeys import conversions
+
+        return conversions(
+            self, conversion=conversion, level=level, contacts=contacts, period=period
+        )
+
     # -- display -----------------------------------------------------------------------
     def summary(self) -> pl.DataFrame:
         """The stage counts (humans, then opportunities)."""
