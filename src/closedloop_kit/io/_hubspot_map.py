@@ -395,6 +395,7 @@ OWNERS = HubSpotSpec(
         "active_user_id": ("active_user_id", "userId", "User ID"),
         "team": ("Primary team", "Team", "Teams"),
         "role": ("Role", "Permission set"),
+        "sales_division": ("Business unit", "Business Unit", "hs_business_unit"),
         "is_active": ("is_active", "active", "Active"),
         "created_at": ("created_at", "createdAt", "Created at"),
         "is_deleted": ("_fivetran_deleted", "archived"),

@@ -298,6 +298,8 @@ def _records(
                     f"through Excel, digits lost) set to null"
                 )
             df = df.with_columns(_hs_key(id_value).alias(col))
+    if "owner_id" in df.columns and spec.name != "owners":
+        df = _owners_by_name(df, path, notes)
     for col, value in spec.constants.items():
         df = df.with_columns(pl.lit(value).alias(col))
     tables: dict[str, pl.DataFrame] = {}
@@ -330,6 +332,39 @@ def _records(
         df = df.with_columns(_hs_key(pl.col("source_id"), "hs:list:").alias("campaign_id"))
     tables[spec.table] = df
     return tables
+
+
+def _owners_by_name(df: pl.DataFrame, path: Path, notes: list[str]) -> pl.DataFrame:
+    """Owners the UI export names (``Contact owner: Jane Doe``) → their owner id.
+
+    CRM UI exports write the owner's name; an owners export beside the file (``Owner
+    ID``, ``First Name``, ``Last Name``) turns each unique name into its ``hs:<owner id>``.
+    """
+    owners = _sibling(path, OBJECTS["owners"].file_names)
+    if owners is None:
+        return df
+    m = map_columns(
+        owners, OBJECTS["owners"].fields, {}, text_only=frozenset(OBJECTS["owners"].fields)
+    )
+    if not {"source_id", "first_name", "last_name"} <= set(m.frame.columns):
+        return df
+    full = m.frame.select(
+        pl.concat_str(["first_name", "last_name"], separator=" ", ignore_nulls=True).alias("n"),
+        pl.col("source_id"),
+    )
+    unique = full.filter(pl.col("n").is_unique())
+    keys = dict(
+        zip(
+            [f"{_PREFIX}{n}" for n in unique["n"].to_list()],
+            [f"{_PREFIX}{i}" for i in unique["source_id"].to_list()],
+            strict=True,
+        )
+    )
+    named = df.select(pl.col("owner_id").is_in(list(keys)).sum()).item()
+    if named:
+        notes.append(f"{named} owner name(s) keyed by the owner id from the owners export")
+        df = df.with_columns(pl.col("owner_id").replace(keys))
+    return df
 
 
 def _with_currency(

@@ -898,7 +898,11 @@ def _post_users(
     opts: dict[str, Any],
     notes: list[str],
 ) -> dict[str, pl.DataFrame]:
-    """User → users: role name and division from UserRole beside the file; partner flag."""
+    """User → users: role name from UserRole beside the file; partner flag.
+
+    The division is ``User.Division`` when the org exports it; without that field it is
+    the role's ancestor right below the top of the hierarchy (see :func:`_role_division`).
+    """
     full = pl.concat_str(
         [_null(df, "first_name", pl.String()), _null(df, "last_name", pl.String())],
         separator=" ",
@@ -919,12 +923,15 @@ def _post_users(
                 _null(df, "role", pl.String()),
                 pl.col("role_id").replace_strict(names, default=None, return_dtype=pl.String),
             ).alias("role"),
-            pl.coalesce(
-                _null(df, "sales_division", pl.String()),
-                pl.col("role_id").replace_strict(division, default=None, return_dtype=pl.String),
-            ).alias("sales_division"),
         )
-        notes.append("role names (and divisions missing from User.Division) from UserRole")
+        notes.append("role names from UserRole")
+        if "sales_division" not in m.used:  # no Division field: the role hierarchy says it
+            df = df.with_columns(
+                pl.col("role_id")
+                .replace_strict(division, default=None, return_dtype=pl.String)
+                .alias("sales_division")
+            )
+            notes.append("no Division column: sales divisions from the role hierarchy")
     return {"users": df}
 
 
