@@ -345,6 +345,7 @@ ENGAGEMENTS = HubSpotSpec(
         "occurred_at": (
             "hs_timestamp",
             "Activity date",
+            "Due date",
             "hs_meeting_start_time",
             "Meeting start time",
             "start_time",

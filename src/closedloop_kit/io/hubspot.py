@@ -1,10 +1,11 @@
 """Read HubSpot exports into the canonical tables.
 
-Two shapes: the CRM UI export of contacts, companies and deals (label headers such as
-``Record ID``, ``Create Date``, ``Lifecycle Stage``, ``Became a … Date``,
-``Associated Company IDs``) and the warehouse-synced tables (``property_*`` columns,
-merge audit, deal stage history, pipelines and stages, associations, form submissions,
-email events). HubSpot ids look numeric but are always read and kept as text
+Two shapes: the CRM UI export of contacts, companies, deals and activities (label
+headers such as ``Record ID``, ``Create Date``, ``Lifecycle Stage``, ``Became a … Date``,
+``Associated Company IDs``, ``Activity date``) and the warehouse-synced tables
+(``property_*`` columns, merge audit, deal stage history, pipelines and stages,
+associations, form submissions, email events, engagements, owners, products, line items,
+lists). HubSpot ids look numeric but are always read and kept as text
 (``hs:<id>``). Mappings live in :mod:`closedloop_kit.io._hubspot_map`.
 
 Lookups (deal pipelines and stages, deal–company associations, the contacts export for
@@ -134,7 +135,9 @@ def read_hubspot(
     -------
     LoadResult
         people, accounts, opportunities, opportunity_contacts, stage_history,
-        touchpoints, campaigns and identity_links, as the files feed them.
+        touchpoints, campaigns, campaign_members (list memberships), identity_links,
+        activities (engagements), users (owners), products and opportunity_products
+        (line items), as the files feed them.
 
     Raises
     ------

@@ -118,7 +118,10 @@ def read_salesforce(
     -------
     LoadResult
         people, accounts, opportunities, opportunity_contacts, stage_history,
-        campaigns, campaign_members, touchpoints, fx_rates (as the files feed them).
+        campaigns, campaign_members, touchpoints, fx_rates, activities (Task, Event),
+        users (User; UserRole beside it names the roles), products (Product2) and
+        opportunity_products (OpportunityLineItem; PricebookEntry beside it), as the
+        files feed them.
 
     Raises
     ------
