@@ -247,3 +247,21 @@ def test_forms_name_submissions_and_click_events_give_urls(tmp_path: Path) -> No
     assert t["person_id"].to_list() == ["hs:501", "hs:501"]
     opens = read_hubspot(tmp_path / "email_event_open.csv")
     assert opens.report.row(0, named=True)["rows_merged"] == 1  # details, folded into e2
+
+
+def test_ui_task_and_note_exports(tmp_path: Path) -> None:
+    tasks = _write(
+        tmp_path,
+        "tasks.csv",
+        "Record ID,Task Title,Task status,Task type,Due date,Create Date,Associated Contact IDs\n"
+        "31,Send proposal,NOT_STARTED,TODO,2026-02-10 09:00,2026-02-01 08:00,77\n",
+    )
+    row = read_hubspot(tasks)["activities"].row(0, named=True)
+    assert (row["type"], row["subject"], row["status"], row["subtype"]) == (
+        "task",
+        "Send proposal",
+        "NOT_STARTED",
+        "TODO",
+    )
+    assert row["occurred_at"] == dt.datetime(2026, 2, 10, 9, tzinfo=UTC)
+    assert row["person_id"] == "hs:77"
