@@ -65,6 +65,10 @@ def test_key_counts_match_the_world(loaded, world) -> None:
         ("opportunities", "opportunity_id"),
         ("accounts", "account_id"),
         ("campaigns", "campaign_id"),
+        ("activities", "activity_id"),
+        ("users", "user_id"),
+        ("products", "product_id"),
+        ("opportunity_products", "line_item_id"),
     ]:
         assert set(loaded.frame(table)[key]) == set(world.data.frame(table)[key]), table
     for table in ("campaign_members", "opportunity_contacts", "spend", "fx_rates"):
@@ -98,3 +102,40 @@ def test_key_counts_match_the_world(loaded, world) -> None:
             (pl.col("field") == field) & (pl.col("source_system") == "salesforce")
         )
         assert sl.height == sw.height, field
+
+
+def test_sales_side_round_trips(loaded, world, sample_data_dir: Path) -> None:
+    # every column of the sales-side tables reads back as simulated (corporate line totals
+    # to 1e-4: the exported rates round-trip 1/x, as for the opportunities above)
+    for table, key in [
+        ("activities", "activity_id"),
+        ("users", "user_id"),
+        ("products", "product_id"),
+        ("opportunity_products", "line_item_id"),
+    ]:
+        w = world.data.frame(table).drop("source_file", "source_row")
+        lo = loaded.frame(table).select(w.columns)
+        joined = lo.join(w, on=key, suffix="_w")
+        for col in w.columns:
+            if col == key or col == "total_amount_corporate":
+                continue
+            diff = joined.filter(pl.col(col).ne_missing(pl.col(f"{col}_w")))
+            assert diff.height == 0, (table, col, diff.select(key, col, f"{col}_w").head(3))
+        if table == "opportunity_products":
+            assert joined["total_amount_corporate"].to_list() == pytest.approx(
+                joined["total_amount_corporate_w"].to_list(), rel=1e-4
+            )
+
+
+def test_truth_says_who_is_sales_ready_by_the_meeting(loaded, sample_data_dir: Path) -> None:
+    truth = pl.read_csv(sample_data_dir / "truth/sales_ready.csv", try_parse_dates=True)
+    identity = pl.read_csv(sample_data_dir / "truth/identity.csv")
+    counts = pl.read_csv(sample_data_dir / "truth/stage_counts.csv")
+    assert truth.height == counts.filter(pl.col("stage") == "sales_ready")["count"].item()
+    meetings = loaded.frame("activities").filter(pl.col("type") == "meeting")
+    humans = meetings.join(identity, on="person_id", how="left")
+    assert humans["true_person_key"].null_count() == 0
+    assert set(humans["true_person_key"]) == set(truth["true_person_key"])
+    first = humans.group_by("true_person_key").agg(pl.col("created_at").min())
+    check = truth.join(first, on="true_person_key")
+    assert (check["created_at"] == check["meeting_set_at"]).all()

@@ -23,6 +23,10 @@ TableName = Literal[
     "spend",
     "fx_rates",
     "identity_links",
+    "activities",
+    "users",
+    "products",
+    "opportunity_products",
 ]
 """The canonical tables of the closed-loop data model (see docs/data-model.md)."""
 
@@ -37,11 +41,14 @@ SourceSystem = Literal[
     "microsoft_ads",
     "linkedin_ads",
     "meta_ads",
+    "call_tracking",
     "mapped",
     "simulated",
 ]
 
 PersonType = Literal["lead", "contact", "prospect", "visitor"]
+ActivityType = Literal["call", "meeting", "email", "note", "task", "message", "other"]
+"""Kinds of sales and marketing activity (``activities.type``)."""
 SourcedBy = Literal["marketing", "sales", "partner", "web_direct", "unknown"]
 Level = Literal["person", "account"]
 Grain = Literal["person", "account", "opportunity"]

@@ -24,6 +24,7 @@ from closedloop_kit.datasets._b2b import (
     _case_variant,
     _sha256,
 )
+from closedloop_kit.datasets._crm import crm_tables, extend_users
 from closedloop_kit.datasets._web import ga4_events, session_attributes
 from closedloop_kit.schema import normalized_email
 from closedloop_kit.schema.tables import TABLES
@@ -91,6 +92,10 @@ class _Asm:
         self.rng = sim.rng
         self.cal = sim.cal
         self.T = sim.T
+        # the sales side (users, activities, line items) draws from its own stream, so
+        # the marketing world is the same with or without it
+        self.rng2 = np.random.default_rng([sim.p.seed, 2613])
+        self.users = extend_users(sim.users, self.rng2)
 
     def ts(self, col: str) -> pl.Expr:
         return self.s._stamp(pl.col(col))
@@ -99,7 +104,11 @@ class _Asm:
     def people(self) -> None:
         s, rng = self.s, self.rng
         h = s.h
-        users = s.users
+        users = self.users
+        pm = {
+            d: users.filter((pl.col("division") == d) & (pl.col("role") == "Partner Manager"))
+            for d in co.DIVISIONS
+        }
         sdr = {
             d: users.filter((pl.col("division") == d) & (pl.col("role") == "SDR"))
             for d in co.DIVISIONS
@@ -153,10 +162,24 @@ class _Asm:
         sdr_id = [sdr[d]["sf_user_id"][int(k) % 2] for d, k in zip(div, pick, strict=True)]
         ae_id = [ae[d]["sf_user_id"][int(k) % 3] for d, k in zip(div, pick, strict=True)]
         hs_owner = [ae[d]["hs_owner_id"][int(k) % 3] for d, k in zip(div, pick, strict=True)]
+        # partner-sourced people are owned by the division's partner manager
+        partner = (h["origin"] == 2).to_list()
+        sdr_id = [
+            pm[d]["sf_user_id"][0] if p else x for d, p, x in zip(div, partner, sdr_id, strict=True)
+        ]
+        hs_person = [
+            pm[d]["hs_owner_id"][0] if p else x
+            for d, p, x in zip(div, partner, hs_owner, strict=True)
+        ]
+        self.hs_sdr = [
+            pm[d]["hs_owner_id"][0] if p else sdr[d]["hs_owner_id"][int(k) % 2]
+            for d, k, p in zip(div, pick, partner, strict=True)
+        ]
         h = h.with_columns(
             pl.Series("sdr_id", sdr_id, dtype=pl.String),
             pl.Series("ae_id", ae_id, dtype=pl.String),
             pl.Series("hs_owner", hs_owner, dtype=pl.String),
+            pl.Series("hs_person_owner", hs_person, dtype=pl.String),
         )
         self.h = h
         # ids: SF leads in creation order, SF contacts, HubSpot contacts
@@ -327,7 +350,7 @@ class _Asm:
             "country",
             self.ts("hs_t").alias("created_at"),
             pl.lit(False).alias("is_converted"),
-            pl.col("hs_owner").alias("owner_id"),
+            pl.col("hs_person_owner").alias("owner_id"),
             pl.lit(False).alias("is_deleted"),
             pl.lit(None, pl.String).alias("merged_into_id"),
             "true_person_key",
@@ -1390,8 +1413,10 @@ def assemble(sim: _Sim) -> tuple[ClosedLoopData, B2BTruth, dict[str, pl.DataFram
         "fx_rates": a.fx_rates(),
         "identity_links": links,
     }
+    crm, sales_ready = crm_tables(a, tables)
+    tables.update(crm)
     truth = a.truth(spend, campaigns)
-    truth = replace(truth, identity=identity)
+    truth = replace(truth, identity=identity, sales_ready=sales_ready)
     canon = {}
     for name, df in tables.items():
         if name == "stage_history":
@@ -1410,5 +1435,5 @@ def assemble(sim: _Sim) -> tuple[ClosedLoopData, B2BTruth, dict[str, pl.DataFram
             )
         key = list(TABLES[name].key)
         canon[name] = _canon(name, df).sort(key, nulls_last=True)
-    internals = {"ga4_events": a.ga4_events, "users": sim.users}
+    internals = {"ga4_events": a.ga4_events, "users": a.users}
     return ClosedLoopData(tables=canon, corporate_currency="USD"), truth, internals

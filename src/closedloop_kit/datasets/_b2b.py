@@ -135,6 +135,11 @@ class B2BTruth:
         ``product_line``, ``sales_division``, ``ad_spend_corporate``,
         ``program_cost_corporate``, ``spend_corporate``, ``sales_ready``,
         ``cost_per_sales_ready``.
+    sales_ready
+        One row per sales-ready human: the meeting that made them so
+        (``true_person_key``, ``person_id`` the meeting is with, ``activity_id``,
+        ``meeting_set_at`` = ``humans.sales_ready_at`` when it was booked, ``meeting_at``
+        when it is held). No one else has a meeting set up with them.
     """
 
     identity: pl.DataFrame
@@ -147,6 +152,7 @@ class B2BTruth:
     stage_conversion: pl.DataFrame
     cycle: pl.DataFrame
     segments: pl.DataFrame
+    sales_ready: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def true_shares(self) -> pl.DataFrame:
         """Each channel's true share of sales-ready conversions (channel, lift, share)."""

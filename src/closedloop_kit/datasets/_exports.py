@@ -100,14 +100,12 @@ def _money(v: float | None) -> str:
 
 
 def _user_names(world: B2BWorld) -> dict[str, str]:
-    first = ("Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery")
-    last = ("Reed", "Patel", "Klein", "Okafor", "Lindqvist", "Moreno", "Sato", "Walsh")
+    from closedloop_kit.datasets._crm import user_names
+
     users = world.internals["users"]
+    names = user_names(users)
     out: dict[str, str] = {}
-    for i, (sf, hs) in enumerate(zip(users["sf_user_id"], users["hs_owner_id"], strict=True)):
-        name = f"{first[i % len(first)]} {last[(i * 3) % len(last)]}"
-        if users["role"][i] == "Marketing":
-            name = "Marketing Integration"
+    for name, sf, hs in zip(names, users["sf_user_id"], users["hs_owner_id"], strict=True):
         out[sf] = name
         out[hs] = name
     return out
@@ -1277,6 +1275,7 @@ def _write_truth(world: B2BWorld, root: Path, log: _Log) -> None:
         "stage_conversion": t.stage_conversion,
         "cycle": t.cycle,
         "segments": t.segments,
+        "sales_ready": t.sales_ready,
     }
     for name, df in frames.items():
         _write(tdir / f"{name}.csv", _frame_csv(df))
@@ -1332,6 +1331,9 @@ def write_exports(world: B2BWorld, out: str | Path) -> list[dict[str, Any]]:
     log = _Log()
     _write_salesforce(world, root, log)
     _write_hubspot(world, root, log)
+    from closedloop_kit.datasets._exports_crm import write_crm
+
+    write_crm(world, root, log)
     _write_ga4(world, root, log)
     _write_ads(world, root, log)
     _write_truth(world, root, log)

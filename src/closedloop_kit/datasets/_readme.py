@@ -83,9 +83,9 @@ arguments (a test regenerates it and compares every file). Do not edit by hand.
 
 | folder | what | shape |
 |---|---|---|
-| salesforce/ | Lead, Contact, Account, Opportunity, OpportunityContactRole, OpportunityHistory, LeadHistory, Campaign, CampaignMember, DatedConversionRate | Data Export CSV: API-name headers, every value quoted, 18-character ids, `2025-03-04T15:22:10.000Z`, `true`/`false` |
+| salesforce/ | Lead, Contact, Account, Opportunity, OpportunityContactRole, OpportunityHistory, LeadHistory, Campaign, CampaignMember, DatedConversionRate, User, UserRole, Task, Event, Product2, PricebookEntry, OpportunityLineItem | Data Export CSV: API-name headers, every value quoted, 18-character ids, `2025-03-04T15:22:10.000Z`, `true`/`false` |
 | salesforce/report_exports/ | two report exports | label headers, 15-character ids, totals and footer lines |
-| hubspot/ | contacts, companies, deals of the APAC unit | CRM export CSV: property labels (`Record ID`, `Create Date`, `Became a ... Date`, `Associated Company IDs`), UTF-8 with BOM |
+| hubspot/ | contacts, companies, deals, owners, calls, meetings, emails, products, line_items of the APAC unit | CRM export CSV: property labels (`Record ID`, `Create Date`, `Became a ... Date`, `Associated Company IDs`), UTF-8 with BOM |
 | ga4/ | `events_YYYYMMDD.json`, one file per day of the whole period | BigQuery export, newline-delimited JSON (`event_params` key/value lists, int64 as strings, `collected_traffic_source`; `generate_lead` carries `hashed_email` = sha256 of the lower-cased e-mail) |
 | ads/ | Google Ads campaign report, LinkedIn campaign performance | vendor UI downloads (preambles, totals, formatted numbers) |
 | truth/ | ground truth | CSV + JSON (not data to load) |
@@ -100,9 +100,17 @@ Funnel (people/opportunities reached by the end): {stages}. Opportunities {opp.h
 ({int(opp["is_won"].sum())} won for {won:,.2f} USD, {int((~opp["is_closed"]).sum())} still open).
 Median true lead → close: {float(t.cycle["median_days_lead_to_close"][0]):.1f} days.
 
+Sales-ready means a meeting was set up with the person: the Salesforce Event / HubSpot
+meeting booked (`CreatedDate` / `Create Date`) at the moment they became sales-ready;
+`truth/sales_ready.csv` names that meeting for every sales-ready human, and no one else
+has a meeting. Owners have roles (SDR, AE, partner manager, sales director, marketing) and
+divisions (`User.Division`, HubSpot `Business unit`); every opportunity has line items
+(Product2 `Family` = product line) summing to its amount.
+
 Not exported (present only in `make_b2b(...).data`): HubSpot marketing-event responses of
-APAC people and Salesforce Tasks (SDR calls, `touch_type='sales_activity'`); a load of
-these files therefore has fewer touchpoints than the simulated world.
+APAC people, and the SDR calls of sales-created leads as touchpoints
+(`touch_type='sales_activity'`; they are exported as Tasks and load as activities); a load
+of these files therefore has fewer touchpoints than the simulated world.
 
 ## Planted dirt
 
@@ -124,5 +132,8 @@ the Data Export version and counts the report rows as merged.
 - `journeys.csv`: the touch sequences the causal truth decided (journey = true person key);
 - `stage_counts.csv`, `stage_conversion.csv`, `cycle.csv`, `segments.csv` (spend and
   sales-ready leads by product line × sales division);
+- `sales_ready.csv`: every sales-ready human (`true_person_key`) with the meeting that
+  made them so: `activity_id`, the `person_id` it is with, `meeting_set_at` (booked: the
+  sales-ready moment) and `meeting_at` (held);
 - `summary.json`: parameters and key counts; `expected_load.csv`: the table above.
 """

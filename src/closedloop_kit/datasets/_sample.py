@@ -111,7 +111,7 @@ def load_sample() -> ClosedLoopData:
     --------
     >>> data = load_sample()
     >>> sorted(data.tables)[:3]
-    ['accounts', 'campaign_members', 'campaigns']
+    ['accounts', 'activities', 'campaign_members']
     >>> data.load_report.height > 0 and data.opportunities.height > 0
     True
     """

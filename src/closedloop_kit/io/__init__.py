@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from closedloop_kit.io._load import load
     from closedloop_kit.io.ad_costs import read_ad_costs
     from closedloop_kit.io.adobe import read_adobe_feed
+    from closedloop_kit.io.calls import read_calls
     from closedloop_kit.io.ga4 import read_ga4
     from closedloop_kit.io.hubspot import read_hubspot
     from closedloop_kit.io.mapped import read_mapped
@@ -34,6 +35,7 @@ _LAZY: dict[str, str] = {
     "read_pardot": "closedloop_kit.io.pardot",
     "read_ad_costs": "closedloop_kit.io.ad_costs",
     "read_mapped": "closedloop_kit.io.mapped",
+    "read_calls": "closedloop_kit.io.calls",
 }
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "load",
     "read_ad_costs",
     "read_adobe_feed",
+    "read_calls",
     "read_ga4",
     "read_hubspot",
     "read_mapped",

@@ -27,6 +27,11 @@ MONEY_COLUMNS: dict[str, tuple[str, str, pl.Expr]] = {
         pl.coalesce(pl.col("close_date"), pl.col("created_at").dt.date()),
     ),
     "spend": ("cost", "cost_corporate", pl.col("date")),
+    "opportunity_products": (
+        "total_amount",
+        "total_amount_corporate",
+        pl.coalesce(pl.col("service_date"), pl.col("created_at").dt.date()),
+    ),
 }
 """Amounts converted by :func:`apply_corporate_currency`."""
 

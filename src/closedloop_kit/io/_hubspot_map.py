@@ -292,6 +292,269 @@ DEAL_COMPANY = HubSpotSpec(
     file_names=("dealcompany", "dealcompanydata"),
 )
 
+ENGAGEMENTS = HubSpotSpec(
+    name="engagements",
+    table="activities",
+    key="activity_id",
+    fields={
+        "source_id": ("engagement_id", "Record ID", "Activity ID", "hs_object_id", "id"),
+        "type_raw": ("type", "hs_engagement_type", "Engagement type"),
+        "subtype": (
+            "hs_activity_type",
+            "Call and meeting type",
+            "hs_task_type",
+            "task_type",
+            "Task type",
+            "hs_communication_channel_type",
+            "Channel type",
+        ),
+        "subject": (
+            "hs_call_title",
+            "Call Title",
+            "hs_meeting_title",
+            "Meeting name",
+            "title",
+            "hs_email_subject",
+            "Email subject",
+            "hs_task_subject",
+            "Task Title",
+            "hs_body_preview",
+        ),
+        "status": (
+            "hs_call_status",
+            "Call status",
+            "hs_task_status",
+            "Task status",
+            "hs_email_status",
+            "Email status",
+        ),
+        "outcome": (
+            "hs_call_disposition",
+            "Call outcome",
+            "hs_meeting_outcome",
+            "Meeting outcome",
+            "meeting_outcome",
+        ),
+        "direction": (
+            "hs_call_direction",
+            "Call direction",
+            "hs_email_direction",
+            "Email direction",
+        ),
+        "owner_id": ("hubspot_owner_id", "Activity assigned to", "Assigned to", "owner_id"),
+        "occurred_at": (
+            "hs_timestamp",
+            "Activity date",
+            "Due date",
+            "hs_meeting_start_time",
+            "Meeting start time",
+            "start_time",
+            "timestamp",
+        ),
+        "end_at": ("hs_meeting_end_time", "Meeting end time", "end_time"),
+        "created_at": ("hs_createdate", "Create Date", "Created at", "created_at", "createdate"),
+        "duration_ms": ("hs_call_duration", "Call duration"),
+        "contact_ids": ("Associated Contact IDs", "Associated Contact ID"),
+        "company_ids": ("Associated Company IDs", "Associated Company ID"),
+        "deal_ids": ("Associated Deal IDs", "Associated Deal ID"),
+        "is_deleted": ("_fivetran_deleted", "archived", "is_deleted"),
+    },
+    ids=frozenset({"owner_id"}),
+    signature=frozenset({"engagementid", "hstimestamp"}),
+    file_names=(
+        "engagement",
+        "engagementdata",
+        *(
+            f"engagement{kind}{suffix}"
+            for kind in ("call", "meeting", "email", "note", "task", "communication")
+            for suffix in ("", "data")
+        ),
+        "calls",
+        "meetings",
+        "emails",
+        "notes",
+        "tasks",
+        "allcalls",
+        "allmeetings",
+        "allemails",
+        "allnotes",
+        "alltasks",
+        "activities",
+    ),
+)
+
+OWNERS = HubSpotSpec(
+    name="owners",
+    table="users",
+    key="user_id",
+    fields={
+        "source_id": ("owner_id", "Owner ID", "ownerId", "id"),
+        "first_name": ("first_name", "firstName", "First Name"),
+        "last_name": ("last_name", "lastName", "Last Name"),
+        "email": ("email", "Email"),
+        "user_type": ("type", "Owner type"),
+        "active_user_id": ("active_user_id", "userId", "User ID"),
+        "team": ("Primary team", "Team", "Teams"),
+        "role": ("Role", "Permission set"),
+        "sales_division": ("Business unit", "Business Unit", "hs_business_unit"),
+        "is_active": ("is_active", "active", "Active"),
+        "created_at": ("created_at", "createdAt", "Created at"),
+        "is_deleted": ("_fivetran_deleted", "archived"),
+    },
+    ids=frozenset(),
+    signature=frozenset({"ownerid", "firstname", "lastname", "email"}),
+    file_names=("owner", "ownerdata", "owners"),
+)
+
+PRODUCTS = HubSpotSpec(
+    name="products",
+    table="products",
+    key="product_id",
+    fields={
+        "source_id": ("Record ID", "Product ID", "id", "hs_object_id"),
+        "name": ("name", "Name"),
+        "product_code": ("hs_sku", "SKU"),
+        "family": ("product_family", "Product family", "product_line", "Product line"),
+        "description": ("description", "Description", "Product description"),
+        "list_price": ("price", "Unit price", "Price"),
+        "currency": ("hs_price_currency", "currency", "Currency"),
+        "created_at": ("createdate", "Create Date"),
+        "is_deleted": ("_fivetran_deleted", "archived", "is_deleted"),
+    },
+    signature=frozenset({"name", "price", "hssku"}),
+    file_names=("product", "productdata", "products", "allproducts"),
+)
+
+LINE_ITEMS = HubSpotSpec(
+    name="line_items",
+    table="opportunity_products",
+    key="line_item_id",
+    fields={
+        "source_id": ("Record ID", "Line Item ID", "id", "hs_object_id"),
+        "name": ("name", "Name"),
+        "product_id": ("hs_product_id", "Product ID"),
+        "product_code": ("hs_sku", "SKU"),
+        "quantity": ("quantity", "Quantity"),
+        "unit_price": ("price", "Unit price"),
+        "discount_rate": ("hs_discount_percentage", "Discount percentage"),
+        "total_amount": ("amount", "Net price", "Amount"),
+        "currency": ("hs_line_item_currency_code", "Currency"),
+        "service_date": ("hs_recurring_billing_start_date", "Billing start date"),
+        "created_at": ("createdate", "Create Date"),
+        "deal_ids": ("Associated Deal IDs", "Associated Deal ID", "deal_id"),
+        "is_deleted": ("_fivetran_deleted", "archived", "is_deleted"),
+    },
+    ids=frozenset({"product_id"}),
+    signature=frozenset({"name", "price", "quantity", "hsproductid"}),
+    file_names=("lineitem", "lineitemdata", "lineitems", "alllineitems"),
+)
+
+CONTACT_LIST = HubSpotSpec(
+    name="contact_list",
+    table="campaigns",
+    key="campaign_id",
+    fields={
+        "source_id": ("id", "listId", "List ID", "ILS list ID"),
+        "name": ("name", "List name", "Name"),
+        "status": ("processing_type", "List type", "Type"),
+    },
+    constants={"type": "HubSpot list"},
+    signature=frozenset({"name", "processingtype", "listversion"}),
+    file_names=("contactlist", "contactlistdata", "lists"),
+)
+
+CONTACT_LIST_MEMBER = HubSpotSpec(
+    name="contact_list_member",
+    table="campaign_members",
+    key=None,
+    fields={
+        "campaign_id": ("contact_list_id", "List ID"),
+        "person_id": ("contact_id", "Contact ID", "Record ID"),
+        "created_at": ("added_at", "Added to list on", "Added at"),
+        "removed": ("_fivetran_deleted",),
+    },
+    ids=frozenset({"person_id"}),
+    signature=frozenset({"contactid", "contactlistid", "addedat"}),
+    file_names=("contactlistmember", "contactlistmemberdata", "listmemberships"),
+)
+
+
+def _lookup(name: str, fields: dict[str, tuple[str, ...]], *stems: str) -> HubSpotSpec:
+    """A lookup table (no canonical table of its own), recognised by its file name only."""
+    return HubSpotSpec(name=name, table=None, key=None, fields=fields, file_names=stems)
+
+
+ENGAGEMENT_CONTACT = _lookup(
+    "engagement_contact",
+    {"engagement_id": ("engagement_id",), "contact_id": ("contact_id",)},
+    "engagementcontact",
+    "engagementcontactdata",
+)
+ENGAGEMENT_COMPANY = _lookup(
+    "engagement_company",
+    {"engagement_id": ("engagement_id",), "company_id": ("company_id",)},
+    "engagementcompany",
+    "engagementcompanydata",
+)
+ENGAGEMENT_DEAL = _lookup(
+    "engagement_deal",
+    {"engagement_id": ("engagement_id",), "deal_id": ("deal_id",)},
+    "engagementdeal",
+    "engagementdealdata",
+)
+OWNER_TEAM = _lookup(
+    "owner_team",
+    {"owner_id": ("owner_id",), "team_id": ("team_id",), "is_primary": ("is_team_primary",)},
+    "ownerteam",
+    "ownerteamdata",
+)
+TEAM = _lookup("team", {"team_id": ("id",), "label": ("name",)}, "team", "teamdata", "teams")
+TEAM_USER = _lookup(
+    "team_user", {"user_id": ("user_id",), "team_id": ("team_id",)}, "teamuser", "teamuserdata"
+)
+HS_USERS = _lookup(
+    "users",
+    {"user_id": ("id",), "role_id": ("role_id",), "team_id": ("primary_team_id",)},
+    "users",
+    "usersdata",
+)
+ROLE = _lookup("role", {"role_id": ("id",), "label": ("name",)}, "role", "roledata", "roles")
+LINE_ITEM_DEAL = _lookup(
+    "line_item_deal",
+    {"line_item_id": ("line_item_id",), "deal_id": ("deal_id",)},
+    "lineitemdeal",
+    "lineitemdealdata",
+)
+FORM = HubSpotSpec(
+    name="form",
+    table=None,
+    key=None,
+    fields={"form_id": ("guid",), "label": ("name",), "form_type": ("form_type",)},
+    signature=frozenset({"guid", "formtype", "name"}),
+    file_names=("form", "formdata", "forms"),
+)  # fmt: skip
+EMAIL_EVENT_DETAIL = _lookup(
+    "email_event_detail",
+    {"source_id": ("id",), "url": ("url",), "referrer": ("referer",)},
+    *(
+        f"emailevent{kind}{suffix}"
+        for kind in (
+            "bounce",
+            "click",
+            "deferred",
+            "delivered",
+            "dropped",
+            "forward",
+            "open",
+            "print",
+            "sent",
+            "spamreport",
+            "statuschange",
+        )
+        for suffix in ("", "data", "datapostgres", "datasnowflake")
+    ),
+)
+
 OBJECTS: dict[str, HubSpotSpec] = {
     s.name: s
     for s in (
@@ -309,6 +572,23 @@ OBJECTS: dict[str, HubSpotSpec] = {
         DEAL_PIPELINE,
         DEAL_PIPELINE_STAGE,
         DEAL_COMPANY,
+        ENGAGEMENTS,
+        OWNERS,
+        PRODUCTS,
+        LINE_ITEMS,
+        CONTACT_LIST,
+        CONTACT_LIST_MEMBER,
+        ENGAGEMENT_CONTACT,
+        ENGAGEMENT_COMPANY,
+        ENGAGEMENT_DEAL,
+        OWNER_TEAM,
+        TEAM,
+        TEAM_USER,
+        HS_USERS,
+        ROLE,
+        LINE_ITEM_DEAL,
+        FORM,
+        EMAIL_EVENT_DETAIL,
     )
 }
 """Every HubSpot export the reader understands, by name."""
@@ -343,29 +623,33 @@ TRACKED_PROPERTIES: dict[str, str] = {
 EMAIL_TOUCH_TYPES: dict[str, str] = {"OPEN": "email_open", "CLICK": "email_click"}
 """Email event types that are touchpoints; the others (SENT, DELIVERED, ...) are counted."""
 
+ENGAGEMENT_TYPES: dict[str, str] = {
+    "call": "call",
+    "meeting": "meeting",
+    "email": "email",
+    "incomingemail": "email",
+    "forwardedemail": "email",
+    "note": "note",
+    "task": "task",
+    "communication": "message",
+    "postalmail": "other",
+}
+"""Engagement ``type`` (normalized) or table kind → ``activities.type``."""
+
+CALL_OUTCOMES: dict[str, str] = {
+    "f240bbac-87c9-4f6e-bf70-924b57d47db7": "Connected",
+    "a4c4c377-d246-4b32-a13b-75a56a4cd0ff": "Left live message",
+    "b2cf5968-551e-4856-9783-52b3da59a7d0": "Left voicemail",
+    "73a0d17f-1163-4015-bdd5-ec830791da20": "No answer",
+    "9d9162e7-6cf3-4944-bf63-4dff82258764": "Busy",
+    "17b47fee-58de-441e-a44c-c6300d46f273": "Wrong number",
+}
+"""HubSpot's default call outcome ids (``hs_call_disposition`` in the API and warehouse) →
+the labels the UI export shows; custom outcomes keep their id."""
+
 NOT_CANONICAL = (
-    "engagement",
     "ticket",
-    "owner",
-    "users",
-    "team",
-    "role",
     "property",
     "propertyoption",
-    "contactlist",
-    "contactlistmember",
-    "form",
-    "emaileventbounce",
-    "emaileventclick",
-    "emaileventopen",
-    "emaileventdelivered",
-    "emaileventdropped",
-    "emaileventdeferred",
-    "emaileventforward",
-    "emaileventprint",
-    "emaileventsent",
-    "emaileventspamreport",
-    "emaileventstatuschange",
-    "ticket",
 )
 """Stems of HubSpot warehouse tables that are recognised but not canonical."""

@@ -54,6 +54,7 @@ READER_MODULES = (
     "marketo",
     "pardot",
     "ad_costs",
+    "calls",
     "mapped",
 )
 """Modules of ``closedloop_kit.io`` that register readers."""

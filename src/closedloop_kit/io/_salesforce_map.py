@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["OBJECTS", "ObjectSpec"]
+__all__ = ["LOOKUPS", "OBJECTS", "ObjectSpec"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,8 @@ class ObjectSpec:
     name
         Salesforce object API name.
     table
-        Primary canonical table (one row per source record).
+        Primary canonical table (one row per source record); None for a lookup that
+        enriches another object read from the same folder (UserRole, PricebookEntry).
     key
         Canonical key column built from the record ``Id``.
     fields
@@ -43,7 +44,7 @@ class ObjectSpec:
     """
 
     name: str
-    table: str
+    table: str | None
     key: str | None
     fields: dict[str, tuple[str, ...]]
     ids: frozenset[str]
@@ -329,6 +330,162 @@ DATED_CONVERSION_RATE = ObjectSpec(
     file_names=("datedconversionrate", "dated_conversion_rate"),
 )
 
+_ACTIVITY_COMMON: dict[str, tuple[str, ...]] = {
+    "subject": ("Subject",),
+    "type_raw": ("Type", "Activity Type"),
+    "owner_id": ("OwnerId", "Assigned ID", "Assigned To ID", "Owner ID"),
+    "who_id": ("WhoId", "Name ID", "Contact/Lead ID"),
+    "what_id": ("WhatId", "Related To ID", "Related To: ID"),
+    "account_id": ("AccountId", "Account ID"),
+    "created_at": ("CreatedDate", "Created Date", "Create Date"),
+    "is_deleted": ("IsDeleted", "Deleted"),
+}
+
+TASK = ObjectSpec(
+    name="Task",
+    table="activities",
+    key="activity_id",
+    fields={
+        "source_id": (*_ID, "Activity ID", "Task ID"),
+        **_ACTIVITY_COMMON,
+        "subtype": ("TaskSubtype", "Task Subtype"),
+        "status": ("Status",),
+        "outcome": ("CallDisposition", "Call Result", "Call Disposition"),
+        "direction": ("CallType", "Call Type"),
+        "completed_at": ("CompletedDateTime", "Completed Date/Time"),
+        "occurred_at": ("ActivityDate", "Due Date"),
+        "duration_seconds": ("CallDurationInSeconds", "Call Duration", "Call Duration (seconds)"),
+    },
+    ids=frozenset({"owner_id", "who_id", "what_id", "account_id"}),
+    id_prefix="00T",
+    signature=frozenset({"whoid", "whatid", "status", "priority"}),
+    file_names=("task", "tasks"),
+)
+
+EVENT = ObjectSpec(
+    name="Event",
+    table="activities",
+    key="activity_id",
+    fields={
+        "source_id": (*_ID, "Activity ID", "Event ID"),
+        **_ACTIVITY_COMMON,
+        "subtype": ("EventSubtype", "Event Subtype"),
+        "occurred_at": ("StartDateTime", "ActivityDateTime", "Start", "Start Date/Time"),
+        "activity_date": ("ActivityDate",),
+        "end_at": ("EndDateTime", "End", "End Date/Time"),
+        "duration_minutes": ("DurationInMinutes", "Duration", "Duration (minutes)"),
+    },
+    ids=frozenset({"owner_id", "who_id", "what_id", "account_id"}),
+    id_prefix="00U",
+    signature=frozenset({"whoid", "whatid", "durationinminutes"}),
+    file_names=("event", "events"),
+)
+
+USER = ObjectSpec(
+    name="User",
+    table="users",
+    key="user_id",
+    fields={
+        "source_id": (*_ID, "User ID"),
+        "name": ("Name", "Full Name"),
+        "first_name": ("FirstName", "First Name"),
+        "last_name": ("LastName", "Last Name"),
+        "email": ("Email",),
+        "title": ("Title",),
+        "role_id": ("UserRoleId", "Role ID"),
+        "role": ("Role", "Role: Name", "Role Name"),
+        "team": ("Department",),
+        "sales_division": ("Division", "Sales_Division__c", "Sales Division"),
+        "manager_id": ("ManagerId", "Manager ID"),
+        "user_type": ("UserType", "User Type", "User License"),
+        "is_active": ("IsActive", "Active"),
+        "created_at": ("CreatedDate", "Created Date"),
+        "is_deleted": ("IsDeleted", "_fivetran_deleted", "Deleted"),
+    },
+    ids=frozenset({"role_id", "manager_id"}),
+    id_prefix="005",
+    signature=frozenset({"username", "userroleid"}),
+    file_names=("user", "users"),
+)
+
+USER_ROLE = ObjectSpec(
+    name="UserRole",
+    table=None,
+    key=None,
+    fields={
+        "source_id": (*_ID, "Role ID"),
+        "name": ("Name", "Role Name", "Label"),
+        "parent_role_id": ("ParentRoleId", "Parent Role ID"),
+    },
+    ids=frozenset({"parent_role_id"}),
+    id_prefix="00E",
+    signature=frozenset({"parentroleid", "name"}),
+    file_names=("userrole", "userroles", "roles"),
+)
+
+PRODUCT2 = ObjectSpec(
+    name="Product2",
+    table="products",
+    key="product_id",
+    fields={
+        "source_id": (*_ID, "Product ID"),
+        "name": ("Name", "Product Name"),
+        "product_code": ("ProductCode", "Product Code"),
+        "family": ("Family", "Product Family"),
+        "description": ("Description", "Product Description"),
+        "is_active": ("IsActive", "Active"),
+        "created_at": ("CreatedDate", "Created Date"),
+        "is_deleted": ("IsDeleted", "Deleted"),
+    },
+    ids=frozenset(),
+    id_prefix="01t",
+    signature=frozenset({"productcode", "family"}),
+    file_names=("product2", "product", "products"),
+)
+
+PRICEBOOK_ENTRY = ObjectSpec(
+    name="PricebookEntry",
+    table=None,
+    key=None,
+    fields={
+        "source_id": (*_ID, "Price Book Entry ID"),
+        "product_id": ("Product2Id", "Product ID"),
+        "unit_price": ("UnitPrice", "List Price"),
+        "currency": ("CurrencyIsoCode", "Currency"),
+    },
+    ids=frozenset({"product_id"}),
+    id_prefix="01u",
+    signature=frozenset({"pricebook2id", "product2id", "unitprice"}),
+    file_names=("pricebookentry", "pricebookentries"),
+)
+
+OPPORTUNITY_LINE_ITEM = ObjectSpec(
+    name="OpportunityLineItem",
+    table="opportunity_products",
+    key="line_item_id",
+    fields={
+        "source_id": (*_ID, "Opportunity Product ID", "Line Item ID"),
+        "opportunity_id": ("OpportunityId", "Opportunity ID"),
+        "product_id": ("Product2Id", "Product ID"),
+        "pricebook_entry_id": ("PricebookEntryId", "Price Book Entry ID"),
+        "name": ("Name", "Product Name", "Opportunity Product Name"),
+        "product_code": ("ProductCode", "Product Code"),
+        "quantity": ("Quantity",),
+        "unit_price": ("UnitPrice", "Sales Price"),
+        "list_price": ("ListPrice", "List Price"),
+        "discount_rate": ("Discount", "Discount (%)"),
+        "total_amount": ("TotalPrice", "Total Price"),
+        "currency": ("CurrencyIsoCode", "Total Price Currency", "Opportunity Product Currency"),
+        "service_date": ("ServiceDate", "Service Date"),
+        "created_at": ("CreatedDate", "Created Date"),
+        "is_deleted": ("IsDeleted", "Deleted"),
+    },
+    ids=frozenset({"opportunity_id", "product_id", "pricebook_entry_id"}),
+    id_prefix="00k",
+    signature=frozenset({"opportunityid", "pricebookentryid", "quantity"}),
+    file_names=("opportunitylineitem", "opportunitylineitems", "opportunityproduct", "lineitems"),
+)
+
 OBJECTS: dict[str, ObjectSpec] = {
     o.name: o
     for o in (
@@ -344,9 +501,22 @@ OBJECTS: dict[str, ObjectSpec] = {
         CAMPAIGN_MEMBER,
         CAMPAIGN_INFLUENCE,
         DATED_CONVERSION_RATE,
+        TASK,
+        EVENT,
+        USER,
+        PRODUCT2,
+        OPPORTUNITY_LINE_ITEM,
     )
 }
 """Every Salesforce object the reader understands, by API name."""
+
+LOOKUPS: dict[str, ObjectSpec] = {o.name: o for o in (USER_ROLE, PRICEBOOK_ENTRY)}
+"""Objects read only to enrich another object from the same folder (no table of their own):
+UserRole names the role (and division, by the hierarchy) of each User; PricebookEntry
+gives the product of a line item exported without Product2Id."""
+
+PARTNER_USER_TYPES = frozenset({"powerpartner", "partner"})
+"""``User.UserType`` values (normalized) of partner-community users."""
 
 FIELD_NAMES: dict[str, str] = {
     "StageName": "stage",
@@ -374,13 +544,7 @@ NOT_CANONICAL = frozenset(
     {
         "Case",
         "Solution",
-        "Task",
-        "Event",
-        "User",
-        "UserRole",
         "Order",
-        "Product2",
-        "OpportunityLineItem",
     }
 )
 """Salesforce objects recognised but not part of the canonical model (reported, skipped)."""
@@ -403,5 +567,6 @@ KEY_PREFIXES: dict[str, str] = {
     "801": "Order",
     "01t": "Product2",
     "00k": "OpportunityLineItem",
+    "01u": "PricebookEntry",
 }
 """Record id key prefixes → object (detection)."""

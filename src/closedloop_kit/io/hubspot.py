@@ -1,10 +1,11 @@
 """Read HubSpot exports into the canonical tables.
 
-Two shapes: the CRM UI export of contacts, companies and deals (label headers such as
-``Record ID``, ``Create Date``, ``Lifecycle Stage``, ``Became a … Date``,
-``Associated Company IDs``) and the warehouse-synced tables (``property_*`` columns,
-merge audit, deal stage history, pipelines and stages, associations, form submissions,
-email events). HubSpot ids look numeric but are always read and kept as text
+Two shapes: the CRM UI export of contacts, companies, deals and activities (label
+headers such as ``Record ID``, ``Create Date``, ``Lifecycle Stage``, ``Became a … Date``,
+``Associated Company IDs``, ``Activity date``) and the warehouse-synced tables
+(``property_*`` columns, merge audit, deal stage history, pipelines and stages,
+associations, form submissions, email events, engagements, owners, products, line items,
+lists). HubSpot ids look numeric but are always read and kept as text
 (``hs:<id>``). Mappings live in :mod:`closedloop_kit.io._hubspot_map`.
 
 Lookups (deal pipelines and stages, deal–company associations, the contacts export for
@@ -21,7 +22,9 @@ import polars as pl
 
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._hubspot_map import (
+    CALL_OUTCOMES,
     EMAIL_TOUCH_TYPES,
+    ENGAGEMENT_TYPES,
     LIFECYCLE_DATES,
     NOT_CANONICAL,
     OBJECTS,
@@ -64,6 +67,13 @@ _EXTRA_DTYPES: dict[str, pl.DataType] = {
     "deal_id": pl.String(),
     "company_id": pl.String(),
     "first_seen_at": pl.Datetime("us", "UTC"),
+    "type_raw": pl.String(),
+    "end_at": pl.Datetime("us", "UTC"),
+    "duration_ms": pl.Float64(),
+    "company_ids": pl.String(),
+    "deal_ids": pl.String(),
+    "active_user_id": pl.String(),
+    "removed": pl.Boolean(),
 }
 _TEXT_ONLY = frozenset(
     {
@@ -82,6 +92,16 @@ _TEXT_ONLY = frozenset(
         "company_id",
         "stage_raw",
         "pipeline",
+        "company_ids",
+        "deal_ids",
+        "active_user_id",
+        "product_id",
+        "engagement_id",
+        "contact_id",
+        "team_id",
+        "user_id",
+        "role_id",
+        "line_item_id",
     }
 )
 
@@ -115,7 +135,9 @@ def read_hubspot(
     -------
     LoadResult
         people, accounts, opportunities, opportunity_contacts, stage_history,
-        touchpoints, campaigns and identity_links, as the files feed them.
+        touchpoints, campaigns, campaign_members (list memberships), identity_links,
+        activities (engagements), users (owners), products and opportunity_products
+        (line items), as the files feed them.
 
     Raises
     ------
@@ -279,6 +301,8 @@ def _records(
                     f"through Excel, digits lost) set to null"
                 )
             df = df.with_columns(_hs_key(id_value).alias(col))
+    if "owner_id" in df.columns and spec.name != "owners":
+        df = _owners_by_name(df, path, notes)
     for col, value in spec.constants.items():
         df = df.with_columns(pl.lit(value).alias(col))
     tables: dict[str, pl.DataFrame] = {}
@@ -299,8 +323,51 @@ def _records(
     elif spec.table == "opportunities":
         df, extra = _deals(df, path, opts, notes)
         tables.update(extra)
+    elif spec.table == "activities":
+        df = _engagements(df, raw, path, notes)
+    elif spec.table == "users":
+        df = _owners(df, path, notes)
+    elif spec.table == "products" and "list_price" in df.columns:
+        df = _with_currency(df, "list_price", opts, notes)
+    elif spec.table == "opportunity_products":
+        df = _line_items(df, path, opts, notes)
+    elif spec.table == "campaigns":  # contact lists: their own key space
+        df = df.with_columns(_hs_key(pl.col("source_id"), "hs:list:").alias("campaign_id"))
     tables[spec.table] = df
     return tables
+
+
+def _owners_by_name(df: pl.DataFrame, path: Path, notes: list[str]) -> pl.DataFrame:
+    """Owners the UI export names (``Contact owner: Jane Doe``) → their owner id.
+
+    CRM UI exports write the owner's name; an owners export beside the file (``Owner
+    ID``, ``First Name``, ``Last Name``) turns each unique name into its ``hs:<owner id>``.
+    """
+    owners = _sibling(path, OBJECTS["owners"].file_names)
+    if owners is None:
+        return df
+    m = map_columns(
+        owners, OBJECTS["owners"].fields, {}, text_only=frozenset(OBJECTS["owners"].fields)
+    )
+    if not {"source_id", "first_name", "last_name"} <= set(m.frame.columns):
+        return df
+    full = m.frame.select(
+        pl.concat_str(["first_name", "last_name"], separator=" ", ignore_nulls=True).alias("n"),
+        pl.col("source_id"),
+    )
+    unique = full.filter(pl.col("n").is_unique())
+    keys = dict(
+        zip(
+            [f"{_PREFIX}{n}" for n in unique["n"].to_list()],
+            [f"{_PREFIX}{i}" for i in unique["source_id"].to_list()],
+            strict=True,
+        )
+    )
+    named = df.select(pl.col("owner_id").is_in(list(keys)).sum()).item()
+    if named:
+        notes.append(f"{named} owner name(s) keyed by the owner id from the owners export")
+        df = df.with_columns(pl.col("owner_id").replace(keys))
+    return df
 
 
 def _with_currency(
@@ -671,6 +738,13 @@ def _form_submissions(
     )
     for col, value in spec.constants.items():
         df = df.with_columns(pl.lit(value).alias(col))
+    forms = _lookup_frame(path, "form") if "form_id" in df.columns else None
+    if forms is not None:
+        names = _first_by(forms, "form_id", "label")
+        form_name = pl.col("form_id").replace_strict(names, default=None, return_dtype=pl.String)
+        old = pl.col("campaign_name") if "campaign_name" in df.columns else pl.lit(None, pl.String)
+        df = df.with_columns(pl.coalesce(form_name, old).alias("campaign_name"))
+        notes.append("form names (campaign_name) from the form table beside the file")
     touches = _reason(df.drop("form_id", "conversion_id", strict=False), m)
     links = df.filter(conv.is_not_null() & pl.col("person_id").is_not_null()).select(
         pl.lit("crm_id").alias("id_type"),
@@ -713,6 +787,10 @@ def _email_events(
         notes.append(
             f"{other} email event(s) of other types (SENT, DELIVERED, ...) are not touchpoints"
         )
+    clicks = _email_details(path)
+    if clicks is not None:
+        touches = touches.join(clicks, on="source_id", how="left", maintain_order="left")
+        notes.append("click urls and referrers from email_event_click beside the file")
     contacts = _sibling(path, OBJECTS["contacts"].file_names)
     if contacts is not None and find_column(contacts.columns, ("email",)):
         ecol = find_column(contacts.columns, ("email",))
@@ -759,6 +837,29 @@ def _email_events(
     return {"touchpoints": touches}, other
 
 
+def _email_details(path: Path) -> pl.DataFrame | None:
+    """Click url (→ landing_page) and referrer of each click event, from email_event_click."""
+    for stem in ("emaileventclick", "emaileventclickdata"):
+        frame = _sibling(path, (stem,))
+        if frame is None:
+            continue
+        m = map_columns(
+            frame,
+            OBJECTS["email_event_detail"].fields,
+            {},
+            text_only=frozenset(OBJECTS["email_event_detail"].fields),
+        )
+        if "source_id" not in m.frame.columns:
+            return None
+        cols = [pl.col("source_id")]
+        if "url" in m.frame.columns:
+            cols.append(pl.col("url").alias("landing_page"))
+        if "referrer" in m.frame.columns:
+            cols.append(pl.col("referrer"))
+        return m.frame.select(cols).unique("source_id", keep="first", maintain_order=True)
+    return None
+
+
 def _email_campaigns(
     spec: HubSpotSpec,
     raw: pl.DataFrame,
@@ -773,6 +874,225 @@ def _email_campaigns(
     for col, value in spec.constants.items():
         df = df.with_columns(pl.lit(value).alias(col))
     return {"campaigns": _reason(df, m)}
+
+
+# ------------------------------------------------------- activities, owners, products, lists
+def _lookup_frame(path: Path, name: str) -> pl.DataFrame | None:
+    """The lookup export ``name`` beside ``path``, its columns mapped (all text)."""
+    spec = OBJECTS[name]
+    frame = _sibling(path, spec.file_names)
+    if frame is None:
+        return None
+    m = map_columns(frame, spec.fields, {}, text_only=frozenset(spec.fields))
+    if not set(spec.fields) <= set(m.frame.columns):
+        return None
+    return m.frame.drop("source_row")
+
+
+def _first_by(frame: pl.DataFrame, key: str, value: str) -> dict[str, str]:
+    """``key`` → the first ``value`` listed for it (file order)."""
+    first = frame.drop_nulls([key, value]).unique(key, keep="first", maintain_order=True)
+    return dict(zip(first[key].to_list(), first[value].to_list(), strict=True))
+
+
+def _kind_of_file(path: Path, raw: pl.DataFrame) -> str | None:
+    """Engagement type a per-type table or UI export is about (by name, else by columns)."""
+    stem = _stem(path)
+    for kind, target in ENGAGEMENT_TYPES.items():
+        if stem.startswith(f"engagement{kind}") or stem in (f"{kind}s", f"all{kind}s"):
+            return target
+    cols = [normalize_name(c) for c in raw.columns]
+    for kind in ("call", "meeting", "email", "note", "task"):
+        if any(c.startswith(f"hs{kind}") for c in cols):
+            return kind
+    return None
+
+
+def _associated(
+    df: pl.DataFrame, col: str, lookup: dict[str, str] | None, target: str, notes: list[str]
+) -> pl.DataFrame:
+    """``target`` = the first id of the ``col`` list, else of the association ``lookup``."""
+    parts = []
+    if col in df.columns:
+        many = df.select(pl.col(col).str.contains(";").sum()).item()
+        if many:
+            notes.append(f"{many} record(s) with several `{col}`: the first is kept as {target}")
+        parts.append(_first_of_list(pl.col(col)))
+    if lookup:
+        parts.append(
+            pl.col("source_id").replace_strict(lookup, default=None, return_dtype=pl.String)
+        )
+    if not parts:
+        return df
+    return df.with_columns(_hs_key(pl.coalesce(parts)).alias(target)).drop(col, strict=False)
+
+
+def _engagements(df: pl.DataFrame, raw: pl.DataFrame, path: Path, notes: list[str]) -> pl.DataFrame:
+    """Engagements → activities: type, call outcome labels, duration, associations."""
+    kind = (
+        pl.col("type_raw").str.to_lowercase().str.replace_all(r"[^a-z]", "")
+        if "type_raw" in df.columns
+        else pl.lit(None, pl.String)
+    )
+    by_row = kind.replace_strict(ENGAGEMENT_TYPES, default=None, return_dtype=pl.String)
+    file_kind = _kind_of_file(path, raw)
+    df = df.with_columns(pl.coalesce(by_row, pl.lit(file_kind), pl.lit("other")).alias("type"))
+    if "outcome" in df.columns:
+        df = df.with_columns(
+            pl.col("outcome").replace_strict(CALL_OUTCOMES, default=pl.col("outcome"))
+        )
+    when = pl.col("occurred_at") if "occurred_at" in df.columns else pl.lit(None, _UTC)
+    seconds = []
+    if "duration_ms" in df.columns:
+        seconds.append((pl.col("duration_ms") / 1000).round(0).cast(pl.Int64))
+    if "end_at" in df.columns:
+        seconds.append((pl.col("end_at") - when).dt.total_seconds().cast(pl.Int64))
+    if seconds:
+        df = df.with_columns(pl.coalesce(seconds).alias("duration_seconds"))
+    links = {
+        "person_id": ("contact_ids", "engagement_contact", "contact_id"),
+        "account_id": ("company_ids", "engagement_company", "company_id"),
+        "opportunity_id": ("deal_ids", "engagement_deal", "deal_id"),
+    }
+    for target, (col, table, id_col) in links.items():
+        frame = _lookup_frame(path, table)
+        lookup = _first_by(frame, "engagement_id", id_col) if frame is not None else None
+        if lookup:
+            notes.append(f"{target} from {table} beside the file")
+        df = _associated(df, col, lookup, target, notes)
+    return df.drop("type_raw", "end_at", "duration_ms", strict=False)
+
+
+_UTC = pl.Datetime("us", "UTC")
+
+
+def _owners(df: pl.DataFrame, path: Path, notes: list[str]) -> pl.DataFrame:
+    """Owners → users: name, primary team (owner_team/team) and role (users/role)."""
+    full = pl.concat_str(
+        [
+            pl.col(c) if c in df.columns else pl.lit(None, pl.String)
+            for c in ("first_name", "last_name")
+        ],
+        separator=" ",
+        ignore_nulls=True,
+    )
+    df = df.with_columns(pl.when(full != "").then(full).alias("name"))
+    teams = _lookup_frame(path, "team")
+    team_names = _first_by(teams, "team_id", "label") if teams is not None else {}
+    owner_team = _lookup_frame(path, "owner_team")
+    users = _lookup_frame(path, "users")
+    roles = _lookup_frame(path, "role")
+    exprs: list[pl.Expr] = []
+    if owner_team is not None and team_names:
+        primary = owner_team.sort(
+            pl.col("is_primary").str.to_lowercase() == "true", descending=True, maintain_order=True
+        )
+        team_of = {
+            k: team_names.get(v, v) for k, v in _first_by(primary, "owner_id", "team_id").items()
+        }
+        exprs.append(
+            pl.col("source_id").replace_strict(team_of, default=None, return_dtype=pl.String)
+        )
+    if users is not None and "active_user_id" in df.columns:
+        user_team = {
+            k: team_names.get(v, v) for k, v in _first_by(users, "user_id", "team_id").items()
+        }
+        exprs.append(
+            pl.col("active_user_id").replace_strict(user_team, default=None, return_dtype=pl.String)
+        )
+        if roles is not None:
+            role_names = _first_by(roles, "role_id", "label")
+            role_of = {
+                k: role_names.get(v, v) for k, v in _first_by(users, "user_id", "role_id").items()
+            }
+            role = pl.col("active_user_id").replace_strict(
+                role_of, default=None, return_dtype=pl.String
+            )
+            df = df.with_columns(
+                (pl.coalesce(pl.col("role"), role) if "role" in df.columns else role).alias("role")
+            )
+            notes.append("owner roles from users and role beside the file")
+    if exprs:
+        team = pl.coalesce(pl.col("team"), *exprs) if "team" in df.columns else pl.coalesce(exprs)
+        df = df.with_columns(team.alias("team"))
+        notes.append("owner teams from owner_team/users and team beside the file")
+    return df.drop("active_user_id", strict=False)
+
+
+def _line_items(
+    df: pl.DataFrame, path: Path, opts: dict[str, Any], notes: list[str]
+) -> pl.DataFrame:
+    """Line items → opportunity_products: the deal (associations), discount 0–1, currency."""
+    frame = _lookup_frame(path, "line_item_deal")
+    lookup = _first_by(frame, "line_item_id", "deal_id") if frame is not None else None
+    if lookup:
+        notes.append("deals of line items from line_item_deal beside the file")
+    df = _associated(df, "deal_ids", lookup, "opportunity_id", notes)
+    if "discount_rate" in df.columns:
+        df = df.with_columns(pl.col("discount_rate") / 100)
+    amount = next((c for c in ("total_amount", "unit_price") if c in df.columns), None)
+    if amount is not None:
+        df = _with_currency(df, amount, opts, notes)
+    return df
+
+
+def _list_members(
+    spec: HubSpotSpec,
+    raw: pl.DataFrame,
+    m: Mapped,
+    path: Path,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> dict[str, pl.DataFrame]:
+    """List memberships → campaign_members of the list's campaign (``hs:list:<id>``)."""
+    df = m.frame.with_columns(*_lineage(path))
+    removed = pl.col("removed").fill_null(False) if "removed" in df.columns else pl.lit(False)
+    gone = df.select(removed.sum()).item() if "removed" in df.columns else 0
+    if gone:
+        notes.append(f"{gone} membership(s) since removed from the list: kept with status Removed")
+    df = df.with_columns(
+        pl.concat_str([pl.col("campaign_id"), pl.lit(":"), pl.col("person_id")]).alias("source_id"),
+        _hs_key(pl.col("campaign_id"), "hs:list:").alias("campaign_id"),
+        _hs_key(pl.col("person_id")).alias("person_id"),
+        pl.when(removed).then(pl.lit("Removed")).otherwise(pl.lit("Member")).alias("status"),
+        pl.lit(False).alias("has_responded"),
+    ).drop("removed", strict=False)
+    return {"campaign_members": _reason(df, m)}
+
+
+_RECORDS = (
+    "contacts",
+    "companies",
+    "deals",
+    "engagements",
+    "owners",
+    "products",
+    "line_items",
+    "contact_list",
+)
+"""Exports of records with an id (read by :func:`_records`)."""
+
+ENGAGEMENTS_PER_TYPE = tuple(
+    f"engagement{kind}{suffix}"
+    for kind in ("call", "meeting", "email", "note", "task", "communication")
+    for suffix in ("", "data")
+)
+_LOOKUP_NOTES = {
+    "engagement": "lookup table: the per-type engagement tables beside it carry these "
+    "engagements (read from them)",
+    "engagement_contact": "lookup table: contacts of engagements read from the same folder",
+    "engagement_company": "lookup table: companies of engagements read from the same folder",
+    "engagement_deal": "lookup table: deals of engagements read from the same folder",
+    "owner_team": "lookup table: teams of owners read from the same folder",
+    "team": "lookup table: team names of owners read from the same folder",
+    "team_user": "lookup table: team membership (owners take their team from owner_team)",
+    "users": "lookup table: roles and teams of owners read from the same folder",
+    "role": "lookup table: role names of owners read from the same folder",
+    "line_item_deal": "lookup table: deals of line items read from the same folder",
+    "form": "lookup table: names the forms of form submissions read from the same folder",
+    "email_event_detail": "lookup table: details (click url, referrer) of the email_event "
+    "rows read from the same folder",
+}
 
 
 # --------------------------------------------------------------------------- read
@@ -823,8 +1143,12 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         if fs.kind == "text"
         else "crm export"
     )
+    if spec.name == "engagements" and _stem(path) in ("engagement", "engagementdata"):
+        per_type = [n for n in ENGAGEMENTS_PER_TYPE if _sibling(path, (n,)) is not None]
+        if per_type:  # the per-type tables carry the same engagements with their details
+            spec = HubSpotSpec(name="engagement", table=None, key=None, fields={})
     if spec.table is None:
-        notes.append("lookup table: used to enrich deals read from the same folder")
+        notes.append(_LOOKUP_NOTES.get(spec.name, "lookup table: enriches deals"))
         return finish(
             path=path,
             reader="hubspot",
@@ -847,6 +1171,7 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         "contact_form_submission": ("person_id", "occurred_at"),
         "email_event": ("source_id", "occurred_at", "event_type"),
         "property_history": ("entity_id", "property", "changed_at"),
+        "contact_list_member": ("campaign_id", "person_id"),
     }.get(spec.name, ())
     missing = [c for c in required if c not in m.used]
     if missing:
@@ -856,8 +1181,10 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
             f"{raw.columns[:10]}"
         )
         raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, column=cols[0])
-    if spec.name in ("contacts", "companies", "deals"):
+    if spec.name in _RECORDS:
         tables = _records(spec, named, m, path, opts, notes)
+    elif spec.name == "contact_list_member":
+        tables = _list_members(spec, named, m, path, opts, notes)
     elif spec.name in ("deal_contact", "contact_merge_audit", "merged_deal"):
         tables = _links_table(spec, named, m, path, opts, notes)
     elif spec.name == "deal_stage":
@@ -907,8 +1234,9 @@ def _detect(fs: FileSniff) -> float:
         score = max(score, 0.9)
     if cols & {"becamealeaddate", "associatedcompanyids", "associatedcompanyid"}:
         score = max(score, 0.9)
+    synced = "fivetransynced" in cols
     for spec in OBJECTS.values():
-        if stem in spec.file_names and spec.signature and spec.signature <= cols:
+        if stem in spec.file_names and (synced or (spec.signature and spec.signature <= cols)):
             score = max(score, 0.8)
         elif spec.signature and spec.signature <= cols and len(spec.signature) >= 3:
             score = max(score, 0.6)

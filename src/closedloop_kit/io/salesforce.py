@@ -34,8 +34,10 @@ from closedloop_kit.io._salesforce_map import (
     FIELD_NAMES,
     HISTORY_TRACKED,
     KEY_PREFIXES,
+    LOOKUPS,
     NOT_CANONICAL,
     OBJECTS,
+    PARTNER_USER_TYPES,
     ObjectSpec,
 )
 from closedloop_kit.io._sheet import TABLE_KINDS, read_table
@@ -53,7 +55,11 @@ __all__ = ["read_salesforce"]
 
 SYSTEM = "salesforce"
 _REF = "ref:"
-_ID_RE = re.compile(r"\b(00Q|003|001|006|00K|008|701|00v|500|501|00T|00U|005)[A-Za-z0-9]{12}\b")
+_ID_RE = re.compile(
+    r"\b(00Q|003|001|006|00K|008|701|00v|500|501|00T|00U|005|00E|01t|01u|00k)[A-Za-z0-9]{12}\b"
+)
+_SPECS: dict[str, ObjectSpec] = {**OBJECTS, **LOOKUPS}
+"""Objects with a table and lookups: what detection can name."""
 
 # helper columns a mapping may produce that are not canonical
 _EXTRA_DTYPES: dict[str, pl.DataType] = {
@@ -63,6 +69,19 @@ _EXTRA_DTYPES: dict[str, pl.DataType] = {
     "conversion_rate": pl.Float64(),
     "influence": pl.Float64(),
     "amount": pl.Float64(),
+    "type_raw": pl.String(),
+    "who_id": pl.String(),
+    "what_id": pl.String(),
+    "completed_at": pl.Datetime("us", "UTC"),
+    "activity_date": pl.Datetime("us", "UTC"),
+    "end_at": pl.Datetime("us", "UTC"),
+    "duration_minutes": pl.Float64(),
+    "pricebook_entry_id": pl.String(),
+    "parent_role_id": pl.String(),
+    "product_id": pl.String(),
+    "unit_price": pl.Float64(),
+    "currency": pl.String(),
+    "name": pl.String(),
 }
 
 
@@ -99,7 +118,10 @@ def read_salesforce(
     -------
     LoadResult
         people, accounts, opportunities, opportunity_contacts, stage_history,
-        campaigns, campaign_members, touchpoints, fx_rates (as the files feed them).
+        campaigns, campaign_members, touchpoints, fx_rates, activities (Task, Event),
+        users (User; UserRole beside it names the roles), products (Product2) and
+        opportunity_products (OpportunityLineItem; PricebookEntry beside it), as the
+        files feed them.
 
     Raises
     ------
@@ -196,7 +218,7 @@ def _detect_object(
     stem = normalize_name(re.sub(r"^(sf_|salesforce_)", "", fs.path.stem.lower()))
     stem = re.sub(r"(data|export|extract|report|historydata)$", "", stem)
     by_name = None
-    for name, spec in OBJECTS.items():
+    for name, spec in _SPECS.items():
         if stem in {normalize_name(n) for n in (name, *spec.file_names)}:
             by_name = name
     for name in NOT_CANONICAL:
@@ -207,7 +229,7 @@ def _detect_object(
     cols = {normalize_name(c) for c in raw.columns}
     by_cols = None
     best = 0
-    for name, spec in OBJECTS.items():
+    for name, spec in _SPECS.items():
         if spec.signature and spec.signature <= cols and len(spec.signature) > best:
             by_cols, best = name, len(spec.signature)
     # report exports: the record's "<Object> ID" label column (most specific first)
@@ -242,7 +264,7 @@ def _detect_object(
 
 
 def _canonical_object_name(name: str) -> str:
-    for known in (*OBJECTS, *NOT_CANONICAL):
+    for known in (*_SPECS, *NOT_CANONICAL):
         if normalize_name(known) == normalize_name(name):
             return known
     msg = f"`object` must be one of {tuple(OBJECTS)}, got {name!r}"
@@ -333,7 +355,7 @@ def _history_changes(
                 & (pl.col("__when").dt.year() < 9999)
             )
             .select(
-                pl.lit(_ENTITY[spec.table]).alias("entity_type"),
+                pl.lit(_ENTITY[str(spec.table)]).alias("entity_type"),
                 pl.col(id_col).alias("entity_id"),
                 pl.lit(field).alias("field"),
                 pl.col("__old").alias("old_value"),
@@ -425,6 +447,7 @@ def _canonical(
 ) -> dict[str, pl.DataFrame]:
     from closedloop_kit.schema import TABLES, salesforce_id_valid_expr, salesforce_suffix_expr
 
+    assert spec.table is not None
     df = mapped.frame.with_columns(mapped.problem.alias(REJECT_REASON))
     scope = _scope(path)
     key_cols = set(TABLES[spec.table].key) | ({spec.key} if spec.key else set())
@@ -593,6 +616,7 @@ def _post_links(
     opts: dict[str, Any],
     notes: list[str],
 ) -> dict[str, pl.DataFrame]:
+    assert spec.table is not None
     return {spec.table: df}
 
 
@@ -746,6 +770,205 @@ def _post_influence(
     return {"touchpoints": df.drop("opportunity_id", "influence", strict=False)}
 
 
+# ------------------------------------------------------------- activities, users, products
+_ACTIVITY_WORDS = {
+    "call": "call",
+    "email": "email",
+    "listemail": "email",
+    "meeting": "meeting",
+    "linkedin": "message",
+    "sms": "message",
+    "note": "note",
+}
+"""Normalized TaskSubtype / EventSubtype / Type values → ``activities.type``."""
+
+_WHAT = {"001": "account_id", "006": "opportunity_id", "701": "campaign_id"}
+_WHO = ("00Q", "003")
+
+
+def _activity_word(col: str, df: pl.DataFrame) -> pl.Expr:
+    if col not in df.columns:
+        return pl.lit(None, pl.String)
+    word = pl.col(col).str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+    return word.replace_strict(_ACTIVITY_WORDS, default=None, return_dtype=pl.String)
+
+
+def _null(df: pl.DataFrame, col: str, dtype: pl.DataType) -> pl.Expr:
+    return pl.col(col) if col in df.columns else pl.lit(None, dtype)
+
+
+def _post_activities(
+    spec: ObjectSpec,
+    df: pl.DataFrame,
+    raw: pl.DataFrame,
+    m: Mapped,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> dict[str, pl.DataFrame]:
+    """Task/Event → activities: type from subtype/Type, WhoId/WhatId split by key prefix."""
+    default = "meeting" if spec.name == "Event" else "task"
+    kind = pl.coalesce(
+        _activity_word("subtype", df), _activity_word("type_raw", df), pl.lit(default)
+    )
+    # WhoId is a lead or a contact; WhatId an account, opportunity, campaign (or other)
+    who = _null(df, "who_id", pl.String())
+    what = _null(df, "what_id", pl.String())
+    who_prefix, what_prefix = who.str.slice(3, 3), what.str.slice(3, 3)
+    refs: list[pl.Expr] = [
+        pl.when(who_prefix.is_in(_WHO)).then(who).otherwise(None).alias("person_id")
+    ]
+    for prefix, col in _WHAT.items():
+        from_what = pl.when(what_prefix == prefix).then(what).otherwise(None)
+        if col in df.columns:
+            from_what = pl.coalesce(pl.col(col), from_what)
+        refs.append(from_what.alias(col))
+    other_who = df.select((who.is_not_null() & ~who_prefix.is_in(_WHO)).sum()).item()
+    other_what = df.select((what.is_not_null() & ~what_prefix.is_in(list(_WHAT))).sum()).item()
+    if other_who or other_what:
+        notes.append(
+            f"{other_who} WhoId(s) and {other_what} WhatId(s) point to other objects (not a "
+            f"lead, contact, account, opportunity or campaign): not kept"
+        )
+    if spec.name == "Event":
+        when = pl.coalesce(_null(df, "occurred_at", UTC), _null(df, "activity_date", UTC))
+        span = (_null(df, "end_at", UTC) - pl.col("occurred_at")).dt.total_seconds()
+        minutes = _null(df, "duration_minutes", pl.Float64()) * 60
+        duration = pl.coalesce(minutes.round(0).cast(pl.Int64), span.cast(pl.Int64))
+    else:
+        when = pl.coalesce(_null(df, "completed_at", UTC), _null(df, "occurred_at", UTC))
+        duration = _null(df, "duration_seconds", pl.Int64())
+    if "occurred_at" not in df.columns:
+        df = df.with_columns(pl.lit(None, UTC).alias("occurred_at"))
+    df = df.with_columns(kind.alias("type"), *refs, when.alias("occurred_at"))
+    df = df.with_columns(duration.alias("duration_seconds"))
+    helpers = ("type_raw", "who_id", "what_id", "completed_at", "activity_date", "end_at")
+    return {"activities": df.drop(*helpers, "duration_minutes", strict=False)}
+
+
+UTC = pl.Datetime("us", "UTC")
+
+
+def _sibling_lookup(path: str, spec: ObjectSpec) -> pl.DataFrame | None:
+    """The ``spec`` lookup export beside ``path`` (same folder), mapped and id-normalised."""
+    from closedloop_kit.schema import salesforce_id18_expr
+
+    here = Path(path)
+    names = {normalize_name(n) for n in (spec.name, *spec.file_names)}
+    for f in sorted(here.parent.iterdir()):
+        if f == here or f.suffix.lower() not in (".csv", ".xlsx", ".xls", ".txt"):
+            continue
+        stem = normalize_name(re.sub(r"^(sf_|salesforce_)", "", f.stem.lower()))
+        stem = re.sub(r"(data|export|extract|report)$", "", stem)
+        if stem not in names:
+            continue
+        m = map_columns(read_table(f).frame, spec.fields, _EXTRA_DTYPES)
+        if "source_id" not in m.frame.columns:
+            return None
+        ids = ["source_id", *[c for c in spec.ids if c in m.frame.columns]]
+        return m.frame.with_columns(
+            pl.concat_str([pl.lit("sf:"), salesforce_id18_expr(pl.col(c))]).alias(c) for c in ids
+        )
+    return None
+
+
+def _role_division(roles: pl.DataFrame) -> dict[str, str]:
+    """Role key → name of its ancestor right below the top of the hierarchy.
+
+    Salesforce role hierarchies put one role per division under the top role (``CEO`` →
+    ``EMEA Sales`` → ``EMEA AE``); that second-level role names the division.
+    """
+    name = dict(zip(roles["source_id"].to_list(), roles["name"].to_list(), strict=True))
+    parent = (
+        dict(zip(roles["source_id"].to_list(), roles["parent_role_id"].to_list(), strict=True))
+        if "parent_role_id" in roles.columns
+        else {}
+    )
+    out: dict[str, str] = {}
+    for role in name:
+        chain = [role]
+        while parent.get(chain[-1]) in name and len(chain) <= len(name):
+            chain.append(str(parent[chain[-1]]))
+        if len(chain) >= 2 and name[chain[-2]] is not None:
+            out[role] = str(name[chain[-2]])
+    return out
+
+
+def _post_users(
+    spec: ObjectSpec,
+    df: pl.DataFrame,
+    raw: pl.DataFrame,
+    m: Mapped,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> dict[str, pl.DataFrame]:
+    """User → users: role name from UserRole beside the file; partner flag.
+
+    The division is ``User.Division`` when the org exports it; without that field it is
+    the role's ancestor right below the top of the hierarchy (see :func:`_role_division`).
+    """
+    full = pl.concat_str(
+        [_null(df, "first_name", pl.String()), _null(df, "last_name", pl.String())],
+        separator=" ",
+        ignore_nulls=True,
+    )
+    df = df.with_columns(
+        pl.coalesce(_null(df, "name", pl.String()), pl.when(full != "").then(full)).alias("name")
+    )
+    if "user_type" in df.columns:
+        kind = pl.col("user_type").str.to_lowercase().str.replace_all(r"[^a-z]", "")
+        df = df.with_columns(kind.is_in(list(PARTNER_USER_TYPES)).alias("is_partner"))
+    roles = _sibling_lookup(str(df["source_file"][0]), LOOKUPS["UserRole"]) if df.height else None
+    if roles is not None and "role_id" in df.columns and "name" in roles.columns:
+        names = dict(zip(roles["source_id"].to_list(), roles["name"].to_list(), strict=True))
+        division = _role_division(roles)
+        df = df.with_columns(
+            pl.coalesce(
+                _null(df, "role", pl.String()),
+                pl.col("role_id").replace_strict(names, default=None, return_dtype=pl.String),
+            ).alias("role"),
+        )
+        notes.append("role names from UserRole")
+        if "sales_division" not in m.used:  # no Division field: the role hierarchy says it
+            df = df.with_columns(
+                pl.col("role_id")
+                .replace_strict(division, default=None, return_dtype=pl.String)
+                .alias("sales_division")
+            )
+            notes.append("no Division column: sales divisions from the role hierarchy")
+    return {"users": df}
+
+
+def _post_line_items(
+    spec: ObjectSpec,
+    df: pl.DataFrame,
+    raw: pl.DataFrame,
+    m: Mapped,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> dict[str, pl.DataFrame]:
+    """OpportunityLineItem → opportunity_products: Discount % → 0–1, currency, product."""
+    if "discount_rate" in df.columns:
+        df = df.with_columns(pl.col("discount_rate") / 100)
+    amount = next((c for c in ("total_amount", "unit_price") if c in df.columns), None)
+    if amount is not None:
+        df = _with_currency(df, raw, m, amount, opts, notes)
+    if "pricebook_entry_id" in df.columns and df.height:
+        entries = _sibling_lookup(str(df["source_file"][0]), LOOKUPS["PricebookEntry"])
+        if entries is not None and "product_id" in entries.columns:
+            lk = dict(
+                zip(entries["source_id"].to_list(), entries["product_id"].to_list(), strict=True)
+            )
+            via = pl.col("pricebook_entry_id").replace_strict(
+                lk, default=None, return_dtype=pl.String
+            )
+            df = df.with_columns(
+                pl.coalesce(_null(df, "product_id", pl.String()), via).alias("product_id")
+            )
+            notes.append("products of line items without Product2Id from PricebookEntry")
+        df = df.drop("pricebook_entry_id")
+    return {"opportunity_products": df}
+
+
 _POST = {
     "people": _post_people,
     "accounts": _post_accounts,
@@ -756,9 +979,19 @@ _POST = {
     "stage_history": _post_history,
     "fx_rates": _post_fx,
     "touchpoints": _post_influence,
+    "activities": _post_activities,
+    "users": _post_users,
+    "products": _post_links,
+    "opportunity_products": _post_line_items,
+}
+
+_LOOKUP_NOTE = {
+    "UserRole": "lookup table: names the role (and division) of users read from the same folder",
+    "PricebookEntry": "lookup table: gives the product of line items read from the same folder",
 }
 
 _REQUIRED: dict[str, tuple[str, ...]] = {
+    "OpportunityLineItem": ("opportunity_id",),
     "OpportunityContactRole": ("opportunity_id", "person_id"),
     "CampaignMember": ("campaign_id",),
     "OpportunityHistory": ("entity_id", "new_value", "changed_at"),
@@ -798,7 +1031,23 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
             f"{what}{hint}; pass `object=` if it is one of them"
         )
         raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
+    if obj in LOOKUPS:
+        return finish(
+            path=path,
+            reader="salesforce",
+            source_system=SYSTEM,
+            object=obj,
+            primary=None,
+            tables={},
+            rows_read=raw.height,
+            raw=raw,
+            rows_merged=raw.height,
+            sniff=fs,
+            format=fmt,
+            notes=[_LOOKUP_NOTE[obj], *(table.layout_notes() if table is not None else [])],
+        )
     spec = OBJECTS[obj]
+    assert spec.table is not None
     notes: list[str] = []
     id_col = find_column(raw.columns, ("Id", "ID"))
     if fmt.startswith("report"):
@@ -866,7 +1115,7 @@ def _detect(fs: FileSniff) -> float:
     name = fs.path.name.lower()
     if fs.kind == "json":
         m = re.search(r'"attributes"\s*:\s*\{[^}]*"type"\s*:\s*"(\w+)"', fs.sample)
-        return 0.95 if m and (m.group(1) in OBJECTS or m.group(1) in NOT_CANONICAL) else 0.0
+        return 0.95 if m and (m.group(1) in _SPECS or m.group(1) in NOT_CANONICAL) else 0.0
     if fs.kind not in TABLE_KINDS:
         return 0.0
     score = 0.0
@@ -877,11 +1126,11 @@ def _detect(fs: FileSniff) -> float:
     labels = {"leadid", "contactid", "accountid", "opportunityid", "campaignid"}
     if cols & labels and _ID_RE.search(fs.sample):
         score = max(score, 0.8)
-    for spec in OBJECTS.values():
+    for spec in _SPECS.values():
         if spec.signature and spec.signature <= cols:
             score = max(score, 0.7)
     stem = normalize_name(fs.path.stem)
-    if stem in {normalize_name(n) for o in OBJECTS.values() for n in (o.name, *o.file_names)}:
+    if stem in {normalize_name(n) for o in _SPECS.values() for n in (o.name, *o.file_names)}:
         score = max(score, 0.55 if len(cols) > 2 else 0.3)
     return score
 

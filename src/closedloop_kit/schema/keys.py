@@ -32,6 +32,7 @@ SOURCE_PREFIX: dict[str, str] = {
     "microsoft_ads": "msads",
     "linkedin_ads": "li",
     "meta_ads": "meta",
+    "call_tracking": "call",
     "mapped": "map",
     "simulated": "sim",
 }

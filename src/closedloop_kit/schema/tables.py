@@ -19,25 +19,29 @@ from typing import get_args
 import pandera.polars as pa
 import polars as pl
 
-from closedloop_kit._core.types import PersonType, SourcedBy, SourceSystem
+from closedloop_kit._core.types import ActivityType, PersonType, SourcedBy, SourceSystem
 from closedloop_kit.schema import _fields as f
 from closedloop_kit.schema._fields import UtcDatetime
 
 __all__ = [
     "TABLES",
     "AccountSchema",
+    "ActivitySchema",
     "CampaignMemberSchema",
     "CampaignSchema",
     "CanonicalSchema",
     "FxRateSchema",
     "IdentityLinkSchema",
     "OpportunityContactSchema",
+    "OpportunityProductSchema",
     "OpportunitySchema",
     "PersonSchema",
+    "ProductSchema",
     "SpendSchema",
     "StageHistorySchema",
     "TableSpec",
     "TouchpointSchema",
+    "UserSchema",
 ]
 
 # the choices are declared once, as Literal aliases in _core.types, and listed from there
@@ -45,6 +49,7 @@ PERSON_TYPES = list(get_args(PersonType))
 SOURCED_BY = list(get_args(SourcedBy))
 ENTITY_TYPES = ["person", "account", "opportunity", "campaign_member"]
 SOURCE_SYSTEMS = list(get_args(SourceSystem))
+ACTIVITY_TYPES = list(get_args(ActivityType))
 
 
 class CanonicalSchema(pa.DataFrameModel):
@@ -341,6 +346,115 @@ class IdentityLinkSchema(CanonicalSchema):
     last_seen_at: UtcDatetime = f.at("last time the link was observed (UTC)")
 
 
+class ActivitySchema(CanonicalSchema):
+    """Sales and marketing activities: calls, meetings, emails, notes and tasks.
+
+    Salesforce Task/Event, HubSpot engagements (calls, meetings, emails, notes, tasks) and
+    call-tracking exports. A meeting with a person is the evidence that a meeting was
+    set up with them (the sales-ready milestone is decided from it by ``clk.prepare``).
+    """
+
+    activity_id: pl.String = f.key("canonical activity key, e.g. 'sf:00T...' or 'hs:19732910159'")
+    type: pl.String = f.choice(
+        "call, meeting, email, note, task, message or other", ACTIVITY_TYPES, nullable=False
+    )
+    subtype: pl.String = f.text("subtype as recorded (TaskSubtype, EventSubtype, call type, ...)")
+    subject: pl.String = f.text("subject or title")
+    status: pl.String = f.text("status as recorded (Completed, Not Started, SCHEDULED, ...)")
+    outcome: pl.String = f.text(
+        "outcome as recorded (CallDisposition, meeting outcome, call disposition label)"
+    )
+    direction: pl.String = f.text("inbound or outbound (calls and emails), as recorded")
+    owner_id: pl.String = f.key("user (owner) who did the activity", nullable=True)
+    person_id: pl.String = f.key("person (lead/contact) the activity was with", nullable=True)
+    account_id: pl.String = f.key("account the activity relates to", nullable=True)
+    opportunity_id: pl.String = f.key("opportunity the activity relates to", nullable=True)
+    campaign_id: pl.String = f.key("campaign the activity relates to", nullable=True)
+    occurred_at: UtcDatetime = f.at(
+        "when it happened or is due (UTC; a date-only due date is midnight UTC)"
+    )
+    created_at: UtcDatetime = f.at("when the activity was logged (UTC)")
+    duration_seconds: pl.Int64 = f.count("duration in seconds (calls, meetings)")
+    is_deleted: pl.Boolean = f.flag("soft-deleted in the source (kept, flagged)")
+
+
+class UserSchema(CanonicalSchema):
+    """CRM users and owners: who owns leads, contacts, accounts and deals."""
+
+    user_id: pl.String = f.key("canonical user key, e.g. 'sf:005...' or 'hs:31000000'")
+    name: pl.String = f.text("full name")
+    first_name: pl.String = f.text("first name")
+    last_name: pl.String = f.text("last name")
+    email: pl.String = f.text("email address")
+    title: pl.String = f.text("job title")
+    role: pl.String = f.text("role name (Salesforce UserRole.Name, HubSpot role)")
+    role_id: pl.String = f.key("role key in the source", nullable=True)
+    team: pl.String = f.text("team (HubSpot primary team, Salesforce Department)")
+    sales_division: pl.String = f.text(
+        "sales division (Salesforce User.Division, else the role hierarchy)"
+    )
+    manager_id: pl.String = f.key("manager's user key", nullable=True)
+    user_type: pl.String = f.text("user type as recorded (Standard, PowerPartner, PERSON, ...)")
+    is_partner: pl.Boolean = f.flag("a partner (channel) user", nullable=True)
+    is_active: pl.Boolean = f.flag("an active user", nullable=True)
+    created_at: UtcDatetime = f.at("when the user was created (UTC)")
+    is_deleted: pl.Boolean = f.flag("soft-deleted in the source (kept, flagged)")
+
+
+class ProductSchema(CanonicalSchema):
+    """Products sold (Salesforce Product2, HubSpot products)."""
+
+    product_id: pl.String = f.key("canonical product key, e.g. 'sf:01t...' or 'hs:1234'")
+    name: pl.String = f.text("product name")
+    product_code: pl.String = f.text("product code / SKU")
+    family: pl.String = f.text("product family as recorded (Product2.Family); the product line")
+    description: pl.String = f.text("description")
+    list_price: pl.Float64 = f.money("list price in `currency` (HubSpot price)")
+    currency: pl.String = f.currency()
+    is_active: pl.Boolean = f.flag("an active product", nullable=True)
+    created_at: UtcDatetime = f.at("when the product was created (UTC)")
+    is_deleted: pl.Boolean = f.flag("soft-deleted in the source (kept, flagged)")
+
+    @pa.dataframe_check(error="a `list_price` needs a `currency`")
+    @classmethod
+    def price_has_currency(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """Money is an amount plus a currency."""
+        return _money_has_currency("list_price", data)
+
+
+class OpportunityProductSchema(CanonicalSchema):
+    """Opportunity line items: which products a deal sells, how many, for how much."""
+
+    line_item_id: pl.String = f.key("canonical line item key, e.g. 'sf:00k...' or 'hs:987'")
+    opportunity_id: pl.String = f.key("opportunity (deal) key", nullable=True)
+    product_id: pl.String = f.key("product key", nullable=True)
+    name: pl.String = f.text("line item name (usually the product name)")
+    product_code: pl.String = f.text("product code / SKU")
+    quantity: pl.Float64 = pa.Field(nullable=True, description="quantity sold")
+    unit_price: pl.Float64 = f.money("sales price per unit in `currency`", signed=True)
+    list_price: pl.Float64 = f.money("list price per unit in `currency`", signed=True)
+    discount_rate: pl.Float64 = pa.Field(
+        nullable=True,
+        in_range={"min_value": 0, "max_value": 1},
+        description="discount 0–1 (Salesforce Discount is in percent)",
+    )
+    total_amount: pl.Float64 = f.money("line total in `currency` (TotalPrice, amount)", signed=True)
+    currency: pl.String = f.currency()
+    total_amount_corporate: pl.Float64 = f.money(
+        "line total converted to the corporate currency at `service_date` (else created)",
+        signed=True,
+    )
+    service_date: pl.Date = f.date("service / start date of the line")
+    created_at: UtcDatetime = f.at("when the line item was created (UTC)")
+    is_deleted: pl.Boolean = f.flag("soft-deleted in the source (kept, flagged)")
+
+    @pa.dataframe_check(error="a `total_amount` needs a `currency`")
+    @classmethod
+    def amount_has_currency(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        """Money is an amount plus a currency."""
+        return _money_has_currency("total_amount", data)
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """A canonical table: its name, Pandera model and primary key."""
@@ -412,6 +526,15 @@ TABLES: dict[str, TableSpec] = {
             IdentityLinkSchema,
             ("id_type", "id_value", "linked_id_type", "linked_id_value", "rule"),
             "identity evidence",
+        ),
+        TableSpec("activities", ActivitySchema, ("activity_id",), "sales and marketing activities"),
+        TableSpec("users", UserSchema, ("user_id",), "CRM users and owners"),
+        TableSpec("products", ProductSchema, ("product_id",), "products sold"),
+        TableSpec(
+            "opportunity_products",
+            OpportunityProductSchema,
+            ("line_item_id",),
+            "opportunity line items",
         ),
     ]
 }
