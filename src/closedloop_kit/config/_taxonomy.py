@@ -196,9 +196,10 @@ class Taxonomy:
         other lead evidence is a contact sales added, and enters the funnel at the first
         stage it has evidence for, with no earlier stage back-filled.
     contact_touch_types
-        Touch types by which a person gives their contact details (a form fill): such
-        a touch is evidence of the :attr:`created_stage` at its time, even for a contact
-        sales had typed in earlier.
+        Touch types by which a person gives their contact details (a form fill, a
+        campaign response, registering for a webinar or an event): such a touch is
+        evidence of the :attr:`created_stage` at its time, even for a contact sales had
+        typed in earlier.
     meeting_stage
         The stage a meeting with the person means (default ``sales_ready``: "a meeting
         has been set up with an interested buyer"), or ``None`` to ignore meetings.
@@ -211,8 +212,10 @@ class Taxonomy:
         ``"auto"`` (default): when the data holds meetings with people, the
         :attr:`meeting_stage` is reached at the first counted meeting and at nothing else
         (status words and lead conversion for that stage are ignored, since they are
-        also set for people who joined a deal without a meeting of their own); without
-        any meeting in the data, status words decide. ``"always"`` / ``"never"`` force
+        also set for people who joined a deal without a meeting of their own), and a
+        later stage does not back-fill it or the stages before it (a contact put on a
+        deal had no meeting of their own); without any meeting in the data, status
+        words decide and later stages back-fill skipped ones. ``"always"`` / ``"never"`` force
         one or the other.
     created_stage, converted_stage, opportunity_stage, won_stage, sales_ready_stage
         Which stage record creation, lead conversion, opportunity creation, a won deal
@@ -249,7 +252,13 @@ class Taxonomy:
     won_stage: str = "won"
     lost_exit: str = "lost"
     disqualified_exit: str = "disqualified"
-    contact_touch_types: tuple[str, ...] = ("form_fill",)
+    contact_touch_types: tuple[str, ...] = (
+        "form_fill",
+        "campaign_response",
+        "webinar",
+        "event",
+        "trade_show",
+    )
     meeting_stage: str | None = "sales_ready"
     meeting_types: tuple[str, ...] = ("meeting",)
     meeting_excluded_statuses: tuple[str, ...] = (

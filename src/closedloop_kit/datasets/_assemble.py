@@ -497,7 +497,9 @@ class _Asm:
             "last_name",
             pl.col("name").alias("company_name"),
             pl.lit("Outbound").alias("lead_source"),
-            pl.lit("Working - Contacted").alias("status_raw"),
+            # a duplicate typed in for someone already in HubSpot: never worked, so not
+            # an MQL (its status must not claim a stage the human did not reach)
+            pl.lit("Open - Not Contacted").alias("status_raw"),
             "country",
             self.ts("__t").alias("created_at"),
             pl.lit(False).alias("is_converted"),
@@ -1245,9 +1247,24 @@ class _Asm:
         h = self.h
         o = self.opp_frame
         obs = lambda c: pl.col(c).is_not_null() & pl.col(c).is_not_nan() & (pl.col(c) < T)  # noqa: E731
-        reached = h.with_columns(
+        # a HubSpot contact already put on a deal (lifecycle "Opportunity") cannot become an
+        # MQL afterwards: HubSpot's lifecycle only moves forward, so no CRM records it and
+        # the truth does not count it (a meeting still makes them sales-ready, and so MQL)
+        on_deal = self.s.committee.group_by("h").agg(pl.col("t").min().alias("_deal_t"))
+        hx = h.join(on_deal, on="h", how="left", maintain_order="left")
+        mql_t = pl.col("mql_t").fill_nan(None)
+        late_mql = (
+            pl.col("is_hs")
+            & pl.col("_deal_t").is_not_null()
+            & (mql_t > pl.col("_deal_t")).fill_null(False)
+        ) | (
+            # nor is a lead disqualified before its MQL moment: its status history ends at
+            # "Closed - Not Converted" and never records the MQL
+            (mql_t > pl.col("dq_t").fill_nan(None)).fill_null(False)
+        )
+        reached = hx.with_columns(
             obs("lead_t").alias("lead"),
-            (obs("mql_t") | obs("sr_t")).alias("mql"),
+            ((obs("mql_t") & late_mql.not_()) | obs("sr_t")).alias("mql"),
             obs("sr_t").alias("sales_ready"),
         )
         counts = [
@@ -1351,7 +1368,7 @@ class _Asm:
         )
         on_opp = set(cm["h"].to_list())
         on_won = set(cm.filter(pl.col("is_won"))["h"].to_list())
-        humans = h.select(
+        humans = reached.select(
             "true_person_key",
             "account_id",
             "sales_division",
@@ -1361,10 +1378,13 @@ class _Asm:
             pl.col("p_true"),
             pl.col("decided"),
             pl.col("sales_ready"),
-            *[
-                pl.when(obs(c)).then(self.ts(c)).alias(n)
-                for c, n in (("lead_t", "lead_at"), ("mql_t", "mql_at"), ("sr_t", "sales_ready_at"))
-            ],
+            pl.when(obs("lead_t")).then(self.ts("lead_t")).alias("lead_at"),
+            pl.when(pl.col("mql") & obs("mql_t") & late_mql.not_())
+            .then(self.ts("mql_t"))
+            .when(pl.col("mql"))
+            .then(self.ts("sr_t"))
+            .alias("mql_at"),
+            pl.when(obs("sr_t")).then(self.ts("sr_t")).alias("sales_ready_at"),
             pl.Series("person_id", [self.main_id.get(x) for x in h["h"]], dtype=pl.String),
             pl.col("h").is_in(list(on_opp)).alias("on_opportunity"),
             pl.col("h").is_in(list(on_won)).alias("on_won_opportunity"),

@@ -156,7 +156,14 @@ def _rollup(prep: StageEvidence, grain: str) -> tuple[pl.DataFrame, pl.DataFrame
     return evidence, ep.unique(), eo.unique()
 
 
-def _stages_frame(evidence: pl.DataFrame, tax: Taxonomy, on_backwards: str) -> pl.DataFrame:
+def _stages_frame(
+    evidence: pl.DataFrame, tax: Taxonomy, on_backwards: str, cap: int | None = None
+) -> pl.DataFrame:
+    """Stage times per entity from its evidence (see :func:`build_from_evidence`).
+
+    ``cap`` is the index of a stage decided by meetings: stages up to it are back-filled
+    only from evidence up to it, never from later stages.
+    """
     stages = tax.stages
     n = len(stages)
     record = pl.col("is_response").not_()
@@ -180,7 +187,17 @@ def _stages_frame(evidence: pl.DataFrame, tax: Taxonomy, on_backwards: str) -> p
             for i, s in enumerate(stages)
         ]
     )
-    agg = agg.with_columns(top.alias("_top"), entry.alias("_entry"))
+    top_low = (
+        pl.max_horizontal(
+            [
+                pl.when(pl.col(f"_ev_{s}")).then(pl.lit(i)).otherwise(pl.lit(-1))
+                for i, s in enumerate(stages[: cap + 1])
+            ]
+        )
+        if cap is not None
+        else top
+    )
+    agg = agg.with_columns(top.alias("_top"), entry.alias("_entry"), top_low.alias("_top_low"))
     obs = [pl.col(f"_obs_{s}") for s in stages]
     # a milestone observed before the entity's first stage (its creation) contradicts it:
     # the row goes backwards. Evidence for an earlier stage dated after a later stage's
@@ -223,7 +240,8 @@ def _stages_frame(evidence: pl.DataFrame, tax: Taxonomy, on_backwards: str) -> p
     cols = []
     flags = []
     for i, s in enumerate(stages):
-        reached = (pl.col("_top") >= i) & (pl.col("_entry") <= i)
+        upper = pl.col("_top_low") if cap is not None and i <= cap else pl.col("_top")
+        reached = (upper >= i) & (pl.col("_entry") <= i)
         cols.append(
             pl.when(reached).then(pl.coalesce([*obs[i:], latest])).otherwise(None).alias(f"{s}_at")
         )
@@ -549,7 +567,12 @@ def build_from_evidence(
     stages = tax.stages
     first = stages[0]
     evidence, ep, eo = _rollup(prep, grain)
-    frame = _stages_frame(evidence, tax, on_backwards)
+    cap = (
+        tax.stage_index(tax.meeting_stage)
+        if prep.meetings_decide and tax.meeting_stage is not None
+        else None
+    )
+    frame = _stages_frame(evidence, tax, on_backwards, cap)
 
     pdims = _people_dims(prep, ep)
     odims = _opp_dims(prep, eo)
