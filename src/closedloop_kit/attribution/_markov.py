@@ -36,6 +36,7 @@ never built, so touch-level data streams (:func:`touch_transitions`).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,7 @@ __all__ = [
 ]
 
 _ORDERS = (1, 2, 3, 4)
+_CHUNK = 1_000_000  # touches per journey-aligned slice when counting transitions
 
 
 @dataclass(frozen=True)
@@ -170,30 +172,89 @@ def touch_transitions(
     cols = column_names(touches)
     by = "position" if "position" in cols else "occurred_at"
     value = pl.col("value").cast(pl.Float64).fill_null(0.0) if "value" in cols else pl.lit(0.0)
-    cats = pl.Categories.random()
+    cats = pl.Categories.random()  # private dictionary: codes 0 … C−1 in first-seen order
+    name = pl.col("channel").cast(pl.String)
+    jid = pl.col("journey_id")
+    if not touches.collect_schema()["journey_id"].is_integer():  # dense u32 codes
+        jid = jid.cast(pl.String).cast(pl.Categorical(pl.Categories.random())).to_physical()
+    narrow = touches.select(
+        jid.alias("journey_id"),
+        name.cast(pl.Categorical(cats)).alias("channel"),
+        pl.col(by).to_physical().alias("position"),
+        pl.col("converted").cast(pl.Boolean),
+        value.alias("value"),
+        *([name.alias("_name")] if transform == "unique" else []),
+    ).collect(engine="streaming")
+    # names are read while a column still holds the categories (they are freed with it)
+    names = [str(n) for n in cats.to_series().to_list()]
+    narrow = narrow.with_columns(pl.col("channel").to_physical())
+    ordered = _sort_touches(narrow)
+    del narrow
     conv = pl.col("converted").cast(pl.Float64)
-    sorted_touches = touches.select(
-        "journey_id", pl.col("channel").cast(pl.String), by, "converted", value.alias("value")
-    ).sort("journey_id", by)
-    sorted_touches = transform_touches(sorted_touches.rename({by: "position"}), transform)
-    if transform == "unique":
-        sorted_touches = sorted_touches.sort("journey_id", "channel")
-    steps = sorted_touches.select(
-        "journey_id",
-        (
-            pl.col("channel").cast(pl.Categorical(cats)).to_physical().cast(pl.UInt64)
-            + pl.lit(1, pl.UInt64)
-        ).alias("code"),
-        conv.alias("_conv"),
-        (1.0 - conv).alias("_null"),
-        (pl.col("value") * conv).alias("_value"),
+    parts = []
+    for start, stop in _journey_slices(ordered.get_column("journey_id"), _CHUNK):
+        chunk = transform_touches(ordered.slice(start, stop - start).lazy(), transform)
+        if transform == "unique":  # the channel set in name order, as path_table builds it
+            chunk = chunk.sort("journey_id", "_name")
+        steps = chunk.select(
+            "journey_id",
+            (pl.col("channel").cast(pl.UInt64) + pl.lit(1, pl.UInt64)).alias("code"),
+            conv.alias("_conv"),
+            (1.0 - conv).alias("_null"),
+            (pl.col("value") * conv).alias("_value"),
+        )
+        parts.append(_transitions(steps, order).collect())
+    table = (
+        pl.concat(parts)
+        .group_by("from_state", "to_state")
+        .agg(pl.col("n", "conversions", "nulls", "value").sum())
     )
-    table = _transitions(steps, order).collect(engine="streaming")
-    names = cats.to_series().to_list()
     if table["to_state"].null_count():
         msg = "`channel` has nulls; classify touches first (clk.channels.classify)"
         raise ValueError(msg)
-    return _recode(table, [str(n) for n in names], order)
+    return _recode(table, names, order)
+
+
+def _journey_slices(journey_id: pl.Series, size: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` row ranges of about ``size`` rows that never split a journey."""
+    n = journey_id.len()
+    bounds = [0]
+    while bounds[-1] + size < n:
+        cut = bounds[-1] + size
+        while cut < n and journey_id[cut] == journey_id[cut - 1]:
+            cut += 1
+        bounds.append(cut)
+    if bounds[-1] < n or n == 0:
+        bounds.append(n)
+    return list(itertools.pairwise(bounds))
+
+
+def _sort_touches(frame: pl.DataFrame) -> pl.DataFrame:
+    """Sort by ``journey_id, position`` and drop ``position``, one column at a time.
+
+    Integer ids and positions are packed into one UInt64 key when their ranges allow
+    (one fast single-key sort); the gather goes column by column, so the peak is the
+    frame plus one column, not two copies of the frame.
+    """
+    lo_j, hi_j, lo_p, hi_p = frame.select(
+        pl.col("journey_id").min().alias("a"),
+        pl.col("journey_id").max().alias("b"),
+        pl.col("position").min().alias("c"),
+        pl.col("position").max().alias("d"),
+    ).row(0)
+    if frame.height and (hi_j - lo_j + 1) * (hi_p - lo_p + 1) < 2**63:
+        key = (pl.col("journey_id") - lo_j).cast(pl.UInt64) * (hi_p - lo_p + 1) + (
+            pl.col("position") - lo_p
+        ).cast(pl.UInt64)
+        idx = frame.select(key.arg_sort()).to_series()
+    else:
+        idx = frame.select(pl.arg_sort_by("journey_id", "position")).to_series()
+    frame = frame.drop("position")
+    columns = []
+    for col in frame.columns:
+        columns.append(frame.get_column(col).gather(idx))
+        frame = frame.drop(col)
+    return pl.DataFrame(columns)
 
 
 def path_transitions(pt: PathTable, *, order: int = 1) -> TransitionCounts:
