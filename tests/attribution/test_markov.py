@@ -138,7 +138,11 @@ def _expected(rows: list[Row], k: int) -> dict[str, tuple[float, float]]:
 
 @pytest.mark.parametrize("seed", [101, 202, 303])
 @pytest.mark.parametrize("order", [1, 2, 3, 4])
-def test_equals_channelattribution_chain_from_paths(order: int, seed: int) -> None:
+def test_equals_channelattribution_chain_from_paths(
+    order: int, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if seed == 303:  # large chains are solved iteratively (BiCGSTAB): same answer
+        monkeypatch.setattr("closedloop_kit.attribution._markov._DIRECT_MAX", 0)
     rows = _random_rows(seed)
     want = _expected(rows, order)
     got = attribute_paths(_path_frame(rows), model="markov", order=order)
