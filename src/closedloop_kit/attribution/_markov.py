@@ -24,14 +24,16 @@ state containing ``c`` to ``(null)``: ``P_{−c}`` and ``P^v_{−c}`` solve the 
 restricted to the states without ``c``. The **removal effects** are
 ``RE_c = 1 − P_{−c} / P`` and ``RE^v_c = 1 − P^v_{−c} / P^v``; channel ``c`` receives
 ``conversions × RE_c / Σ_j RE_j`` and ``value × RE^v_c / Σ_j RE^v_j``. ChannelAttribution
-estimates the same quantities by simulating the chain; here every system is solved by
-sparse LU, so the answer is exact to floating-point precision.
+estimates the same quantities by simulating the chain; here every system is solved
+(sparse LU, or checked BiCGSTAB for chains over 2,000 states), so the answer is exact to
+floating-point precision.
 
 The chain is built from a **transition-count table** (``from_state``, ``to_state``,
-``n``, ``conversions``, ``nulls``, ``value``), made in one lazy polars pass: touches
-sorted within journey, k-window state ids from shifted channel codes, consecutive
-duplicates dropped, one ``group_by`` on ``(from_state, to_state)``. Per-journey lists are
-never built, so touch-level data streams (:func:`touch_transitions`).
+``n``, ``conversions``, ``nulls``, ``value``). From touches (:func:`touch_transitions`):
+one streaming collect of the coded columns (journey, channel code, position, converted,
+value), one sort by journey and position, then over journey-aligned slices k-window
+state ids from shifted channel codes, consecutive duplicates dropped, one ``group_by``
+on ``(from_state, to_state)``. Per-journey paths (lists) are never built.
 """
 
 from __future__ import annotations
@@ -151,7 +153,10 @@ def _transitions(steps: pl.LazyFrame, order: int) -> pl.LazyFrame:
 def touch_transitions(
     touches: pl.LazyFrame, *, order: int = 1, transform: str = "none"
 ) -> TransitionCounts:
-    """Transition counts from touch-level journeys in one streaming pass.
+    """Transition counts from touch-level journeys: one streaming collect, one sort.
+
+    Memory is about the coded columns (≈ 30 bytes a touch) plus one sort index; the
+    counting runs over journey-aligned slices of ``_CHUNK`` touches.
 
     Parameters
     ----------
