@@ -1,97 +1,213 @@
-"""Exact Markov attribution against a dense brute force written independently here."""
+"""Exact Markov attribution against ChannelAttribution's chain, built independently here.
+
+The oracle below re-implements ChannelAttribution's ``markov_model`` state construction
+from its C++ source (sliding k-windows over the path as given; consecutive identical
+windows merged; a path shorter than k is one state, the whole path) with plain dicts, and
+solves the absorbing chain densely with numpy. Removal is done differently from the
+library (transitions into a removed state are redirected to ``(null)`` in the full
+matrix), so the two share no code and no formulation detail.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from closedloop_kit.attribution import attribute, attribute_paths
 
+Row = tuple[list[str], int, int, float]  # path, conversions, nulls, value
 
-def _dense_markov(rows: list[tuple[list[str], float, float, float]], order: int) -> dict:
-    """Removal effects by building the chain with dicts and solving it densely."""
-    trans: dict[tuple, dict[tuple, float]] = {}
-    conv_v: dict[tuple, float] = {}
+START, CONV, NULL = ("(start)",), ("(conversion)",), ("(null)",)
 
-    def add(a: tuple, b: tuple, w: float) -> None:
-        trans.setdefault(a, {})
-        trans[a][b] = trans[a].get(b, 0.0) + w
 
-    for steps, conv, nulls, value in rows:
-        collapsed = [s for i, s in enumerate(steps) if i == 0 or s != steps[i - 1]]
-        states = [tuple(collapsed[max(0, i - order + 1) : i + 1]) for i in range(len(collapsed))]
-        prev: tuple = ("(start)",)
-        for s in states:
-            add(prev, s, conv + nulls)
+def _ca_states(path: list[str], k: int) -> list[tuple[str, ...]]:
+    if len(path) < k:
+        windows = [tuple(path)]
+    else:
+        windows = [tuple(path[i - k + 1 : i + 1]) for i in range(k - 1, len(path))]
+    return [w for i, w in enumerate(windows) if i == 0 or w != windows[i - 1]]
+
+
+def _oracle(rows: list[Row], k: int) -> dict[str, tuple[float, float]]:
+    """Removal effects (conversions, value) of ChannelAttribution's order-k chain."""
+    counts: dict[tuple, dict[tuple, float]] = {}
+    value_at: dict[tuple, float] = {}
+    for path, conv, nulls, value in rows:
+        if conv + nulls == 0:
+            continue
+        prev = START
+        for s in _ca_states(path, k):
+            counts.setdefault(prev, {})
+            counts[prev][s] = counts[prev].get(s, 0.0) + conv + nulls
             prev = s
-        add(prev, ("(conv)",), conv)
-        add(prev, ("(null)",), nulls)
-        conv_v[prev] = conv_v.get(prev, 0.0) + value
-    transient = sorted(
-        {s for s in trans} | {t for d in trans.values() for t in d} - {("(conv)",), ("(null)",)}
-    )
+        counts.setdefault(prev, {})
+        counts[prev][CONV] = counts[prev].get(CONV, 0.0) + conv
+        counts[prev][NULL] = counts[prev].get(NULL, 0.0) + nulls
+        value_at[prev] = value_at.get(prev, 0.0) + value
+    states = sorted(set(counts) | {t for d in counts.values() for t in d} - {CONV, NULL})
+    idx = {s: i for i, s in enumerate(states)}
+    n = len(states)
+    # full transition matrix over transient states + (conversion) + (null)
+    p = np.zeros((n + 2, n + 2))
+    mean_value = np.zeros(n)
+    for s, out in counts.items():
+        total = sum(out.values())
+        for t, w in out.items():
+            j = n if t == CONV else n + 1 if t == NULL else idx[t]
+            p[idx[s], j] += w / total
+        if out.get(CONV, 0.0) > 0:
+            mean_value[idx[s]] = value_at.get(s, 0.0) / out[CONV]
+    p[n, n] = p[n + 1, n + 1] = 1.0
 
-    def p_conv(removed: str | None) -> tuple[float, float]:
-        keep = [s for s in transient if removed is None or removed not in s]
-        idx = {s: i for i, s in enumerate(keep)}
-        n = len(keep)
-        q = np.zeros((n, n))
-        b = np.zeros(n)
-        bv = np.zeros(n)
-        for s in keep:
-            out = trans.get(s, {})
-            tot = sum(out.values())
-            if tot == 0:
-                continue
-            for t, w in out.items():
-                if t in idx:
-                    q[idx[s], idx[t]] += w / tot
-            b[idx[s]] = out.get(("(conv)",), 0.0) / tot
-            bv[idx[s]] = conv_v.get(s, 0.0) / tot
-        y = np.linalg.solve(np.eye(n) - q, np.column_stack([b, bv]))
-        return float(y[idx[("(start)",)], 0]), float(y[idx[("(start)",)], 1])
+    def absorb(removed: str | None) -> tuple[float, float]:
+        m = p.copy()
+        if removed is not None:
+            for s in states:
+                if removed in s:
+                    m[:, n + 1] += m[:, idx[s]]
+                    m[:, idx[s]] = 0.0
+        q = m[:n, :n]
+        b = m[:n, n]
+        x = np.linalg.solve(np.eye(n) - q, np.column_stack([b, b * mean_value]))
+        return float(x[idx[START], 0]), float(x[idx[START], 1])
 
-    full = p_conv(None)
-    channels = sorted({c for steps, *_ in rows for c in steps})
-    return {c: [1 - p_conv(c)[k] / full[k] for k in range(2)] for c in channels}
+    full = absorb(None)
+    channels = sorted({c for path, *_ in rows for c in path})
+    out_re = {}
+    for c in channels:
+        without = absorb(c)
+        out_re[c] = (1 - without[0] / full[0], 1 - without[1] / full[1])
+    return out_re
 
 
-def _random(seed: int) -> list[tuple[list[str], float, float, float]]:
+def _random_rows(seed: int) -> list[Row]:
+    """Paths with many repeated channels and many paths shorter than 4."""
     rng = np.random.default_rng(seed)
-    names = list("ABCDE")
-    rows = []
-    for _ in range(150):
-        steps = [names[int(i)] for i in rng.integers(0, 5, size=int(rng.integers(1, 7)))]
-        conv = float(rng.integers(0, 4))
-        rows.append((steps, conv, float(rng.integers(0, 6)), conv * float(rng.uniform(1, 50))))
+    names = list("ABCD")
+    rows: list[Row] = []
+    for _ in range(120):
+        length = int(rng.choice([1, 1, 2, 2, 3, 4, 5, 6, 8]))
+        path = [names[int(rng.integers(0, 4))]]
+        for _ in range(length - 1):
+            repeat = rng.random() < 0.4
+            path.append(path[-1] if repeat else names[int(rng.integers(0, 4))])
+        conv = int(rng.integers(0, 4))
+        rows.append((path, conv, int(rng.integers(0, 5)), conv * float(rng.uniform(1, 90))))
+    rows.append((["A", "B"], 0, 0, 0.0))  # a path nobody followed changes nothing
     return rows
 
 
-@pytest.mark.parametrize("order", [1, 2, 3])
-def test_exact_markov_matches_dense_brute_force(order: int) -> None:
-    rows = _random(order)
-    frame = pl.DataFrame(
+def _path_frame(rows: list[Row]) -> pl.DataFrame:
+    return pl.DataFrame(
         {
-            "path": [">".join(s) for s, *_ in rows],
+            "path": [" > ".join(p) for p, *_ in rows],
             "conversions": [r[1] for r in rows],
-            "nulls": [r[2] for r in rows],
             "value": [r[3] for r in rows],
+            "nulls": [r[2] for r in rows],
         }
     )
-    got = attribute_paths(frame, model="markov", order=order)
-    re = _dense_markov(rows, order)
+
+
+def _touches(rows: list[Row], seed: int) -> pl.DataFrame:
+    """One journey per conversion and per null, touches in shuffled row order."""
+    out = []
+    jid = 0
+    for path, conv, nulls, value in rows:
+        for converted in [True] * conv + [False] * nulls:
+            v = value / conv if converted else 0.0
+            out += [(jid, c, pos, converted, v) for pos, c in enumerate(path)]
+            jid += 1
+    frame = pl.DataFrame(
+        out, schema=["journey_id", "channel", "position", "converted", "value"], orient="row"
+    )
+    return frame.sample(fraction=1.0, shuffle=True, seed=seed)
+
+
+def _expected(rows: list[Row], k: int) -> dict[str, tuple[float, float]]:
+    re = _oracle(rows, k)
     total_conv = sum(r[1] for r in rows)
     total_value = sum(r[3] for r in rows)
-    re_sum = sum(v[0] for v in re.values())
-    rev_sum = sum(v[1] for v in re.values())
-    for row in got.iter_rows(named=True):
-        assert row["conversions"] == pytest.approx(
-            total_conv * re[row["channel"]][0] / re_sum, abs=1e-9
-        )
-        assert row["value"] == pytest.approx(
-            total_value * re[row["channel"]][1] / rev_sum, abs=1e-9
-        )
+    s_conv = sum(v[0] for v in re.values())
+    s_val = sum(v[1] for v in re.values())
+    return {c: (total_conv * v[0] / s_conv, total_value * v[1] / s_val) for c, v in re.items()}
+
+
+@pytest.mark.parametrize("seed", [101, 202, 303])
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_equals_channelattribution_chain_from_paths(
+    order: int, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if seed == 303:  # large chains are solved iteratively (BiCGSTAB): same answer
+        monkeypatch.setattr("closedloop_kit.attribution._markov._DIRECT_MAX", 0)
+    rows = _random_rows(seed)
+    want = _expected(rows, order)
+    got = attribute_paths(_path_frame(rows), model="markov", order=order)
+    assert sorted(got["channel"]) == sorted(want)
+    for ch, conv, value in got.select("channel", "conversions", "value").iter_rows():
+        assert conv == pytest.approx(want[ch][0], abs=1e-9)
+        assert value == pytest.approx(want[ch][1], abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", [404, 505])
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_equals_channelattribution_chain_from_touches(
+    order: int, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # small journey-aligned slices, so transition counts are summed over many slices
+    monkeypatch.setattr("closedloop_kit.attribution._markov._CHUNK", 37)
+    rows = _random_rows(seed)
+    re = _oracle(rows, order)
+    want = _expected(rows, order)
+    res = attribute(_touches(rows, seed).lazy(), model="markov", order=order)
+    got_re = res.tables["removal_effects"]
+    for ch, r_conv, r_value in got_re.iter_rows():
+        assert r_conv == pytest.approx(re[ch][0], abs=1e-9)
+        assert r_value == pytest.approx(re[ch][1], abs=1e-9)
+    for ch, conv, value in res.channels.select("channel", "conversions", "value").iter_rows():
+        assert conv == pytest.approx(want[ch][0], abs=1e-9)
+        assert value == pytest.approx(want[ch][1], abs=1e-9)
+    sums = res.credits.collect().group_by("journey_id").agg(pl.col("credit").sum())
+    assert sums.height == sum(r[1] for r in rows)
+    assert (sums["credit"] - 1.0).abs().max() < 1e-12
+
+
+def test_repeated_state_by_hand() -> None:
+    # ChannelAttribution order 2 on  B>A>A (1 conversion, value 40)  and  A>A (1 null):
+    # windows B,A  A,A  and  A,A.  start→BA ½, start→AA ½, BA→AA 1; AA is left twice,
+    # once to (conversion), once to (null): AA→conv ½.
+    # P = ½·1·½ + ½·½ = ½.  Without B (no BA): ½·½ = ¼ → RE_B = 1 − ¼/½ = ½.
+    # Without A: 0 → RE_A = 1.  Conversions: A 1·1/(3/2) = ⅔, B 1·½/(3/2) = ⅓;
+    # value (all absorbed at AA, so RE^v = RE): A 40·⅔, B 40·⅓.
+    frame = pl.DataFrame({"path": ["B>A>A", "A>A"], "conversions": [1, 0], "value": [40.0, 0.0]})
+    frame = frame.with_columns(nulls=pl.Series([0, 1]))
+    got = attribute_paths(frame, model="markov", order=2)
+    assert got["channel"].to_list() == ["A", "B"]
+    assert got["conversions"].to_list() == pytest.approx([2 / 3, 1 / 3], abs=1e-12)
+    assert got["value"].to_list() == pytest.approx([80 / 3, 40 / 3], abs=1e-12)
+    # collapsing repeats first (transform="collapse", the library's former default) gives
+    # B>A and A: start→B ½ → BA → conv; start→A ½ → null. Removing either channel
+    # removes the only converting route: RE_A = RE_B = 1, so ½ and ½.
+    touches = pl.DataFrame(
+        {
+            "journey_id": [1, 1, 1, 2, 2],
+            "channel": ["B", "A", "A", "A", "A"],
+            "position": [0, 1, 2, 0, 1],
+            "converted": [True, True, True, False, False],
+            "value": [40.0, 40.0, 40.0, 0.0, 0.0],
+        }
+    )
+    res = attribute(touches, model="markov", order=2)
+    assert res.channels["conversions"].to_list() == pytest.approx([2 / 3, 1 / 3], abs=1e-12)
+    tm = res.tables["transition_matrix"]
+    p_aa = tm.filter((pl.col("from_state") == "A>A") & (pl.col("to_state") == "(conversion)"))
+    assert p_aa["probability"].item() == pytest.approx(0.5)
+    collapsed = attribute(touches, model="markov", order=2, transform="collapse")
+    assert collapsed.channels["conversions"].to_list() == pytest.approx([0.5, 0.5], abs=1e-12)
+    assert collapsed.params["transform"] == "collapse"
 
 
 def test_tiny_chain_by_hand() -> None:
@@ -123,7 +239,50 @@ def test_tiny_chain_by_hand() -> None:
     )
 
 
-def test_order_out_of_range() -> None:
+def test_parquet_scan_streams_to_the_same_answer(tmp_path: object) -> None:
+    from pathlib import Path
+
+    rows = _random_rows(606)
+    touches = _touches(rows, 606)
+    file = Path(str(tmp_path)) / "touches.parquet"
+    touches.write_parquet(file)
+    lazy = attribute(pl.scan_parquet(file), model="markov", order=3)
+    eager = attribute(touches, model="markov", order=3)
+    assert isinstance(lazy.credits, pl.LazyFrame)
+    assert_frame_equal(lazy.channels, eager.channels, abs_tol=1e-9)
+    want = _expected(rows, 3)
+    for ch, conv in lazy.channels.select("channel", "conversions").iter_rows():
+        assert conv == pytest.approx(want[ch][0], abs=1e-9)
+
+
+def test_null_channel_and_order_errors() -> None:
     frame = pl.DataFrame({"path": ["A"], "conversions": [1], "nulls": [0]})
     with pytest.raises(ValueError, match="`order` must be 1, 2, 3 or 4"):
         attribute_paths(frame, model="markov", order=5)
+    touches = pl.DataFrame(
+        {"journey_id": [1, 1], "channel": ["A", None], "position": [0, 1], "converted": True}
+    )
+    with pytest.raises(ValueError, match="`channel` has nulls"):
+        attribute(touches, model="markov")
+
+
+def test_journey_ids_and_time_order_do_not_change_counts() -> None:
+    from closedloop_kit.attribution._markov import touch_transitions
+
+    rows = _random_rows(707)
+    touches = _touches(rows, 707)
+    base = touch_transitions(touches.lazy(), order=3).table.sort("from_state", "to_state")
+    t0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    variants = [
+        # string ids (coded densely before the sort)
+        touches.with_columns(("j" + pl.col("journey_id").cast(pl.String)).alias("journey_id")),
+        # ids whose span × position span overflows a packed key: two-key sort instead;
+        # ordered by occurred_at when there is no position
+        touches.with_columns(
+            (pl.col("journey_id") * 2**40 - 2**61).alias("journey_id"),
+            (pl.lit(t0) + pl.duration(days=pl.col("position"))).alias("occurred_at"),
+        ).drop("position"),
+    ]
+    for frame in variants:
+        got = touch_transitions(frame.lazy(), order=3).table.sort("from_state", "to_state")
+        assert_frame_equal(got, base, abs_tol=1e-9)

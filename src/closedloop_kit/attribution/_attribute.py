@@ -9,7 +9,13 @@ import polars as pl
 from closedloop_kit._core.frames import collect, column_names, like, require_columns, to_lazy
 from closedloop_kit._core.types import AnyFrame
 from closedloop_kit.attribution._logistic import fit_logistic
-from closedloop_kit.attribution._markov import fit_markov
+from closedloop_kit.attribution._markov import (
+    fit_markov,
+    markov_credits,
+    markov_path_shares,
+    path_transitions,
+    touch_transitions,
+)
 from closedloop_kit.attribution._multistage import fit_multistage
 from closedloop_kit.attribution._paths import PathTable, code_names, parse_paths, path_table
 from closedloop_kit.attribution._results import AttributionResult, channel_totals, with_shares
@@ -25,7 +31,7 @@ DEFAULT_MODEL = "logistic"
 """The recommended model for revenue attribution (see docs/attribution.md)."""
 
 _DEFAULT_TRANSFORM = {
-    "markov": "collapse",
+    "markov": "none",  # ChannelAttribution's windows merge repeated states themselves
     "shapley": "none",
     "ordered_shapley": "none",
     "logistic": "none",
@@ -47,31 +53,14 @@ def _path_shares(
     tables: dict[str, pl.DataFrame] = {}
     totals: pl.DataFrame | None = None
     if model == "markov":
-        order = int(params.get("order", 1))
-        used["order"] = order
-        fit = fit_markov(pt, order=order)
+        used["order"] = order = int(params.get("order", 1))
+        fit = fit_markov(path_transitions(pt, order=order))
         tables = {
             "removal_effects": fit.removal_effects,
             "transition_matrix": fit.transition_matrix,
         }
-        totals = fit.channels
-        re = fit.removal_effects.select("channel", "removal_effect")
-        per = (
-            pt.table.filter(pl.col("conversions") > 0)
-            .select("path_id", pl.col("path").list.unique().alias("code"))
-            .explode("code")
-            .join(code_names(pt), on="code", how="left")
-            .join(re, on="channel", how="left")
-        )
-        shares = per.with_columns(
-            pl.col("removal_effect").clip(lower_bound=0.0).alias("_re"),
-        ).with_columns(
-            pl.when(pl.col("_re").sum().over("path_id") > 0)
-            .then(pl.col("_re") / pl.col("_re").sum().over("path_id"))
-            .otherwise(1.0 / pl.len().over("path_id"))
-            .alias("share")
-        )
-        return shares.select("path_id", "channel", "share"), tables, totals, used
+        shares = markov_path_shares(pt, fit.removal_effects)
+        return shares, tables, fit.channels, used
     if model in ("shapley", "ordered_shapley"):
         return shapley_shares(pt, ordered=model == "ordered_shapley"), tables, None, used
     if model == "fractribution":
@@ -250,6 +239,16 @@ def attribute(
         plan, used = rule_credits(lazy, model, params)
     elif model in STAGE_MODELS:
         plan, tables, totals, used = _stage_credits(lazy, params)
+    elif model == "markov":  # one streaming pass to transition counts, no path lists
+        transform = str(params.get("transform", _DEFAULT_TRANSFORM[model]))
+        used = {"order": int(params.get("order", 1)), "transform": transform}
+        fit = fit_markov(touch_transitions(lazy, order=used["order"], transform=transform))
+        tables = {
+            "removal_effects": fit.removal_effects,
+            "transition_matrix": fit.transition_matrix,
+        }
+        totals = fit.channels
+        plan = markov_credits(lazy, fit.removal_effects)
     else:
         transform = str(params.get("transform", _DEFAULT_TRANSFORM[model]))
         pt = path_table(lazy, transform=transform, func="attribute")
