@@ -47,8 +47,9 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from closedloop_kit._core.frames import column_names
-from closedloop_kit.attribution._paths import PathTable, code_names, transform_touches
+from closedloop_kit.attribution._paths import PathTable, code_names
 from closedloop_kit.attribution._results import with_shares
+from closedloop_kit.prepared import transform_touches
 
 __all__ = [
     "MarkovFit",
