@@ -79,7 +79,11 @@ def _scan_parquet(path: Path) -> pl.LazyFrame:
             else:
                 cols.append(pl.lit(None, dtype=dtype).alias(name))
         elif name == "event_params":
-            cols.append(pl.col(name))
+            have_params = have[name]
+            inner = have_params.inner if isinstance(have_params, pl.List) else None
+            want = g.PARAMS_DTYPE.inner  # type: ignore[attr-defined]
+            conformed = _conform_struct(pl.element(), inner, want)
+            cols.append(pl.col(name).list.eval(conformed).alias(name))
         elif isinstance(dtype, pl.Struct):
             cols.append(_conform_struct(pl.col(name), have[name], dtype).alias(name))
         else:
