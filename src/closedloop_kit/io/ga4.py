@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -625,10 +626,23 @@ def _detect(fs: FileSniff) -> float:
     return 0.0
 
 
+_DAILY = re.compile(r"^events_(?:intraday_)?\d{8}(?:_\d+)?\.(?:json|ndjson|jsonl)(?:\.gz)?$")
+
+
+def _claim(path: Path) -> bool:
+    """An ``events_YYYYMMDD`` NDJSON file whose first line is a GA4 event (no sniff)."""
+    if not _DAILY.match(path.name.lower()):
+        return False
+    keys = _first_keys(_first_line(path))
+    return bool(keys) and {"event_timestamp", "user_pseudo_id", "event_name"} <= (keys or set())
+
+
 register(
     "ga4",
     source_system="ga4",
     detect=_detect,
     read=read_ga4,
     kinds=("ndjson", "json", "parquet", "binary"),
+    many=True,
+    claim=_claim,
 )
