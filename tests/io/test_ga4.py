@@ -338,3 +338,31 @@ def test_parquet_and_ndjson_in_one_read(tmp_path):
         ("email_sha256", "abc", 1)
     ]
     assert res.reconciles
+
+
+def test_streamed_and_in_memory_reads_agree(tmp_path, monkeypatch):
+    import closedloop_kit.io.ga4 as ga4_module
+
+    write(tmp_path / "events_20231101.json", [ev(T0, "page_view", "1.1", 1)] * 2)
+    write(
+        tmp_path / "events_20231102.json",
+        [
+            ev(T0 + 5, "generate_lead", "1.1", 1, {"crm_id": "001A0000006Vm9r"}),
+            ev(T0 + 6, "scroll", "2.2", None),
+        ],
+    )
+    small = read_ga4(tmp_path)  # tiny files: read into memory first
+    monkeypatch.setattr(ga4_module, "IN_MEMORY_BYTES", 0)  # force the streaming scan
+    streamed = read_ga4(tmp_path)
+    key = ["touchpoint_id", "source_file", "source_row"]
+    assert (
+        small["touchpoints"]
+        .select(key)
+        .sort(key)
+        .equals(streamed["touchpoints"].select(key).sort(key))
+    )
+    assert small.rejected.select("source_file", "source_row").equals(
+        streamed.rejected.select("source_file", "source_row")
+    )
+    assert small.report.equals(streamed.report)
+    assert streamed["identity_links"].height == 1
