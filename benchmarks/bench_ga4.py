@@ -1,12 +1,21 @@
-"""GA4 export loading: streaming aggregation of events to sessions, peak memory.
+"""GA4 export loading: one scan of all daily files → sessions; ``clk.load`` of the sample.
 
-Usage: ``python benchmarks/bench_ga4.py [--full] [--events N]``
+Usage: ``python benchmarks/bench_ga4.py [--quick] [--events N ...] [--sizes-only]``
 
 Generates a deterministic GA4 BigQuery export (NDJSON, one file per day, the real
 nested shape: ``event_params`` key/value lists, ``collected_traffic_source``) in a
-temporary folder, then loads it with :func:`closedloop_kit.io.ga4.read_ga4` in a
-child process whose peak RSS (psutil, sampled) is reported next to the size of the
-raw files. ``--full`` generates 10M events (≈ 5 GB of NDJSON; minutes).
+temporary folder, then, each in a fresh child process whose peak RSS is sampled:
+
+* :func:`closedloop_kit.io.ga4.read_ga4` of the folder (events → touchpoints and
+  identity links, validated), against a bare ``pl.scan_ndjson`` of the same files with a
+  ``group_by`` on the visitor (the floor for "parse every event and aggregate");
+* ``clk.load("sample_data/")`` against a bare polars read of the same files
+  (``scan_ndjson`` of the GA4 files with the reader's columns, ``read_csv`` of the rest).
+
+Both wall and CPU seconds are recorded: on a shared machine the wall time depends on
+the load, the CPU time much less. Sizes: ``--quick`` 200k events; default 1M and 4M;
+``--events 1000000 4000000 16000000`` for the full ladder of docs/benchmarks.md (16M is
+≈ 5.6 GB of NDJSON: generate it where the disk and the time allow).
 """
 
 from __future__ import annotations
@@ -22,9 +31,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-QUICK_EVENTS = 200_000
-DEFAULT_EVENTS = 1_000_000
-FULL_EVENTS = 10_000_000
+QUICK_SIZES = (200_000,)
+DEFAULT_SIZES = (1_000_000, 4_000_000)
+FULL_SIZES = (1_000_000, 4_000_000, 16_000_000)
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
 _SOURCES = [
     ("google", "cpc", "brand_search"),
@@ -37,78 +47,152 @@ _EVENTS = ["page_view", "scroll", "user_engagement", "click", "form_submit", "ge
 _EVENT_P = [0.55, 0.2, 0.17, 0.05, 0.02, 0.01]
 
 
+def _text(*parts: str | pl.Expr) -> pl.Expr:
+    """Concatenate literal text and expressions (JSON braces make ``pl.format`` awkward)."""
+    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in parts])
+
+
 def make_events(n_events: int, folder: Path, *, days: int = 10, seed: int = 0) -> list[Path]:
-    """Write ``n_events`` GA4 events as ``events_YYYYMMDD.json`` files in ``folder``."""
+    """Write ``n_events`` GA4 events as ``events_YYYYMMDD.json`` files in ``folder``.
+
+    Vectorised (each line is built by polars string expressions): 1M events ≈ 370 MB.
+    Sessions: visitor × day × one of two session ids; 3 % of events are form / lead
+    events carrying a ``crm_id`` parameter.
+    """
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     per_day = -(-n_events // days)
-    files = []
     base_ts = 1_698_796_800_000_000  # 2023-11-01T00:00:00Z in µs
-    written = 0
+    sources = {
+        i: (
+            f',"collected_traffic_source":{{"manual_source":"{s}","manual_medium":"{m}",'
+            f'"manual_campaign_name":{json.dumps(c)}}}'
+            if s
+            else ""
+        )
+        for i, (s, m, c) in enumerate(_SOURCES)
+    }
+    files, written = [], 0
     for day in range(days):
         n = min(per_day, n_events - written)
         if n <= 0:
             break
         written += n
-        chunk = 200_000
-        path = folder / f"events_{20231101 + day}.json"
-        with path.open("w", encoding="utf-8") as fh:
-            for start in range(0, n, chunk):
-                m = min(chunk, n - start)
-                users = rng.integers(1, max(2, n_events // 200), m)
-                session = rng.integers(0, 2, m)
-                ts = base_ts + day * 86_400_000_000 + rng.integers(0, 86_400_000_000, m)
-                ev = rng.choice(len(_EVENTS), m, p=_EVENT_P)
-                src = rng.integers(0, len(_SOURCES), m)
-                for i in range(m):
-                    upid = f"{users[i]}.16987{users[i] % 100000:05d}"
-                    sid = 1698796800 + day * 86400 + int(users[i] % 997) * 60 + int(session[i])
-                    name = _EVENTS[ev[i]]
-                    params = [
-                        {"key": "ga_session_id", "value": {"int_value": str(sid)}},
-                        {
-                            "key": "page_location",
-                            "value": {"string_value": f"https://example.com/p/{ev[i]}"},
-                        },
-                    ]
-                    if name in ("form_submit", "generate_lead"):
-                        params.append(
-                            {"key": "crm_id", "value": {"string_value": f"00Q{users[i]:012d}"}}
-                        )
-                    s, med, camp = _SOURCES[src[i]]
-                    rec: dict[str, object] = {
-                        "event_date": f"{20231101 + day}",
-                        "event_timestamp": str(int(ts[i])),
-                        "event_name": name,
-                        "event_params": params,
-                        "user_pseudo_id": upid,
-                    }
-                    if s is not None:
-                        rec["collected_traffic_source"] = {
-                            "manual_source": s,
-                            "manual_medium": med,
-                            "manual_campaign_name": camp,
-                        }
-                    fh.write(json.dumps(rec, separators=(",", ":")))
-                    fh.write("\n")
+        day_s = str(20231101 + day)
+        frame = pl.DataFrame(
+            {
+                "u": rng.integers(1, max(2, n_events // 200), n),
+                "s": rng.integers(0, 2, n),
+                "ts": np.sort(base_ts + day * 86_400_000_000 + rng.integers(0, 86_400_000_000, n)),
+                "ev": rng.choice(len(_EVENTS), n, p=_EVENT_P),
+                "src": rng.integers(0, len(_SOURCES), n),
+            }
+        )
+        u = pl.col("u").cast(pl.String)
+        upid = _text(u, ".16987", (pl.col("u") % 100_000).cast(pl.String).str.zfill(5))
+        sid = (1_698_796_800 + day * 86_400 + (pl.col("u") % 997) * 60 + pl.col("s")).cast(
+            pl.String
+        )
+        crm = (
+            pl.when(pl.col("ev") >= 4)
+            .then(_text(',{"key":"crm_id","value":{"string_value":"00Q', u.str.zfill(12), '"}}'))
+            .otherwise(pl.lit(""))
+        )
+        params = _text(
+            '[{"key":"ga_session_id","value":{"int_value":"',
+            sid,
+            '"}},{"key":"page_location","value":{"string_value":"https://example.com/p/',
+            pl.col("ev").cast(pl.String),
+            '"}}',
+            crm,
+            "]",
+        )
+        name = pl.col("ev").replace_strict(dict(enumerate(_EVENTS)), return_dtype=pl.String)
+        line = _text(
+            f'{{"event_date":"{day_s}","event_timestamp":"',
+            pl.col("ts").cast(pl.String),
+            '","event_name":"',
+            name,
+            '","event_params":',
+            params,
+            ',"user_pseudo_id":"',
+            upid,
+            '"',
+            pl.col("src").replace_strict(sources, return_dtype=pl.String),
+            "}",
+        )
+        path = folder / f"events_{day_s}.json"
+        frame.select(line).write_csv(path, include_header=False, quote_style="never")
         files.append(path)
     return files
 
 
-_CHILD = """
-import sys, time
+_READ_GA4 = """
+import json, resource, sys, time
 from closedloop_kit.io.ga4 import read_ga4
-t = time.perf_counter()
+from closedloop_kit.io._registry import registered
+registered()
+c, t = time.process_time(), time.perf_counter()
 res = read_ga4(sys.argv[1])
-print(time.perf_counter() - t, res.tables["touchpoints"].height)
+print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - c,
+                  "rows": res["touchpoints"].height, "ok": res.reconciles}))
+"""
+
+_BARE_GA4 = """
+import json, pathlib, sys, time
+import polars as pl
+files = sorted(str(p) for p in pathlib.Path(sys.argv[1]).glob("*.json"))
+c, t = time.process_time(), time.perf_counter()
+out = (
+    pl.scan_ndjson(files, schema={"user_pseudo_id": pl.String, "event_timestamp": pl.String})
+    .group_by("user_pseudo_id").agg(pl.col("event_timestamp").min(), pl.len())
+    .collect(engine="streaming")
+)
+print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - c,
+                  "rows": out.height, "ok": True}))
+"""
+
+_LOAD = """
+import json, sys, time
+import closedloop_kit as clk
+from closedloop_kit.io._registry import registered
+registered()
+c, t = time.process_time(), time.perf_counter()
+data = clk.load(sys.argv[1], progress=False)
+rep = data.load_report
+print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - c,
+                  "rows": int(rep["rows_read"].sum()), "ok": bool(
+                      (rep["rows_read"] == rep["rows_kept"] + rep["rows_rejected"]
+                       + rep["rows_merged"]).all())}))
+"""
+
+_BARE_LOAD = """
+import json, sys, time
+import polars as pl
+from closedloop_kit.io._ga4_events import EVENT_SCHEMA
+from closedloop_kit.io._registry import expand_paths
+files = expand_paths(sys.argv[1])
+c, t = time.process_time(), time.perf_counter()
+ga4 = [str(f) for f in files if f.name.startswith("events_")]
+rows = pl.scan_ndjson(ga4, schema=EVENT_SCHEMA).collect().height if ga4 else 0
+for f in files:
+    if f.suffix == ".csv":  # report exports have preamble lines: read them ragged
+        rows += pl.read_csv(
+            f, infer_schema=False, truncate_ragged_lines=True, encoding="utf8-lossy"
+        ).height
+    elif not f.name.startswith("events_"):
+        rows += len(f.read_bytes()) > 0
+print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - c,
+                  "rows": rows, "ok": True}))
 """
 
 
-def _measure(folder: Path) -> tuple[float, float, int]:
+def _measure(code: str, arg: Path) -> dict[str, float]:
+    """Run ``code`` in a fresh interpreter; its JSON result plus peak RSS (MB, sampled)."""
     import psutil
 
     proc = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(folder)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", code, str(arg)], stdout=subprocess.PIPE, text=True
     )
     ps = psutil.Process(proc.pid)
     peak = 0
@@ -120,53 +204,75 @@ def _measure(folder: Path) -> tuple[float, float, int]:
         time.sleep(0.05)
     out, _ = proc.communicate()
     if proc.returncode != 0:
-        msg = f"read_ga4 failed with exit code {proc.returncode}"
+        msg = f"benchmark child failed with exit code {proc.returncode}"
         raise RuntimeError(msg)
-    seconds, rows = out.split()
-    return float(seconds), peak / 1024**2, int(rows)
+    res: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    res["peak_mb"] = peak / 1024**2
+    return res
 
 
-def run(quick: bool = False, *, n_events: int | None = None) -> list[dict[str, object]]:
-    """Generate an export, load it streaming, and report time and peak RSS."""
-    n = n_events or (QUICK_EVENTS if quick else DEFAULT_EVENTS)
+def _ga4_row(n: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "ga4"
-        make_events(n, folder)
-        raw_mb = sum(p.stat().st_size for p in folder.iterdir()) / 1024**2
         t = time.perf_counter()
-        ref_rows = (
-            pl.scan_ndjson(sorted(folder.iterdir()), schema={"event_name": pl.String})
-            .select(pl.len())
-            .collect()
-            .item()
-        )
-        ref_seconds = time.perf_counter() - t
-        seconds, peak_mb, sessions = _measure(folder)
-    return [
-        {
-            "benchmark": f"io: read_ga4 {n:,} events (NDJSON, {raw_mb:,.0f} MB) → sessions",
-            "seconds": round(seconds, 2),
-            "reference": "polars scan_ndjson row count",
-            "reference_seconds": round(ref_seconds, 2),
-            "ratio": round(seconds / ref_seconds, 2) if ref_seconds else None,
-            "peak_rss_mb": round(peak_mb, 1),
-            "notes": (
-                f"{ref_rows:,} events → {sessions:,} touchpoints; peak RSS of the loading "
-                f"process vs {raw_mb:,.0f} MB of raw NDJSON (streaming, events never held)"
-            ),
-        }
-    ]
+        make_events(n, folder)
+        gen = time.perf_counter() - t
+        raw_mb = sum(p.stat().st_size for p in folder.iterdir()) / 1024**2
+        bare = _measure(_BARE_GA4, folder)
+        got = _measure(_READ_GA4, folder)
+    return {
+        "benchmark": f"read_ga4: {n:,} events (NDJSON, {raw_mb:,.0f} MB, 10 daily files) "
+        "→ touchpoints",
+        "seconds": round(got["wall"], 2),
+        "reference": "bare pl.scan_ndjson + group_by(user_pseudo_id) of the same files",
+        "reference_seconds": round(bare["wall"], 2),
+        "ratio": round(got["wall"] / bare["wall"], 2),
+        "peak_rss_mb": round(got["peak_mb"], 1),
+        "notes": (
+            f"CPU {got['cpu']:.1f} s vs {bare['cpu']:.1f} s "
+            f"(ratio {got['cpu'] / bare['cpu']:.1f}); "
+            f"{1e6 * got['wall'] / n:.1f} µs/event wall, {1e6 * got['cpu'] / n:.1f} µs/event CPU; "
+            f"{got['rows']:,} touchpoints, reconciles={got['ok']}; "
+            f"bare peak RSS {bare['peak_mb']:,.0f} MB; data generated in {gen:.0f} s"
+        ),
+    }
+
+
+def _load_row() -> dict[str, object]:
+    bare = _measure(_BARE_LOAD, SAMPLE)
+    got = _measure(_LOAD, SAMPLE)
+    return {
+        "benchmark": 'clk.load("sample_data/") (365 GA4 daily files + CRM / ads CSVs)',
+        "seconds": round(got["wall"], 2),
+        "reference": "bare polars read of the same files (scan_ndjson + read_csv)",
+        "reference_seconds": round(bare["wall"], 2),
+        "ratio": round(got["wall"] / bare["wall"], 2),
+        "peak_rss_mb": round(got["peak_mb"], 1),
+        "notes": (
+            f"goal ≤ 3×; CPU {got['cpu']:.1f} s vs {bare['cpu']:.1f} s "
+            f"(ratio {got['cpu'] / bare['cpu']:.1f}); imports done before timing; "
+            f"{got['rows']:,} rows read, reconciles={got['ok']}"
+        ),
+    }
+
+
+def run(quick: bool = False, *, sizes: tuple[int, ...] | None = None) -> list[dict[str, object]]:
+    """Time ``clk.load`` of the sample and ``read_ga4`` at each size (fresh processes)."""
+    rows = [_load_row()] if SAMPLE.is_dir() else []
+    for n in sizes or (QUICK_SIZES if quick else DEFAULT_SIZES):
+        rows.append(_ga4_row(n))
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--full", action="store_true", help="10M events")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--events", type=int, default=None)
+    parser.add_argument("--full", action="store_true", help="1M, 4M and 16M events")
+    parser.add_argument("--events", type=int, nargs="*", default=None)
     args = parser.parse_args()
-    n = FULL_EVENTS if args.full else args.events
-    for row in run(quick=args.quick, n_events=n):
-        print(row)
+    sizes = FULL_SIZES if args.full else (tuple(args.events) if args.events else None)
+    for row in run(quick=args.quick, sizes=sizes):
+        print(row, flush=True)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from closedloop_kit.errors import SourceFormatError
@@ -181,3 +182,89 @@ def test_clk_load_reads_the_feed_once_and_reports_companions(tmp_path):
     assert set(rep["reader"]) == {"adobe"}
     assert sorted(rep["object"]) == ["column headers", "hit_data", "lookup", "lookup"]
     assert data.frame("touchpoints").height == 1
+
+
+def delivery(folder: Path, hits: list[str], *, rsid: str = "acmeprod", day: str = "2023-11-01"):
+    """A data feed delivery as Adobe uploads it: gzipped hits, lookup archive, manifest."""
+    import gzip
+    import hashlib
+    import io
+
+    folder.mkdir(parents=True, exist_ok=True)
+    data = folder / f"01-{rsid}_{day}.tsv.gz"
+    data.write_bytes(gzip.compress("".join(hits).encode("iso-8859-1")))
+    lookup = folder / f"{rsid}_{day}-lookup_data.tar.gz"
+    with tarfile.open(lookup, "w:gz") as tf:
+        for name, text in [
+            ("column_headers.tsv", "\t".join(COLUMNS) + "\n"),
+            ("search_engines.tsv", "1\tGoogle\n2\tBing\n"),
+            ("browser.tsv", "1\tChrome\n"),
+        ]:
+            raw = text.encode("latin-1")
+            info = tarfile.TarInfo(name)
+            info.size = len(raw)
+            tf.addfile(info, io.BytesIO(raw))
+    md5 = hashlib.md5(data.read_bytes(), usedforsecurity=False).hexdigest()
+    manifest = folder / f"{rsid}_{day}.txt"
+    manifest.write_text(
+        "Datafeed-Manifest-Version: 1.0\n"
+        "Lookup-Files: 1\n"
+        "Data-Files: 1\n"
+        f"Total-Records: {len(hits)}\n\n"
+        f"Lookup-File: {lookup.name}\n"
+        f"MD5-Digest: {hashlib.md5(lookup.read_bytes(), usedforsecurity=False).hexdigest()}\n"
+        f"File-Size: {lookup.stat().st_size}\n\n"
+        f"Data-File: {data.name}\n"
+        f"MD5-Digest: {md5}\n"
+        f"File-Size: {data.stat().st_size}\n"
+        f"Record-Count: {len(hits)}\n"
+    )
+    return data, lookup, manifest
+
+
+def test_clk_load_reads_a_delivery_beside_other_exports(tmp_path):
+    import closedloop_kit as clk
+
+    hits = [
+        hit(),
+        hit(visit_page_num=2, hit_time_gmt=T + 5),
+        hit(hitid_low=3, post_visid_low="4001", ref_type=3, post_search_engine=1),
+        hit(hitid_low=4, post_visid_low="4002", exclude_hit=1),
+    ]
+    data, lookup, manifest = delivery(tmp_path, hits)
+    (tmp_path / "Opportunity.csv").write_text(
+        "Id,Name,StageName,Amount,CloseDate\n0065e00000AbCdEAAV,A,Closed Won,100,2026-01-15\n"
+    )
+    # read from any of its files, the delivery is read whole
+    for part in (data, lookup, manifest):
+        res = read_adobe_feed(part)
+        assert res["touchpoints"].height == 2
+    loaded = clk.load(tmp_path, progress=False)
+    rep = loaded.load_report.sort("path")
+    by_path = {Path(p).name: (r, o) for p, r, o in rep.select("path", "reader", "object").rows()}
+    assert by_path == {
+        data.name: ("adobe", "hit_data"),
+        lookup.name: ("adobe", "lookup archive"),
+        manifest.name: ("adobe", "manifest"),
+        "Opportunity.csv": ("salesforce", "Opportunity"),
+    }
+    hit_row = rep.filter(pl.col("object") == "hit_data").row(0, named=True)
+    # 4 hits = 2 visits kept + 1 merged + 1 excluded; the manifest's count checked
+    assert (hit_row["rows_read"], hit_row["rows_kept"], hit_row["rows_merged"]) == (4, 2, 1)
+    assert hit_row["rows_rejected"] == 1
+    assert f"4 hits = Record-Count in {manifest.name}" in hit_row["notes"]
+    tp = loaded.frame("touchpoints").filter(pl.col("source_system") == "adobe").sort("anonymous_id")
+    assert tp["source"].to_list() == [None, "Google"]  # lookup from the archive
+    assert loaded.rejected.filter(pl.col("source_system") == "adobe")["source_row"].to_list() == [4]
+
+
+def test_delivery_manifest_mismatch_and_missing_lookup(tmp_path):
+    data, lookup, manifest = delivery(tmp_path, [hit(), hit(post_visid_low="9")])
+    manifest.write_text(manifest.read_text().replace("Record-Count: 2", "Record-Count: 3"))
+    rep = read_adobe_feed(data).report
+    notes = rep.filter(pl.col("object") == "hit_data")["notes"].item()
+    assert "2 hits read but" in notes
+    assert "Record-Count 3" in notes
+    lookup.unlink()
+    with pytest.raises(SourceFormatError, match=r"lookup_data\.tar\.gz"):
+        read_adobe_feed(data)

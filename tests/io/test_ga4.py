@@ -286,3 +286,83 @@ def test_sample_export_matches_the_simulated_world(sample_data_dir):
     key = ["id_type", "id_value", "linked_id_type", "linked_id_value", "rule"]
     want = world.data.frame("identity_links").filter(pl.col("source_system") == "ga4")
     assert res["identity_links"].select(key).sort(key).equals(want.select(key).sort(key))
+
+
+def test_one_scan_keeps_each_files_line_numbers_with_blank_lines(tmp_path):
+    # the second file has a blank line (skipped by the scan) before its bad event: the
+    # rejected event is still reported on its own file's line 3
+    write(tmp_path / "events_20231101.json", [ev(T0, "page_view", "1.1", 1)] * 2)
+    second = tmp_path / "events_20231102.json"
+    good = json.dumps(ev(T0 + 1, "scroll", "2.2", 2))
+    bad = json.dumps(ev(T0 + 2, "scroll", "2.2", None))
+    second.write_text(good + "\n\n" + bad + "\n")
+    res = read_ga4([tmp_path / "events_20231101.json", second])
+    rej = res.rejected
+    assert rej.select("source_file", "source_row").rows() == [(str(second), 3)]
+    tp = res["touchpoints"].sort("touchpoint_id")
+    assert tp.select("source_file", "source_row").rows() == [
+        (str(tmp_path / "events_20231101.json"), 1),
+        (str(second), 1),
+    ]
+    # 2 + 2 events read; file 1: 1 session + 1 merged; file 2: 1 session + 1 rejected
+    rep = res.report.select("rows_read", "rows_kept", "rows_rejected", "rows_merged").rows()
+    assert rep == [(2, 1, 0, 1), (2, 1, 1, 0)]
+    assert res.reconciles
+
+
+def test_parquet_and_ndjson_in_one_read(tmp_path):
+    write(tmp_path / "events_20231101.json", [ev(T0, "page_view", "3.3", 30)])
+    frame = pl.DataFrame(
+        {
+            "event_timestamp": [T0 + 60_000_000],
+            "event_name": ["generate_lead"],
+            "user_pseudo_id": ["3.3"],
+            "event_params": [
+                [
+                    {"key": "ga_session_id", "value": {"int_value": 30}},
+                    {"key": "email_sha256", "value": {"string_value": "ABC"}},
+                ]
+            ],
+        }
+    )
+    frame.write_parquet(tmp_path / "events_20231102.parquet")
+    res = read_ga4(tmp_path)
+    tp = res["touchpoints"]
+    # the session spans both files; the Parquet form event is a form fill and a link
+    assert tp.filter(pl.col("touch_type") == "web_session")["touchpoint_id"].to_list() == [
+        "ga4:3.3:30"
+    ]
+    assert tp.filter(pl.col("touch_type") == "form_fill").height == 1
+    links = res["identity_links"]
+    assert links.select("linked_id_type", "linked_id_value", "source_row").rows() == [
+        ("email_sha256", "abc", 1)
+    ]
+    assert res.reconciles
+
+
+def test_streamed_and_in_memory_reads_agree(tmp_path, monkeypatch):
+    import closedloop_kit.io.ga4 as ga4_module
+
+    write(tmp_path / "events_20231101.json", [ev(T0, "page_view", "1.1", 1)] * 2)
+    write(
+        tmp_path / "events_20231102.json",
+        [
+            ev(T0 + 5, "generate_lead", "1.1", 1, {"crm_id": "001A0000006Vm9r"}),
+            ev(T0 + 6, "scroll", "2.2", None),
+        ],
+    )
+    small = read_ga4(tmp_path)  # tiny files: read into memory first
+    monkeypatch.setattr(ga4_module, "IN_MEMORY_BYTES", 0)  # force the streaming scan
+    streamed = read_ga4(tmp_path)
+    key = ["touchpoint_id", "source_file", "source_row"]
+    assert (
+        small["touchpoints"]
+        .select(key)
+        .sort(key)
+        .equals(streamed["touchpoints"].select(key).sort(key))
+    )
+    assert small.rejected.select("source_file", "source_row").equals(
+        streamed.rejected.select("source_file", "source_row")
+    )
+    assert small.report.equals(streamed.report)
+    assert streamed["identity_links"].height == 1

@@ -202,3 +202,45 @@ def test_salesforce_campaign_channel_is_its_type(tmp_path):
     )
     camps = clk.io.read_salesforce(f).tables["campaigns"]
     assert camps["channel"].to_list() == ["Trade Show"]
+
+
+def test_ga4_daily_files_are_read_in_one_call(tmp_path: Path) -> None:
+    import json
+
+    t0 = 1_698_883_140_000_000  # 2023-11-01T23:59:00Z in µs
+
+    def event(ts: int, upid: str, sid: int | None) -> str:
+        params = [] if sid is None else [{"key": "ga_session_id", "value": {"int_value": sid}}]
+        return json.dumps(
+            {
+                "event_timestamp": str(ts),
+                "event_name": "page_view",
+                "user_pseudo_id": upid,
+                "event_params": params,
+            }
+        )
+
+    ga4 = tmp_path / "ga4"
+    ga4.mkdir()
+    # one session spans midnight: read file by file it would be two touchpoints
+    (ga4 / "events_20231101.json").write_text(event(t0, "1.1", 7) + "\n")
+    (ga4 / "events_20231102.json").write_text(
+        event(t0 + 120_000_000, "1.1", 7) + "\n" + event(t0, "2.2", None) + "\n"
+    )
+    # a daily file truncated on line 2 is refused on its own; the others still load
+    (ga4 / "events_20231103.json").write_text(
+        event(t0, "3.3", 9) + "\n" + event(t0, "3.3", 9)[:30] + "\n"
+    )
+    _opps(tmp_path)
+    data = clk.load(tmp_path, progress=False)
+    rep = data.load_report.filter(pl.col("path").str.contains("events_")).sort("path")
+    assert rep["reader"].to_list() == ["ga4", "ga4", "unknown"]
+    assert "events_20231103.json: line 2: not valid JSON" in rep["notes"][2]
+    tp = data.frame("touchpoints")
+    assert tp["touchpoint_id"].to_list() == ["ga4:1.1:7"]
+    # file 2: 2 events = 1 merged into the session of file 1 + 1 rejected (no session)
+    assert rep.select("rows_read", "rows_kept", "rows_rejected", "rows_merged").rows()[:2] == [
+        (1, 1, 0, 0),
+        (2, 0, 1, 1),
+    ]
+    assert data.rejected.filter(pl.col("source_system") == "ga4")["source_row"].to_list() == [2]

@@ -23,6 +23,7 @@ The export's columns used (Google's "BigQuery Export schema"):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Final
 
 import polars as pl
@@ -41,8 +42,10 @@ __all__ = [
     "crm_key",
     "event_frame",
     "form_fills",
+    "id_columns",
     "identity_links",
     "landing_page",
+    "may_carry_id",
     "narrow",
     "sessions",
 ]
@@ -138,6 +141,8 @@ ID_TYPES: Final[dict[str, tuple[str, ...]]] = {
     for t in dict.fromkeys(IDENTITY_PARAMS.values())
 }
 """``linked_id_type`` → the event parameters read for it (the first present wins)."""
+
+ID_KEYS: Final[list[str]] = list(IDENTITY_PARAMS)
 
 ID_COLUMNS: Final[tuple[str, ...]] = tuple(f"__id_{t}" for t in ID_TYPES)
 """Per-event identifier columns made by :func:`event_frame`."""
@@ -238,33 +243,24 @@ def event_frame(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
     ``event_params`` is JSON text (NDJSON) or the typed list (Parquet, ``params_as_text``
     false).
     Adds ``ts`` (µs UTC datetime), ``ga_session_id``, ``ga_session_number``,
-    ``page_location``, ``page_referrer``, the chosen traffic source (``src_*``),
-    ``click_id`` and one ``__id_<type>`` column per :data:`ID_TYPES` entry.
+    ``page_location``, ``page_referrer``, the chosen traffic source (``src_*``) and
+    ``click_id``; the identifier parameters are added by :func:`id_columns`, only on the
+    events that may carry one (:func:`may_carry_id`).
     """
-    params = (
-        [
-            _param(k, as_text=params_as_text)
-            for k in (
-                "ga_session_id",
-                "ga_session_number",
-                "page_location",
-                "page_referrer",
-                "source",
-                "medium",
-                "campaign",
-                "term",
-                "content",
-            )
-        ]
-        + [
-            _param(keys, as_text=params_as_text, name=f"__id_{id_type}")
-            for id_type, keys in ID_TYPES.items()
-        ]
-        + [
-            _param_key(keys, as_text=params_as_text, name=f"__idk_{id_type}")
-            for id_type, keys in ID_TYPES.items()
-        ]
-    )
+    params = [
+        _param(k, as_text=params_as_text)
+        for k in (
+            "ga_session_id",
+            "ga_session_number",
+            "page_location",
+            "page_referrer",
+            "source",
+            "medium",
+            "campaign",
+            "term",
+            "content",
+        )
+    ]
     base = events.with_columns(
         pl.col("event_timestamp").str.strip_chars().cast(pl.Int64, strict=False).alias("__ts_us"),
         *params,
@@ -331,6 +327,32 @@ def event_frame(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
     )
 
 
+def may_carry_id(*, params_as_text: bool) -> pl.Expr:
+    """Whether an event's parameters name an identity parameter (a cheap pre-filter).
+
+    On JSON text a literal search for the quoted key (a value equal to a key name is a
+    false positive that :func:`id_columns` then finds empty); on the typed list the keys.
+    """
+    if params_as_text:
+        return pl.col("event_params").str.contains_any([f'"{k}"' for k in IDENTITY_PARAMS])
+    keys = pl.col("event_params").list.eval(pl.element().struct.field("key").is_in(ID_KEYS))
+    return keys.list.any().fill_null(False)
+
+
+def id_columns(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
+    """Add one ``__id_<type>`` value and ``__idk_<type>`` key column per :data:`ID_TYPES`."""
+    return events.with_columns(
+        *[
+            _param(keys, as_text=params_as_text, name=f"__id_{id_type}")
+            for id_type, keys in ID_TYPES.items()
+        ],
+        *[
+            _param_key(keys, as_text=params_as_text, name=f"__idk_{id_type}")
+            for id_type, keys in ID_TYPES.items()
+        ],
+    )
+
+
 def problem_expr() -> pl.Expr:
     """Why an event cannot be placed in a session (null when it can)."""
     return (
@@ -345,7 +367,11 @@ def problem_expr() -> pl.Expr:
 
 
 def narrow(events: pl.LazyFrame, *, extra: tuple[str, ...] = ()) -> pl.LazyFrame:
-    """Keep only the per-event columns the aggregations read (drops the nested ones)."""
+    """Keep only the per-event columns the aggregations read (drops the nested ones).
+
+    ``extra`` names further columns to keep (the identifier columns of
+    :func:`id_columns`, ``event_params`` to extract them later, ...).
+    """
     return events.select(
         *extra,
         "__file",
@@ -360,12 +386,15 @@ def narrow(events: pl.LazyFrame, *, extra: tuple[str, ...] = ()) -> pl.LazyFrame
         "page_referrer",
         *[f"src_{n}" for n in SOURCE_FIELDS],
         "click_id",
-        *ID_COLUMNS,
-        *[f"__idk_{t}" for t in ID_TYPES],
     )
 
 
-def sessions(events: pl.LazyFrame) -> pl.LazyFrame:
+def sessions(
+    events: pl.LazyFrame,
+    *,
+    by: Sequence[pl.Expr] = (),
+    carry: Sequence[pl.Expr] = (),
+) -> pl.LazyFrame:
     """Aggregate usable events (from :func:`event_frame`) to one row per session.
 
     The landing page, traffic source, click id and user id are those of the session's
@@ -373,6 +402,9 @@ def sessions(events: pl.LazyFrame) -> pl.LazyFrame:
     by ``event_timestamp``); no ``session_start`` event is needed. A session with no
     source, medium, referrer or click id is ``(direct)`` / ``(none)``. Aggregations use
     ``min_by`` so the plan streams.
+
+    ``by`` adds group keys (the reader keys each unusable event apart, so the one
+    aggregation also returns the rejected events) and ``carry`` adds aggregations.
     """
     ts = pl.col("__ts_us")
 
@@ -387,8 +419,9 @@ def sessions(events: pl.LazyFrame) -> pl.LazyFrame:
         [pl.col(c).is_null() for c in ("source", "medium", "referrer", "click_id")]
     )
     return (
-        events.group_by("user_pseudo_id", "ga_session_id")
+        events.group_by("user_pseudo_id", "ga_session_id", *by)
         .agg(
+            *carry,
             ts.min().alias("__first_us"),
             pl.col("__file").min_by(ts).alias("source_file"),
             pl.col("__row").min_by(ts).alias("source_row"),

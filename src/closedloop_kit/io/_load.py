@@ -1,7 +1,8 @@
 """``clk.load``: a store, folder, file, glob or YAML config into one ClosedLoopData.
 
 Every file is sniffed and handed to the registered reader that recognises it best (see
-:mod:`closedloop_kit.io._registry`); files no reader recognises, or that their reader
+:mod:`closedloop_kit.io._registry`; a reader that reads many files at once, GA4, gets
+all of its files in one call); files no reader recognises, or that their reader
 refuses, are listed in the load report with the reason (``reader='unknown'``), never
 skipped silently. Results are stacked (keys seen in an earlier file win, later
 duplicates counted as merged), amounts are converted to the corporate currency with the
@@ -19,9 +20,15 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from closedloop_kit.errors import SourceFormatError
-from closedloop_kit.io._registry import detect_reader, expand_paths, registered
+from closedloop_kit.io._registry import (
+    ReaderSpec,
+    claim_reader,
+    detect_reader,
+    expand_paths,
+    registered,
+)
 from closedloop_kit.io._result import LoadResult, combine_results, unknown_file
-from closedloop_kit.io._text import sniff
+from closedloop_kit.io._text import FileSniff, sniff
 
 if TYPE_CHECKING:
     from closedloop_kit.store import ClosedLoopData
@@ -115,32 +122,65 @@ def _accepts(func: Any, name: str) -> bool:
     return name in params or any(q.kind is q.VAR_KEYWORD for q in params.values())
 
 
-def _read_one(path: Path, reader: str | None, options: dict[str, Any]) -> LoadResult:
+def _resolve(
+    path: Path, reader: str | None
+) -> tuple[ReaderSpec | None, FileSniff | None, LoadResult | None]:
+    """The reader for ``path`` (or the report of a file no reader takes)."""
     readers = registered()
+    if reader in (None, "auto"):
+        claimed = claim_reader(path)
+        if claimed is not None:
+            return claimed, None, None
     try:
         fs = sniff(path)
     except OSError as exc:
-        return unknown_file(path, reason=f"cannot open: {exc}")
+        return None, None, unknown_file(path, reason=f"cannot open: {exc}")
     if reader not in (None, "auto"):
         if reader not in readers:
             msg = f"`reader` must be one of {tuple(sorted(readers))} or 'auto', got {reader!r}"
             raise ValueError(msg)
-        spec = readers[reader]
-    else:
-        found, _score, scores = detect_reader(fs)
-        if found is None:
-            best = ", ".join(f"{n} {s:.2f}" for n, s in scores[:3]) or "none"
-            why = (
-                f"no reader recognised this {fs.kind} file (best scores: {best}); read it "
-                f"with a specific reader or `clk.io.read_mapped(path, mapping)`"
-            )
-            return unknown_file(path, reason=why, sniff=fs)
-        spec = found
+        return readers[reader], fs, None
+    found, _score, scores = detect_reader(fs)
+    if found is None:
+        best = ", ".join(f"{n} {s:.2f}" for n, s in scores[:3]) or "none"
+        why = (
+            f"no reader recognised this {fs.kind} file (best scores: {best}); read it "
+            f"with a specific reader or `clk.io.read_mapped(path, mapping)`"
+        )
+        return None, fs, unknown_file(path, reason=why, sniff=fs)
+    return found, fs, None
+
+
+def _read_one(
+    path: Path, spec: ReaderSpec, fs: FileSniff | None, options: dict[str, Any]
+) -> LoadResult:
     opts = {k: v for k, v in options.items() if _accepts(spec.read, k)}
     try:
         return spec.read(path, **opts)
     except SourceFormatError as exc:
         return unknown_file(path, reason=f"{spec.name} reader refused it: {exc}", sniff=fs)
+
+
+def _read_group(spec: ReaderSpec, files: list[Path], options: dict[str, Any]) -> LoadResult:
+    """Read the files of a ``many`` reader in one call.
+
+    A file the reader refuses (the error names it) is reported as unknown with the
+    reason and the others are read again without it.
+    """
+    opts = {k: v for k, v in options.items() if _accepts(spec.read, k)}
+    refused: list[LoadResult] = []
+    left = list(files)
+    while left:
+        try:
+            return combine_results([*refused, spec.read(left, **opts)])
+        except SourceFormatError as exc:
+            bad = next((f for f in left if str(f) == exc.path), None)
+            if bad is None:
+                why = f"{spec.name} reader refused the files: {exc}"
+                return combine_results([*refused, *(unknown_file(f, reason=why) for f in left)])
+            refused.append(unknown_file(bad, reason=f"{spec.name} reader refused it: {exc}"))
+            left.remove(bad)
+    return combine_results(refused)
 
 
 def _read_files(
@@ -154,6 +194,7 @@ def _read_files(
     files = list(files)
     done = done if done is not None else set()
     results: list[LoadResult] = []
+    groups: dict[str, tuple[ReaderSpec, list[Path]]] = {}
     bar = None
     if progress and len(files) > 1:
         from tqdm.auto import tqdm
@@ -164,11 +205,25 @@ def _read_files(
             if bar is not None:
                 bar.set_postfix_str(f.name[:30])
             if str(f) not in done:
-                res = _read_one(f, reader, options)
+                spec, fs, res = _resolve(f, reader)
+                if spec is not None and spec.many:
+                    groups.setdefault(spec.name, (spec, []))[1].append(f)
+                    continue  # counted on the bar when its group is read
+                if res is None:
+                    assert spec is not None
+                    res = _read_one(f, spec, fs, options)
                 results.append(res)
                 done.update(res.report["path"].to_list())
             if bar is not None:
                 bar.update(1)
+        for spec, group in groups.values():
+            if bar is not None:
+                bar.set_postfix_str(f"{spec.name}: {len(group)} files")
+            res = _read_group(spec, group, options)
+            results.append(res)
+            done.update(res.report["path"].to_list())
+            if bar is not None:
+                bar.update(len(group))
     finally:
         if bar is not None:
             bar.close()

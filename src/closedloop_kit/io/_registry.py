@@ -13,7 +13,10 @@ A reader module registers itself at import time, at the bottom of the module::
              kinds=("ndjson", "parquet"))
 
 ``read(path, **options) -> LoadResult`` must accept a single file path (``load()``
-calls it once per file; options come from a YAML config). A reader that consumes
+calls it once per file; options come from a YAML config). A reader registered with
+``many=True`` also accepts a list of files, and ``load()`` hands it every file it
+detected at once (GA4: one ``events_YYYYMMDD`` file per day, read in one scan so
+sessions that span midnight are one touchpoint). A reader that consumes
 companion files (Adobe ``column_headers.tsv`` and lookups beside ``hit_data.tsv``)
 lists them in its report (``rows_read=0``) so ``load()`` does not read them again, and
 gives them a detect score of 0 (or a small score and a ``read`` that returns an empty
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "READER_MODULES",
     "ReaderSpec",
+    "claim_reader",
     "detect_reader",
     "expand_paths",
     "register",
@@ -82,6 +86,12 @@ class ReaderSpec:
         File kinds it reads (see :class:`~closedloop_kit.io._text.FileSniff`).
     function
         Public name, e.g. ``"clk.io.read_salesforce"`` (for suggestions in errors).
+    many
+        ``read`` takes a list of files: :func:`closedloop_kit.io.load` calls it once
+        with every file detected for it.
+    claim
+        ``claim(path) -> bool``: a cheap test on the file name and first line that
+        settles detection without sniffing (a GA4 export has hundreds of daily files).
     """
 
     name: str
@@ -90,6 +100,8 @@ class ReaderSpec:
     read: Callable[..., LoadResult]
     kinds: tuple[str, ...] = ("text",)
     function: str = ""
+    many: bool = False
+    claim: Callable[[Path], bool] | None = None
 
 
 _REGISTRY: dict[str, ReaderSpec] = {}
@@ -104,6 +116,8 @@ def register(
     read: Callable[..., LoadResult],
     kinds: tuple[FileKind, ...] | tuple[str, ...] = ("text",),
     function: str | None = None,
+    many: bool = False,
+    claim: Callable[[Path], bool] | None = None,
 ) -> None:
     """Register a reader for auto-detection (re-registering a name replaces it)."""
     _REGISTRY[name] = ReaderSpec(
@@ -113,6 +127,8 @@ def register(
         read=read,
         kinds=tuple(kinds),
         function=function or f"clk.io.read_{name}",
+        many=many,
+        claim=claim,
     )
 
 
@@ -148,6 +164,18 @@ def detect_reader(
     if not scores or scores[0][1] < DETECT_THRESHOLD:
         return None, scores[0][1] if scores else 0.0, scores
     return _REGISTRY[scores[0][0]], scores[0][1], scores
+
+
+def claim_reader(path: Path) -> ReaderSpec | None:
+    """The reader whose cheap ``claim`` takes ``path`` (no sniffing), if any."""
+    for spec in registered().values():
+        if spec.claim is not None:
+            try:
+                if spec.claim(path):
+                    return spec
+            except OSError:
+                continue
+    return None
 
 
 def suggest_reader(sniff: FileSniff, *, exclude: tuple[str, ...] = ()) -> str | None:

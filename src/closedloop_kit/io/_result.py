@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import html
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ __all__ = [
     "LoadResult",
     "combine_results",
     "finish",
+    "finish_files",
 ]
 
 REJECT_REASON = "_reject"
@@ -246,10 +247,10 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _raw_json(raw: pl.DataFrame) -> pl.DataFrame:
-    cols = [c for c in raw.columns if c != "source_row"]
+def _raw_json(raw: pl.DataFrame, key: tuple[str, ...] = ("source_row",)) -> pl.DataFrame:
+    cols = [c for c in raw.columns if c not in key]
     return raw.select(
-        "source_row",
+        *key,
         pl.struct([pl.col(c).cast(pl.String, strict=False) for c in cols])
         .struct.json_encode()
         .alias("raw"),
@@ -393,6 +394,104 @@ def finish(
         else _empty_rejects()
     )
     return LoadResult(tables=out, rejected=rej, report=_report_frame([report]))
+
+
+def finish_files(
+    reports: Iterable[FileReport],
+    *,
+    source_system: str,
+    tables: Mapping[str, pl.DataFrame],
+    raw: pl.DataFrame | None = None,
+) -> LoadResult:
+    """Validate the canonical frames of several files at once; one report row per file.
+
+    Like :func:`finish`, but every row of ``tables`` (and of ``raw``) names its file in
+    ``source_file``, and each report gives the file's ``rows_read`` and ``rows_merged``
+    (its ``table`` is the primary table; kept and rejected are counted here, per file).
+    Validation runs once per table whatever the number of files, so a reader of many
+    small files (a GA4 export has one per day) does not pay a validation per file.
+
+    Raises
+    ------
+    AssertionError
+        The reader lost rows in a file: ``rows_read != kept + rejected + merged``.
+    """
+    from closedloop_kit.schema import UNIFORM_REJECT_SCHEMA, validate
+
+    reports = list(reports)
+    primary = {r.table for r in reports}
+    out: dict[str, pl.DataFrame] = {}
+    rejects: list[pl.DataFrame] = []
+    kept: dict[str, int] = {}
+    rejected: dict[str, int] = {}
+    raw_rows = raw if raw is not None and "source_row" in raw.columns else None
+    for name, frame in tables.items():
+        if REJECT_REASON in frame.columns:
+            pre = frame.filter(pl.col(REJECT_REASON).is_not_null())
+            frame = frame.filter(pl.col(REJECT_REASON).is_null()).drop(REJECT_REASON)
+        else:
+            pre = frame.clear().with_columns(pl.lit(None, dtype=pl.String).alias(REJECT_REASON))
+        only = reports[0].path if len(reports) == 1 else None
+        res = validate(frame, name, source_file=only)
+        valid = res.valid
+        assert isinstance(valid, pl.DataFrame)
+        out[name] = valid
+        cols = (
+            pl.lit(name).alias("table"),
+            pl.col("reason"),
+            pl.col("source_file").cast(pl.String),
+            pl.col("source_row").cast(pl.Int64),
+        )
+        both = pl.concat(
+            [pre.rename({REJECT_REASON: "reason"}).select(cols), res.rejected.select(cols)]
+        )
+        if name in primary:
+            kept = _per_file(valid)
+            rejected = _per_file(both)
+        if both.height == 0:
+            continue
+        source = (
+            raw_rows if raw_rows is not None else tables[name].drop(REJECT_REASON, strict=False)
+        )
+        key = ("source_file", "source_row")
+        wanted = source.join(both.select(key).unique(), on=list(key), how="semi")
+        lookup = _raw_json(wanted, key).unique(key, keep="first", maintain_order=True)
+        joined = both.join(lookup, on=list(key), how="left")
+        rejects.append(
+            joined.select(
+                "table",
+                "reason",
+                pl.lit(source_system).alias("source_system"),
+                "source_file",
+                "source_row",
+                pl.col("raw").fill_null("{}"),
+            )
+        )
+    done = []
+    for r in reports:
+        if r.table is not None and r.table not in tables:
+            msg = f"internal error: reader {r.reader!r} did not build its primary table {r.table!r}"
+            raise AssertionError(msg)
+        report = replace(r, rows_kept=kept.get(r.path, 0), rows_rejected=rejected.get(r.path, 0))
+        if not report.reconciles:
+            msg = (
+                f"internal error in reader {r.reader!r} for {Path(r.path).name}: "
+                f"{r.rows_read} rows read != {report.rows_kept} kept + "
+                f"{report.rows_rejected} rejected + {r.rows_merged} merged"
+            )
+            raise AssertionError(msg)
+        done.append(report)
+    rej = (
+        pl.concat([r.cast(UNIFORM_REJECT_SCHEMA) for r in rejects])  # type: ignore[arg-type]
+        if rejects
+        else _empty_rejects()
+    )
+    return LoadResult(tables=out, rejected=rej, report=_report_frame(done))
+
+
+def _per_file(frame: pl.DataFrame) -> dict[str, int]:
+    counts = frame.group_by("source_file").agg(pl.len().alias("n"))
+    return {str(f): int(n) for f, n in counts.iter_rows()}
 
 
 def unknown_file(path: str | Path, *, reason: str, sniff: FileSniff | None = None) -> LoadResult:

@@ -4,6 +4,10 @@ A data feed delivery is a headerless ``hit_data.tsv`` (ISO-8859-1, tab-separated
 quoting: a tab, newline or backslash inside a field is escaped with a backslash), a
 ``column_headers.tsv`` naming its columns, and lookup files (``browser.tsv``,
 ``event.tsv``, ``search_engines.tsv``, ...), in a folder or a ``.zip`` / ``.tar.gz``.
+A delivery as Adobe uploads it is read too: ``01-<rsid>_<YYYY-MM-DD>.tsv.gz`` (the hits;
+``02-``, ... when split), ``<rsid>_<YYYY-MM-DD>-lookup_data.tar.gz`` (column headers and
+lookups) and the manifest ``<rsid>_<YYYY-MM-DD>.txt`` (record counts and MD5 digests,
+checked), beside other exports in the same folder.
 
 Hits with ``exclude_hit > 0`` and ``hit_source`` 5, 7, 8 or 9 (data sources, summary
 data, ...) are not page views of a visitor and are dropped (reported as rejected, with
@@ -15,6 +19,8 @@ See ``docs/howto-adobe.md``.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import tarfile
 import tempfile
 import zipfile
@@ -200,6 +206,143 @@ def _lookup(path: Path, encoding: str) -> dict[str, str]:
     return out
 
 
+_STAMP = r"(?P<rsid>[A-Za-z0-9._-]+?)_(?P<date>\d{4}-\d{2}-\d{2}(?:-\d{2,6})?)"
+_DELIVERY_DATA = re.compile(rf"^(?P<part>\d+)-{_STAMP}\.tsv(?:\.gz)?$")
+_DELIVERY_LOOKUP = re.compile(rf"^{_STAMP}-lookup_data\.tar\.gz$")
+_DELIVERY_MANIFEST = re.compile(rf"^{_STAMP}\.txt$")
+_MANIFEST_FIRST = "Datafeed-Manifest-Version"
+
+
+def _delivery_key(p: Path) -> tuple[str, str] | None:
+    """``(rsid, date)`` of a file named as a part of an Adobe data feed delivery."""
+    for pattern in (_DELIVERY_DATA, _DELIVERY_LOOKUP, _DELIVERY_MANIFEST):
+        m = pattern.match(p.name)
+        if m:
+            return m["rsid"], m["date"]
+    return None
+
+
+def _delivery(p: Path) -> tuple[list[Path], Path | None, Path | None] | None:
+    """A delivery's data files, lookup archive and manifest, given any one of them.
+
+    None unless ``p`` is named as a part and a data file sits beside a lookup archive or
+    a manifest of the same report suite and date (a lone ``.txt`` is not a delivery).
+    """
+    key = _delivery_key(p) if p.is_file() else None
+    if key is None:
+        return None
+    data, lookup, manifest = [], None, None
+    for f in sorted(p.parent.iterdir()):
+        if not f.is_file() or _delivery_key(f) != key:
+            continue
+        if _DELIVERY_DATA.match(f.name):
+            data.append(f)
+        elif _DELIVERY_LOOKUP.match(f.name):
+            lookup = f
+        elif _is_manifest(f):
+            manifest = f
+    if not data or (lookup is None and manifest is None):
+        return None
+    return data, lookup, manifest
+
+
+def _is_manifest(p: Path) -> bool:
+    if not _DELIVERY_MANIFEST.match(p.name):
+        return False
+    with p.open("rb") as fh:
+        return fh.read(len(_MANIFEST_FIRST)).decode("ascii", "replace") == _MANIFEST_FIRST
+
+
+def _manifest(p: Path) -> dict[str, dict[str, str]]:
+    """Manifest entries by file name: ``{"01-x.tsv.gz": {"MD5-Digest": ..., ...}}``."""
+    out: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for line in p.read_text(encoding="utf-8", errors="replace").splitlines():
+        name, _, value = line.partition(":")
+        name, value = name.strip(), value.strip()
+        if name in ("Data-File", "Lookup-File"):
+            current = out.setdefault(value, {"kind": name})
+        elif current is not None and name:
+            current[name] = value
+    return out
+
+
+def _md5(p: Path) -> str:
+    h = hashlib.md5(usedforsecurity=False)
+    with p.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _manifest_notes(manifest: Path | None, data: Path, rows: int) -> list[str]:
+    """What the manifest says about ``data``: record count and digest checked."""
+    if manifest is None:
+        return ["no manifest beside the delivery: record count and digest not checked"]
+    entry = _manifest(manifest).get(data.name)
+    if entry is None:
+        return [f"{manifest.name} does not list {data.name}"]
+    notes = []
+    want = entry.get("Record-Count")
+    if want is not None and want.isdigit():
+        if int(want) == rows:
+            notes.append(f"{rows} hits = Record-Count in {manifest.name}")
+        else:
+            notes.append(
+                f"{rows} hits read but {manifest.name} says Record-Count {want}: "
+                f"the delivery is incomplete or was altered"
+            )
+    digest = entry.get("MD5-Digest", "").lower()
+    if digest and _md5(data) != digest:
+        notes.append(f"MD5 digest differs from {manifest.name}: the file is damaged")
+    return notes
+
+
+def _read_delivery(
+    data: list[Path], lookup: Path | None, manifest: Path | None, encoding: str, tz: str
+) -> LoadResult:
+    """Read a delivery: each data file's hits with the headers in the lookup archive."""
+    if lookup is None:
+        rsid, date = _delivery_key(data[0]) or ("?", "?")
+        msg = (
+            f"{data[0].name}: an Adobe data feed delivery needs its lookup archive "
+            f"{rsid}_{date}-lookup_data.tar.gz (it holds column_headers.tsv) beside it"
+        )
+        raise SourceFormatError(msg, path=str(data[0]), column="column_headers.tsv")
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(lookup) as tf:
+            tf.extractall(tmp, filter="data")
+        headers = next(iter(sorted(Path(tmp).rglob("column_headers.tsv"))), None)
+        if headers is None:
+            msg = f"{lookup.name}: the lookup archive holds no column_headers.tsv"
+            raise SourceFormatError(msg, path=str(lookup), column="column_headers.tsv")
+        names = _header_names(headers, encoding)
+        lookups = sorted(f for f in Path(tmp).rglob("*.tsv") if f.name != "column_headers.tsv")
+        engines = next((_lookup(lk, encoding) for lk in lookups if lk.stem == "search_engines"), {})
+    results = []
+    for f in data:
+        frame = _read_hits(f, names, encoding)
+        notes = _manifest_notes(manifest, f, frame.height)
+        results.append(_sessions(f, frame, engines, tz, extra_notes=notes))
+    companions = [c for c in (lookup, manifest) if c is not None]
+    return combine_results([*results, _companion_report(companions, data[0])])
+
+
+def _header_names(headers: Path, encoding: str) -> list[str]:
+    """Column names from ``column_headers.tsv``; refuse a feed without the required ones."""
+    names = headers.read_bytes().decode(encoding).strip("\r\n").split("\t")
+    names = [n.strip() for n in names]
+    missing = [c for c in _REQUIRED if c not in names]
+    if missing or not ({"hit_time_gmt", "date_time"} & set(names)):
+        need = missing or ["hit_time_gmt or date_time"]
+        msg = (
+            f"{headers.name}: an Adobe data feed needs column(s) {need}; "
+            f"column_headers.tsv names {names[:15]}{'...' if len(names) > 15 else ''}"
+        )
+        raise SourceFormatError(msg, path=str(headers), column=need[0])
+    return names
+
+
 def read_adobe_feed(
     path: str | Path, *, encoding: str = "iso-8859-1", tz: str = "UTC"
 ) -> LoadResult:
@@ -209,8 +352,11 @@ def read_adobe_feed(
     ----------
     path
         A folder holding ``hit_data.tsv`` and ``column_headers.tsv`` (+ lookups), a
-        ``.zip`` / ``.tar.gz`` of them, or the ``hit_data.tsv`` file itself (its
-        companions beside it; extra ``*lookup_data.tar.gz`` archives are unpacked).
+        ``.zip`` / ``.tar.gz`` of them, the ``hit_data.tsv`` file itself (its
+        companions beside it; extra ``*lookup_data.tar.gz`` archives are unpacked), or
+        any file of a delivery as Adobe uploads it (``01-<rsid>_<date>.tsv.gz``, its
+        ``<rsid>_<date>-lookup_data.tar.gz`` and manifest ``<rsid>_<date>.txt``): the
+        whole delivery is read, the manifest's record counts and digests checked.
     encoding
         Text encoding of the feed files (Adobe writes ISO-8859-1 unless UTF-8 was
         chosen).
@@ -245,6 +391,9 @@ def read_adobe_feed(
     if not p.exists():
         msg = f"`path` {str(path)!r} does not exist"
         raise FileNotFoundError(msg)
+    delivery = _delivery(p)
+    if delivery is not None:
+        return _read_delivery(*delivery, encoding, tz)
     if p.is_file() and _is_companion(p):
         # clk.load() hands over each file: a companion is read with its hit_data file
         return _companion_report([p], _hit_file_beside(p) or p)
@@ -271,16 +420,7 @@ def read_adobe_feed(
                 f"in column_headers.tsv, which is not beside it"
             )
             raise SourceFormatError(msg, path=str(hits), column="column_headers.tsv")
-        names = headers.read_bytes().decode(encoding).strip("\r\n").split("\t")
-        names = [n.strip() for n in names]
-        missing = [c for c in _REQUIRED if c not in names]
-        if missing or not ({"hit_time_gmt", "date_time"} & set(names)):
-            need = missing or ["hit_time_gmt or date_time"]
-            msg = (
-                f"{headers.name}: an Adobe data feed needs column(s) {need}; "
-                f"column_headers.tsv names {names[:15]}{'...' if len(names) > 15 else ''}"
-            )
-            raise SourceFormatError(msg, path=str(headers), column=need[0])
+        names = _header_names(headers, encoding)
         frame = _read_hits(hits, names, encoding)
         engines = next((_lookup(lk, encoding) for lk in lookups if lk.stem == "search_engines"), {})
         result = _sessions(hits, frame, engines, tz)
@@ -309,7 +449,7 @@ def _companion_report(files: list[Path], hits: Path) -> LoadResult:
                 path=str(f),
                 reader="adobe",
                 source_system="adobe",
-                object="column headers" if f.name == "column_headers.tsv" else "lookup",
+                object=_companion_object(f),
                 format="adobe data feed companion",
                 notes=(f"read with {hits.name}",),
             )
@@ -321,8 +461,23 @@ def _companion_report(files: list[Path], hits: Path) -> LoadResult:
     return LoadResult(report=pl.DataFrame(rows, schema=REPORT_SCHEMA))
 
 
+def _companion_object(f: Path) -> str:
+    if f.name == "column_headers.tsv":
+        return "column headers"
+    if _DELIVERY_LOOKUP.match(f.name):
+        return "lookup archive"
+    if _DELIVERY_MANIFEST.match(f.name):
+        return "manifest"
+    return "lookup"
+
+
 def _sessions(
-    hits: Path, frame: pl.DataFrame, engines: dict[str, str], time_zone: str
+    hits: Path,
+    frame: pl.DataFrame,
+    engines: dict[str, str],
+    time_zone: str,
+    *,
+    extra_notes: list[str] | None = None,
 ) -> LoadResult:
     def col(name: str, default: Any = None) -> pl.Expr:
         if name in frame.columns:
@@ -333,7 +488,7 @@ def _sessions(
     def first_of(names: tuple[str, ...]) -> pl.Expr:
         return pl.coalesce([col(n) for n in names])
 
-    notes: list[str] = []
+    notes: list[str] = list(extra_notes or [])
     assumed: str | None = None
     if "hit_time_gmt" in frame.columns:
         ts = pl.from_epoch(col("hit_time_gmt").cast(pl.Int64, strict=False), time_unit="s")
@@ -462,6 +617,8 @@ def _sessions(
 
 
 def _detect(fs: FileSniff) -> float:
+    if _delivery_key(fs.path) is not None:
+        return 0.95 if _delivery(fs.path) is not None else 0.0
     if fs.name.startswith("hit_data") and fs.name.endswith((".tsv", ".tsv.gz")):
         return 0.95
     if fs.kind == "zip":
