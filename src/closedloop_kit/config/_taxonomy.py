@@ -173,7 +173,7 @@ class Taxonomy:
 
     The *current* ``status_raw`` / ``lifecycle_stage_raw`` / ``stage_raw`` also count as
     evidence that a stage was reached, without a timestamp (it is imputed, see
-    :func:`closedloop_kit.funnel.build`).
+    :meth:`closedloop_kit.Prepared.funnel`).
 
     Parameters
     ----------
@@ -201,8 +201,9 @@ class Taxonomy:
         evidence of the :attr:`created_stage` at its time, even for a contact sales had
         typed in earlier.
     meeting_stage
-        The stage a meeting with the person means (default ``sales_ready``: "a meeting
-        has been set up with an interested buyer"), or ``None`` to ignore meetings.
+        The stage a meeting with the person means (default the sales-ready stage: "a
+        meeting has been set up with an interested buyer"), or ``None`` to ignore
+        meetings.
     meeting_types
         ``activities.activity_type`` values that are meetings.
     meeting_excluded_statuses
@@ -303,6 +304,9 @@ class Taxonomy:
                 problems.append(
                     f"`{attr}` must be one of {self.stages!r}, got {getattr(self, attr)!r}"
                 )
+        if self.meeting_stage == "sales_ready" and "sales_ready" not in self.stages:
+            # the default follows a company's own name for the sales-ready stage
+            object.__setattr__(self, "meeting_stage", self.sales_ready_stage)
         if self.meeting_stage is not None and self.meeting_stage not in self.stages:
             problems.append(
                 f"`meeting_stage` must be one of {self.stages!r} or None, "

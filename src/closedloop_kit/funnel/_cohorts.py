@@ -64,7 +64,7 @@ def cohorts(
     Parameters
     ----------
     funnel
-        A funnel frame from :func:`closedloop_kit.funnel.build`.
+        A funnel frame from :meth:`closedloop_kit.Prepared.funnel`.
     period
         ``"month"`` (default), ``"quarter"``, ``"week"``, ``"day"`` or ``"year"``.
     stage

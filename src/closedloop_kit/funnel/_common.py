@@ -25,8 +25,9 @@ def funnel_stages(frame: AnyFrame, stages: Sequence[str] | None = None, *, func:
     if stages is None:
         if len(found) < 2:
             msg = (
-                f"`{func}` needs a funnel frame from `clk.funnel.build` (`<stage>_at` and "
-                f"`<stage>_backfilled` columns for at least two stages); it has {cols}"
+                f"`{func}` needs a funnel frame from `clk.prepare(data).funnel(...)` "
+                f"(`<stage>_at` and `<stage>_backfilled` columns for at least two stages); "
+                f"it has {cols}"
             )
             raise DataContractError(msg, schema_name=func)
         return found

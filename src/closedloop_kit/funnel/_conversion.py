@@ -100,7 +100,7 @@ def conversion(
     Parameters
     ----------
     funnel
-        A funnel frame from :func:`closedloop_kit.funnel.build` (eager or lazy; the
+        A funnel frame from :meth:`closedloop_kit.Prepared.funnel` (eager or lazy; the
         result's frames are of the same kind).
     by
         Column(s) to group by (e.g. ``["product_line", "sales_division"]``).

@@ -142,7 +142,7 @@ def sourcing(
     Parameters
     ----------
     funnel
-        A funnel frame from :func:`closedloop_kit.funnel.build` (opportunity or person
+        A funnel frame from :meth:`closedloop_kit.Prepared.funnel` (opportunity or person
         grain are the usual choices).
     by
         Column(s) to group by.

@@ -175,7 +175,7 @@ def time_to_close(
     Parameters
     ----------
     funnel
-        A funnel frame from :func:`closedloop_kit.funnel.build`.
+        A funnel frame from :meth:`closedloop_kit.Prepared.funnel`.
     by
         Column(s) to group by.
     start

@@ -55,7 +55,7 @@ def velocity(
     Parameters
     ----------
     funnel
-        A funnel frame from :func:`closedloop_kit.funnel.build`.
+        A funnel frame from :meth:`closedloop_kit.Prepared.funnel`.
     by
         Column(s) to group by.
     stages

@@ -488,7 +488,7 @@ def build_from_evidence(
     reached no later than the later one, so its time is clamped to it and flagged
     back-filled; history rows that move back are ignored.
 
-    Checks (rows that fail go to :func:`build_result`'s ``.rejected`` with a
+    Checks (rows that fail go to :meth:`Prepared.funnel_result`'s ``.rejected`` with a
     ``reason``, never silently dropped; ``build`` warns with the count): stage
     timestamps never go backwards — no milestone before the entity's first stage (its
     creation); ``on_backwards="clamp"`` instead moves the first stage back to the
@@ -736,7 +736,7 @@ def build_from_evidence(
         issues.append(
             f"{rejected.height} of {frame.height} {grain} rows rejected by the funnel checks "
             f"({detail}), e.g. {rejected['entity_id'].head(5).to_list()}; "
-            "see `clk.funnel.build_result(...).rejected`"
+            "see `prepared.funnel_result(...).rejected`"
         )
     template = data["people"] if grain != "opportunity" else data["opportunities"]
     out: AnyFrame = valid.lazy() if isinstance(template, pl.LazyFrame) else valid

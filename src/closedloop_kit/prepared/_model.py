@@ -137,7 +137,7 @@ class Prepared:
     ) -> pl.DataFrame:
         """One row per entity with the time each stage was reached (eager).
 
-        See :func:`closedloop_kit.funnel.build` for the columns and the rules. With
+        See :func:`closedloop_kit.prepared.build_from_evidence` for the columns and rules. With
         ``period``, the cohort of entities that *entered* the funnel in the period (their
         first reached stage falls in it).
         """

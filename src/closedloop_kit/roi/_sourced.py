@@ -33,7 +33,7 @@ def sourced_vs_influenced(
 
     **Sourced**: the funnel entity's ``sourced_by == "marketing"``. The sourcing rule is
     the funnel's (explicit sourced-by field → lead-source map → marketing touch at lead
-    creation, :func:`closedloop_kit.funnel.build`); it is not re-derived here, and
+    creation, :meth:`closedloop_kit.Prepared.funnel`); it is not re-derived here, and
     ``entities.sourced_by_rule`` records which rule decided each entity.
     **Influenced**: the entity's journey has at least one marketing touch
     (``is_marketing``; every touch when the column is absent) with
@@ -51,7 +51,7 @@ def sourced_vs_influenced(
     Parameters
     ----------
     funnel
-        A funnel frame (:func:`closedloop_kit.funnel.build`) with ``entity_id``,
+        A funnel frame (:meth:`closedloop_kit.Prepared.funnel`) with ``entity_id``,
         ``sourced_by``, ``opportunity_at``, ``won_at``, ``amount_corporate``.
     journeys
         Touches (:func:`closedloop_kit.attribution.journeys`) at the funnel's grain:
