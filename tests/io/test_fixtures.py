@@ -1,4 +1,4 @@
-"""Every Salesforce and HubSpot export in ../shared/fixtures loads with the right reader.
+"""Every Salesforce and HubSpot export in tests/data/real loads with the right reader.
 
 Nothing is lost silently: every file reconciles (rows read = kept + rejected + merged),
 every rejected row carries a reason, and files outside the canonical model are listed in
