@@ -19,8 +19,10 @@ import polars as pl
 from closedloop_kit._core.frames import null_series
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
+    DateRange,
     Parsed,
     combine_problems,
+    date_bounds,
     decimal_marks,
     parse_bool,
     parse_date,
@@ -35,7 +37,15 @@ from closedloop_kit.io._text import FileSniff, sniff
 __all__ = ["FieldMapping", "read_mapped"]
 
 _KEYS = {"table", "source_system", "id_prefix", "time_zone", "dayfirst", "sheet", "columns"}
-_OPTIONAL = {"constants", "values", "formats", "prefix_columns", "separator", "description"}
+_OPTIONAL = {
+    "constants",
+    "values",
+    "formats",
+    "prefix_columns",
+    "separator",
+    "description",
+    "date_range",
+}
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,9 @@ class FieldMapping:
         Zone of date-times written without an offset (default ``UTC``).
     dayfirst
         Day/month order of ``d/m/y`` dates; None decides from the data.
+    date_range
+        Plausible dates ``[earliest, latest]`` (ISO strings); a date outside rejects
+        its row. Default 1990-01-01 to today + 10 years.
     sheet
         Excel sheet name or 0-based index (default the first sheet holding a table).
     separator
@@ -84,6 +97,7 @@ class FieldMapping:
     prefix_columns: tuple[str, ...] | None = None
     time_zone: str = "UTC"
     dayfirst: bool | None = None
+    date_range: DateRange | None = None
     sheet: str | int | None = None
     separator: str = ":"
     time_zone_given: bool = False
@@ -150,10 +164,18 @@ class FieldMapping:
             prefix_columns=tuple(prefix_cols) if prefix_cols is not None else None,
             time_zone=str(spec.get("time_zone", "UTC")),
             dayfirst=spec.get("dayfirst"),
+            date_range=_date_range(spec.get("date_range")),
             sheet=spec.get("sheet"),
             separator=str(spec.get("separator", ":")),
             time_zone_given="time_zone" in spec,
         )
+
+
+def _date_range(value: Any) -> DateRange | None:
+    if value is None:
+        return None
+    lo, hi = date_bounds(tuple(value))  # checks the values
+    return (lo, hi)
 
 
 def _read_any(path: Path, sheet: str | int | None) -> tuple[pl.DataFrame, FileSniff | None, str]:
@@ -214,9 +236,16 @@ def _typed(
         ).to_series()
         return Parsed(value, problem, assumed_time_zone=None if "%z" in fmt else m.time_zone)
     if dtype == pl.Date:
-        return parse_date(s, dayfirst=m.dayfirst, column=source, path=path)
+        return parse_date(s, dayfirst=m.dayfirst, column=source, path=path, date_range=m.date_range)
     if isinstance(dtype, pl.Datetime):
-        return parse_datetime(s, tz=m.time_zone, dayfirst=m.dayfirst, column=source, path=path)
+        return parse_datetime(
+            s,
+            tz=m.time_zone,
+            dayfirst=m.dayfirst,
+            column=source,
+            path=path,
+            date_range=m.date_range,
+        )
     if dtype == pl.Boolean:
         return parse_bool(s, column=source)
     if dtype in (pl.Float64, pl.Int64):

@@ -20,6 +20,7 @@ import polars as pl
 from closedloop_kit._core.frames import null_series
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
+    DateRange,
     Mapped,
     combine_problems,
     currency_from_text,
@@ -72,6 +73,7 @@ def read_salesforce(
     object: str | None = None,
     tz: str = "UTC",
     dayfirst: bool | None = None,
+    date_range: DateRange | None = None,
     currency: str | None = None,
     corporate_currency: str | None = None,
 ) -> LoadResult:
@@ -89,6 +91,9 @@ def read_salesforce(
         exporting user's zone); reported as assumed.
     dayfirst
         Order of ``d/m/y`` dates when the data cannot decide it.
+    date_range
+        Plausible dates ``(earliest, latest)`` (dates or ISO strings); a date outside
+        rejects its row with the reason. Default 1990-01-01 to today + 10 years.
     currency
         Currency of amounts in a single-currency org (no ``CurrencyIsoCode`` column and
         no symbol in the values); USD when not given, noted in the report.
@@ -123,6 +128,7 @@ def read_salesforce(
         "object": object,
         "tz": tz,
         "dayfirst": dayfirst,
+        "date_range": date_range,
         "currency": currency,
         "corporate_currency": corporate_currency,
     }
@@ -823,6 +829,7 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         dtypes,
         tz=opts.get("tz") or "UTC",
         dayfirst=opts.get("dayfirst"),
+        date_range=opts.get("date_range"),
         path=path,
     )
     missing = [c for c in _REQUIRED.get(obj, ()) if c not in mapped.used]

@@ -1,0 +1,99 @@
+"""Real exports, read faithfully: nothing the readers cannot be sure of is guessed silently.
+
+One test per quirk, each on a small file in the vendor's real shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import closedloop_kit as clk
+from closedloop_kit.io import read_salesforce
+from closedloop_kit.io._parse import date_bounds, parse_date, parse_datetime
+
+UTC = dt.UTC
+OPP15 = "0065e00000OpPaA"
+ACC15 = "0015e00000XyZab"
+
+
+def _write(tmp_path: Path, name: str, data: str | bytes) -> Path:
+    p = tmp_path / name
+    p.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return p
+
+
+# ---------------------------------------------------------------------- dates
+def test_report_two_digit_years_follow_the_excel_window_and_are_noted(tmp_path: Path) -> None:
+    # a Salesforce opportunity report saved through Excel: m/d/yy dates, 12-hour clock
+    p = _write(
+        tmp_path,
+        "opportunities_report.csv",
+        '"Opportunity ID","Opportunity Name","Account ID","Amount","Close Date","Stage",'
+        '"Created Date"\n'
+        f'"{OPP15}","Athena - 40 seats","{ACC15}","12,000.00","02/03/24","Closed Won",'
+        '"02/23/26 08:55 PM"\n',
+    )
+    res = read_salesforce(p, object="Opportunity")
+    opp = res["opportunities"].row(0, named=True)
+    # 24 and 26 are below the pivot 30: 2024 and 2026 (not 24 and 26 AD)
+    assert opp["close_date"] == dt.date(2024, 2, 3)
+    assert opp["created_at"] == dt.datetime(2026, 2, 23, 20, 55, tzinfo=UTC)
+    notes = res.report["notes"][0]
+    assert "two-digit year(s) read in the 1930-2029 window" in notes
+
+
+def test_two_digit_year_pivot_both_sides() -> None:
+    r = parse_date(pl.Series(["12/31/29", "01/01/30", "15-Mar-98"]), column="d")
+    # 29 → 2029 (last year of the window), 30 → 1930 (first), 98 → 1998
+    assert r.value.to_list() == [dt.date(2029, 12, 31), None, dt.date(1998, 3, 15)]
+    # 1930 is before the plausible range (1990..): rejected with the reason, not kept
+    assert "outside the plausible dates 1990-01-01" in r.problem[1]
+
+
+def test_out_of_range_dates_rejected_with_reason_file_and_line(tmp_path: Path) -> None:
+    p = _write(
+        tmp_path,
+        "Opportunity.csv",
+        "Id,Name,AccountId,StageName,CloseDate,Amount\n"
+        f"{OPP15},Ok,{ACC15},Prospecting,2026-03-31,10\n"
+        f"0065e00000OpPbB,Year typo,{ACC15},Prospecting,0202-03-31,10\n"
+        f"0065e00000OpPcC,Sentinel,{ACC15},Prospecting,9999-12-31,10\n",
+    )
+    res = read_salesforce(p)
+    assert res["opportunities"].height == 1
+    rej = res.rejected.sort("source_row")
+    assert rej["source_row"].to_list() == [3, 4]
+    assert rej["source_file"].to_list() == [str(p), str(p)]
+    assert rej["reason"].str.contains("outside the plausible dates").all()
+    assert res.report["rows_rejected"][0] == 2
+    assert res.reconciles
+    # a wider range is an option: the sentinel then loads
+    wide = read_salesforce(p, date_range=("0100-01-01", "9999-12-31"))
+    assert wide["opportunities"].height == 3
+
+
+def test_date_range_default_and_validation() -> None:
+    lo, hi = date_bounds()
+    assert lo == dt.date(1990, 1, 1)
+    assert hi.year == dt.date.today().year + 10
+    with pytest.raises(ValueError, match="`date_range` must have earliest <= latest"):
+        date_bounds(("2030-01-01", "2020-01-01"))
+    with pytest.raises(ValueError, match="ISO strings"):
+        date_bounds(("soon", "later"))
+
+
+def test_excel_serial_zero_is_not_a_date() -> None:
+    # 0/1 written into a date column by a formula: not 1899-12-30 / 1900-01-01
+    r = parse_datetime(pl.Series(["1", "46027.5"]), column="Created")
+    assert r.value[0] is None
+    assert "outside the plausible dates" in r.problem[0]
+    assert r.value[1] == dt.datetime(2026, 1, 5, 12, tzinfo=UTC)
+
+
+def test_ambiguous_day_month_is_refused_with_a_message() -> None:
+    with pytest.raises(clk.errors.SourceFormatError, match="pass `dayfirst=True`"):
+        parse_date(pl.Series(["03/04/2026", "05/06/2026"]), column="Close Date")
