@@ -97,3 +97,69 @@ def test_excel_serial_zero_is_not_a_date() -> None:
 def test_ambiguous_day_month_is_refused_with_a_message() -> None:
     with pytest.raises(clk.errors.SourceFormatError, match="pass `dayfirst=True`"):
         parse_date(pl.Series(["03/04/2026", "05/06/2026"]), column="Close Date")
+
+
+# ---------------------------------------------------------------------- encodings
+def test_mixed_utf8_and_windows_1252_lines_decoded_line_by_line(tmp_path: Path) -> None:
+    # a Data Loader export (UTF-8) with rows appended by a Windows tool (Windows-1252)
+    head = '"ID","FIRSTNAME","LASTNAME","COMPANY","STATUS"\n'
+    utf8 = '"00Q5e00000AbCdE","Rosé","Müller","Café GmbH","Open"\n'
+    legacy = '"00Q5e00000AbCdF","Zoë","Ångström","Brasserie Noël","Open"\n'
+    p = _write(tmp_path, "Lead.csv", (head + utf8).encode() + legacy.encode("cp1252"))
+    res = read_salesforce(p)
+    people = res["people"].sort("source_row")
+    assert people["first_name"].to_list() == ["Rosé", "Zoë"]  # not "RosÃ©"
+    assert people["company_name"].to_list() == ["Café GmbH", "Brasserie Noël"]
+    rep = res.report.row(0, named=True)
+    assert rep["encoding"] == "utf-8 (mixed with windows-1252)"
+    assert "1 line(s) not valid UTF-8 decoded as Windows-1252 (line(s) 3)" in rep["notes"]
+
+
+def test_all_windows_1252_file_is_not_called_mixed(tmp_path: Path) -> None:
+    text = "Id,FirstName,LastName,Company,Status\n00Q5e00000AbCdE,Rosé,Nagy,Café,Open\n"
+    res = read_salesforce(_write(tmp_path, "Lead.csv", text.encode("cp1252")))
+    assert res["people"]["first_name"].to_list() == ["Rosé"]
+    assert res.report["encoding"][0] == "windows-1252"
+    assert "mixed encodings" not in (res.report["notes"][0] or "")
+
+
+# ---------------------------------------------------------------------- layout
+def test_column_named_twice_is_noted(tmp_path: Path) -> None:
+    # a report with the Last Name column added twice
+    text = (
+        "Id,FirstName,LastName,LastName,Company,Status\n"
+        "00Q5e00000AbCdE,Ann,Akin,Akin-Berg,Athena,Open\n"
+    )
+    res = read_salesforce(_write(tmp_path, "Lead.csv", text))
+    assert res["people"]["last_name"].to_list() == ["Akin"]  # the first one is mapped
+    assert "column(s) named twice in the header: 'LastName'" in res.report["notes"][0]
+
+
+def test_repeated_header_lines_skipped_and_noted(tmp_path: Path) -> None:
+    # two HubSpot contact exports concatenated with `cat`
+    header = "Record ID,First Name,Last Name,Email,Lifecycle Stage,Create Date\n"
+    text = (
+        header
+        + "101,Ann,Akin,ann@athena.example,lead,2026-01-05 10:00\n"
+        + header
+        + "102,Bo,Berg,bo@berg.example,subscriber,2026-01-06 11:00\n"
+    )
+    res = clk.io.read_hubspot(_write(tmp_path, "contacts.csv", text))
+    assert res["people"]["source_id"].sort().to_list() == ["101", "102"]
+    assert res.rejected.height == 0  # not an "invalid id" row
+    rep = res.report.row(0, named=True)
+    assert rep["rows_read"] == 2
+    assert res.reconciles
+    assert "skipped 1 repeated header line(s) at line(s) 3" in rep["notes"]
+
+
+def test_windows_1252_line_beyond_the_sniffed_sample(tmp_path: Path) -> None:
+    # the first 64 KB are valid UTF-8 (with accents); a Windows-1252 line comes later
+    from closedloop_kit.io import read_text_table
+
+    rows = "".join(f"{i},Café {i}\n" for i in range(6000))
+    data = b"n,name\n" + rows.encode() + "6000,Noël\n".encode("cp1252")
+    t = read_text_table(_write(tmp_path, "big.csv", data))
+    assert t.frame["name"][-1] == "Noël"
+    assert t.frame["name"][0] == "Café 0"
+    assert t.fallback_lines == (6002,)  # header + 6000 rows, then the legacy line

@@ -27,6 +27,7 @@ __all__ = [
     "REPORT_SCHEMA",
     "FileReport",
     "LoadResult",
+    "add_notes",
     "combine_results",
     "finish",
 ]
@@ -393,6 +394,20 @@ def finish(
         else _empty_rejects()
     )
     return LoadResult(tables=out, rejected=rej, report=_report_frame([report]))
+
+
+def add_notes(result: LoadResult, notes: Iterable[str]) -> LoadResult:
+    """``result`` with ``notes`` appended to every report row's notes."""
+    extra = "; ".join(notes)
+    if not extra or result.report.height == 0:
+        return result
+    report = result.report.with_columns(
+        pl.when(pl.col("notes").is_null() | (pl.col("notes") == ""))
+        .then(pl.lit(extra))
+        .otherwise(pl.col("notes") + "; " + extra)
+        .alias("notes")
+    )
+    return LoadResult(tables=result.tables, rejected=result.rejected, report=report)
 
 
 def unknown_file(path: str | Path, *, reason: str, sniff: FileSniff | None = None) -> LoadResult:

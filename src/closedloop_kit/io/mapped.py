@@ -178,12 +178,14 @@ def _date_range(value: Any) -> DateRange | None:
     return (lo, hi)
 
 
-def _read_any(path: Path, sheet: str | int | None) -> tuple[pl.DataFrame, FileSniff | None, str]:
-    """All-text frame with ``source_row`` (the file line / sheet row), sniff, format."""
+def _read_any(
+    path: Path, sheet: str | int | None
+) -> tuple[pl.DataFrame, FileSniff | None, str, list[str]]:
+    """All-text frame with ``source_row`` (file line / sheet row), sniff, format, notes."""
     fs = sniff(path)
     if fs.kind == "text" or fs.kind in WORKBOOK_KINDS:
         raw = read_table(path, sniff=fs, sheet=sheet)
-        return raw.frame, raw.sniff, "csv" if fs.kind == "text" else "excel"
+        return raw.frame, raw.sniff, "csv" if fs.kind == "text" else "excel", raw.layout_notes()
     if fs.kind == "parquet":
         frame = pl.read_parquet(path)
         frame = frame.select(
@@ -197,7 +199,8 @@ def _read_any(path: Path, sheet: str | int | None) -> tuple[pl.DataFrame, FileSn
         return (
             frame.with_row_index("source_row", offset=1).cast({"source_row": pl.Int64}),
             fs,
-            ("parquet"),
+            "parquet",
+            [],
         )
     msg = (
         f"{path.name}: expected a CSV, Excel or Parquet file for `read_mapped`, got a "
@@ -264,7 +267,7 @@ def _typed(
 def _read_file(path: Path, m: FieldMapping) -> LoadResult:
     from closedloop_kit.schema import TABLES
 
-    frame, fs, fmt = _read_any(path, m.sheet)
+    frame, fs, fmt, layout = _read_any(path, m.sheet)
     available = [c for c in frame.columns if c != "source_row"]
     for canon, src in m.columns.items():
         for col in [src] if isinstance(src, str) else list(src):
@@ -277,7 +280,7 @@ def _read_file(path: Path, m: FieldMapping) -> LoadResult:
     targets = TABLES[m.table].columns
     out: dict[str, pl.Series] = {}
     problems: list[pl.Series] = []
-    notes: list[str] = []
+    notes: list[str] = list(layout)
     assumed: str | None = None
     prefix_cols = (
         m.prefix_columns
