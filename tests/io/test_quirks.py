@@ -14,6 +14,7 @@ import pytest
 import closedloop_kit as clk
 from closedloop_kit.io import read_salesforce
 from closedloop_kit.io._parse import date_bounds, parse_date, parse_datetime
+from closedloop_kit.schema import salesforce_id18
 
 UTC = dt.UTC
 OPP15 = "0065e00000OpPaA"
@@ -163,3 +164,77 @@ def test_windows_1252_line_beyond_the_sniffed_sample(tmp_path: Path) -> None:
     assert t.frame["name"][-1] == "Noël"
     assert t.frame["name"][0] == "Café 0"
     assert t.fallback_lines == (6002,)  # header + 6000 rows, then the legacy line
+
+
+# ---------------------------------------------------------------------- detection
+def _sf(prefix: str, i: int) -> str:
+    return salesforce_id18(f"{prefix}5e00000Rc{i:03d}")
+
+
+def test_valid_salesforce_ids_outrank_a_hubspot_like_header(tmp_path: Path) -> None:
+    # an Account report whose labels (Record ID, Create Date, Email) read like HubSpot's
+    accounts = [_sf("001", i) for i in range(3)]
+    _write(
+        tmp_path,
+        "accounts.csv",
+        "Record ID,Account Name,Website,Create Date,Email\n"
+        + "".join(
+            f"{a},Acme {i},acme{i}.example,2026-01-0{i + 1},x{i}@acme.example\n"
+            for i, a in enumerate(accounts)
+        ),
+    )
+    _write(
+        tmp_path,
+        "Opportunity.csv",
+        "Id,Name,AccountId,StageName,CloseDate,Amount,CurrencyIsoCode\n"
+        + "".join(
+            f"{_sf('006', i)},Deal {i},{a},Prospecting,2026-03-31,100,USD\n"
+            for i, a in enumerate(accounts)
+        ),
+    )
+    data = clk.load(tmp_path, progress=False)
+    rep = data.load_report.sort("path")
+    assert rep["reader"].to_list() == ["salesforce", "salesforce"]
+    assert data["accounts"]["account_id"].to_list() == [f"sf:{a}" for a in accounts]
+    joined = data["opportunities"].join(data["accounts"], on="account_id")
+    assert joined.height == 3  # every opportunity joins its account
+    acc_notes = rep.filter(pl.col("path").str.ends_with("accounts.csv"))["notes"][0]
+    assert "`Record ID` holds Account record ids" in acc_notes
+    # read_salesforce on the file alone reads it too (no "no Salesforce object" error)
+    assert read_salesforce(tmp_path / "accounts.csv")["accounts"].height == 3
+
+
+def test_invalid_checksums_are_not_salesforce_evidence(tmp_path: Path) -> None:
+    from closedloop_kit.io._registry import detect_reader
+    from closedloop_kit.io._text import sniff
+
+    good = _sf("001", 1)
+    bad = good[:15] + ("AAB" if good[15:] != "AAB" else "AAC")  # wrong checksum suffix
+    p = _write(
+        tmp_path,
+        "companies.csv",
+        "Record ID,Name,Create Date,Email\n" + f"{bad},Acme,2026-01-01,x@acme.example\n",
+    )
+    _spec, _score, scores = detect_reader(sniff(p))
+    assert dict(scores)["salesforce"] < 0.9
+
+
+# ---------------------------------------------------------------------- folders
+def test_salesforce_folder_reads_what_it_knows_and_lists_the_rest(tmp_path: Path) -> None:
+    # a weekly Data Export: canonical objects beside Case, Solution and a zip manifest
+    _write(tmp_path, "Lead.csv", f"Id,LastName,Company,Status\n{_sf('00Q', 1)},Akin,A,Open\n")
+    _write(tmp_path, "Account.csv", f"Id,Name\n{_sf('001', 1)},Athena\n")
+    _write(tmp_path, "Case.csv", f"Id,Subject,Status\n{_sf('500', 1)},Broken,New\n")
+    _write(tmp_path, "Solution.csv", f"Id,SolutionName\n{_sf('501', 1)},Restart\n")
+    res = read_salesforce(tmp_path)
+    assert res["people"].height == 1
+    assert res["accounts"].height == 1
+    rep = res.report.sort("path")
+    skipped = rep.filter(pl.col("reader") == "unknown")
+    assert [Path(p).name for p in skipped["path"]] == ["Case.csv", "Solution.csv"]
+    assert skipped["notes"].str.starts_with("skipped by `read_salesforce`: ").all()
+    assert skipped["notes"].str.contains("Case|Solution").all()
+    assert (skipped["rows_read"] == 0).all()
+    # a single file still says why it cannot be read
+    with pytest.raises(clk.errors.SourceFormatError, match="Case records"):
+        read_salesforce(tmp_path / "Case.csv")

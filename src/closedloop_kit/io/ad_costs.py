@@ -27,8 +27,8 @@ from closedloop_kit.io._parse import (
     parse_date,
     parse_number,
 )
-from closedloop_kit.io._registry import expand_paths, register
-from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
+from closedloop_kit.io._registry import read_paths, register
+from closedloop_kit.io._result import REJECT_REASON, LoadResult, finish
 from closedloop_kit.io._sheet import TABLE_KINDS, read_table
 from closedloop_kit.io._text import FileSniff, sniff
 
@@ -438,11 +438,14 @@ def read_ad_costs(
     >>> read_ad_costs(p)["spend"].select("platform", "ad_campaign_id", "cost").rows()
     [('google_ads', 'gads:111', 1020.5)]
     """
-    return combine_results(
-        [
-            _read_file(p, platform, currency, dayfirst=dayfirst)
-            for p in expand_paths(path, suffixes=_SUFFIXES)
-        ]
+    return read_paths(
+        path,
+        _read_file,
+        reader="ad_costs",
+        suffixes=_SUFFIXES,
+        platform=platform,
+        currency=currency,
+        dayfirst=dayfirst,
     )
 
 

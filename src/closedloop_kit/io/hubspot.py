@@ -149,7 +149,7 @@ def read_hubspot(
         "date_range": date_range,
         "currency": currency,
     }
-    return read_paths(path, _read_file, **opts)
+    return read_paths(path, _read_file, reader="hubspot", **opts)
 
 
 # --------------------------------------------------------------------------- helpers

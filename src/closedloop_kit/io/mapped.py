@@ -29,8 +29,8 @@ from closedloop_kit.io._parse import (
     parse_datetime,
     parse_number,
 )
-from closedloop_kit.io._registry import expand_paths, register
-from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
+from closedloop_kit.io._registry import read_paths, register
+from closedloop_kit.io._result import REJECT_REASON, LoadResult, finish
 from closedloop_kit.io._sheet import WORKBOOK_KINDS, read_table
 from closedloop_kit.io._text import FileSniff, sniff
 
@@ -404,7 +404,7 @@ def read_mapped(
     m = FieldMapping.parse(mapping)
     if tz is not None and not m.time_zone_given:
         m = replace(m, time_zone=tz)
-    return combine_results([_read_file(p, m) for p in expand_paths(path, suffixes=(*_SUFFIXES,))])
+    return read_paths(path, _read_file, reader="mapped", suffixes=_SUFFIXES, m=m)
 
 
 _SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet")

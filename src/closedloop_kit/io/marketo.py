@@ -27,7 +27,7 @@ from closedloop_kit.io._parse import (
     normalize_name,
     parse_datetime,
 )
-from closedloop_kit.io._registry import expand_paths, register
+from closedloop_kit.io._registry import read_paths, register
 from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
 from closedloop_kit.io._sheet import TABLE_KINDS
 from closedloop_kit.io._text import FileSniff
@@ -401,7 +401,7 @@ def read_marketo(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = N
     >>> read_marketo(p)["touchpoints"].select("person_id", "touch_type", "channel").rows()
     [('mkto:42', 'email_open', 'Email')]
     """
-    return combine_results([_read_file(p, tz, dayfirst) for p in expand_paths(path)])
+    return read_paths(path, _read_file, reader="marketo", time_zone=tz, dayfirst=dayfirst)
 
 
 def _detect(fs: FileSniff) -> float:

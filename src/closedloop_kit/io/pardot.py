@@ -23,8 +23,8 @@ from closedloop_kit.io._parse import (
     normalize_name,
     parse_datetime,
 )
-from closedloop_kit.io._registry import expand_paths, register
-from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
+from closedloop_kit.io._registry import read_paths, register
+from closedloop_kit.io._result import REJECT_REASON, LoadResult, finish
 from closedloop_kit.io._sheet import TABLE_KINDS
 from closedloop_kit.io._text import FileSniff
 
@@ -277,7 +277,7 @@ def read_pardot(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = No
     >>> read_pardot(p)["identity_links"]["linked_id_value"].to_list()
     ['sf:00Q5e00000AbCdEEAV']
     """
-    return combine_results([_read_file(p, tz, dayfirst) for p in expand_paths(path)])
+    return read_paths(path, _read_file, reader="pardot", time_zone=tz, dayfirst=dayfirst)
 
 
 def _detect(fs: FileSniff) -> float:

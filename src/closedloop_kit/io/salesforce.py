@@ -132,7 +132,7 @@ def read_salesforce(
         "currency": currency,
         "corporate_currency": corporate_currency,
     }
-    return read_paths(path, _read_file, **opts)
+    return read_paths(path, _read_file, reader="salesforce", **opts)
 
 
 # --------------------------------------------------------------------------- reading
@@ -245,6 +245,41 @@ def _detect_object(
             raise SourceFormatError(msg, path=str(fs.path), column=id_col)
         return wanted
     return found
+
+
+_GENERIC_ID_NAMES = ("recordid", "sfid", "salesforceid", "casesafeid", "18digitid", "id18")
+
+
+def _generic_id_column(raw: pl.DataFrame) -> tuple[pl.DataFrame, str | None]:
+    """Read a generically named id column (``Record ID``, ``sfid``...) as ``Id``.
+
+    Only when the file has no ``Id`` column and at least 80% of the column's values are
+    Salesforce ids of one object (known key prefix; 18-character ones with a valid
+    checksum): the values themselves say they are the record ids.
+    """
+    from closedloop_kit.schema import salesforce_id_valid_expr
+
+    if find_column(raw.columns, ("Id", "ID")) is not None:
+        return raw, None
+    for col in raw.columns:
+        if normalize_name(col) not in _GENERIC_ID_NAMES:
+            continue
+        s = raw[col].head(2000).drop_nulls().str.strip_chars()
+        if s.len() == 0:
+            continue
+        prefixes = s.str.slice(0, 3).value_counts(sort=True)
+        prefix = str(prefixes[0, 0])
+        obj = KEY_PREFIXES.get(prefix)
+        ok = pl.DataFrame({"v": s}).select(
+            (pl.col("v").str.starts_with(prefix) & salesforce_id_valid_expr(pl.col("v"))).sum()
+        )[0, 0]
+        if obj is not None and int(ok or 0) >= 0.8 * s.len():
+            note = (
+                f"`{col}` holds {obj} record ids (key prefix {prefix}, valid checksums): "
+                f"read as the record Id"
+            )
+            return raw.rename({col: "Id"}), note
+    return raw, None
 
 
 def _canonical_object_name(name: str) -> str:
@@ -782,8 +817,14 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
     if fs.kind not in (*TABLE_KINDS, "json"):
         read_text_table(path, sniff=fs)  # raises the helpful SourceFormatError
     raw, table, json_type, fmt = _load_raw(fs)
+    raw, id_note = _generic_id_column(raw)
     obj = _detect_object(raw, fs, opts.get("object"), json_type)
-    if obj is not None and opts.get("object") is None and json_type is None:
+    if (
+        obj is not None
+        and opts.get("object") is None
+        and json_type is None
+        and _id_evidence(fs) < 0.9
+    ):
         # weak evidence (file name, columns): refuse a file another reader fits better
         from closedloop_kit.io._registry import detect_reader
 
@@ -805,7 +846,7 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         )
         raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
     spec = OBJECTS[obj]
-    notes: list[str] = []
+    notes: list[str] = [id_note] if id_note else []
     id_col = find_column(raw.columns, ("Id", "ID"))
     if fmt.startswith("report"):
         key_col = id_col or find_column(raw.columns, spec.fields.get("source_id", ()))
@@ -868,6 +909,63 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
 
 
 # --------------------------------------------------------------------------- detection
+def _sample_columns(fs: FileSniff, limit: int = 200) -> dict[str, list[str]]:
+    """The sampled values of each id-like column (``Id``, ``<Object> ID``, ``*_id``)."""
+    import csv
+    import io
+
+    wanted = [
+        i
+        for i, h in enumerate(fs.header)
+        if normalize_name(h) == "id" or normalize_name(h).endswith("id")
+    ]
+    if not wanted or not fs.sample:
+        return {}
+    lines = fs.sample.replace("\r\n", "\n").split("\n")[fs.header_line : fs.header_line + limit]
+    out: dict[str, list[str]] = {fs.header[i]: [] for i in wanted}
+    try:
+        for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=fs.delimiter or ","):
+            for i in wanted:
+                if i < len(row) and row[i].strip():
+                    out[fs.header[i]].append(row[i].strip().strip('"'))
+    except csv.Error:
+        pass
+    return {k: v for k, v in out.items() if v}
+
+
+def _id_evidence(fs: FileSniff) -> float:
+    """How surely the record ids say "Salesforce": the strongest evidence there is.
+
+    0.97 when, in an id column, at least 80% of the sampled values are 18-character ids
+    whose 3-character checksum suffix is right and whose key prefix names a Salesforce
+    object (``001`` Account, ``00Q`` Lead...): a random 18-character value passes the
+    checksum once in 32,768. 0.9 for 15-character ids with a known key prefix (no
+    checksum to verify). Header names are weaker evidence than either.
+    """
+    from closedloop_kit.schema import salesforce_id_valid_expr
+
+    best = 0.0
+    for values in _sample_columns(fs).values():
+        s = pl.Series(values, dtype=pl.String)
+        known = s.str.slice(0, 3).is_in(list(KEY_PREFIXES))
+        frame = pl.DataFrame({"v": s, "k": known}).select(
+            (
+                pl.col("k")
+                & (pl.col("v").str.len_chars() == 18)
+                & salesforce_id_valid_expr(pl.col("v"))
+            )
+            .sum()
+            .alias("n18"),
+            (pl.col("k") & pl.col("v").str.contains(r"^[A-Za-z0-9]{15}$")).sum().alias("n15"),
+        )
+        n18, n15 = int(frame["n18"][0] or 0), int(frame["n15"][0] or 0)
+        if n18 >= 0.8 * s.len():
+            best = max(best, 0.97)
+        elif n15 >= 0.8 * s.len():
+            best = max(best, 0.9)
+    return best
+
+
 def _detect(fs: FileSniff) -> float:
     cols = {normalize_name(h) for h in fs.header}
     name = fs.path.name.lower()
@@ -876,7 +974,7 @@ def _detect(fs: FileSniff) -> float:
         return 0.95 if m and (m.group(1) in OBJECTS or m.group(1) in NOT_CANONICAL) else 0.0
     if fs.kind not in TABLE_KINDS:
         return 0.0
-    score = 0.0
+    score = _id_evidence(fs)
     if "fivetransynced" in cols and name.startswith("sf_"):
         score = max(score, 0.9)
     if "id" in cols and _ID_RE.search(fs.sample):
