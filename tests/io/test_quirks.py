@@ -62,7 +62,7 @@ def test_out_of_range_dates_rejected_with_reason_file_and_line(tmp_path: Path) -
         "Id,Name,AccountId,StageName,CloseDate,Amount\n"
         f"{OPP15},Ok,{ACC15},Prospecting,2026-03-31,10\n"
         f"0065e00000OpPbB,Year typo,{ACC15},Prospecting,0202-03-31,10\n"
-        f"0065e00000OpPcC,Sentinel,{ACC15},Prospecting,9999-12-31,10\n",
+        f"0065e00000OpPcC,Far future,{ACC15},Prospecting,2202-12-31,10\n",
     )
     res = read_salesforce(p)
     assert res["opportunities"].height == 1
@@ -72,9 +72,17 @@ def test_out_of_range_dates_rejected_with_reason_file_and_line(tmp_path: Path) -
     assert rej["reason"].str.contains("outside the plausible dates").all()
     assert res.report["rows_rejected"][0] == 2
     assert res.reconciles
-    # a wider range is an option: the sentinel then loads
-    wide = read_salesforce(p, date_range=("0100-01-01", "9999-12-31"))
+    # a wider range is an option: then both load
+    wide = read_salesforce(p, date_range=("0100-01-01", "2999-12-31"))
     assert wide["opportunities"].height == 3
+
+
+def test_open_end_placeholder_is_no_date_and_noted() -> None:
+    # Salesforce DatedConversionRate.NextStartDate of the current rate
+    r = parse_date(pl.Series(["2026-01-01", "9999-12-31"]), column="NextStartDate")
+    assert r.value.to_list() == [dt.date(2026, 1, 1), None]
+    assert r.problem.null_count() == 2  # not a problem: the row is kept
+    assert "1 year-9999 value(s) read as no date" in r.notes[0]
 
 
 def test_date_range_default_and_validation() -> None:
@@ -238,3 +246,73 @@ def test_salesforce_folder_reads_what_it_knows_and_lists_the_rest(tmp_path: Path
     # a single file still says why it cannot be read
     with pytest.raises(clk.errors.SourceFormatError, match="Case records"):
         read_salesforce(tmp_path / "Case.csv")
+
+
+# ---------------------------------------------------------------------- reject ledger
+def test_rejects_in_derived_tables_are_counted_in_the_report(tmp_path: Path) -> None:
+    # a Pardot prospect export (API names) whose CRM contact FID is not a Salesforce id
+    p = _write(
+        tmp_path,
+        "prospects.csv",
+        "id,email,first_name,last_name,crm_lead_fid,crm_contact_fid,created_at\n"
+        "101,ann@acme.example,Ann,Lee,,003A0000006Vm9rIAC,2026-01-05 09:00:00\n"
+        "102,bo@beta.example,Bo,Ng,,not-an-id,2026-01-05 09:00:00\n"
+        "103,cy@gamma.example,Cy,Oh,,12345,2026-01-05 09:00:00\n",
+    )
+    res = clk.io.read_pardot(p)
+    assert res["people"].height == 3  # the people are kept
+    rep = res.report
+    # every refused row, in any table, is counted: 2 identity links here
+    assert int(rep["rows_rejected"].sum()) == res.rejected.height == 2
+    links = rep.filter(pl.col("table") == "identity_links").row(0, named=True)
+    assert (links["rows_read"], links["rows_kept"], links["rows_rejected"]) == (3, 1, 2)
+    assert res.reconciles  # read = kept + rejected + merged, row by row
+    data = clk.load(tmp_path, progress=False)
+    assert int(data.load_report["rows_rejected"].sum()) == data.rejected.height == 2
+
+
+# ---------------------------------------------------------------------- join rates
+def test_join_rates_in_the_load_report_and_a_warning_when_low(tmp_path: Path) -> None:
+    accounts = [_sf("001", i) for i in range(4)]
+    _write(tmp_path, "Account.csv", "Id,Name\n" + "".join(f"{a},Acme {a[-4:]}\n" for a in accounts))
+    # 4 opportunities: 1 on a loaded account, 3 on accounts that were not exported
+    others = [_sf("001", 100 + i) for i in range(3)]
+    _write(
+        tmp_path,
+        "Opportunity.csv",
+        "Id,Name,AccountId,StageName,CloseDate,Amount,CurrencyIsoCode\n"
+        + "".join(
+            f"{_sf('006', i)},Deal {i},{a},Prospecting,2026-03-31,100,USD\n"
+            for i, a in enumerate([accounts[0], *others])
+        ),
+    )
+    # 2 contacts, both on loaded accounts
+    _write(
+        tmp_path,
+        "Contact.csv",
+        "Id,LastName,AccountId\n" + f"{_sf('003', 1)},Ng,{accounts[1]}\n"
+        f"{_sf('003', 2)},Oh,{accounts[2]}\n",
+    )
+    with pytest.warns(clk.errors.DataQualityWarning, match=r"1 of 4 \(25%\)"):
+        data = clk.load(tmp_path, progress=False)
+    rep = data.load_report
+    opp = rep.filter(pl.col("path").str.ends_with("Opportunity.csv"))["notes"][0]
+    assert "joins: opportunities.account_id -> accounts: 1 of 4 (25%) find a loaded row" in opp
+    con = rep.filter(pl.col("path").str.ends_with("Contact.csv"))["notes"][0]
+    assert "joins: people.account_id -> accounts: 2 of 2 (100%)" in con
+
+
+def test_join_rates_cross_check_by_hand() -> None:
+    from closedloop_kit.io._joins import join_rates
+
+    tables = {
+        "campaign_members": pl.DataFrame(
+            {"campaign_id": ["c1", "c1", "c2", "c3", None], "source_file": ["m.csv"] * 5}
+        ),
+        "campaigns": pl.DataFrame({"campaign_id": ["c1", "c2"]}),
+    }
+    r = join_rates(tables).row(0, named=True)
+    # 4 members with a campaign; c1, c1, c2 found, c3 not: 3 / 4
+    manual = sum(c in {"c1", "c2"} for c in ["c1", "c1", "c2", "c3"]) / 4
+    assert (r["rows_with_reference"], r["rows_joined"]) == (4, 3)
+    assert r["join_rate"] == manual == 0.75

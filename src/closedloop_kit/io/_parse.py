@@ -447,6 +447,7 @@ DateRange = tuple[dt.date | str, dt.date | str]
 """Plausible dates ``(earliest, latest)``, as dates or ISO strings (``"1990-01-01"``)."""
 
 _EARLIEST = dt.date(1990, 1, 1)
+_OPEN_END = dt.date(9999, 1, 1)
 _TWO_DIGIT_NUMERIC = r"^(\d{1,2}/\d{1,2}/)(\d{2})(\D.*)?$"
 _TWO_DIGIT_NAMED = r"^(\d{1,2}[ \-][A-Za-z]{3,9}[ \-])(\d{2})(\D.*)?$"
 
@@ -490,20 +491,32 @@ def _as_date(v: dt.date | str) -> dt.date:
 
 def _in_range(
     value: pl.Series, problem: pl.Series, column: str | None, bounds: tuple[dt.date, dt.date]
-) -> tuple[pl.Series, pl.Series]:
-    """Null the values outside ``bounds`` and say why in ``problem``."""
+) -> tuple[pl.Series, pl.Series, tuple[str, ...]]:
+    """Null the values outside ``bounds`` and say why in ``problem``.
+
+    The year-9999 placeholder of an open end (Salesforce ``NextStartDate``
+    ``9999-12-31``, warehouse ``_fivetran_end``) is read as empty, with a note, unless
+    ``bounds`` reach it.
+    """
     lo, hi = bounds
-    if value.dtype == pl.Date:
-        day = value
-    else:
-        day = value.dt.date()
-    outside = day.is_not_null() & ((day < lo) | (day > hi))
-    if not bool(outside.any()):
-        return value, problem
+    day = value if value.dtype == pl.Date else value.dt.date()
+    open_end = day.is_not_null() & (day >= _OPEN_END)
+    if hi >= _OPEN_END:
+        open_end = open_end & False
+    outside = day.is_not_null() & ((day < lo) | (day > hi)) & ~open_end
+    n_open = int(open_end.sum())
+    if not n_open and not bool(outside.any()):
+        return value, problem, ()
+    notes: tuple[str, ...] = ()
+    if n_open:
+        notes = (
+            f"{column or value.name}: {n_open} year-9999 value(s) read as no date (the "
+            "placeholder of an open end)",
+        )
     col = f"`{column}`: " if column else ""
-    frame = pl.DataFrame({"v": value, "p": problem, "o": outside})
+    frame = pl.DataFrame({"v": value, "p": problem, "o": outside, "e": open_end})
     out = frame.select(
-        pl.when(pl.col("o")).then(None).otherwise(pl.col("v")).alias(value.name),
+        pl.when(pl.col("o") | pl.col("e")).then(None).otherwise(pl.col("v")).alias(value.name),
         pl.when(pl.col("o"))
         .then(
             pl.format(
@@ -515,7 +528,7 @@ def _in_range(
         .otherwise(pl.col("p"))
         .alias("problem"),
     )
-    return out[value.name], out["problem"]
+    return out[value.name], out["problem"], notes
 
 
 def _four_digit_years(text: pl.Series) -> tuple[pl.Series, int, str | None]:
@@ -675,10 +688,10 @@ def parse_datetime(
             value.alias(s.name), problem_expr(text, value, "a date/time", column).alias("p")
         )
         if out["p"].null_count() == out.height:
-            kept, problem = _in_range(
+            kept, problem, notes = _in_range(
                 out[s.name], out["p"].alias("problem"), column, date_bounds(date_range)
             )
-            return Parsed(kept, problem, assumed_time_zone=plan[1])
+            return Parsed(kept, problem, assumed_time_zone=plan[1], notes=notes)
     r = _parse_datetime_full(
         orig,
         s.name,
@@ -690,8 +703,8 @@ def parse_datetime(
         epoch=epoch,
         order_hint=order_hint,
     )
-    kept, problem = _in_range(r.value, r.problem, column, date_bounds(date_range))
-    return Parsed(kept, problem, assumed_time_zone=r.assumed_time_zone, notes=r.notes)
+    kept, problem, notes = _in_range(r.value, r.problem, column, date_bounds(date_range))
+    return Parsed(kept, problem, assumed_time_zone=r.assumed_time_zone, notes=r.notes + notes)
 
 
 _FAST_AWARE = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
@@ -875,10 +888,10 @@ def parse_date(
         order_hint=order_hint,
     )
     value = r.value.dt.date()
-    value, problem = _in_range(
+    value, problem, notes = _in_range(
         value, _problem(_clean(s), value, "a date", column), column, date_bounds(date_range)
     )
-    return Parsed(value, problem, notes=r.notes)
+    return Parsed(value, problem, notes=r.notes + notes)
 
 
 def normalize_name(name: str) -> str:
@@ -1077,10 +1090,11 @@ def map_columns(
     bounds = date_bounds(date_range)
     for target in [t for t, k in plans.items() if k != "bool" and t not in redo]:
         before = problems.get(target, null_series(raw.height, pl.String, "problem"))
-        in_range, problem = _in_range(frame[target], before, used[target], bounds)
+        in_range, problem, range_notes = _in_range(frame[target], before, used[target], bounds)
         if problem is not before:
             frame = frame.with_columns(in_range.alias(target))
             problems[target] = problem
+            notes.extend(range_notes)
     if replaced:
         frame = frame.with_columns(replaced)
     problem = (
