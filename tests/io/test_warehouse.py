@@ -190,3 +190,27 @@ def test_linkedin_usd_cost_without_account_history(tmp_path: Path) -> None:
     row = res["spend"].row(0, named=True)
     assert (row["cost"], row["currency"]) == (100.25, "USD")
     assert "cost from `cost_in_usd`" in res.report["notes"][0]
+
+
+def test_marketo_warehouse_activity_table(tmp_path: Path) -> None:
+    # dbt_marketo_source `activity_click_email`: the activity id in `id`, attributes
+    # flattened into columns (`link`, `email_template_id`...), no marketoGUID
+    p = _write(
+        tmp_path,
+        "activity_click_email.csv",
+        "\ufeffactivity_date,activity_type_id,campaign_id,campaign_run_id,choice_number,device,"
+        "email_template_id,id,is_mobile_device,lead_id,link,platform,primary_attribute_value,"
+        "primary_attribute_value_id,step_id,user_agent\n"
+        "2020-04-30 08:05:11.000,11,2522,758,0,,1810,58851192,,1124755,"
+        "https://example.com/elt?utm_source=mkto&utm_campaign=elt,,Webinar Invite 3,1810,"
+        "5436,\n",
+    )
+    res = clk.io.read_marketo(p)
+    tp = res["touchpoints"].row(0, named=True)
+    assert tp["touchpoint_id"] == "mkto:58851192"
+    assert tp["person_id"] == "mkto:1124755"
+    assert tp["touch_type"] == "email_click"
+    assert tp["campaign_name"] == "Webinar Invite 3"
+    assert tp["content"] == "https://example.com/elt?utm_source=mkto&utm_campaign=elt"  # `link`
+    assert tp["occurred_at"] == dt.datetime(2020, 4, 30, 8, 5, 11, tzinfo=dt.UTC)
+    assert res.reconciles
