@@ -214,3 +214,25 @@ def test_marketo_warehouse_activity_table(tmp_path: Path) -> None:
     assert tp["content"] == "https://example.com/elt?utm_source=mkto&utm_campaign=elt"  # `link`
     assert tp["occurred_at"] == dt.datetime(2020, 4, 30, 8, 5, 11, tzinfo=dt.UTC)
     assert res.reconciles
+
+
+def test_pardot_warehouse_campaign_table(tmp_path: Path) -> None:
+    # dbt_pardot_source `campaign` seed shape
+    p = _write(
+        tmp_path,
+        "pardot_campaign.csv",
+        "id,_fivetran_deleted,_fivetran_synced,cost,name\n"
+        "87939,true,2019-10-24 22:07:56.311 UTC,,Old webinar\n"
+        "66341,false,2020-11-30 18:08:06.120 UTC,1200.50,Trade show 2020\n",
+    )
+    res = clk.io.read_pardot(p)
+    camp = res["campaigns"].sort("campaign_id")
+    assert camp.select("campaign_id", "name", "actual_cost").rows() == [
+        ("pardot:66341", "Trade show 2020", None),  # a cost without a currency: not kept
+        ("pardot:87939", "Old webinar", None),
+    ]
+    notes = res.report["notes"][0]
+    assert "1 campaign(s) deleted in Pardot" in notes
+    assert "`cost` of 1 campaign(s) not kept" in notes
+    data = clk.load(tmp_path, progress=False)
+    assert data.load_report["reader"].to_list() == ["pardot"]
