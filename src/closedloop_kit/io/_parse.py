@@ -542,6 +542,8 @@ def _four_digit_years(text: pl.Series) -> tuple[pl.Series, int, str | None]:
     example: str | None = None
     cut = TWO_DIGIT_YEAR_PIVOT % 100
     for pattern in (_TWO_DIGIT_NUMERIC, _TWO_DIGIT_NAMED):
+        if not bool(out.str.contains(pattern).any()):  # cheap check before the extract
+            continue
         parts = out.str.extract_groups(pattern)
         yy = parts.struct.field("2")
         hit = yy.is_not_null()

@@ -650,18 +650,28 @@ def _without_repeated_headers(
     if frame.height == 0 or len(pairs) < 2:
         return frame, ()
     need = max(2, -(-len(pairs) * 4 // 5))
-    # cheap check first: a repeated header has (nearly always) its first name in place
-    hits = sum(int(frame[c].str.strip_chars().str.to_lowercase().eq(n).any()) for c, n in pairs[:2])
-    if hits == 0:
+    # cheap check first: a cell of a repeated header has its name's length (trimmed
+    # names; any case), in both of the first two named columns
+    (c0, n0), (c1, n1) = pairs[0], pairs[1]
+    maybe = frame.select(
+        (
+            pl.col(c0).str.len_bytes().eq(len(n0.encode())).fill_null(False)
+            & pl.col(c1).str.len_bytes().eq(len(n1.encode())).fill_null(False)
+        ).alias("m")
+    )["m"]
+    if not bool(maybe.any()):
         return frame, ()
     same = pl.sum_horizontal(
         pl.col(c).str.strip_chars().str.to_lowercase().eq(n).fill_null(False).cast(pl.Int32)
         for c, n in pairs
     )
-    flags = frame.select((same >= need).alias("h"))["h"]
-    if not bool(flags.any()):
+    cand = frame.filter(maybe)
+    hit = cand.select((same >= need).alias("h"))["h"]
+    if not bool(hit.any()):
         return frame, ()
-    return frame.filter(~flags), tuple(frame.filter(flags)[SOURCE_ROW].to_list())
+    lines = cand.filter(hit)[SOURCE_ROW]
+    flags = frame[SOURCE_ROW].is_in(lines.implode())
+    return frame.filter(~flags), tuple(lines.to_list())
 
 
 def _duplicates(names: list[str]) -> tuple[str, ...]:
