@@ -1,4 +1,4 @@
-"""Shared test fixtures: paths to the real-world exports in ../shared/fixtures."""
+"""Shared test fixtures: paths to the real-world exports in tests/data/real."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures"
+SHARED_FIXTURES = ROOT / "tests" / "data" / "real"
+"""Real public exports (provenance and licences in tests/data/real/SOURCES.md)."""
 SAMPLE_DATA = ROOT / "sample_data"
 
 # fixed seeds: CI explores the same examples every run (derandomize); set
@@ -29,9 +30,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 @pytest.fixture(scope="session")
 def shared_fixtures() -> Path:
-    """Folder of real public exports written by others (read-only)."""
-    if not SHARED_FIXTURES.is_dir():
-        pytest.skip("../shared/fixtures is not beside the checkout")
+    """Folder of real public exports written by others (read-only, in the repository)."""
     return SHARED_FIXTURES
 
 

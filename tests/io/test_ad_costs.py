@@ -190,7 +190,7 @@ def test_doc_lists_every_mapped_column():
     for spec in PLATFORMS.values():
         for names in spec.columns.values():
             for name in names:
-                if "(*)" not in name:
+                if "(*)" not in name and not name.startswith("__"):  # __ = from a lookup
                     assert f"`{name}`" in doc, name
 
 

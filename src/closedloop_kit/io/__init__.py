@@ -14,6 +14,7 @@ from closedloop_kit.io._result import FileReport, LoadResult
 from closedloop_kit.io._text import FileSniff, RawTable, read_text_table, sniff
 
 if TYPE_CHECKING:
+    from closedloop_kit.io._joins import join_rates
     from closedloop_kit.io._load import load
     from closedloop_kit.io.ad_costs import read_ad_costs
     from closedloop_kit.io.adobe import read_adobe_feed
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 _LAZY: dict[str, str] = {
     "load": "closedloop_kit.io._load",
+    "join_rates": "closedloop_kit.io._joins",
     "read_salesforce": "closedloop_kit.io.salesforce",
     "read_hubspot": "closedloop_kit.io.hubspot",
     "read_ga4": "closedloop_kit.io.ga4",
@@ -43,6 +45,7 @@ __all__ = [
     "FileSniff",
     "LoadResult",
     "RawTable",
+    "join_rates",
     "load",
     "read_ad_costs",
     "read_adobe_feed",

@@ -65,7 +65,11 @@ def load(
     ClosedLoopData
         All tables; ``.rejected`` holds every rejected row with its reason and
         ``.load_report`` one row per file (what it was detected as, rows read / kept /
-        rejected / merged, encoding, delimiter, header line, time zone assumed).
+        rejected / merged, encoding, delimiter, header line, time zone assumed, notes),
+        with the cross-table join rates (opportunities -> accounts, contacts -> accounts,
+        campaign members -> campaigns, touchpoints -> people) in the notes of the files
+        holding the references; a rate below 50% is also a
+        :class:`~closedloop_kit.errors.DataQualityWarning`.
 
     Examples
     --------
@@ -90,7 +94,22 @@ def load(
             raise ValueError(msg)
         return stored
     result, config_currency, fx = load_result(path_or_config, progress=progress)
-    return result.to_data(corporate_currency=corporate_currency or config_currency, fx_rates=fx)
+    data = result.to_data(corporate_currency=corporate_currency or config_currency, fx_rates=fx)
+    return _with_join_rates(data)
+
+
+def _with_join_rates(data: ClosedLoopData) -> ClosedLoopData:
+    """The load report with the cross-table join rates (a warning when one is low)."""
+    from dataclasses import replace
+
+    from closedloop_kit.io._joins import note_join_rates
+
+    eager = {k: v for k, v in data.tables.items() if isinstance(v, pl.DataFrame)}
+    noted = note_join_rates(
+        LoadResult(tables=eager, rejected=data.rejected, report=data.load_report),
+        stacklevel=3,
+    )
+    return replace(data, load_report=noted.report)
 
 
 def is_store(path: str | Path) -> bool:

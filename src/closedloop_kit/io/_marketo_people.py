@@ -23,7 +23,7 @@ from closedloop_kit.io._parse import (
     parse_datetime,
     parse_number,
 )
-from closedloop_kit.io._result import REJECT_REASON, LoadResult
+from closedloop_kit.io._result import REJECT_REASON, LoadResult, add_notes
 from closedloop_kit.io._sheet import TABLE_KINDS, read_table
 from closedloop_kit.io._text import FileSniff, sniff
 from closedloop_kit.schema import normalized_email
@@ -193,4 +193,5 @@ def read_by_kind(
         )
         raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
     raw = read_table(path, sniff=fs)
-    return readers[kind](path, raw.frame, raw.sniff, time_zone, dayfirst)
+    result = readers[kind](path, raw.frame, raw.sniff, time_zone, dayfirst)
+    return add_notes(result, raw.layout_notes())

@@ -32,10 +32,13 @@ from closedloop_kit.io._iso import fixed_width_iso
 
 __all__ = [
     "NULL_TOKENS",
+    "TWO_DIGIT_YEAR_PIVOT",
+    "DateRange",
     "Parsed",
     "bool_expr",
     "combine_problems",
     "currency_from_text",
+    "date_bounds",
     "datetime_expr",
     "decimal_marks",
     "number_expr",
@@ -424,7 +427,6 @@ _ISO_NAIVE = (
     "%d %b %Y",
     "%d %B %Y",
     "%d-%b-%Y",
-    "%d-%b-%y",
     "%a %b %d %H:%M:%S %Y",
 )
 _TIME_PARTS = (
@@ -436,6 +438,132 @@ _TIME_PARTS = (
 )
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _NUMERIC_DATE = r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})\b"
+
+TWO_DIGIT_YEAR_PIVOT = 1930
+"""First year of the 100-year window two-digit years are read in, as Excel does:
+``00``-``29`` are 2000-2029 and ``30``-``99`` are 1930-1999."""
+
+DateRange = tuple[dt.date | str, dt.date | str]
+"""Plausible dates ``(earliest, latest)``, as dates or ISO strings (``"1990-01-01"``)."""
+
+_EARLIEST = dt.date(1990, 1, 1)
+_OPEN_END = dt.date(9999, 1, 1)
+_TWO_DIGIT_NUMERIC = r"^(\d{1,2}/\d{1,2}/)(\d{2})(\D.*)?$"
+_TWO_DIGIT_NAMED = r"^(\d{1,2}[ \-][A-Za-z]{3,9}[ \-])(\d{2})(\D.*)?$"
+
+
+def date_bounds(date_range: DateRange | None = None) -> tuple[dt.date, dt.date]:
+    """The plausible dates of a load: ``date_range``, else 1990-01-01 to today + 10 years.
+
+    A parsed date or date-time outside them is not kept: its row is rejected with the
+    reason (a year ``24`` read as 24 AD, a ``0`` read as 1899-12-30, a sentinel
+    ``9999-12-31``), unless the range is widened.
+
+    Examples
+    --------
+    >>> date_bounds(("2000-01-01", "2030-12-31"))
+    (datetime.date(2000, 1, 1), datetime.date(2030, 12, 31))
+    """
+    if date_range is None:
+        today = dt.date.today()
+        try:
+            latest = today.replace(year=today.year + 10)
+        except ValueError:  # 29 February
+            latest = today.replace(year=today.year + 10, day=28)
+        return _EARLIEST, latest
+    try:
+        lo, hi = (_as_date(v) for v in date_range)
+    except (TypeError, ValueError):
+        msg = (
+            f"`date_range` must be (earliest, latest) as dates or ISO strings like "
+            f"('1990-01-01', '2036-12-31'), got {date_range!r}"
+        )
+        raise ValueError(msg) from None
+    if lo > hi:
+        msg = f"`date_range` must have earliest <= latest, got {date_range!r}"
+        raise ValueError(msg)
+    return lo, hi
+
+
+def _as_date(v: dt.date | str) -> dt.date:
+    return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
+
+
+def _in_range(
+    value: pl.Series, problem: pl.Series, column: str | None, bounds: tuple[dt.date, dt.date]
+) -> tuple[pl.Series, pl.Series, tuple[str, ...]]:
+    """Null the values outside ``bounds`` and say why in ``problem``.
+
+    The year-9999 placeholder of an open end (Salesforce ``NextStartDate``
+    ``9999-12-31``, warehouse ``_fivetran_end``) is read as empty, with a note, unless
+    ``bounds`` reach it.
+    """
+    lo, hi = bounds
+    day = value if value.dtype == pl.Date else value.dt.date()
+    open_end = day.is_not_null() & (day >= _OPEN_END)
+    if hi >= _OPEN_END:
+        open_end = open_end & False
+    outside = day.is_not_null() & ((day < lo) | (day > hi)) & ~open_end
+    n_open = int(open_end.sum())
+    if not n_open and not bool(outside.any()):
+        return value, problem, ()
+    notes: tuple[str, ...] = ()
+    if n_open:
+        notes = (
+            f"{column or value.name}: {n_open} year-9999 value(s) read as no date (the "
+            "placeholder of an open end)",
+        )
+    col = f"`{column}`: " if column else ""
+    frame = pl.DataFrame({"v": value, "p": problem, "o": outside, "e": open_end})
+    out = frame.select(
+        pl.when(pl.col("o") | pl.col("e")).then(None).otherwise(pl.col("v")).alias(value.name),
+        pl.when(pl.col("o"))
+        .then(
+            pl.format(
+                f"{col}{{}} is outside the plausible dates {lo}..{hi} (a wrong year or a "
+                "placeholder; pass `date_range=` to accept it)",
+                pl.col("v").cast(pl.String),
+            )
+        )
+        .otherwise(pl.col("p"))
+        .alias("problem"),
+    )
+    return out[value.name], out["problem"], notes
+
+
+def _four_digit_years(text: pl.Series) -> tuple[pl.Series, int, str | None]:
+    """Two-digit years written out in the :data:`TWO_DIGIT_YEAR_PIVOT` window.
+
+    ``02/03/24`` becomes ``02/03/2024`` and ``15-Mar-98`` ``15-Mar-1998``. Returns the
+    text, how many values had a two-digit year, and one example.
+    """
+    out = text
+    count = 0
+    example: str | None = None
+    cut = TWO_DIGIT_YEAR_PIVOT % 100
+    for pattern in (_TWO_DIGIT_NUMERIC, _TWO_DIGIT_NAMED):
+        if not bool(out.str.contains(pattern).any()):  # cheap check before the extract
+            continue
+        parts = out.str.extract_groups(pattern)
+        yy = parts.struct.field("2")
+        hit = yy.is_not_null()
+        n = int(hit.sum())
+        if not n:
+            continue
+        count += n
+        example = example or out.filter(hit)[0]
+        century = (
+            pl.when(pl.col("yy").cast(pl.Int32) < cut).then(pl.lit("20")).otherwise(pl.lit("19"))
+        )
+        out = pl.DataFrame(
+            {"t": out, "h": parts.struct.field("1"), "yy": yy, "r": parts.struct.field("3")}
+        ).select(
+            pl.when(pl.col("yy").is_not_null())
+            .then(pl.concat_str([pl.col("h"), century, pl.col("yy"), pl.col("r").fill_null("")]))
+            .otherwise(pl.col("t"))
+            .alias(text.name)
+        )[text.name]
+    return out, count, example
 
 
 def _sample(s: pl.Series, n: int = 2000) -> pl.Series:
@@ -462,7 +590,11 @@ def _try_formats(
 
 
 def _day_first(
-    text: pl.Series, dayfirst: bool | None, column: str | None, path: str | Path | None
+    text: pl.Series,
+    dayfirst: bool | None,
+    column: str | None,
+    path: str | Path | None,
+    hint: tuple[bool, str] | None = None,
 ) -> tuple[bool, str | None]:
     parts = text.str.extract_groups(_NUMERIC_DATE)
     first = parts.struct.field("1").cast(pl.Int32, strict=False)
@@ -489,6 +621,9 @@ def _day_first(
         return False, "month-first dates (12-hour clock, US style)"
     if bool(((first == second) | first.is_null()).all()):
         return False, None
+    if hint is not None:
+        order = "day-first" if hint[0] else "month-first"
+        return hint[0], f"{order} dates, as the file's {hint[1]} decides"
     what = f"`{column}`" if column else "a date column"
     where = f"{Path(path).name}: " if path else ""
     examples = text.filter(present).unique(maintain_order=True).head(3).to_list()
@@ -508,6 +643,8 @@ def parse_datetime(
     path: str | Path | None = None,
     excel_serial: bool | None = None,
     epoch: bool = True,
+    date_range: DateRange | None = None,
+    order_hint: tuple[bool, str] | None = None,
 ) -> Parsed:
     """Read exported date-times as UTC ``Datetime("us", "UTC")``.
 
@@ -519,7 +656,15 @@ def parse_datetime(
 
     Day and month order of ``d/m/y``-style dates is decided from the data: a first field
     above 12 means day-first, a second field above 12 month-first, a 12-hour clock
-    (AM/PM) month-first (US). When nothing decides it, pass ``dayfirst=``.
+    (AM/PM) month-first (US). When nothing in the column decides it, ``order_hint``
+    (``(dayfirst, "what decided it")``, from the file's other date columns, see
+    :func:`map_columns`) does; else pass ``dayfirst=``.
+
+    Nothing is guessed silently: two-digit years (``02/03/24``) are read in the
+    1930-2029 window (:data:`TWO_DIGIT_YEAR_PIVOT`, as Excel does) and noted; values
+    outside the plausible dates (:func:`date_bounds`: ``date_range``, else 1990-01-01
+    to today + 10 years) are null with the reason in ``problem``, so their rows are
+    rejected.
 
     Raises
     ------
@@ -545,8 +690,11 @@ def parse_datetime(
             value.alias(s.name), problem_expr(text, value, "a date/time", column).alias("p")
         )
         if out["p"].null_count() == out.height:
-            return Parsed(out[s.name], out["p"].alias("problem"), assumed_time_zone=plan[1])
-    return _parse_datetime_full(
+            kept, problem, notes = _in_range(
+                out[s.name], out["p"].alias("problem"), column, date_bounds(date_range)
+            )
+            return Parsed(kept, problem, assumed_time_zone=plan[1], notes=notes)
+    r = _parse_datetime_full(
         orig,
         s.name,
         tz=tz,
@@ -555,7 +703,10 @@ def parse_datetime(
         path=path,
         excel_serial=excel_serial,
         epoch=epoch,
+        order_hint=order_hint,
     )
+    kept, problem, notes = _in_range(r.value, r.problem, column, date_bounds(date_range))
+    return Parsed(kept, problem, assumed_time_zone=r.assumed_time_zone, notes=r.notes + notes)
 
 
 _FAST_AWARE = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
@@ -619,6 +770,7 @@ def _parse_datetime_full(
     path: str | Path | None,
     excel_serial: bool | None,
     epoch: bool,
+    order_hint: tuple[bool, str] | None = None,
 ) -> Parsed:
     s = orig.alias(name)
     text = (
@@ -627,19 +779,25 @@ def _parse_datetime_full(
         .str.replace(r"(\d:\d{2}(?::\d{2}(?:\.\d+)?)?[+-]\d{2})$", "${1}:00")
     )
     notes: list[str] = []
+    text, two_digit, example = _four_digit_years(
+        text.str.replace_all(r"^(\d{1,2})[.\-](\d{1,2})[.\-](\d{2})\b", "${1}/${2}/${3}")
+    )
+    if two_digit:
+        low = TWO_DIGIT_YEAR_PIVOT
+        notes.append(
+            f"{column or s.name}: {two_digit} two-digit year(s) read in the {low}-{low + 99} "
+            f"window (as Excel does), e.g. {example!r}"
+        )
     aware = _try_formats(text, _ISO_OFFSET, tz_aware=True)
     naive = _try_formats(text, _ISO_NAIVE, tz_aware=False)
     numeric = text.str.contains(_NUMERIC_DATE)
     if bool(numeric.any()):
-        first, note = _day_first(text.filter(numeric), dayfirst, column, path)
+        first, note = _day_first(text.filter(numeric), dayfirst, column, path, order_hint)
         if note:
             notes.append(f"{column or s.name}: {note}")
         order = "%d/%m/%Y" if first else "%m/%d/%Y"
         sep_text = text.str.replace_all(r"^(\d{1,2})[.\-](\d{1,2})[.\-]", "${1}/${2}/")
-        fmts = [order + t for t in _TIME_PARTS] + [
-            order.replace("%Y", "%y") + t for t in _TIME_PARTS
-        ]
-        naive += _try_formats(sep_text, fmts, tz_aware=False)
+        naive += _try_formats(sep_text, [order + t for t in _TIME_PARTS], tz_aware=False)
     aware_value = (
         pl.select(pl.coalesce(aware)).to_series()
         if aware
@@ -708,8 +866,12 @@ def parse_date(
     dayfirst: bool | None = None,
     column: str | None = None,
     path: str | Path | None = None,
+    date_range: DateRange | None = None,
+    order_hint: tuple[bool, str] | None = None,
 ) -> Parsed:
     """Read exported calendar dates (``CloseDate``) as ``Date``; times are dropped.
+
+    Two-digit years and implausible dates are handled as in :func:`parse_datetime`.
 
     Examples
     --------
@@ -717,9 +879,21 @@ def parse_date(
     >>> [str(d) for d in parse_date(pl.Series(["2026-01-31", "46053", "12/31/2026"])).value]
     ['2026-01-31', '2026-01-31', '2026-12-31']
     """
-    r = parse_datetime(s, tz="UTC", dayfirst=dayfirst, column=column, path=path, epoch=False)
+    r = parse_datetime(
+        s,
+        tz="UTC",
+        dayfirst=dayfirst,
+        column=column,
+        path=path,
+        epoch=False,
+        date_range=(dt.date.min, dt.date.max),
+        order_hint=order_hint,
+    )
     value = r.value.dt.date()
-    return Parsed(value, _problem(_clean(s), value, "a date", column), notes=r.notes)
+    value, problem, notes = _in_range(
+        value, _problem(_clean(s), value, "a date", column), column, date_bounds(date_range)
+    )
+    return Parsed(value, problem, notes=r.notes + notes)
 
 
 def normalize_name(name: str) -> str:
@@ -780,6 +954,7 @@ def map_columns(
     dayfirst: bool | None = None,
     path: str | Path | None = None,
     text_only: frozenset[str] = frozenset(),
+    date_range: DateRange | None = None,
 ) -> Mapped:
     """Map source columns to canonical ones by alias and parse them by canonical dtype.
 
@@ -794,8 +969,9 @@ def map_columns(
         Canonical dtypes (``TABLES[name].columns``): String stays text, Datetime goes
         through :func:`parse_datetime`, Date :func:`parse_date`, Boolean
         :func:`parse_bool`, numbers :func:`parse_number`.
-    tz, dayfirst, path
-        Passed to the date parsers.
+    tz, dayfirst, path, date_range
+        Passed to the date parsers (dates outside ``date_range``, see
+        :func:`date_bounds`, are problems).
     text_only
         Canonical columns to keep as text whatever their dtype.
 
@@ -880,21 +1056,47 @@ def map_columns(
     # the general parser decides
     redo = [t for t in plans if t in problems]
     replaced: list[pl.Series] = []
+    dated = [t for t in [*general, *redo] if plans.get(t, _kind(dtypes[t])) != "bool"]
+    hint = _file_day_order(raw, [used[t] for t in dated]) if dayfirst is None else None
     for target in [*general, *redo]:
         src = used[target]
         plan_kind = plans.get(target, _kind(dtypes.get(target, pl.String())))
         if plan_kind == "bool":
             r = parse_bool(raw[src], column=src)
         elif plan_kind == "date":
-            r = parse_date(raw[src], dayfirst=dayfirst, column=src, path=path)
+            r = parse_date(
+                raw[src],
+                dayfirst=dayfirst,
+                column=src,
+                path=path,
+                date_range=date_range,
+                order_hint=hint,
+            )
         else:
-            r = parse_datetime(raw[src], tz=tz, dayfirst=dayfirst, column=src, path=path)
+            r = parse_datetime(
+                raw[src],
+                tz=tz,
+                dayfirst=dayfirst,
+                column=src,
+                path=path,
+                date_range=date_range,
+                order_hint=hint,
+            )
         if plan_kind != "bool":
             assumed[target] = r.assumed_time_zone
         notes.extend(r.notes)
         replaced.append(r.value.alias(target))
         problems[target] = r.problem
     frame = out.select([*kept, "source_row"])
+    # dates read by a sampled plan: outside the plausible range is a problem too
+    bounds = date_bounds(date_range)
+    for target in [t for t, k in plans.items() if k != "bool" and t not in redo]:
+        before = problems.get(target, null_series(raw.height, pl.String, "problem"))
+        in_range, problem, range_notes = _in_range(frame[target], before, used[target], bounds)
+        if problem is not before:
+            frame = frame.with_columns(in_range.alias(target))
+            problems[target] = problem
+            notes.extend(range_notes)
     if replaced:
         frame = frame.with_columns(replaced)
     problem = (
@@ -905,6 +1107,33 @@ def map_columns(
     frame = frame.select([*used, "source_row"])
     zone = next((z for t, z in assumed.items() if z and t in used), None)
     return Mapped(frame, problem, used, zone, tuple(notes))
+
+
+def _file_day_order(raw: pl.DataFrame, sources: list[str]) -> tuple[bool, str] | None:
+    """Day/month order decided by any of a file's date columns, when they agree.
+
+    A column decides when a first field is above 12 (day-first), a second field is
+    above 12 or a time has AM/PM (month-first). None when no column decides, or
+    columns disagree.
+    """
+    day: list[str] = []
+    month: list[str] = []
+    for src in dict.fromkeys(sources):
+        text = _clean(_sample(raw[src]))
+        parts = text.str.extract_groups(_NUMERIC_DATE)
+        first = parts.struct.field("1").cast(pl.Int32, strict=False)
+        second = parts.struct.field("2").cast(pl.Int32, strict=False)
+        if not bool(first.is_not_null().any()):
+            continue
+        if bool((first > 12).any()):
+            day.append(src)
+        if bool((second > 12).any()) or bool(text.str.contains(r"(?i)\d\s*[ap]\.?m\.?\b").any()):
+            month.append(src)
+    if day and not month:
+        return True, f"`{day[0]}`"
+    if month and not day:
+        return False, f"`{month[0]}`"
+    return None
 
 
 def _kind(dtype: pl.DataType) -> str:

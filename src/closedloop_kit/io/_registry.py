@@ -229,8 +229,31 @@ def expand_paths(path: str | Path, *, suffixes: tuple[str, ...] = _DATA_SUFFIXES
     return files
 
 
-def read_paths(path: str | Path, read_one: Callable[..., LoadResult], **options: Any) -> LoadResult:
-    """Read a file, folder or glob with ``read_one`` and combine the results."""
-    from closedloop_kit.io._result import combine_results
+def read_paths(
+    path: str | Path,
+    read_one: Callable[..., LoadResult],
+    *,
+    reader: str,
+    suffixes: tuple[str, ...] = _DATA_SUFFIXES,
+    **options: Any,
+) -> LoadResult:
+    """Read a file, folder or glob with ``read_one`` and combine the results.
 
-    return combine_results([read_one(p, **options) for p in expand_paths(path)])
+    A single file a reader cannot read raises its
+    :class:`~closedloop_kit.errors.SourceFormatError`. In a folder or glob, such a file
+    is skipped and listed in the report (``reader='unknown'``, ``rows_read=0``) with the
+    reason, so one object outside the model (a Salesforce Data Export always holds
+    Case, Solution, ...) does not refuse the whole folder.
+    """
+    from closedloop_kit.errors import SourceFormatError
+    from closedloop_kit.io._result import combine_results, unknown_file
+
+    if Path(path).is_file():
+        return read_one(Path(path), **options)
+    results = []
+    for p in expand_paths(path, suffixes=suffixes):
+        try:
+            results.append(read_one(p, **options))
+        except SourceFormatError as exc:
+            results.append(unknown_file(p, reason=f"skipped by `read_{reader}`: {exc}"))
+    return combine_results(results)

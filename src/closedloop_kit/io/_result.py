@@ -27,6 +27,7 @@ __all__ = [
     "REPORT_SCHEMA",
     "FileReport",
     "LoadResult",
+    "add_notes",
     "combine_results",
     "finish",
     "finish_files",
@@ -52,7 +53,10 @@ REPORT_SCHEMA: dict[str, pl.DataType] = {
     "time_zone_assumed": pl.String(),
     "notes": pl.String(),
 }
-"""Columns of :attr:`LoadResult.report` (one row per file)."""
+"""Columns of :attr:`LoadResult.report`: one row per file (its primary table), plus one
+row per other table built from the file's rows in which rows were refused (e.g.
+``identity_links`` from a Pardot prospect export), so ``rows_rejected`` sums to the
+rows in ``rejected`` and every row reconciles."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,9 @@ class LoadResult:
         ``source_file``, ``source_row`` and the original values as JSON in ``raw``.
     report
         One row per file (:data:`REPORT_SCHEMA`): format, encoding, delimiter, header
-        line, rows read / kept / rejected / merged, time zone assumed, notes.
+        line, rows read / kept / rejected / merged, time zone assumed, notes; plus a row
+        per derived table of a file in which rows were refused (see
+        :data:`REPORT_SCHEMA`).
     """
 
     tables: Mapping[str, pl.DataFrame] = field(default_factory=dict)
@@ -206,11 +212,12 @@ class LoadResult:
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{k}={v.height}" for k, v in self.tables.items())
-        return f"LoadResult({parts}; files={self.report.height}, rejected={self.rejected.height})"
+        files = self.report["path"].n_unique()
+        return f"LoadResult({parts}; files={files}, rejected={self.rejected.height})"
 
     def _repr_html_(self) -> str:
         head = (
-            f"<b>LoadResult</b>: {self.report.height} file(s), "
+            f"<b>LoadResult</b>: {self.report['path'].n_unique()} file(s), "
             f"{self.rejected.height:,} rejected row(s)"
             + ("" if self.reconciles else " — <b>does not reconcile</b>")
         )
@@ -310,6 +317,7 @@ def finish(
     out: dict[str, pl.DataFrame] = {}
     rejects: list[pl.DataFrame] = []
     kept = rejected = 0
+    derived: list[tuple[str, int, int]] = []  # (table, kept, rejected) of other tables
     raw_rows = raw if raw is not None and "source_row" in raw.columns else None
     for name, frame in tables.items():
         if REJECT_REASON in frame.columns:
@@ -339,6 +347,8 @@ def finish(
         if name == primary:
             kept = valid.height
             rejected = both.height
+        elif both.height:
+            derived.append((name, valid.height, both.height))
         if both.height == 0:
             continue
         source = (
@@ -393,7 +403,36 @@ def finish(
         if rejects
         else _empty_rejects()
     )
-    return LoadResult(tables=out, rejected=rej, report=_report_frame([report]))
+    # one reject ledger: rows refused in a table built from the file's rows (identity
+    # links, stage history...) get their own report row, so the report counts every
+    # rejected row and each row still reconciles
+    extra = [
+        replace(
+            report,
+            table=name,
+            rows_read=n_kept + n_rejected,
+            rows_kept=n_kept,
+            rows_rejected=n_rejected,
+            rows_merged=0,
+            notes=(f"{name} built from this file's rows: {n_rejected} refused (see `rejected`)",),
+        )
+        for name, n_kept, n_rejected in derived
+    ]
+    return LoadResult(tables=out, rejected=rej, report=_report_frame([report, *extra]))
+
+
+def add_notes(result: LoadResult, notes: Iterable[str]) -> LoadResult:
+    """``result`` with ``notes`` appended to every report row's notes."""
+    extra = "; ".join(notes)
+    if not extra or result.report.height == 0:
+        return result
+    report = result.report.with_columns(
+        pl.when(pl.col("notes").is_null() | (pl.col("notes") == ""))
+        .then(pl.lit(extra))
+        .otherwise(pl.col("notes") + "; " + extra)
+        .alias("notes")
+    )
+    return LoadResult(tables=result.tables, rejected=result.rejected, report=report)
 
 
 def finish_files(

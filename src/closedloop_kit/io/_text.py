@@ -127,6 +127,13 @@ class RawTable:
     blank_lines
         Lines inside the table that hold no value (empty, or only delimiters): not
         records, so not rows of ``frame``.
+    fallback_lines
+        Lines of a mostly UTF-8 file that were not valid UTF-8 and were decoded as
+        Windows-1252 (ISO-8859-1 when bytes undefined in Windows-1252 occur).
+    repeated_headers
+        Lines that repeat the header (two exports concatenated): skipped, not records.
+    duplicate_columns
+        Header names that occur more than once (``LastName,LastName``).
     """
 
     frame: pl.DataFrame
@@ -135,10 +142,34 @@ class RawTable:
     preamble: tuple[str, ...] = ()
     footer: tuple[str, ...] = ()
     blank_lines: tuple[int, ...] = ()
+    fallback_lines: tuple[int, ...] = ()
+    repeated_headers: tuple[int, ...] = ()
+    duplicate_columns: tuple[str, ...] = ()
 
     def layout_notes(self) -> list[str]:
-        """Report notes on the lines that were not records (footer, blank lines)."""
+        """Report notes on how the file was read.
+
+        Lines that were not records (footer, blank lines, repeated header lines), lines
+        decoded as Windows-1252 in a UTF-8 file, columns named twice.
+        """
         notes = []
+        if self.fallback_lines:
+            notes.append(
+                f"mixed encodings: {len(self.fallback_lines)} line(s) not valid UTF-8 decoded "
+                f"as Windows-1252 (line(s) {format_lines(self.fallback_lines)}); the other "
+                f"lines as UTF-8"
+            )
+        if self.duplicate_columns:
+            notes.append(
+                "column(s) named twice in the header: "
+                + ", ".join(repr(c) for c in self.duplicate_columns)
+                + " (the later one read as <name>_1, ...; the first is the one mapped)"
+            )
+        if self.repeated_headers:
+            notes.append(
+                f"skipped {len(self.repeated_headers)} repeated header line(s) at line(s) "
+                f"{format_lines(self.repeated_headers)} (exports concatenated)"
+            )
         if self.footer:
             notes.append(f"dropped {len(self.footer)} footer line(s): {self.footer[0][:40]!r}")
         if self.blank_lines:
@@ -203,9 +234,10 @@ def _decode_sample(head: bytes) -> tuple[str, str, str]:
         return codecs.getincrementaldecoder("utf-8")().decode(head), "utf-8", "utf-8"
     except UnicodeDecodeError:
         pass
-    if any(b in head for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D)):
-        return head.decode("iso-8859-1"), "iso-8859-1", "iso-8859-1"
-    return head.decode("cp1252", errors="replace"), "windows-1252", "cp1252"
+    # not all UTF-8: line by line (UTF-8 lines stay UTF-8, the others Windows-1252)
+    text, reported, _ = _legacy_bytes(head)
+    codec = "iso-8859-1" if "iso-8859-1" in reported else "cp1252"
+    return text.decode("utf-8", errors="ignore"), reported, codec
 
 
 def _field_count(line: str, delimiter: str) -> int:
@@ -339,29 +371,57 @@ def sniff(path: str | Path) -> FileSniff:
     )
 
 
-def _utf8_bytes(data: bytes, fs: FileSniff) -> tuple[bytes, str]:
-    """The file as UTF-8 bytes without BOM, and the encoding to report."""
+def _utf8_bytes(data: bytes, fs: FileSniff) -> tuple[bytes, str, tuple[int, ...]]:
+    """The file as UTF-8 bytes without BOM, the encoding to report, fallback lines.
+
+    Fallback lines needed Windows-1252 in a mostly UTF-8 file (see :func:`_legacy_bytes`).
+    """
     codec = fs._codec or "utf-8"
     if codec == "utf-8":
         # validated by polars while parsing; see _legacy_bytes for the fallback
-        return data, "utf-8"
+        return data, "utf-8", ()
     if codec == "utf-8-sig":
-        return data[len(codecs.BOM_UTF8) :], "utf-8-sig"
+        return data[len(codecs.BOM_UTF8) :], "utf-8-sig", ()
+    if codec in ("cp1252", "iso-8859-1"):
+        return _legacy_bytes(data)
     for bom, c, _ in _BOMS:
         if c == codec and data.startswith(bom):
             data = data[len(bom) :]
             break
     reported = fs.encoding or codec
-    if codec == "cp1252":
-        return data.decode("cp1252", errors="replace").encode("utf-8"), reported
-    return data.decode(codec, errors="replace").encode("utf-8"), reported
+    return data.decode(codec, errors="replace").encode("utf-8"), reported, ()
 
 
-def _legacy_bytes(data: bytes) -> tuple[bytes, str]:
-    """Re-encode a file that is not valid UTF-8 from Windows-1252 (or ISO-8859-1)."""
+def _legacy_bytes(data: bytes) -> tuple[bytes, str, tuple[int, ...]]:
+    """Re-encode a file that is not all valid UTF-8, line by line.
+
+    Lines that are valid UTF-8 stay as they are; the others are decoded as
+    Windows-1252 (ISO-8859-1 when bytes undefined in Windows-1252 occur). A file with
+    no valid non-ASCII UTF-8 line is simply a Windows-1252 file (no lines listed); one
+    with both kinds is mixed (two exports or edits appended to each other) and its
+    fallback lines (1-based file lines) are returned to be noted.
+    """
     bad = any(b in data for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
     codec = "iso-8859-1" if bad else "cp1252"
-    return data.decode(codec).encode("utf-8"), "iso-8859-1" if bad else "windows-1252"
+    legacy = "iso-8859-1" if bad else "windows-1252"
+    out: list[bytes] = []
+    fallback: list[int] = []
+    utf8_lines = 0
+    for i, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            out.append(line)
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            out.append(line.decode(codec).encode("utf-8"))
+            fallback.append(i)
+        else:
+            out.append(line)
+            utf8_lines += 1
+    if not utf8_lines:
+        return b"\n".join(out), legacy, ()
+    return b"\n".join(out), f"utf-8 (mixed with {legacy})", tuple(fallback)
 
 
 def _line_starts(data: bytes, n: int) -> list[int]:
@@ -490,9 +550,9 @@ def read_text_table(
         fast = _read_plain(fs, quote_char=quote_char, drop_footer=drop_footer)
         if fast is not None:
             return fast
-    data, encoding = _utf8_bytes(p.read_bytes(), fs)
+    data, encoding, fallback = _utf8_bytes(p.read_bytes(), fs)
     if encoding == "utf-8" and not _valid_utf8_head_tail(data):
-        data, encoding = _legacy_bytes(data)
+        data, encoding, fallback = _legacy_bytes(data)
     if encoding != fs.encoding:
         fs = FileSniff(**{**fs.__dict__, "encoding": encoding})
     delim = delimiter or fs.delimiter or ","
@@ -526,7 +586,7 @@ def read_text_table(
     except pl.exceptions.ComputeError as exc:
         if "utf-8" not in str(exc) or encoding != "utf-8":
             raise _bad_line(p, body, delim, ncols, skip, exc) from None
-        # invalid UTF-8 further into the file: re-read it as Windows-1252
+        # invalid UTF-8 further into the file: re-read it line by line
         return read_text_table(
             path,
             sniff=FileSniff(**{**fs.__dict__, "_codec": "cp1252", "encoding": "windows-1252"}),
@@ -552,6 +612,7 @@ def read_text_table(
             raise SourceFormatError(msg, path=str(p), line=line)
     frame = frame.with_columns(_source_rows(frame, body, first_data_line, has_header))
     frame, blank = _without_blank_rows(frame)
+    frame, repeated = _without_repeated_headers(frame, names if has_header else [])
     return RawTable(
         frame=frame,
         header=tuple(frame.columns[:-1]),
@@ -559,6 +620,9 @@ def read_text_table(
         preamble=fs.preamble,
         footer=footer,
         blank_lines=blank,
+        fallback_lines=fallback,
+        repeated_headers=repeated,
+        duplicate_columns=_duplicates(names if has_header else []),
     )
 
 
@@ -571,6 +635,54 @@ def _without_blank_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, tuple[int, .
     if not bool(blank.any()):
         return frame, ()
     return frame.filter(~blank), tuple(frame.filter(blank)[SOURCE_ROW].to_list())
+
+
+def _without_repeated_headers(
+    frame: pl.DataFrame, names: list[str]
+) -> tuple[pl.DataFrame, tuple[int, ...]]:
+    """Drop rows that repeat the header (two exports concatenated into one file).
+
+    A row repeats the header when at least two of its cells, and at least 80% of the
+    header's named columns, hold their own column's name (trimmed, any case).
+    """
+    data = [c for c in frame.columns if c != SOURCE_ROW]
+    pairs = [(c, n.strip().lower()) for c, n in zip(data, names, strict=False) if n.strip()]
+    if frame.height == 0 or len(pairs) < 2:
+        return frame, ()
+    need = max(2, -(-len(pairs) * 4 // 5))
+    # cheap check first: a cell of a repeated header has its name's length (trimmed
+    # names; any case), in both of the first two named columns
+    (c0, n0), (c1, n1) = pairs[0], pairs[1]
+    maybe = frame.select(
+        (
+            pl.col(c0).str.len_bytes().eq(len(n0.encode())).fill_null(False)
+            & pl.col(c1).str.len_bytes().eq(len(n1.encode())).fill_null(False)
+        ).alias("m")
+    )["m"]
+    if not bool(maybe.any()):
+        return frame, ()
+    same = pl.sum_horizontal(
+        pl.col(c).str.strip_chars().str.to_lowercase().eq(n).fill_null(False).cast(pl.Int32)
+        for c, n in pairs
+    )
+    cand = frame.filter(maybe)
+    hit = cand.select((same >= need).alias("h"))["h"]
+    if not bool(hit.any()):
+        return frame, ()
+    lines = cand.filter(hit)[SOURCE_ROW]
+    flags = frame[SOURCE_ROW].is_in(lines.implode())
+    return frame.filter(~flags), tuple(lines.to_list())
+
+
+def _duplicates(names: list[str]) -> tuple[str, ...]:
+    """Header names that occur more than once (empty names are not counted)."""
+    seen: set[str] = set()
+    dup: list[str] = []
+    for n in names:
+        if n and n in seen and n not in dup:
+            dup.append(n)
+        seen.add(n)
+    return tuple(dup)
 
 
 def _bad_line(
@@ -657,7 +769,15 @@ def _read_plain(fs: FileSniff, *, quote_char: str | None, drop_footer: bool) -> 
     embedded = frame.height > 0 and newlines - 1 != frame.height
     frame = frame.with_columns(_rows_expr(frame, 2, embedded=embedded))
     frame, blank = _without_blank_rows(frame)
-    return RawTable(frame=frame, header=tuple(frame.columns[:-1]), sniff=fs, blank_lines=blank)
+    frame, repeated = _without_repeated_headers(frame, list(fs.header))
+    return RawTable(
+        frame=frame,
+        header=tuple(frame.columns[:-1]),
+        sniff=fs,
+        blank_lines=blank,
+        repeated_headers=repeated,
+        duplicate_columns=_duplicates(list(fs.header)),
+    )
 
 
 def _count_newlines(path: Path) -> int:

@@ -27,14 +27,50 @@ from closedloop_kit.io._parse import (
     parse_date,
     parse_number,
 )
-from closedloop_kit.io._registry import expand_paths, register
-from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
+from closedloop_kit.io._registry import read_paths, register
+from closedloop_kit.io._result import REJECT_REASON, LoadResult, finish
 from closedloop_kit.io._sheet import TABLE_KINDS, read_table
 from closedloop_kit.io._text import FileSniff, sniff
 
 __all__ = ["PLATFORMS", "AdPlatform", "PlatformSpec", "read_ad_costs"]
 
 AdPlatform = Literal["google_ads", "microsoft_ads", "linkedin_ads", "meta_ads"]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A dimension table a warehouse connector syncs beside a stats table.
+
+    Attributes
+    ----------
+    table
+        Its name in the connector (``campaign_history``), for notes and errors.
+    needs, lacks
+        Header names (lower case) it has, and ones it has not (to tell
+        ``campaign_history`` from ``ad_history``, which share ``id`` and ``name``).
+    key
+        Its key column.
+    on
+        Columns of the stats rows holding that key (first present wins; may be a
+        helper column an earlier lookup added).
+    take
+        Its column -> helper column added to the stats rows.
+    latest
+        Columns ordering its versions (history tables keep one row per change): the
+        latest version of each key is used.
+    required
+        Refuse the stats file when the lookup is not beside it (Meta's ``basic_ad``
+        rows are per ad: without ``ad_history`` no campaign is known).
+    """
+
+    table: str
+    needs: frozenset[str]
+    key: str
+    on: tuple[str, ...]
+    take: dict[str, str]
+    latest: tuple[str, ...] = ()
+    lacks: frozenset[str] = frozenset()
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +92,12 @@ class PlatformSpec:
         Day/month order of slash dates, when the platform fixes it (LinkedIn: M/D/YYYY).
     channel
         Channel of the spend, or a column → value map (Google Ads campaign type).
+    lookups
+        Dimension tables read from beside a warehouse-synced stats table (campaign
+        names and types, the account currency, the campaign of an ad).
+    local_cost
+        (cost in the account currency, cost in USD) columns of a table that has both
+        (LinkedIn): the local one when the account currency is known, else USD.
     """
 
     name: AdPlatform
@@ -65,6 +107,8 @@ class PlatformSpec:
     dayfirst: bool | None = None
     channel: str = "Paid Search"
     channel_by_type: dict[str, str] = field(default_factory=dict)
+    lookups: tuple[Lookup, ...] = ()
+    local_cost: tuple[str, str] | None = None
 
 
 _GOOGLE_TYPES: Final[dict[str, str]] = {
@@ -158,8 +202,131 @@ PLATFORMS: Final[dict[str, PlatformSpec]] = {
         signature=(("reporting starts", "campaign name"),),
         channel="Paid Social",
     ),
+    # --- warehouse-synced tables (Fivetran connectors; dbt_*_source column names)
+    "google_ads_warehouse": PlatformSpec(
+        name="google_ads",
+        columns={
+            "date": ("date",),
+            "ad_account_id": ("customer_id",),
+            "ad_campaign_id": ("campaign_id", "id"),
+            "ad_campaign_name": ("__campaign_name",),
+            "campaign_type": ("__campaign_type",),
+            "currency": ("__currency",),
+            "cost": ("cost_micros",),
+            "impressions": ("impressions",),
+            "clicks": ("clicks",),
+        },
+        # campaign_stats (id = campaign id) and ad_stats (campaign_id, ad_id)
+        signature=(("customer_id", "date", "cost_micros"),),
+        cost_scale=1e6,
+        channel_by_type=_GOOGLE_TYPES,
+        lookups=(
+            Lookup(
+                table="campaign_history",
+                needs=frozenset({"id", "name", "advertising_channel_type", "updated_at"}),
+                key="id",
+                on=("campaign_id", "id"),
+                take={"name": "__campaign_name", "advertising_channel_type": "__campaign_type"},
+                latest=("updated_at",),
+            ),
+            Lookup(
+                table="account_history",
+                needs=frozenset({"id", "currency_code", "updated_at"}),
+                key="id",
+                on=("customer_id",),
+                take={"currency_code": "__currency"},
+                latest=("updated_at", "_fivetran_synced"),
+            ),
+        ),
+    ),
+    "meta_ads_warehouse": PlatformSpec(
+        name="meta_ads",
+        columns={
+            "date": ("date",),
+            "ad_account_id": ("account_id",),
+            "ad_campaign_id": ("__campaign_id",),
+            "ad_campaign_name": ("__campaign_name",),
+            "currency": ("__currency",),
+            "cost": ("spend",),
+            "impressions": ("impressions",),
+            "clicks": ("inline_link_clicks",),
+        },
+        signature=(("ad_id", "date", "account_id", "spend", "inline_link_clicks"),),
+        channel="Paid Social",
+        lookups=(
+            Lookup(
+                table="ad_history",
+                needs=frozenset({"id", "ad_set_id", "campaign_id", "creative_id"}),
+                key="id",
+                on=("ad_id",),
+                take={"campaign_id": "__campaign_id"},
+                latest=("updated_time", "_fivetran_synced"),
+                required=True,
+            ),
+            Lookup(
+                table="campaign_history",
+                needs=frozenset({"id", "account_id", "name", "updated_time"}),
+                lacks=frozenset({"ad_set_id", "campaign_id", "creative_id", "daily_budget"}),
+                key="id",
+                on=("__campaign_id",),
+                take={"name": "__campaign_name"},
+                latest=("updated_time", "_fivetran_synced"),
+            ),
+            Lookup(
+                table="account_history",
+                needs=frozenset({"id", "name", "currency"}),
+                lacks=frozenset({"account_id"}),
+                key="id",
+                on=("account_id",),
+                take={"currency": "__currency"},
+                latest=("_fivetran_synced",),
+            ),
+        ),
+    ),
+    "linkedin_ads_warehouse": PlatformSpec(
+        name="linkedin_ads",
+        columns={
+            "date": ("day",),
+            "ad_account_id": ("__account_id",),
+            "ad_campaign_id": ("campaign_id",),
+            "ad_campaign_name": ("__campaign_name",),
+            "currency": ("__currency",),
+            "cost": ("__cost",),
+            "impressions": ("impressions",),
+            "clicks": ("clicks",),
+        },
+        signature=(("campaign_id", "day", "cost_in_usd", "cost_in_local_currency"),),
+        channel="Paid Social",
+        local_cost=("cost_in_local_currency", "cost_in_usd"),
+        lookups=(
+            Lookup(
+                table="campaign_history",
+                needs=frozenset({"id", "account_id", "campaign_group_id", "name"}),
+                key="id",
+                on=("campaign_id",),
+                take={"name": "__campaign_name", "account_id": "__account_id"},
+                latest=("last_modified_time", "version_tag"),
+            ),
+            Lookup(
+                table="account_history",
+                needs=frozenset({"id", "currency", "version_tag", "last_modified_time"}),
+                lacks=frozenset({"account_id"}),
+                key="id",
+                on=("__account_id",),
+                take={"currency": "__currency"},
+                latest=("last_modified_time", "version_tag"),
+            ),
+        ),
+    ),
 }
 """Every supported export: source columns per canonical ``spend`` column."""
+
+LOOKUP_ONLY: Final[dict[str, tuple[str, ...]]] = {
+    name: tuple(sorted({lk.table for lk in spec.lookups}))
+    for name, spec in PLATFORMS.items()
+    if spec.lookups
+}
+"""Warehouse platforms and the dimension tables they read beside their stats table."""
 
 _AMOUNT_HEADER = re.compile(r"^(amount spent|cost|spend|total spent)\s*\(([A-Z]{3})\)$", re.I)
 
@@ -216,10 +383,35 @@ def _read_file(
         raise SourceFormatError(msg, path=str(path), line=1, suggestion=other)
     raw = read_table(path, sniff=fs)  # an unreadable workbook raises here, naming it
     fs = raw.sniff
+    header_lower = frozenset(h.lower() for h in raw.header)
+    dimension = _lookup_kind(header_lower) if platform is None else None
+    if dimension is not None:
+        owner, lk = dimension
+        n = raw.frame.height
+        return finish(
+            path=path,
+            reader="ad_costs",
+            source_system=PLATFORMS[owner].name,
+            object=lk.table,
+            primary=None,
+            tables={},
+            rows_read=n,
+            rows_merged=n,
+            sniff=fs,
+            format=f"{owner} table",
+            notes=[
+                f"{PLATFORMS[owner].name} `{lk.table}`: a dimension table, read as a lookup "
+                f"by the stats table beside it ({sorted(lk.take.values())}); no spend rows"
+            ],
+        )
     key = _platform_key(platform, fs)
     spec = PLATFORMS[key]
     frame = raw.frame
-    header = list(raw.header)
+    notes: list[str] = []
+    if spec.lookups:
+        frame, lookup_notes = _apply_lookups(path, frame, spec)
+        notes += lookup_notes
+    header = [c for c in frame.columns if c != "source_row"]
     cols = {c: _find(header, names) for c, names in spec.columns.items()}
     missing = [c for c in ("date", "cost") if cols[c] is None]
     if missing:
@@ -229,10 +421,13 @@ def _read_file(
             f"column(s) {want}; the file has {header}"
         )
         raise SourceFormatError(msg, path=str(path), line=fs.header_line, column=missing[0])
-    notes: list[str] = []
     # "Total: ..." rows anywhere (Google Ads writes one per network/status)
     is_total = pl.any_horizontal(
-        [pl.col(h).str.strip_chars().str.contains(r"(?i)^total(s)?\b") for h in header]
+        [
+            pl.col(h).str.strip_chars().str.contains(r"(?i)^total(s)?\b")
+            for h in header
+            if not h.startswith("__")
+        ]
     )
     totals = frame.filter(is_total)
     if totals.height:
@@ -314,7 +509,7 @@ def _read_file(
             "ad_campaign_name": text("ad_campaign_name").str.strip_chars(),
             "channel": channel,
             "currency": ccy,
-            "cost": cost.value / spec.cost_scale,
+            "cost": cost.value,  # unscaled: micros are summed exactly, then scaled
             "impressions": impressions.value.round(0).cast(pl.Int64),
             "clicks": clicks.value.round(0).cast(pl.Int64),
             "source_system": [spec.name] * frame.height,
@@ -327,6 +522,8 @@ def _read_file(
         schema_overrides={"channel": pl.String, "currency": pl.String},
     )
     spend, merged = _merge_segments(spend)
+    # to the micro-unit: sums of cents stay exact to the cent (no 153.06000000000003)
+    spend = spend.with_columns((pl.col("cost") / spec.cost_scale).round(6))
     if merged:
         notes.append(f"{merged} segment row(s) (device/network) summed into their day")
     return finish(
@@ -337,12 +534,88 @@ def _read_file(
         primary="spend",
         tables={"spend": spend},
         rows_read=frame.height,
-        raw=frame,
+        raw=frame.select(c for c in frame.columns if not c.startswith("__")),
         rows_merged=merged,
         sniff=raw.sniff,
-        format=f"{key} report",
+        format=f"{key} table" if spec.lookups else f"{key} report",
         notes=notes,
     )
+
+
+def _lookup_kind(header: frozenset[str]) -> tuple[str, Lookup] | None:
+    """(platform key, lookup) a dimension table's header belongs to, if any."""
+    for key, spec in PLATFORMS.items():
+        for lk in spec.lookups:
+            if (
+                lk.needs <= header
+                and not (lk.lacks & header)
+                and detect_platform(sorted(header)) is None
+            ):
+                return key, lk
+    return None
+
+
+def _find_lookup(path: Path, lk: Lookup) -> Path | None:
+    """The file beside ``path`` holding the dimension table ``lk`` (by its header)."""
+    for other in sorted(path.parent.iterdir()):
+        if other == path or not other.is_file() or other.suffix.lower() not in _SUFFIXES:
+            continue
+        try:
+            header = frozenset(h.lower() for h in sniff(other).header)
+        except OSError:
+            continue
+        if lk.needs <= header and not (lk.lacks & header):
+            return other
+    return None
+
+
+def _apply_lookups(
+    path: Path, frame: pl.DataFrame, spec: PlatformSpec
+) -> tuple[pl.DataFrame, list[str]]:
+    """Add the helper columns of ``spec.lookups`` (latest version of each key)."""
+    notes: list[str] = []
+    for lk in spec.lookups:
+        on = next((c for c in lk.on if c in frame.columns), None)
+        found = _find_lookup(path, lk) if on is not None else None
+        if found is None:
+            if lk.required:
+                msg = (
+                    f"{path.name}: a {spec.name} `{path.stem}` table is per ad; the "
+                    f"`{lk.table}` table (columns {sorted(lk.needs)}) must be beside it to "
+                    f"know each ad's campaign"
+                )
+                raise SourceFormatError(msg, path=str(path), column=lk.on[0])
+            notes.append(f"no `{lk.table}` beside it: {sorted(lk.take.values())} unknown")
+            continue
+        dim = read_table(found).frame
+        order = [c for c in lk.latest if c in dim.columns]
+        if order:
+            dim = dim.sort(order, descending=True, nulls_last=True)
+        take = {src: dst for src, dst in lk.take.items() if src in dim.columns}
+        dim = dim.unique(lk.key, keep="first", maintain_order=True).select(
+            pl.col(lk.key).alias("__lookup_key"), *[pl.col(s).alias(d) for s, d in take.items()]
+        )
+        assert on is not None
+        before = frame.height
+        frame = frame.join(dim, left_on=on, right_on="__lookup_key", how="left")
+        assert frame.height == before
+        missing = int(frame[next(iter(take.values()))].is_null().sum()) if take else 0
+        notes.append(
+            f"{sorted(take.values())} from `{found.name}` ({lk.table}, latest version per "
+            f"{lk.key})" + (f"; {missing} row(s) without a match" if missing else "")
+        )
+    if spec.local_cost is not None:
+        local, usd = spec.local_cost
+        known = "__currency" in frame.columns and frame["__currency"].null_count() < frame.height
+        if known:
+            frame = frame.with_columns(pl.col(local).alias("__cost"))
+            notes.append(f"cost from `{local}` in the account currency")
+        else:
+            frame = frame.with_columns(
+                pl.col(usd).alias("__cost"), pl.lit("USD").alias("__currency")
+            )
+            notes.append(f"cost from `{usd}` (account currency unknown: no account_history)")
+    return frame, notes
 
 
 def _merge_segments(spend: pl.DataFrame) -> tuple[pl.DataFrame, int]:
@@ -438,11 +711,14 @@ def read_ad_costs(
     >>> read_ad_costs(p)["spend"].select("platform", "ad_campaign_id", "cost").rows()
     [('google_ads', 'gads:111', 1020.5)]
     """
-    return combine_results(
-        [
-            _read_file(p, platform, currency, dayfirst=dayfirst)
-            for p in expand_paths(path, suffixes=_SUFFIXES)
-        ]
+    return read_paths(
+        path,
+        _read_file,
+        reader="ad_costs",
+        suffixes=_SUFFIXES,
+        platform=platform,
+        currency=currency,
+        dayfirst=dayfirst,
     )
 
 
@@ -450,7 +726,16 @@ _SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls")
 
 
 def _detect(fs: FileSniff) -> float:
-    return 0.9 if fs.kind in TABLE_KINDS and detect_platform(fs.header) is not None else 0.0
+    if fs.kind not in TABLE_KINDS:
+        return 0.0
+    if detect_platform(fs.header) is not None:
+        return 0.9
+    header = frozenset(h.lower() for h in fs.header)
+    # a dimension table synced beside a stats table: listed, read with the stats table
+    dimension = _lookup_kind(header)
+    if dimension is None:
+        return 0.0
+    return 0.6 if "_fivetran_synced" in header or len(dimension[1].needs) >= 4 else 0.0
 
 
 register(

@@ -32,6 +32,7 @@ from closedloop_kit.io._hubspot_map import (
     HubSpotSpec,
 )
 from closedloop_kit.io._parse import (
+    DateRange,
     Mapped,
     find_column,
     map_columns,
@@ -112,6 +113,7 @@ def read_hubspot(
     object: str | None = None,
     tz: str = "UTC",
     dayfirst: bool | None = None,
+    date_range: DateRange | None = None,
     currency: str | None = None,
 ) -> LoadResult:
     r"""Read HubSpot exports (file, folder or glob) into canonical tables.
@@ -128,6 +130,9 @@ def read_hubspot(
         portal's zone); reported as assumed.
     dayfirst
         Order of ``d/m/y`` dates when the data cannot decide it.
+    date_range
+        Plausible dates ``(earliest, latest)`` (dates or ISO strings); a date outside
+        rejects its row with the reason. Default 1990-01-01 to today + 10 years.
     currency
         Currency of deal amounts when the export has none (USD if not given; noted).
 
@@ -159,8 +164,14 @@ def read_hubspot(
     >>> res["stage_history"].select("field", "new_value").row(0)
     ('lifecycle_stage', 'lead')
     """
-    opts: dict[str, Any] = {"object": object, "tz": tz, "dayfirst": dayfirst, "currency": currency}
-    return read_paths(path, _read_file, **opts)
+    opts: dict[str, Any] = {
+        "object": object,
+        "tz": tz,
+        "dayfirst": dayfirst,
+        "date_range": date_range,
+        "currency": currency,
+    }
+    return read_paths(path, _read_file, reader="hubspot", **opts)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -431,6 +442,7 @@ def _lifecycle_history(
             raw[col],
             tz=opts.get("tz") or "UTC",
             dayfirst=opts.get("dayfirst"),
+            date_range=opts.get("date_range"),
             column=col,
             path=path,
         ).value
@@ -1130,6 +1142,7 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         dtypes,
         tz=opts.get("tz") or "UTC",
         dayfirst=opts.get("dayfirst"),
+        date_range=opts.get("date_range"),
         path=path,
         text_only=frozenset(text_only),
     )

@@ -19,23 +19,33 @@ import polars as pl
 from closedloop_kit._core.frames import null_series
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
+    DateRange,
     Parsed,
     combine_problems,
+    date_bounds,
     decimal_marks,
     parse_bool,
     parse_date,
     parse_datetime,
     parse_number,
 )
-from closedloop_kit.io._registry import expand_paths, register
-from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
+from closedloop_kit.io._registry import read_paths, register
+from closedloop_kit.io._result import REJECT_REASON, LoadResult, finish
 from closedloop_kit.io._sheet import WORKBOOK_KINDS, read_table
 from closedloop_kit.io._text import FileSniff, sniff
 
 __all__ = ["FieldMapping", "read_mapped"]
 
 _KEYS = {"table", "source_system", "id_prefix", "time_zone", "dayfirst", "sheet", "columns"}
-_OPTIONAL = {"constants", "values", "formats", "prefix_columns", "separator", "description"}
+_OPTIONAL = {
+    "constants",
+    "values",
+    "formats",
+    "prefix_columns",
+    "separator",
+    "description",
+    "date_range",
+}
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,9 @@ class FieldMapping:
         Zone of date-times written without an offset (default ``UTC``).
     dayfirst
         Day/month order of ``d/m/y`` dates; None decides from the data.
+    date_range
+        Plausible dates ``[earliest, latest]`` (ISO strings); a date outside rejects
+        its row. Default 1990-01-01 to today + 10 years.
     sheet
         Excel sheet name or 0-based index (default the first sheet holding a table).
     separator
@@ -84,6 +97,7 @@ class FieldMapping:
     prefix_columns: tuple[str, ...] | None = None
     time_zone: str = "UTC"
     dayfirst: bool | None = None
+    date_range: DateRange | None = None
     sheet: str | int | None = None
     separator: str = ":"
     time_zone_given: bool = False
@@ -150,18 +164,28 @@ class FieldMapping:
             prefix_columns=tuple(prefix_cols) if prefix_cols is not None else None,
             time_zone=str(spec.get("time_zone", "UTC")),
             dayfirst=spec.get("dayfirst"),
+            date_range=_date_range(spec.get("date_range")),
             sheet=spec.get("sheet"),
             separator=str(spec.get("separator", ":")),
             time_zone_given="time_zone" in spec,
         )
 
 
-def _read_any(path: Path, sheet: str | int | None) -> tuple[pl.DataFrame, FileSniff | None, str]:
-    """All-text frame with ``source_row`` (the file line / sheet row), sniff, format."""
+def _date_range(value: Any) -> DateRange | None:
+    if value is None:
+        return None
+    lo, hi = date_bounds(tuple(value))  # checks the values
+    return (lo, hi)
+
+
+def _read_any(
+    path: Path, sheet: str | int | None
+) -> tuple[pl.DataFrame, FileSniff | None, str, list[str]]:
+    """All-text frame with ``source_row`` (file line / sheet row), sniff, format, notes."""
     fs = sniff(path)
     if fs.kind == "text" or fs.kind in WORKBOOK_KINDS:
         raw = read_table(path, sniff=fs, sheet=sheet)
-        return raw.frame, raw.sniff, "csv" if fs.kind == "text" else "excel"
+        return raw.frame, raw.sniff, "csv" if fs.kind == "text" else "excel", raw.layout_notes()
     if fs.kind == "parquet":
         frame = pl.read_parquet(path)
         frame = frame.select(
@@ -175,7 +199,8 @@ def _read_any(path: Path, sheet: str | int | None) -> tuple[pl.DataFrame, FileSn
         return (
             frame.with_row_index("source_row", offset=1).cast({"source_row": pl.Int64}),
             fs,
-            ("parquet"),
+            "parquet",
+            [],
         )
     msg = (
         f"{path.name}: expected a CSV, Excel or Parquet file for `read_mapped`, got a "
@@ -214,9 +239,16 @@ def _typed(
         ).to_series()
         return Parsed(value, problem, assumed_time_zone=None if "%z" in fmt else m.time_zone)
     if dtype == pl.Date:
-        return parse_date(s, dayfirst=m.dayfirst, column=source, path=path)
+        return parse_date(s, dayfirst=m.dayfirst, column=source, path=path, date_range=m.date_range)
     if isinstance(dtype, pl.Datetime):
-        return parse_datetime(s, tz=m.time_zone, dayfirst=m.dayfirst, column=source, path=path)
+        return parse_datetime(
+            s,
+            tz=m.time_zone,
+            dayfirst=m.dayfirst,
+            column=source,
+            path=path,
+            date_range=m.date_range,
+        )
     if dtype == pl.Boolean:
         return parse_bool(s, column=source)
     if dtype in (pl.Float64, pl.Int64):
@@ -235,7 +267,7 @@ def _typed(
 def _read_file(path: Path, m: FieldMapping) -> LoadResult:
     from closedloop_kit.schema import TABLES
 
-    frame, fs, fmt = _read_any(path, m.sheet)
+    frame, fs, fmt, layout = _read_any(path, m.sheet)
     available = [c for c in frame.columns if c != "source_row"]
     for canon, src in m.columns.items():
         for col in [src] if isinstance(src, str) else list(src):
@@ -248,7 +280,7 @@ def _read_file(path: Path, m: FieldMapping) -> LoadResult:
     targets = TABLES[m.table].columns
     out: dict[str, pl.Series] = {}
     problems: list[pl.Series] = []
-    notes: list[str] = []
+    notes: list[str] = list(layout)
     assumed: str | None = None
     prefix_cols = (
         m.prefix_columns
@@ -372,7 +404,7 @@ def read_mapped(
     m = FieldMapping.parse(mapping)
     if tz is not None and not m.time_zone_given:
         m = replace(m, time_zone=tz)
-    return combine_results([_read_file(p, m) for p in expand_paths(path, suffixes=(*_SUFFIXES,))])
+    return read_paths(path, _read_file, reader="mapped", suffixes=_SUFFIXES, m=m)
 
 
 _SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet")

@@ -27,7 +27,7 @@ from closedloop_kit.io._parse import (
     normalize_name,
     parse_datetime,
 )
-from closedloop_kit.io._registry import expand_paths, register
+from closedloop_kit.io._registry import read_paths, register
 from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
 from closedloop_kit.io._sheet import TABLE_KINDS
 from closedloop_kit.io._text import FileSniff
@@ -132,6 +132,18 @@ def _attributes(cells: pl.Series) -> tuple[list[dict[str, Any]], list[str | None
     return out, problems
 
 
+def _flat_attributes(frame: pl.DataFrame, core: set[str]) -> list[dict[str, Any]]:
+    """Attributes of a warehouse-synced activity table: its other columns, per row."""
+    rest = [
+        c for c in frame.columns if c not in core and c != "source_row" and not c.startswith("_")
+    ]
+    keys = [normalize_name(c) for c in rest]
+    return [
+        {k: v for k, v in zip(keys, row, strict=True) if v not in (None, "")}
+        for row in frame.select(rest).iter_rows()
+    ]
+
+
 def _get(attrs: list[dict[str, Any]], *names: str) -> pl.Series:
     keys = [normalize_name(n) for n in names]
     values: list[str | None] = []
@@ -150,6 +162,11 @@ def _read_activities(
 ) -> LoadResult:
     header = [c for c in raw_frame.columns if c != "source_row"]
     cols = {c: find_column(header, (c,)) for c in (*ACTIVITY_COLUMNS, "attributes", "campaignId")}
+    # warehouse-synced activity_* tables (Fivetran): snake_case names, the activity id
+    # in `id`, the attributes flattened into columns
+    warehouse = cols["marketoGUID"] is None and cols["attributes"] is None
+    if warehouse:
+        cols["marketoGUID"] = find_column(header, ("id",))
     missing = [c for c in ACTIVITY_COLUMNS if cols[c] is None]
     if missing:
         msg = (
@@ -164,7 +181,12 @@ def _read_activities(
     names = {k: v[0] for k, v in ACTIVITY_TYPES.items()}
     targets = {k: v[2] for k, v in ACTIVITY_TYPES.items() if v[2] is not None}
     kind = type_id.replace_strict(kinds, default="ignore", return_dtype=pl.String)
-    attrs, attr_problems = _attributes(text_col(f, cols["attributes"], "attributes"))
+    attr_problems: list[str | None]
+    if warehouse:
+        attrs = _flat_attributes(f, {c for c in cols.values() if c})
+        attr_problems = [None] * f.height
+    else:
+        attrs, attr_problems = _attributes(text_col(f, cols["attributes"], "attributes"))
     when = parse_datetime(
         text_col(f, cols["activityDate"], "activityDate"),
         tz=tz,
@@ -401,7 +423,7 @@ def read_marketo(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = N
     >>> read_marketo(p)["touchpoints"].select("person_id", "touch_type", "channel").rows()
     [('mkto:42', 'email_open', 'Email')]
     """
-    return combine_results([_read_file(p, tz, dayfirst) for p in expand_paths(path)])
+    return read_paths(path, _read_file, reader="marketo", time_zone=tz, dayfirst=dayfirst)
 
 
 def _detect(fs: FileSniff) -> float:

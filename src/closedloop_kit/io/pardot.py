@@ -4,6 +4,8 @@
   ``crmLeadFid``) → ``people`` (``prospect``) and ``identity_links`` to the synced
   Salesforce lead / contact (``sf:<18-char id>``).
 * Visitor activities (``type`` codes, :data:`ACTIVITY_TYPES`) → ``touchpoints``.
+* The warehouse-synced ``campaign`` table (``id, name, cost, _fivetran_synced``) →
+  ``campaigns`` (``pardot:<id>``).
 
 See ``docs/howto-marketo-pardot.md``.
 """
@@ -15,6 +17,7 @@ from typing import Final
 
 import polars as pl
 
+from closedloop_kit._core.frames import null_series
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._marketo_people import people_and_links, read_by_kind, text_col
 from closedloop_kit.io._parse import (
@@ -23,12 +26,18 @@ from closedloop_kit.io._parse import (
     normalize_name,
     parse_datetime,
 )
-from closedloop_kit.io._registry import expand_paths, register
-from closedloop_kit.io._result import REJECT_REASON, LoadResult, combine_results, finish
+from closedloop_kit.io._registry import read_paths, register
+from closedloop_kit.io._result import REJECT_REASON, LoadResult, finish
 from closedloop_kit.io._sheet import TABLE_KINDS
 from closedloop_kit.io._text import FileSniff
 
-__all__ = ["ACTIVITY_COLUMNS", "ACTIVITY_TYPES", "PROSPECT_COLUMNS", "read_pardot"]
+__all__ = [
+    "ACTIVITY_COLUMNS",
+    "ACTIVITY_TYPES",
+    "CAMPAIGN_COLUMNS",
+    "PROSPECT_COLUMNS",
+    "read_pardot",
+]
 
 ACTIVITY_TYPES: Final[dict[int, tuple[str, str | None]]] = {
     1: ("Click", "web_click"),
@@ -222,7 +231,78 @@ def _read_prospects(
     )
 
 
+CAMPAIGN_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "source_id": ("id",),
+    "name": ("name",),
+    "actual_cost": ("cost",),
+}
+"""Warehouse-synced ``campaign`` table (dbt_pardot_source): canonical → source column."""
+
+
+def _read_campaigns(
+    path: Path, raw_frame: pl.DataFrame, fs: FileSniff, tz: str, dayfirst: bool | None
+) -> LoadResult:
+    from closedloop_kit.io._parse import parse_bool, parse_number
+
+    del tz, dayfirst  # no dates in the table
+    f = raw_frame
+    header = [c for c in f.columns if c != "source_row"]
+    cols = {k: find_column(header, names) for k, names in CAMPAIGN_COLUMNS.items()}
+    ident = text_col(f, cols["source_id"], "id").str.strip_chars()
+    cost = parse_number(text_col(f, cols["actual_cost"], "cost"), column=cols["actual_cost"])
+    notes: list[str] = []
+    deleted_col = find_column(header, ("_fivetran_deleted",))
+    if deleted_col is not None:
+        deleted = parse_bool(f[deleted_col]).value.fill_null(False)
+        if bool(deleted.any()):
+            notes.append(
+                f"{int(deleted.sum())} campaign(s) deleted in Pardot (`_fivetran_deleted`) "
+                "kept: touches may still name them"
+            )
+    n_cost = int(cost.value.is_not_null().sum())
+    if n_cost:
+        # a cost without its currency is never kept (the table does not state it)
+        notes.append(
+            f"`cost` of {n_cost} campaign(s) not kept: the table does not state the Pardot "
+            "account currency"
+        )
+    campaigns = pl.DataFrame(
+        {
+            "campaign_id": pl.select(
+                pl.when(ident.str.len_chars() > 0).then(pl.lit("pardot:") + ident)
+            ).to_series(),
+            "name": text_col(f, cols["name"], "name"),
+            "actual_cost": null_series(f.height, pl.Float64, "actual_cost"),
+            "source_system": ["pardot"] * f.height,
+            "source_id": ident,
+            "source_row": f["source_row"],
+            REJECT_REASON: combine_problems(
+                cost.problem,
+                pl.select(
+                    pl.when(ident.is_null() | (ident == "")).then(pl.lit("no campaign `id`"))
+                ).to_series(),
+            ),
+        },
+        schema_overrides={"name": pl.String, "actual_cost": pl.Float64},
+    )
+    return finish(
+        path=path,
+        reader="pardot",
+        source_system="pardot",
+        object="campaign",
+        primary="campaigns",
+        tables={"campaigns": campaigns},
+        rows_read=f.height,
+        raw=f,
+        sniff=fs,
+        format="pardot campaign table (warehouse)",
+        notes=notes,
+    )
+
+
 def _kind(h: frozenset[str]) -> str | None:
+    if {"id", "name", "cost", "fivetransynced"} <= h and not ({"email", "prospectid"} & h):
+        return "campaigns"
     if "type" in h and ({"prospectid", "visitorid"} & h) and ("typename" in h or "details" in h):
         return "activities"
     if {"crmleadfid", "crmcontactfid"} & h:
@@ -237,7 +317,11 @@ def _read_file(path: Path, time_zone: str, dayfirst: bool | None = None) -> Load
         path,
         reader="pardot",
         kind_of=_kind,
-        readers={"activities": _read_activities, "prospects": _read_prospects},
+        readers={
+            "activities": _read_activities,
+            "prospects": _read_prospects,
+            "campaigns": _read_campaigns,
+        },
         expected=(
             "a Pardot prospect export (Id, Email, CRM Lead FID, ...) or visitor activities "
             "(id, prospect_id, type, ...)"
@@ -277,12 +361,17 @@ def read_pardot(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = No
     >>> read_pardot(p)["identity_links"]["linked_id_value"].to_list()
     ['sf:00Q5e00000AbCdEEAV']
     """
-    return combine_results([_read_file(p, tz, dayfirst) for p in expand_paths(path)])
+    return read_paths(path, _read_file, reader="pardot", time_zone=tz, dayfirst=dayfirst)
 
 
 def _detect(fs: FileSniff) -> float:
     header = frozenset(normalize_name(h) for h in fs.header)
-    return 0.9 if fs.kind in TABLE_KINDS and _kind(header) is not None else 0.0
+    kind = _kind(header) if fs.kind in TABLE_KINDS else None
+    if kind is None:
+        return 0.0
+    if kind == "campaigns":  # a generic column set: surer when the name says Pardot
+        return 0.8 if "pardot" in fs.name.lower() else 0.6
+    return 0.9
 
 
 register("pardot", source_system="pardot", detect=_detect, read=read_pardot, kinds=TABLE_KINDS)

@@ -20,6 +20,7 @@ import polars as pl
 from closedloop_kit._core.frames import null_series
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
+    DateRange,
     Mapped,
     combine_problems,
     currency_from_text,
@@ -91,6 +92,7 @@ def read_salesforce(
     object: str | None = None,
     tz: str = "UTC",
     dayfirst: bool | None = None,
+    date_range: DateRange | None = None,
     currency: str | None = None,
     corporate_currency: str | None = None,
 ) -> LoadResult:
@@ -108,6 +110,9 @@ def read_salesforce(
         exporting user's zone); reported as assumed.
     dayfirst
         Order of ``d/m/y`` dates when the data cannot decide it.
+    date_range
+        Plausible dates ``(earliest, latest)`` (dates or ISO strings); a date outside
+        rejects its row with the reason. Default 1990-01-01 to today + 10 years.
     currency
         Currency of amounts in a single-currency org (no ``CurrencyIsoCode`` column and
         no symbol in the values); USD when not given, noted in the report.
@@ -145,10 +150,11 @@ def read_salesforce(
         "object": object,
         "tz": tz,
         "dayfirst": dayfirst,
+        "date_range": date_range,
         "currency": currency,
         "corporate_currency": corporate_currency,
     }
-    return read_paths(path, _read_file, **opts)
+    return read_paths(path, _read_file, reader="salesforce", **opts)
 
 
 # --------------------------------------------------------------------------- reading
@@ -261,6 +267,41 @@ def _detect_object(
             raise SourceFormatError(msg, path=str(fs.path), column=id_col)
         return wanted
     return found
+
+
+_GENERIC_ID_NAMES = ("recordid", "sfid", "salesforceid", "casesafeid", "18digitid", "id18")
+
+
+def _generic_id_column(raw: pl.DataFrame) -> tuple[pl.DataFrame, str | None]:
+    """Read a generically named id column (``Record ID``, ``sfid``...) as ``Id``.
+
+    Only when the file has no ``Id`` column and at least 80% of the column's values are
+    Salesforce ids of one object (known key prefix; 18-character ones with a valid
+    checksum): the values themselves say they are the record ids.
+    """
+    from closedloop_kit.schema import salesforce_id_valid_expr
+
+    if find_column(raw.columns, ("Id", "ID")) is not None:
+        return raw, None
+    for col in raw.columns:
+        if normalize_name(col) not in _GENERIC_ID_NAMES:
+            continue
+        s = raw[col].head(2000).drop_nulls().str.strip_chars()
+        if s.len() == 0:
+            continue
+        prefixes = s.str.slice(0, 3).value_counts(sort=True)
+        prefix = str(prefixes[0, 0])
+        obj = KEY_PREFIXES.get(prefix)
+        ok = pl.DataFrame({"v": s}).select(
+            (pl.col("v").str.starts_with(prefix) & salesforce_id_valid_expr(pl.col("v"))).sum()
+        )[0, 0]
+        if obj is not None and int(ok or 0) >= 0.8 * s.len():
+            note = (
+                f"`{col}` holds {obj} record ids (key prefix {prefix}, valid checksums): "
+                f"read as the record Id"
+            )
+            return raw.rename({col: "Id"}), note
+    return raw, None
 
 
 def _canonical_object_name(name: str) -> str:
@@ -1009,8 +1050,14 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
     if fs.kind not in (*TABLE_KINDS, "json"):
         read_text_table(path, sniff=fs)  # raises the helpful SourceFormatError
     raw, table, json_type, fmt = _load_raw(fs)
+    raw, id_note = _generic_id_column(raw)
     obj = _detect_object(raw, fs, opts.get("object"), json_type)
-    if obj is not None and opts.get("object") is None and json_type is None:
+    if (
+        obj is not None
+        and opts.get("object") is None
+        and json_type is None
+        and _id_evidence(fs) < 0.9
+    ):
         # weak evidence (file name, columns): refuse a file another reader fits better
         from closedloop_kit.io._registry import detect_reader
 
@@ -1048,7 +1095,7 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         )
     spec = OBJECTS[obj]
     assert spec.table is not None
-    notes: list[str] = []
+    notes: list[str] = [id_note] if id_note else []
     id_col = find_column(raw.columns, ("Id", "ID"))
     if fmt.startswith("report"):
         key_col = id_col or find_column(raw.columns, spec.fields.get("source_id", ()))
@@ -1072,6 +1119,7 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         dtypes,
         tz=opts.get("tz") or "UTC",
         dayfirst=opts.get("dayfirst"),
+        date_range=opts.get("date_range"),
         path=path,
     )
     missing = [c for c in _REQUIRED.get(obj, ()) if c not in mapped.used]
@@ -1110,6 +1158,63 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
 
 
 # --------------------------------------------------------------------------- detection
+def _sample_columns(fs: FileSniff, limit: int = 200) -> dict[str, list[str]]:
+    """The sampled values of each id-like column (``Id``, ``<Object> ID``, ``*_id``)."""
+    import csv
+    import io
+
+    wanted = [
+        i
+        for i, h in enumerate(fs.header)
+        if normalize_name(h) == "id" or normalize_name(h).endswith("id")
+    ]
+    if not wanted or not fs.sample:
+        return {}
+    lines = fs.sample.replace("\r\n", "\n").split("\n")[fs.header_line : fs.header_line + limit]
+    out: dict[str, list[str]] = {fs.header[i]: [] for i in wanted}
+    try:
+        for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=fs.delimiter or ","):
+            for i in wanted:
+                if i < len(row) and row[i].strip():
+                    out[fs.header[i]].append(row[i].strip().strip('"'))
+    except csv.Error:
+        pass
+    return {k: v for k, v in out.items() if v}
+
+
+def _id_evidence(fs: FileSniff) -> float:
+    """How surely the record ids say "Salesforce": the strongest evidence there is.
+
+    0.97 when, in an id column, at least 80% of the sampled values are 18-character ids
+    whose 3-character checksum suffix is right and whose key prefix names a Salesforce
+    object (``001`` Account, ``00Q`` Lead...): a random 18-character value passes the
+    checksum once in 32,768. 0.9 for 15-character ids with a known key prefix (no
+    checksum to verify). Header names are weaker evidence than either.
+    """
+    from closedloop_kit.schema import salesforce_id_valid_expr
+
+    best = 0.0
+    for values in _sample_columns(fs).values():
+        s = pl.Series(values, dtype=pl.String)
+        known = s.str.slice(0, 3).is_in(list(KEY_PREFIXES))
+        frame = pl.DataFrame({"v": s, "k": known}).select(
+            (
+                pl.col("k")
+                & (pl.col("v").str.len_chars() == 18)
+                & salesforce_id_valid_expr(pl.col("v"))
+            )
+            .sum()
+            .alias("n18"),
+            (pl.col("k") & pl.col("v").str.contains(r"^[A-Za-z0-9]{15}$")).sum().alias("n15"),
+        )
+        n18, n15 = int(frame["n18"][0] or 0), int(frame["n15"][0] or 0)
+        if n18 >= 0.8 * s.len():
+            best = max(best, 0.97)
+        elif n15 >= 0.8 * s.len():
+            best = max(best, 0.9)
+    return best
+
+
 def _detect(fs: FileSniff) -> float:
     cols = {normalize_name(h) for h in fs.header}
     name = fs.path.name.lower()
@@ -1118,7 +1223,7 @@ def _detect(fs: FileSniff) -> float:
         return 0.95 if m and (m.group(1) in _SPECS or m.group(1) in NOT_CANONICAL) else 0.0
     if fs.kind not in TABLE_KINDS:
         return 0.0
-    score = 0.0
+    score = _id_evidence(fs)
     if "fivetransynced" in cols and name.startswith("sf_"):
         score = max(score, 0.9)
     if "id" in cols and _ID_RE.search(fs.sample):
