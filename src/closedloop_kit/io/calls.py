@@ -124,7 +124,7 @@ def read_calls(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = Non
     >>> res["touchpoints"].select("anonymous_id", "touch_type", "medium").row(0)
     ('call:5551234567', 'call', 'cpc')
     """
-    return read_paths(path, _read_file, tz=tz, dayfirst=dayfirst)
+    return read_paths(path, _read_file, reader="calls", tz=tz, dayfirst=dayfirst)
 
 
 def _phone_key(expr: pl.Expr) -> pl.Expr:
