@@ -98,10 +98,13 @@ STAGES = clk.Taxonomy.default().stages
 
 @settings(max_examples=15)
 @given(st.integers(0, 10_000), st.sampled_from(["person", "opportunity", "account"]))
-def test_counts_never_increase_and_checks_hold(seed, grain):
+def test_rates_never_exceed_one_and_checks_hold(seed, grain):
+    # an entity entering the funnel after the first stage (a contact put on a deal)
+    # makes stage counts non-monotone, but of those who reached a stage, never more
+    # than all of them reach a later one
     res = quiet_build(random_company(seed), grain=grain)
-    counts = clk.funnel.conversion(res.funnel).counts["n"].to_list()
-    assert counts == sorted(counts, reverse=True)
+    rates = clk.funnel.conversion(res.funnel).rates
+    assert (rates["n_to"] <= rates["n_from"]).all()
     # every valid row passes the schema (build validates), rejected rows carry a reason
     assert res.rejected["reason"].null_count() == 0
 

@@ -258,6 +258,7 @@ def _stages_frame(
         "entity_id",
         *[f"{s}_at" for s in stages],
         *[f"{s}_backfilled" for s in stages],
+        *[f"_ev_{s}" for s in stages],
         "_top",
         "_backwards",
         "reached_stage",
@@ -660,7 +661,7 @@ def build_from_evidence(
             )
         )
         .otherwise(None),
-        pl.when(won_reached & pl.col(f"{opp}_backfilled"))
+        pl.when(won_reached & (pl.col(f"{opp}_backfilled") | pl.col(f"_ev_{opp}").not_()))
         .then(pl.lit(f"`{tax.won_stage}` without an observed `{opp}`"))
         .otherwise(None),
         pl.when(pl.col("_n_bad_money").fill_null(0) > 0)
