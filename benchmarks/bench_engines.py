@@ -251,6 +251,7 @@ def _run_child(task: str, folder: Path) -> dict[str, object]:
 
 
 def _row(name: str, got: dict[str, object], key: str, **extra: object) -> dict[str, object]:
+    print(f"{name}: {got}", file=sys.stderr, flush=True)  # progress of a long run
     return {
         "benchmark": name,
         "seconds": None if "error" in got else round(float(got[key]), 2),  # type: ignore[arg-type]
@@ -268,9 +269,13 @@ def run(
     journeys: int | None = None,
     touches: int | None = None,
     cc_people: int | None = None,
-    spark: bool = False,
+    spark: bool | None = None,
 ) -> list[dict[str, object]]:
-    """Rows for benchmarks/run.py."""
+    """Rows for benchmarks/run.py (Spark runs when PySpark is installed, or as told)."""
+    if spark is None:
+        import importlib.util
+
+        spark = importlib.util.find_spec("pyspark") is not None
     size = dict(QUICK if quick else FULL)
     size.update(
         {
@@ -286,7 +291,7 @@ def run(
         label = f"{size['journeys']:,} journeys, {n_t:,} touches"
         tasks = ["polars", "duckdb", *(["spark"] if spark else [])]
         results = {task: _run_child(task, folder) for task in tasks}
-        check = {r.get("checksum") for r in results.values() if "error" not in r}
+        check = {round(float(r["checksum"]), 2) for r in results.values() if "error" not in r}  # type: ignore[arg-type]
         for task, got in results.items():
             notes = ""
             if "error" not in got:
@@ -370,7 +375,7 @@ def main() -> None:
     ap.add_argument("--journeys", type=int)
     ap.add_argument("--touches", type=int)
     ap.add_argument("--cc-people", type=int)
-    ap.add_argument("--spark", action="store_true")
+    ap.add_argument("--spark", action=argparse.BooleanOptionalAction, default=None)
     ap.add_argument("--child", nargs=2)
     args = ap.parse_args()
     if args.child:
