@@ -124,6 +124,14 @@ def write_identity_edges(folder: Path, n_people: int, *, seed: int = 0) -> int:
 
 
 def _rss_mb() -> float:
+    """Peak RSS of this process since its exec (VmHWM; getrusage would include the
+    parent's RSS at fork time, which holds the generated data)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -371,7 +379,8 @@ def run(
         idf.mkdir()
         n_edges = write_identity_edges(idf, size["cc_people"])
         ilabel = (
-            f"{size['cc_people']:,} people, {size['cc_people'] * 10:,} sessions, {n_edges:,} edges"
+            f"{size['cc_people']:,} people, {2 * size['cc_people']:,} visitors, "
+            f"{10 * size['cc_people']:,} sessions, {n_edges:,} edges"
         )
         cc = _run_child("cc_duckdb", idf)
         sc = _run_child("cc_scipy", idf)
