@@ -14,8 +14,6 @@ from typing import Any, Literal, cast
 import narwhals.stable.v2 as nw
 import polars as pl
 
-from closedloop_kit.errors import MissingDependencyError
-
 __all__ = [
     "Backend",
     "backend_of",
@@ -173,9 +171,3 @@ def _quote(name: str) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def missing_dependency(package: str, extra: str) -> MissingDependencyError:
-    """The error for an engine that is not installed."""
-    msg = f"{package} is not installed; install it with `pip install closedloop_kit[{extra}]`"
-    return MissingDependencyError(msg)
