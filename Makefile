@@ -1,6 +1,7 @@
 # closedloop_kit: the one entry point. Everything installs into .venv with uv.
 #   make demo         campaign review report on the bundled sample data
 #   make test         lint + type check + architecture contracts + tests + notebooks
+#   make test-engines the engine tests on PySpark (local mode; installs Java if missing)
 #   make sample-data  regenerate sample_data/ (deterministic, byte-identical per seed)
 #   make bench        benchmarks -> benchmarks/results/ and docs/benchmarks.md
 #   make docs         Sphinx site, built offline, warnings are errors
@@ -12,7 +13,7 @@ UV     := $(PYTHON) -m uv
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint typecheck test-fast test-browser sample-data bench docs clean
+.PHONY: install demo test lint typecheck test-fast test-browser test-engines sample-data bench docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -34,10 +35,17 @@ typecheck: install
 	$(VENV)/bin/lint-imports
 
 test: lint typecheck
-	$(PY) -m pytest -n 2 -m "not slow and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 -m "not slow and not browser and not spark" $(PYTEST_ARGS)
 
 test-fast: install
-	$(PY) -m pytest -n 2 -m "not slow and not browser and not notebooks" $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 -m "not slow and not browser and not notebooks and not spark" $(PYTEST_ARGS)
+
+# The engine tests marked `spark`: PySpark in local[2] mode bound to 127.0.0.1 (quiet
+# settings in tests/engine/conftest.py); see docs/scaling.md.
+test-engines: install
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq default-jre-headless)
+	$(UV) pip install --quiet --python $(PY) -e ".[dev,lab,duckdb,spark]"
+	SPARK_LOCAL_IP=127.0.0.1 $(PY) -m pytest -m spark -p no:randomly tests/engine $(PYTEST_ARGS)
 
 # Needs Debian's chromium (installed here if missing); see docs/reports.md.
 test-browser: install

@@ -39,7 +39,7 @@ _CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
 def load(
-    path_or_config: str | Path,
+    path_or_config: str | Path | Any,
     *,
     corporate_currency: str | None = None,
     progress: bool = True,
@@ -53,7 +53,10 @@ def load(
         opens version 3), a folder
         of exports (all data files in it, recursively, each auto-detected), a file, a glob,
         or a YAML config (``.yaml``/``.yml``) naming sources, readers, options, mappings,
-        the corporate currency, FX rates and time zones (see docs/loading.md).
+        the corporate currency, FX rates and time zones (see docs/loading.md). Or a
+        warehouse: a DuckDB connection, an Ibis backend or a URI such as
+        ``duckdb:///crm.db`` (:func:`closedloop_kit.io.warehouse.load_warehouse`; every
+        table read by the same readers as files, credentials redacted).
     corporate_currency
         ISO code all ``*_corporate`` amounts are converted to; overrides the config.
         Default: the config's, else the currency the loaded FX rates convert to, else USD.
@@ -123,9 +126,13 @@ def is_store(path: str | Path) -> bool:
 
 
 def load_result(
-    path_or_config: str | Path, *, progress: bool = True
+    path_or_config: str | Path | Any, *, progress: bool = True
 ) -> tuple[LoadResult, str | None, pl.DataFrame | None]:
     """Like :func:`load` but return the combined :class:`LoadResult` (before FX)."""
+    from closedloop_kit.io.warehouse import is_warehouse, load_warehouse
+
+    if is_warehouse(path_or_config):
+        return load_warehouse(path_or_config, progress=progress), None, None
     p = Path(path_or_config)
     if p.is_file() and p.suffix.lower() in _CONFIG_SUFFIXES:
         return _load_config(p, progress=progress)
