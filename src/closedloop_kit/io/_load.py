@@ -177,6 +177,15 @@ def _resolve(
     return found, fs, None
 
 
+def read_path(path: Path, reader: str | None, options: dict[str, Any]) -> LoadResult:
+    """Read one file with ``reader`` (``None``/``"auto"``: the reader that recognises it)."""
+    spec, fs, refused = _resolve(path, reader)
+    if spec is None:
+        assert refused is not None
+        return refused
+    return _read_one(path, spec, fs, options)
+
+
 def _read_one(
     path: Path, spec: ReaderSpec, fs: FileSniff | None, options: dict[str, Any]
 ) -> LoadResult:

@@ -257,7 +257,7 @@ def load_warehouse(
     LoadResult
         As for files; ``report.path`` is ``<redacted uri>#schema.table``.
     """
-    from closedloop_kit.io._load import _read_one
+    from closedloop_kit.io._load import read_path
 
     opts = dict(options or {})
     with _connect(source) as src, tempfile.TemporaryDirectory(prefix="clk-wh-") as tmp:
@@ -276,9 +276,9 @@ def load_warehouse(
             for table in listed:
                 reader = _reader_for(table)
                 staged = _stage(src, folder, table, reader)
-                res = _read_one(staged, reader, opts)
+                res = read_path(staged, reader, opts)
                 if reader is not None and res.report["reader"].to_list() == ["unknown"]:
-                    res = _read_one(staged, None, opts)  # the schema name misled us
+                    res = read_path(staged, None, opts)  # the schema name misled us
                 where = f"{src.label}#{table.schema}.{table.name}" if table.schema else src.label
                 results.append(_relabel(res, staged, where))
                 if bar is not None:
