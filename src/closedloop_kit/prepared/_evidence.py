@@ -129,6 +129,38 @@ def contact_touch_evidence(
     )
 
 
+def line_item_families(data: ClosedLoopData) -> pl.DataFrame:
+    """Per deal: the product family of its line items (``opportunity_id, _li_family``).
+
+    The family carrying the largest share of the deal's line totals (corporate amounts
+    where present), ties broken by name: a deal's product line when the deal itself does
+    not name one.
+    """
+    schema = {"opportunity_id": pl.String, "_li_family": pl.String}
+    if "opportunity_products" not in data.tables or "products" not in data.tables:
+        return pl.DataFrame(schema=schema)
+    li = data.frame("opportunity_products")
+    prod = data.frame("products")
+    if li.height == 0 or "family" not in prod.columns:
+        return pl.DataFrame(schema=schema)
+    amount = pl.coalesce(
+        col_or_null(li, "total_amount_corporate", pl.Float64()),
+        col_or_null(li, "total_amount", pl.Float64()),
+        pl.lit(0.0),
+    )
+    per = (
+        li.select("opportunity_id", "product_id", amount.alias("_amt"))
+        .join(prod.select("product_id", pl.col("family").cast(pl.String)), on="product_id")
+        .filter(pl.col("family").is_not_null() & pl.col("opportunity_id").is_not_null())
+        .group_by("opportunity_id", "family")
+        .agg(pl.col("_amt").sum())
+        .sort(["opportunity_id", "_amt", "family"], descending=[False, True, False])
+    )
+    return per.group_by("opportunity_id", maintain_order=True).agg(
+        pl.col("family").first().alias("_li_family")
+    )
+
+
 def meeting_evidence(data: ClosedLoopData, tax: Taxonomy, people: pl.DataFrame) -> pl.DataFrame:
     """``(unit_id=person_id, stage=meeting_stage, at)`` for every counted meeting.
 
@@ -454,6 +486,11 @@ class StageEvidence:
             ),
         ]
         self.opp_evidence = pl.concat(ev)
+        o = o.join(line_item_families(data), on="opportunity_id", how="left").with_columns(
+            pl.coalesce(col_or_null(o, "product_line", pl.String()), "_li_family").alias(
+                "product_line"
+            )
+        )
         self.opps = o.select(
             "opportunity_id",
             "account_id",
