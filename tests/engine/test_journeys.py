@@ -257,11 +257,16 @@ def test_random_world_matches_brute_force(to_engine: ToEngine, seed: int) -> Non
 
 
 def test_path_counts_match_attribution_paths_on_sample_company(to_engine: ToEngine) -> None:
-    """The engine reproduces clk.attribution.journeys → paths on the sample company."""
-    from closedloop_kit.attribution import journeys, paths
+    """The engine reproduces the prepared model's journeys → paths on the sample company."""
+    import warnings
+
+    import closedloop_kit as clk
+    from closedloop_kit.attribution import paths
     from closedloop_kit.datasets import load_sample
 
-    j = journeys(load_sample(), level="person", lookback="3650d")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", clk.errors.DataQualityWarning)  # sample's dirt
+        j = clk.prepare(load_sample()).journeys(level="person", lookback="3650d")
     touches = j.select(
         pl.col("touch_id").alias("touchpoint_id"), "person_id", "occurred_at", "channel"
     )

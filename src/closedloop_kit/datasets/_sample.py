@@ -54,10 +54,19 @@ def _cache_root() -> Path:
 
 
 def _key() -> str:
+    """The cache key: the sample's parameters, the package version and the code that
+    simulates, writes and reads the exports (a changed simulator or reader never
+    serves a stale sample).
+    """
     from closedloop_kit import __version__
 
-    text = json.dumps({"config": SAMPLE_CONFIG, "version": __version__}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    h = hashlib.sha256()
+    h.update(json.dumps({"config": SAMPLE_CONFIG, "version": __version__}).encode())
+    package = Path(__file__).resolve().parents[1]
+    for sub in ("datasets", "io", "schema", "store"):
+        for f in sorted((package / sub).rglob("*.py")):
+            h.update(f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def _publish(tmp: Path, final: Path) -> None:
