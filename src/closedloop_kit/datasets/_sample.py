@@ -54,9 +54,10 @@ def _cache_root() -> Path:
 
 
 def _key() -> str:
-    """The cache key: the sample's parameters, the package version and the code that
-    simulates, writes and reads the exports (a changed simulator or reader never
-    serves a stale sample).
+    """The cache key of the sample (a changed simulator or reader never serves a stale one).
+
+    It hashes the sample's parameters, the package version and the code that simulates,
+    writes and reads the exports.
     """
     from closedloop_kit import __version__
 
