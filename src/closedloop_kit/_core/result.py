@@ -65,9 +65,11 @@ class Result:
 
     def frames(self) -> dict[str, pl.DataFrame]:
         """Every eager frame the result holds, by field name (summary first)."""
-        out: dict[str, pl.DataFrame] = {"summary": self.summary()}
+        summary = self.summary()
+        out: dict[str, pl.DataFrame] = {"summary": summary}
         for name, value in vars(self).items():
-            if isinstance(value, pl.DataFrame) and name not in out:
+            # the summary is usually `.table` itself: list it once
+            if isinstance(value, pl.DataFrame) and name not in out and value is not summary:
                 out[name] = value
         return out
 

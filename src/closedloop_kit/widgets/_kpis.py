@@ -66,7 +66,8 @@ def _values(
     end: dt.date,
 ) -> dict[str, float | None]:
     pipeline = float(opps.filter(_in("created_at", start, end))["amount_corporate"].sum())
-    won = opps.filter(pl.col("is_won").fill_null(False) & _in("closed_at", start, end))
+    closed = pl.coalesce(pl.col("closed_at").dt.date(), pl.col("close_date"))
+    won = opps.filter(pl.col("is_won").fill_null(False) & closed.is_between(start, end))
     sourced = accounts.filter((pl.col("sourced_by") == "marketing") & _in("won_at", start, end))[
         "won_amount_corporate"
     ].sum()
@@ -106,13 +107,15 @@ def kpis(
     - pipeline = Σ amount of the opportunities created in the period;
     - sales-ready leads = people whose funnel reached sales-ready in the period;
     - cost per sales-ready lead = spend in the period / sales-ready leads;
-    - won revenue = Σ amount of the opportunities won (closed) in the period;
+    - won revenue = Σ amount of the opportunities won in the period (``closed_at``, else
+      ``close_date``);
     - marketing ROI = (won revenue of marketing-sourced accounts won in the period −
       spend) / spend.
 
     ``product_lines`` and ``divisions`` filter opportunities and funnel entities,
-    ``channels`` filters the spend; spend is also limited to the campaigns of the chosen
-    product lines and divisions when those are set.
+    ``channels`` filters the spend. Spend tied to a campaign of another product line or
+    division is left out; spend with no campaign (most ad platform rows) cannot be split
+    and stays in.
 
     Returns
     -------
@@ -132,8 +135,8 @@ def kpis(
             opps, people, accounts = opps.filter(keep), people.filter(keep), accounts.filter(keep)
             campaigns = data.frame("campaigns")
             if column in campaigns.columns:
-                ids = campaigns.filter(keep)["campaign_id"].implode()
-                spend = spend.filter(pl.col("campaign_id").is_in(ids))
+                other = campaigns.filter(~keep)["campaign_id"].implode()
+                spend = spend.filter(~pl.col("campaign_id").is_in(other).fill_null(False))
     if channels:
         spend = spend.filter(pl.col("channel").is_in(list(channels)))
     now = _values(opps, people, accounts, spend, start, end)
