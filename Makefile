@@ -64,7 +64,7 @@ serve: install-serve
 
 # screenshots of every template report and of the dashboard, for the docs
 screenshots: install-serve chromium
-	$(PY) -m closedloop_kit.report.screenshots --data sample_data --out docs/_static/screenshots
+	$(PY) docs/_screenshots.py --data sample_data --out docs/_static/screenshots
 
 sample-data: install
 	$(PY) -m closedloop_kit.datasets.sample --out sample_data

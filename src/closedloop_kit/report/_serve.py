@@ -38,6 +38,7 @@ DASHBOARD = "dashboard"
 TEMPLATE = "offline"
 _FA_CDN = "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@^5/css/"
 _REPORT_FILES = r"reports/.*\.(html|png|svg|json|xlsx)"
+_NOTHING = r"(?!)"
 
 
 def is_loopback(host: str) -> bool:
@@ -122,7 +123,42 @@ def write_offline_template(root: Path) -> Path:
         raise RuntimeError(msg)
     (folder / "index.html.j2").write_text(lab.replace(_FA_CDN, local), encoding="utf-8")
     (folder / "conf.json").write_text(json.dumps({"base_template": "lab"}) + "\n")
+    write_kernelspec(root)
     return folder
+
+
+def write_kernelspec(root: Path) -> Path:
+    """A ``python3`` kernelspec (this interpreter) whose kernel logs errors only.
+
+    It sits first on the server's JUPYTER_PATH, so Voilà's kernels do not print
+    ``Kernel is running over TCP without encryption`` (as in :mod:`report._run`).
+    """
+    from closedloop_kit.report._run import KERNEL_ARGS
+
+    folder = root / "share" / "jupyter" / "kernels" / "python3"
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                 *KERNEL_ARGS],
+        "display_name": "Python 3 (closedloop serve)",
+        "language": "python",
+        "metadata": {"debugger": False},
+    }  # fmt: skip
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
+    return folder
+
+
+def _inject(nb: Any, params: dict[str, Any]) -> None:
+    """Add a cell after the ``parameters`` cell that sets ``params`` (as papermill does)."""
+    import nbformat
+
+    source = "# injected by closedloop serve\n" + "\n".join(
+        f"{k} = {v!r}" for k, v in params.items()
+    )
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["tags"] = ["injected-parameters"]
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    nb.cells.insert(tagged[0] + 1 if tagged else 0, cell)
 
 
 @dataclass(frozen=True)
@@ -149,7 +185,6 @@ def prepare_serve(
     and ``reports_dir`` (``reports`` in ``root``: a link to the reports folder).
     """
     import nbformat
-    from papermill.parameterize import parameterize_notebook
 
     out = Path(root)
     out.mkdir(parents=True, exist_ok=True)
@@ -168,7 +203,7 @@ def prepare_serve(
         "include_pii": include_pii,
         "reports_dir": "reports" if reports_dir is not None else None,
     }
-    nb = parameterize_notebook(nb, params, report_mode=False)
+    _inject(nb, params)
     notebook = out / f"{DASHBOARD}.ipynb"
     nbformat.write(nb, notebook)
     jupyter_path = out / "share" / "jupyter"
@@ -181,7 +216,9 @@ def voila_command(
 ) -> list[str]:
     """The Voilà command line for a prepared folder (checks the host/token rule)."""
     check_host(host, token)
-    allow = [_REPORT_FILES] if is_loopback(host) else []
+    # Voilà serves files under its root without asking for the token: reports on loopback
+    # only, and off loopback a pattern that matches nothing (the default serves images)
+    allow = _REPORT_FILES if is_loopback(host) else _NOTHING
     cmd = [
         sys.executable,
         "-m",
@@ -195,7 +232,7 @@ def voila_command(
         f"--Voila.root_dir={setup.root}",
         "--VoilaConfiguration.preheat_kernel=True",
         "--VoilaConfiguration.show_tracebacks=False",
-        f"--VoilaConfiguration.file_allowlist={json.dumps(allow)}",
+        f"--VoilaConfiguration.file_allowlist={allow}",
         "--MappingKernelManager.cull_idle_timeout=3600",
         "--Application.log_level=WARN",
     ]
