@@ -78,6 +78,7 @@ def test_dashboard_updates_tiles_and_tables_in_place(sample):
     dash.controls["product_lines"].value = (line,)
     assert dash.view.state.product_lines == (line,)
     assert dash.tiles.value != before
+    assert dash.controls["channels"].options  # touches classified for the channel filter
     campaigns = dash.controls["campaigns"].options
     assert campaigns
     assert not campaigns[0][1].startswith(campaigns[0][0])

@@ -245,9 +245,15 @@ def dashboard(data: ClosedLoopData, **kwargs: Any) -> Explorer:
     The :class:`Explorer` with ``kpis=True`` and altair charts
     (:func:`closedloop_kit.viz.attribution_chart`): filters for period, product line,
     division, channel, campaign and attribution model. ``closedloop serve`` shows it.
+    Touches without a channel are classified first
+    (:func:`closedloop_kit.channels.classify`), so the channel filter offers every channel.
     """
-    from closedloop_kit import viz
+    from closedloop_kit import channels, viz
 
+    touches = data.frame("touchpoints")
+    if touches["channel"].null_count():  # unclassified touches: the channel filter needs them
+        classified = channels.classify(touches, campaigns=data.frame("campaigns"))
+        data = data.with_tables(touchpoints=classified)
     kwargs.setdefault("chart", viz.attribution_chart)
     return Explorer(data, kpis=True, **kwargs)
 
