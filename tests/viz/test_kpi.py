@@ -15,8 +15,8 @@ def _frame(**over):
         "kind": ["currency", "currency", "percent"],
         "better": ["up", "down", "up"],
         "current": [120000.0, 550.0, 0.5],
-        "previous": [100000.0, 500.0, None],
-        "change": [0.2, 0.1, None],
+        "previous": [100000.0, 500.0, 0.45],
+        "change": [0.2, 0.1, 0.05],
     }
     base.update(over)
     return pl.DataFrame(base)
@@ -34,10 +34,16 @@ def test_tiles_show_value_change_and_colour():
     assert "clk-bad" in cost
     assert "▲ 10.0% vs $550" not in cost
     assert "▲ 10.0% vs $500" in cost
-    # no previous value: no change shown
+    # ROI 45 % -> 50 %: up 5 percentage points
     assert "50.0%" in roi
-    assert "previous —" in roi
+    assert "▲ 5.0 pts vs 45.0%" in roi
     assert "<h3>March</h3>" in html
+
+
+def test_no_previous_value_shows_no_change():
+    html = clk.viz.kpi_tiles(_frame(previous=[None, None, None], change=[None, None, None])).html
+    assert html.count("previous —") == 3
+    assert "▲" not in html
 
 
 def test_missing_columns_are_named():

@@ -47,7 +47,8 @@ def _delta(row: dict[str, Any], currency: str) -> tuple[str, str]:
     arrow = "▲" if change > 0 else ("▼" if change < 0 else "■")
     good = (change > 0) == (better == "up")
     css = "clk-flat" if change == 0 else ("clk-good" if good else "clk-bad")
-    return f"{arrow} {abs(change) * 100:,.1f}% vs {previous}", css
+    unit = " pts" if row["kind"] == "percent" else "%"  # a rate's change is in points
+    return f"{arrow} {abs(change) * 100:,.1f}{unit} vs {previous}", css
 
 
 def kpi_tiles(frame: pl.DataFrame, *, currency: str = "USD", title: str | None = None) -> KPITiles:
@@ -57,7 +58,8 @@ def kpi_tiles(frame: pl.DataFrame, *, currency: str = "USD", title: str | None =
     ----------
     frame
         Columns ``label``, ``kind`` (``currency``, ``percent``, ``integer``, …),
-        ``current``, ``previous``, ``change`` (relative), and optionally ``better``
+        ``current``, ``previous``, ``change`` (relative; for ``kind == "percent"`` the
+        difference in percentage points, shown as ``pts``), and optionally ``better``
         (``"up"`` or ``"down"``: whether a rise is good; colours the change) and ``kpi``
         (used as the tile's ``data-kpi`` attribute), as returned by
         :func:`closedloop_kit.widgets.kpis`.

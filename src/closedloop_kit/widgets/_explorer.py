@@ -174,7 +174,8 @@ class Explorer:
             elif self.chart is not None:
                 display(self.chart)
         with self.table_out:
-            display(viz.table(view.credit, data=self.data, title=title, source=_source(state)))
+            credit = view.credit.rename({"value": "credited_amount"}, strict=False)
+            display(viz.table(credit, data=self.data, title=title, source=_source(state)))
             if view.rates.height:
                 display(viz.table(view.rates, title="Funnel conversion", source=_source(state)))
         return view

@@ -122,7 +122,8 @@ def kpis(
     polars.DataFrame
         One row per KPI: ``kpi``, ``label``, ``kind`` (how it reads), ``better``
         (``"up"``/``"down"``), ``current``, ``previous``, ``change`` (relative change,
-        null when the previous value is zero or missing).
+        null when the previous value is zero or missing; for ROI, a percentage, the
+        difference in percentage points as a fraction: 0.05 = 5 points).
     """
     prev = previous or previous_period(start, end)
     opps = data.frame("opportunities")
@@ -144,7 +145,10 @@ def kpis(
     rows = []
     for key, label, kind, better in KPIS:
         cur, old = now[key], before[key]
-        change = (cur - old) / abs(old) if cur is not None and old else None
+        if kind == "percent":  # a rate moves in percentage points
+            change = cur - old if cur is not None and old is not None else None
+        else:
+            change = (cur - old) / abs(old) if cur is not None and old else None
         rows.append((key, label, kind, better, cur, old, change))
     return pl.DataFrame(
         rows,
