@@ -73,7 +73,7 @@ def shoot(pages: list[Path], dashboard_url: str | None, out: Path) -> list[str]:
         if dashboard_url:
             page.goto(dashboard_url, timeout=900_000)
             page.wait_for_selector(".clk-kpi", timeout=900_000)
-            page.wait_for_selector(".widget-output svg, .widget-output img", timeout=600_000)
+            page.wait_for_selector(".clk-chart-out svg, .clk-chart-out img", timeout=600_000)
             page.wait_for_timeout(1500)
             page.screenshot(path=str(out / "dashboard.png"), full_page=True)
             print(f"wrote {out / 'dashboard.png'}", flush=True)

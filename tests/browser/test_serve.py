@@ -19,8 +19,8 @@ def _kpi(page, key: str) -> str:
 
 
 def _chart(page) -> str:
-    # the credit chart: altair's svg renderer output inside the first Output widget
-    return page.locator(".widget-output").first.inner_html()
+    # the credit chart: altair's svg renderer output inside the chart's Output widget
+    return page.locator(".clk-chart-out").first.inner_html()
 
 
 def _select(page, label: str):
@@ -33,7 +33,7 @@ def test_dashboard_filters_update_kpis_and_chart(server, page, tmp_path):
     page.goto(server, timeout=FIRST_RENDER_MS)
     pipeline = page.locator('.clk-kpi[data-kpi="pipeline"] .clk-kpi-value').first
     expect(pipeline).to_be_visible(timeout=FIRST_RENDER_MS)
-    expect(page.locator(".widget-output svg, .widget-output img").first).to_be_visible(
+    expect(page.locator(".clk-chart-out svg, .clk-chart-out img").first).to_be_visible(
         timeout=UPDATE_MS
     )
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
@@ -46,7 +46,7 @@ def test_dashboard_filters_update_kpis_and_chart(server, page, tmp_path):
     lines.select_option(label=first_line)
     expect(pipeline).not_to_have_text(kpi_before, timeout=UPDATE_MS)
     page.wait_for_function(
-        "before => document.querySelector('.widget-output').innerHTML !== before",
+        "before => document.querySelector('.clk-chart-out').innerHTML !== before",
         arg=chart_before,
         timeout=UPDATE_MS,
     )

@@ -88,6 +88,8 @@ class Explorer:
             )
         self.chart_out = w.Output()
         self.table_out = w.Output()
+        self.chart_out.add_class("clk-chart-out")  # stable hooks for pages and browser tests
+        self.table_out.add_class("clk-tables-out")
         self.status = w.HTML()
         self.tiles = w.HTML()
         self.view: ExplorerView | None = None
