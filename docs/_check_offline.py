@@ -55,7 +55,8 @@ def main(argv: list[str]) -> int:
     for line in found:
         print(line, file=sys.stderr)
     if found:
-        print(f"{len(found)} file(s) load remote assets: the docs must work offline", file=sys.stderr)
+        msg = f"{len(found)} file(s) load remote assets: the docs must work offline"
+        print(msg, file=sys.stderr)
         return 1
     pages = sum(1 for _ in site.rglob("*.html"))
     print(f"offline check: {pages} pages, no remote loads")

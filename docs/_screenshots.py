@@ -24,8 +24,8 @@ CHROMIUM = "/usr/bin/chromium"
 FAST = {"attribution_model_comparison": {"n_bootstrap": 20}}
 
 
-def _guard(blocked: list[str]):  # noqa: ANN202
-    def guard(route) -> None:  # noqa: ANN001
+def _guard(blocked: list[str]):
+    def guard(route) -> None:
         url = route.request.url
         host = urlparse(url).hostname or ""
         if url.startswith(("data:", "blob:", "file:")) or host in {"127.0.0.1", "localhost"}:
@@ -94,8 +94,9 @@ def main() -> int:
         report.open_data(args.data).save(store)
         pages = render_reports(str(store), work / "reports")
         port = _free_port()
-        cmd = [sys.executable, "-m", "closedloop_kit.report.cli", "serve", "--store", str(store),
-               "--reports", str(work / "reports"), "--port", str(port), "--root", str(work / "srv")]  # fmt: skip
+        cmd = [sys.executable, "-m", "closedloop_kit.report.cli", "serve",
+               "--store", str(store), "--reports", str(work / "reports"),
+               "--port", str(port), "--root", str(work / "srv")]  # fmt: skip
         proc = subprocess.Popen(cmd, start_new_session=True)
         try:
             deadline = time.monotonic() + 600
