@@ -32,6 +32,7 @@ def test_offline_template_and_injected_parameters(tmp_path):
     offline = setup.jupyter_path / "voila" / "templates" / "offline"
     template = (offline / "index.html.j2").read_text()
     assert "cdn.jsdelivr" not in template
+    assert "block html_head_js_mermaidjs -%}{# no JavaScript from a CDN #}" in template
     assert "voila/templates/offline/static/fa/css/all.min.css" in template
     fa = offline / "static" / "fa"
     assert (fa / "css" / "all.min.css").is_file()

@@ -108,7 +108,8 @@ def write_offline_template(root: Path) -> Path:
     """Write the ``offline`` Voilà template under ``root/share/jupyter`` (a JUPYTER_PATH).
 
     It is Voilà's ``lab`` template with the Font Awesome stylesheets served from the
-    template's own static folder (copied from the ``fontawesome-free`` package).
+    template's own static folder (copied from the ``fontawesome-free`` package) and
+    without nbconvert's mermaid loader (a CDN import).
     """
     folder = root / "share" / "jupyter" / "voila" / "templates" / TEMPLATE
     static = folder / "static" / "fa"
@@ -121,7 +122,13 @@ def write_offline_template(root: Path) -> Path:
     if _FA_CDN not in lab:
         msg = f"Voilà's lab template no longer names {_FA_CDN!r}; check the offline template"
         raise RuntimeError(msg)
-    (folder / "index.html.j2").write_text(lab.replace(_FA_CDN, local), encoding="utf-8")
+    # nbconvert's lab template would import mermaid from a CDN for mermaid outputs
+    no_mermaid = (
+        "\n{%- block html_head_js_mermaidjs -%}{# no JavaScript from a CDN #}"
+        "{%- endblock html_head_js_mermaidjs -%}\n"
+    )
+    offline = lab.replace(_FA_CDN, local) + no_mermaid
+    (folder / "index.html.j2").write_text(offline, encoding="utf-8")
     (folder / "conf.json").write_text(json.dumps({"base_template": "lab"}) + "\n")
     write_kernelspec(root)
     return folder
