@@ -49,10 +49,11 @@ typecheck: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint typecheck
+# the serve tests (offline Voilà template, token rule) need the serve extra
+test: lint typecheck install-serve
 	$(PY) -m pytest -n 2 -m "not slow and not browser" $(PYTEST_ARGS)
 
-test-fast: install
+test-fast: install-serve
 	$(PY) -m pytest -n 2 -m "not slow and not browser and not notebooks" $(PYTEST_ARGS)
 
 # Needs Debian's chromium (installed here if missing); see docs/reports.md.

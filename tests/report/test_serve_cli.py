@@ -12,6 +12,7 @@ from closedloop_kit.report import cli
 
 
 def test_loopback_needs_no_token_and_other_addresses_do(tmp_path):
+    pytest.importorskip("voila", reason="needs the serve extra (make install-serve)")
     setup = report.prepare_serve(tmp_path / "root", data=tmp_path, reports=None)
     cmd = report.voila_command(setup, host="127.0.0.1", port=9999)
     assert "--Voila.ip=127.0.0.1" in cmd
@@ -26,6 +27,7 @@ def test_loopback_needs_no_token_and_other_addresses_do(tmp_path):
 
 
 def test_offline_template_and_injected_parameters(tmp_path):
+    pytest.importorskip("voila", reason="needs the serve extra (make install-serve)")
     reports = tmp_path / "reports"
     reports.mkdir()
     setup = report.prepare_serve(tmp_path / "root", data=tmp_path, reports=reports)
