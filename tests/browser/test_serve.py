@@ -64,6 +64,6 @@ def test_dashboard_filters_update_kpis_and_chart(server, page, tmp_path):
     assert _kpi(page, "pipeline") != kpi_line
 
     # the index of rendered reports is on the page, and nothing left 127.0.0.1
-    expect(page.get_by_text("Rendered reports")).to_be_visible()
+    expect(page.get_by_role("heading", name="Rendered reports")).to_be_visible()
     assert page.blocked == []
     assert (tmp_path / "dashboard_period.png").stat().st_size > 10_000
