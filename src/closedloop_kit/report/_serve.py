@@ -20,6 +20,7 @@ import importlib.metadata
 import ipaddress
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,7 +37,8 @@ DASHBOARD = "dashboard"
 """Name of the dashboard notebook (in a ``dashboards/`` folder beside the templates)."""
 
 TEMPLATE = "offline"
-_FA_CDN = "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@^5/css/"
+# the lab template's two Font Awesome stylesheet links (a CDN folder of css files)
+_FA_LINK = re.compile(r'href="(https?://[^"]*fontawesome-free[^"]*/css/)')
 _REPORT_FILES = r"reports/.*\.(html|png|svg|json|xlsx)"
 _NOTHING = r"(?!)"
 
@@ -119,15 +121,15 @@ def write_offline_template(root: Path) -> Path:
             shutil.copytree(source / sub, static / sub)
     lab = _voila_lab_template().read_text(encoding="utf-8")
     local = "{{ resources.base_url }}voila/templates/" + TEMPLATE + "/static/fa/css/"
-    if _FA_CDN not in lab:
-        msg = f"Voilà's lab template no longer names {_FA_CDN!r}; check the offline template"
+    if not _FA_LINK.search(lab):
+        msg = "Voilà's lab template no longer links Font Awesome; check the offline template"
         raise RuntimeError(msg)
     # nbconvert's lab template would import mermaid from a CDN for mermaid outputs
     no_mermaid = (
         "\n{%- block html_head_js_mermaidjs -%}{# no JavaScript from a CDN #}"
         "{%- endblock html_head_js_mermaidjs -%}\n"
     )
-    offline = lab.replace(_FA_CDN, local) + no_mermaid
+    offline = _FA_LINK.sub(lambda _: f'href="{local}', lab) + no_mermaid
     (folder / "index.html.j2").write_text(offline, encoding="utf-8")
     (folder / "conf.json").write_text(json.dumps({"base_template": "lab"}) + "\n")
     write_kernelspec(root)
