@@ -4,7 +4,10 @@
 #   make test-engines the engine tests on PySpark (local mode; installs Java if missing)
 #   make sample-data  regenerate sample_data/ (deterministic, byte-identical per seed)
 #   make bench        benchmarks -> benchmarks/results/ and docs/benchmarks.md
-#   make docs         Sphinx site, built offline, warnings are errors
+#   make docs         Sphinx site, built offline, warnings are errors; fails on any CDN load
+#   make serve        the report server (Voilà dashboards + index of reports) on 127.0.0.1
+#   make test-browser browser tests (Playwright driving Debian's chromium)
+#   make screenshots  docs/_static/screenshots/: each report and the dashboard
 
 PYTHON ?= python3
 VENV   := .venv
@@ -13,7 +16,8 @@ UV     := $(PYTHON) -m uv
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint typecheck test-fast test-browser test-engines sample-data bench docs clean
+.PHONY: install install-serve demo serve test lint typecheck test-fast test-browser test-engines \
+	screenshots chromium sample-data bench docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -22,6 +26,18 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 install: $(STAMP)
+
+# the report server and the browser tests: Voilà, Font Awesome from PyPI, Playwright
+SERVE_STAMP := $(VENV)/.serve-stamp
+$(SERVE_STAMP): $(STAMP) pyproject.toml
+	$(UV) pip install --quiet --python $(PY) -e ".[dev,lab,serve,browser]"
+	@touch $@
+
+install-serve: $(SERVE_STAMP)
+
+# Playwright drives Debian's chromium (its own browser download is not reachable)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
 
 demo: install
 	$(VENV)/bin/closedloop demo --data sample_data --out reports
@@ -34,10 +50,11 @@ typecheck: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint typecheck
+# the serve tests (offline Voilà template, token rule) need the serve extra
+test: lint typecheck install-serve
 	$(PY) -m pytest -n 2 -m "not slow and not browser and not spark" $(PYTEST_ARGS)
 
-test-fast: install
+test-fast: install-serve
 	$(PY) -m pytest -n 2 -m "not slow and not browser and not notebooks and not spark" $(PYTEST_ARGS)
 
 # The engine tests marked `spark`: PySpark in local[2] mode bound to 127.0.0.1 (quiet
@@ -48,9 +65,15 @@ test-engines: install
 	SPARK_LOCAL_IP=127.0.0.1 $(PY) -m pytest -m spark -p no:randomly tests/engine $(PYTEST_ARGS)
 
 # Needs Debian's chromium (installed here if missing); see docs/reports.md.
-test-browser: install
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
-	$(PY) -m pytest -m browser $(PYTEST_ARGS)
+test-browser: install-serve chromium
+	$(PY) -m pytest -p no:randomly -m browser tests/browser $(PYTEST_ARGS)
+
+serve: install-serve
+	$(VENV)/bin/closedloop serve --data sample_data
+
+# screenshots of every template report and of the dashboard, for the docs
+screenshots: install-serve chromium
+	$(PY) docs/_screenshots.py --data sample_data --out docs/_static/screenshots
 
 sample-data: install
 	$(PY) -m closedloop_kit.datasets.sample --out sample_data
@@ -70,6 +93,7 @@ bench: $(BENCH_STAMP)
 
 docs: install
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+	$(PY) docs/_check_offline.py docs/_build/html
 
 clean:
 	rm -rf docs/_build reports .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,8 @@
 """Sphinx configuration: MyST pages, the template notebooks, API pages from docstrings.
 
-Built offline (`make docs`): no intersphinx, no remote assets fetched at build time,
-notebooks rendered without execution (their executed form is what `make demo` and
+Built offline (`make docs`): no intersphinx, no remote assets fetched at build time or
+loaded by the pages (MathJax is served from ``_static/mathjax``; `make docs` fails when a
+built page names a CDN), notebooks rendered without execution (their executed form is what `make demo` and
 `closedloop report` produce).
 """
 
@@ -29,6 +30,8 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    # MathJax 3 shipped in a PyPI package, copied into _static/: no CDN (mathjax_path below)
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
 ]
 
@@ -37,6 +40,9 @@ myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist", "at
 myst_heading_anchors = 3
 nb_execution_mode = "off"
 nb_merge_streams = True
+# widget outputs would load require.js and the widget manager from CDNs: never embed them
+nb_ipywidgets_js: dict[str, dict[str, str]] = {}
+mathjax_path = "mathjax/tex-chtml.js"  # copied in by sphinx-mathjax-offline
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 
 # The template notebooks live in ../notebooks (the single source); copy them in so

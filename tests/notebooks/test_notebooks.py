@@ -8,6 +8,7 @@ import re
 import time
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from closedloop_kit import report
@@ -102,6 +103,14 @@ def test_executes_into_offline_report(name, sample_store, tmp_path):
     assert emails
     leaked = [e for e in emails if e in text]
     assert leaked == []
+    # tables read as a person would: no dtype row, no '…' rows, names instead of the ids
+    # of campaigns and accounts that have one
+    opened = report.open_data(data)
+    named = [
+        opened.frame(t).filter(pl.col("name").is_not_null())[key].to_list()
+        for t, key in (("campaigns", "campaign_id"), ("accounts", "account_id"))
+    ]
+    assert report.table_problems(text, ids=[i for ids in named for i in ids]) == []
     if name == "campaign_review":
         # `closedloop report rerun` reproduces the report's tables exactly
         again = report.rerun(rep.html, out=tmp_path / "rerun")

@@ -136,5 +136,5 @@ def test_cli_param_parsing():
     assert cli._params(["period=2026Q2", "n=3", "models=[a, b]", "flag=true"]) == {
         "period": "2026Q2", "n": 3, "models": ["a", "b"], "flag": True,
     }  # fmt: skip
-    with pytest.raises(SystemExit, match="key=value"):
+    with pytest.raises(ValueError, match="key=value"):
         cli._params(["oops"])

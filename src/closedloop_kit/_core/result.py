@@ -29,13 +29,21 @@ __all__ = ["Result", "frames_html"]
 def frames_html(
     title: str, params: Mapping[str, object], frames: Mapping[str, pl.DataFrame]
 ) -> str:
-    """HTML for a result: a title, the parameters and the first rows of each frame."""
-    p = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    """HTML for a result: a title, the parameters and each frame formatted for people.
+
+    Frames go through :func:`closedloop_kit._core.display.table_html` (currency,
+    percentages, thousands separators, no dtype row); the summary is open, the other
+    frames are folded.
+    """
+    from closedloop_kit._core.display import format_value, table_html
+
+    p = ", ".join(f"{k}={format_value(v, 'text')}" for k, v in params.items())
     parts = [f"<div><b>{html.escape(title)}</b> <small>{html.escape(p)}</small>"]
-    for name, frame in frames.items():
+    for i, (name, frame) in enumerate(frames.items()):
+        label = name.replace("_", " ")
         parts.append(
-            f"<details open><summary>{html.escape(name)} ({frame.height:,} rows)"
-            f"</summary>{frame.head(20)._repr_html_()}</details>"
+            f"<details{' open' if i == 0 else ''}><summary>{html.escape(label)} "
+            f"({frame.height:,} rows)</summary>{table_html(frame, max_rows=50)}</details>"
         )
     parts.append("</div>")
     return "".join(parts)
@@ -57,9 +65,11 @@ class Result:
 
     def frames(self) -> dict[str, pl.DataFrame]:
         """Every eager frame the result holds, by field name (summary first)."""
-        out: dict[str, pl.DataFrame] = {"summary": self.summary()}
+        summary = self.summary()
+        out: dict[str, pl.DataFrame] = {"summary": summary}
         for name, value in vars(self).items():
-            if isinstance(value, pl.DataFrame) and name not in out:
+            # the summary is usually `.table` itself: list it once
+            if isinstance(value, pl.DataFrame) and name not in out and value is not summary:
                 out[name] = value
         return out
 

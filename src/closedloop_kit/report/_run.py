@@ -22,6 +22,11 @@ __all__ = ["Report", "batch", "open_data", "report_name", "rerun", "run"]
 KERNEL = "python3"
 """Kernel used by papermill: ipykernel's native kernel, i.e. the current interpreter."""
 
+KERNEL_ARGS = ("--IPKernelApp.log_level=ERROR",)
+"""Arguments of the kernel launch: the kernel application logs errors only, so its start-up
+notice (``Kernel is running over TCP without encryption``, about the loopback sockets
+papermill connects through) does not reach the report's console output."""
+
 
 @dataclass(frozen=True)
 class Report:
@@ -195,6 +200,7 @@ def run(
         cwd=str(nb_path.parent),
         progress_bar=False,
         execution_timeout=timeout,
+        extra_arguments=list(KERNEL_ARGS),
     )
     finished = dt.datetime.now(dt.UTC)
     manifest = build_manifest(

@@ -73,6 +73,6 @@ def find_template(
     searched = ", ".join(str(d) for d in template_dirs(templates)) or "no folder found"
     msg = (
         f"`template` {str(name)!r} was not found; templates available: {known} "
-        f"(searched: {searched}; pass `templates=` a folder of your own notebooks)"
+        f"(searched: {searched}; pass `templates=` or --templates a folder of your own notebooks)"
     )
     raise FileNotFoundError(msg)

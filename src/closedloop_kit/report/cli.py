@@ -10,6 +10,11 @@
     closedloop store history warehouse/
     closedloop store changes warehouse/ 3 5
     closedloop store vacuum warehouse/ --retain 30d
+    closedloop review --every month --data sample_data --out reports/reviews
+    closedloop serve --data sample_data --reports reports
+
+Errors the user can fix (an unknown template, a missing folder, a bad ``--param``) print
+one line saying what is wrong and how to fix it, and exit with code 2.
 """
 
 from __future__ import annotations
@@ -38,8 +43,8 @@ def _params(items: Sequence[str]) -> dict[str, Any]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            msg = f"`--param` must look like key=value, got {item!r}"
-            raise SystemExit(msg)
+            msg = f"--param must look like key=value (e.g. --param period=2026Q2), got {item!r}"
+            raise ValueError(msg)
         out[key.strip().replace("-", "_")] = _parse_value(value)
     return out
 
@@ -88,6 +93,7 @@ def _cmd_load(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from closedloop_kit.report import run
 
+    _check_data(args.data)
     rep = run(
         args.template,
         data=args.data,
@@ -114,6 +120,85 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
         )
     print(rep.summary())
     return 0 if rep.matches_original in (True, None) else 2
+
+
+def _check_data(path: str | None) -> None:
+    if path is None or path == "sample" or Path(path).exists():
+        return
+    msg = (
+        f"--data {path!r} does not exist: pass a folder of exports, a store folder, "
+        "or `sample` for the bundled sample company"
+    )
+    raise FileNotFoundError(msg)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from closedloop_kit.report._serve import serve
+
+    data = args.store or args.data
+    _check_data(data)
+    root = args.root or tempfile.mkdtemp(prefix="closedloop-serve-")
+    return serve(
+        data=data,
+        root=root,
+        reports=args.reports,
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        include_pii=args.include_pii,
+    )
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from closedloop_kit.report._review import review
+
+    _check_data(args.data)
+    until = dt.date.fromisoformat(args.until) if args.until else None
+    result = review(
+        args.data,
+        every=args.every,
+        out=args.out,
+        last=args.last,
+        until=until,
+        include_pii=args.include_pii,
+        force=args.force,
+    )
+    print(result.summary())
+    return 0
+
+
+def _add_serve(sub: Any) -> None:
+    srv = sub.add_parser("serve", help="serve the dashboard and the rendered reports (Voilà)")
+    src = srv.add_mutually_exclusive_group()
+    src.add_argument("--store", default=None, help="a store folder (closedloop load --store)")
+    src.add_argument("--data", default="sample_data", help="a folder of exports, or `sample`")
+    srv.add_argument("--reports", default="reports", help="folder of rendered reports to list")
+    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    srv.add_argument("--port", type=int, default=8866, help="port (default 8866)")
+    srv.add_argument("--token", default=None, help="access token (required off 127.0.0.1)")
+    srv.add_argument("--root", default=None, help="working folder (default: a temporary one)")
+    srv.add_argument(
+        "--include-pii", action="store_true", help="let people's e-mail addresses through"
+    )
+    srv.set_defaults(func=_cmd_serve)
+
+
+def _add_review(sub: Any) -> None:
+    rev = sub.add_parser("review", help="a dated review per week or month, and their index")
+    rev.add_argument("--every", choices=("week", "month"), default="month", help="period")
+    rev.add_argument("--data", default="sample_data", help="folder of exports or a store")
+    rev.add_argument("--out", default="reports/reviews", help="output folder")
+    rev.add_argument("--last", type=int, default=3, help="how many periods (default 3)")
+    rev.add_argument("--until", default=None, help="YYYY-MM-DD (default: latest data)")
+    rev.add_argument("--force", action="store_true", help="render existing periods again")
+    rev.add_argument(
+        "--include-pii", action="store_true", help="let people's e-mail addresses through"
+    )
+    rev.set_defaults(func=_cmd_review)
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
@@ -165,9 +250,12 @@ def _add_store_commands(sub: Any) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from closedloop_kit import __version__
+
     p = argparse.ArgumentParser(
         prog="closedloop", description="closedloop_kit: closed-loop B2B marketing analytics."
     )
+    p.add_argument("--version", action="version", version=f"closedloop_kit {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="render the campaign review of the sample company")
@@ -199,6 +287,8 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--templates", default=None, help="extra folder of template notebooks")
     rep.set_defaults(func=_cmd_report)
     _add_store_commands(sub)
+    _add_serve(sub)
+    _add_review(sub)
     return p
 
 
@@ -231,8 +321,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list[2:])
     else:
         args = _parser().parse_args(args_list)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except _user_errors() as exc:
+        print(f"closedloop: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
     return code
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of an error the user can fix, on one line, with the notebook's cell."""
+    name = type(exc).__name__
+    if name == "PapermillExecutionError":
+        ename, evalue = getattr(exc, "ename", "Error"), getattr(exc, "evalue", str(exc))
+        cell = getattr(exc, "exec_count", None)
+        return f"the report failed in cell {cell}: {ename}: {evalue}".replace("\n", " ")
+    text = str(exc.args[0]) if exc.args else str(exc)
+    return " ".join(text.split())
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from closedloop_kit.errors import ClosedLoopError
+
+    found: list[type[BaseException]] = [FileNotFoundError, ValueError, KeyError, ClosedLoopError]
+    try:
+        from papermill.exceptions import PapermillExecutionError
+    except ImportError:  # pragma: no cover - papermill is a dependency
+        pass
+    else:
+        found.append(PapermillExecutionError)
+    return tuple(found)
 
 
 if __name__ == "__main__":

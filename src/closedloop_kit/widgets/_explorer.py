@@ -11,7 +11,7 @@ from closedloop_kit.widgets._state import ExplorerState, ExplorerView, compute_v
 if TYPE_CHECKING:
     from closedloop_kit.prepared import Prepared
 
-__all__ = ["CONVERSIONS", "Explorer", "explorer"]
+__all__ = ["CONVERSIONS", "Explorer", "dashboard", "explorer"]
 
 CONVERSIONS = ("raw_lead", "mql", "sales_ready", "opportunity", "won")
 _MODELS = ("first_touch", "last_touch", "linear", "time_decay", "position_based", "w_shaped",
@@ -22,9 +22,14 @@ class Explorer:
     """An interactive view of attribution and conversion for a :class:`Prepared`.
 
     ``controls`` maps a name to its ipywidget (``conversion``, ``level``, ``model``,
-    ``lookback``, ``dates``, ``product_lines``, ``divisions``, ``channels``); setting a
-    control's ``.value`` recomputes :attr:`view` (the frames shown) and redraws. Works
-    without a browser: tests set ``.value`` and read :attr:`view`.
+    ``lookback``, ``dates``, ``product_lines``, ``divisions``, ``channels``,
+    ``campaigns``); setting a control's ``.value`` recomputes :attr:`view` (the frames
+    shown) and redraws. Works without a browser: tests set ``.value`` and read :attr:`view`.
+
+    With ``kpis=True`` (the dashboard) a ``period`` dropdown (quarters and months)
+    replaces the month slider, and KPI tiles for the period against the one before
+    (:func:`closedloop_kit.widgets.kpis`) sit on top; :attr:`kpis` holds their frame.
+    Tables are formatted for people with :func:`closedloop_kit.viz.table`.
     """
 
     def __init__(
@@ -34,6 +39,7 @@ class Explorer:
         state: ExplorerState | None = None,
         compute: Callable[[Prepared, ExplorerState], ExplorerView] = compute_view,
         chart: Callable[..., Any] | None = None,
+        kpis: bool = False,
     ) -> None:
         import ipywidgets as w
 
@@ -63,29 +69,47 @@ class Explorer:
             "channels": w.SelectMultiple(
                 options=opts["channels"], value=s.channels, description="Channel"
             ),
+            "campaigns": w.SelectMultiple(
+                options=opts["campaigns"], value=s.campaigns, description="Campaign"
+            ),
         }
-        if len(self.months) >= 2:
+        self.show_kpis = kpis
+        if kpis:
+            choices = [("All time", None), *opts["periods"]]
+            self.controls["period"] = w.Dropdown(
+                options=choices,
+                value=choices[1][1] if len(choices) > 1 else None,
+                description="Period",
+            )
+        elif len(self.months) >= 2:
             labels = [(m.strftime("%Y-%m"), m) for m in self.months]
             self.controls["dates"] = w.SelectionRangeSlider(
                 options=labels, index=(0, len(labels) - 1), description="Months"
             )
         self.chart_out = w.Output()
         self.table_out = w.Output()
+        self.chart_out.add_class("clk-chart-out")  # stable hooks for pages and browser tests
+        self.table_out.add_class("clk-tables-out")
         self.status = w.HTML()
+        self.tiles = w.HTML()
         self.view: ExplorerView | None = None
+        self.kpis: Any = None
         self.chart: Any = None
         for ctl in self.controls.values():
             ctl.observe(self._on_change, names="value")
+        period = [self.controls[k] for k in ("period", "dates") if k in self.controls]
         self.widget = w.VBox(
             [
-                w.HBox([self.controls["conversion"], self.controls["model"]]),
+                *([self.tiles] if kpis else []),
+                w.HBox([*period[:1], self.controls["conversion"], self.controls["model"]]),
                 w.HBox([self.controls["level"], self.controls["lookback"]]),
-                *([self.controls["dates"]] if "dates" in self.controls else []),
+                *period[1:],
                 w.HBox(
                     [
                         self.controls["product_lines"],
                         self.controls["divisions"],
                         self.controls["channels"],
+                        self.controls["campaigns"],
                     ]
                 ),
                 self.status,
@@ -100,7 +124,9 @@ class Explorer:
         """The choices currently set in the controls."""
         c = self.controls
         start = end = None
-        if "dates" in c:
+        if "period" in c and c["period"].value is not None:
+            start, end = c["period"].value
+        elif "dates" in c:
             lo, hi = c["dates"].value
             start = lo
             end = (hi.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
@@ -114,6 +140,7 @@ class Explorer:
             product_lines=tuple(c["product_lines"].value),
             divisions=tuple(c["divisions"].value),
             channels=tuple(c["channels"].value),
+            campaigns=tuple(c["campaigns"].value),
         )
 
     def _on_change(self, _change: Any) -> None:
@@ -123,8 +150,13 @@ class Explorer:
         """Recompute the view from the controls and redraw the chart and tables."""
         from IPython.display import HTML, display
 
-        view = self._compute(self.prepared, self.state)
+        from closedloop_kit import viz
+
+        state = self.state
+        view = self._compute(self.prepared, state)
         self.view = view
+        if self.show_kpis:
+            self._refresh_kpis(state)
         title = f"Credit by channel ({view.state.model})"
         if not view.credit.height:
             self.chart = None
@@ -144,10 +176,36 @@ class Explorer:
             elif self.chart is not None:
                 display(self.chart)
         with self.table_out:
-            display(view.credit)
+            credit = view.credit.rename({"value": "credited_amount"}, strict=False)
+            display(viz.table(credit, data=self.prepared.data, title=title, source=_source(state)))
             if view.rates.height:
-                display(view.rates)
+                display(viz.table(view.rates, title="Funnel conversion", source=_source(state)))
         return view
+
+    def _refresh_kpis(self, state: ExplorerState) -> None:
+        from closedloop_kit import viz
+        from closedloop_kit.widgets._kpis import kpis
+
+        if state.start is None or state.end is None:
+            self.kpis = None
+            self.tiles.value = "<p><i>Choose a period to see the headline numbers.</i></p>"
+            return
+        self.kpis = kpis(
+            self.prepared,
+            start=state.start,
+            end=state.end,
+            product_lines=state.product_lines,
+            divisions=state.divisions,
+            channels=state.channels,
+        )
+        row = self.kpis.row(0, named=True)
+        title = (
+            f"{state.start:%Y-%m-%d} to {state.end:%Y-%m-%d} "
+            f"(vs {row['previous_start']:%Y-%m-%d} to {row['previous_end']:%Y-%m-%d})"
+        )
+        self.tiles.value = viz.kpi_tiles(
+            self.kpis, currency=self.prepared.currency, title=title
+        ).html
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
@@ -167,6 +225,35 @@ def _bars_html(credit: Any, title: str) -> str:
             f'background:#0072B2"></span><span>{pct:.1f}%</span></div>'
         )
     return f"<div><b>{html.escape(title)}</b>{''.join(rows)}</div>"
+
+
+def _source(state: ExplorerState) -> str:
+    parts = [f"{state.model} attribution", f"{state.lookback_days}-day lookback"]
+    if state.start is not None and state.end is not None:
+        parts.append(f"{state.start:%Y-%m-%d} to {state.end:%Y-%m-%d}")
+    for label, chosen in (
+        ("product lines", state.product_lines),
+        ("divisions", state.divisions),
+        ("channels", state.channels),
+        ("campaigns", state.campaigns),
+    ):
+        if chosen:
+            parts.append(f"{label}: {len(chosen)} chosen")
+    return "Filters: " + "; ".join(parts)
+
+
+def dashboard(prepared: Prepared, **kwargs: Any) -> Explorer:
+    """The review dashboard: KPI tiles, filters, the credit chart and tables, updated in place.
+
+    The :class:`Explorer` with ``kpis=True`` and altair charts
+    (:func:`closedloop_kit.viz.attribution_chart`): filters for period, product line,
+    division, channel, campaign and attribution model, all read from the prepared model
+    (its channels and campaigns). ``closedloop serve`` shows it.
+    """
+    from closedloop_kit import viz
+
+    kwargs.setdefault("chart", viz.attribution_chart)
+    return Explorer(prepared, kpis=True, **kwargs)
 
 
 def explorer(prepared: Prepared, **kwargs: Any) -> Explorer:

@@ -11,7 +11,14 @@ import polars as pl
 if TYPE_CHECKING:
     from closedloop_kit.prepared import Prepared
 
-__all__ = ["ExplorerState", "ExplorerView", "compute_view", "filter_journeys", "options"]
+__all__ = [
+    "ExplorerState",
+    "ExplorerView",
+    "compute_view",
+    "filter_journeys",
+    "options",
+    "periods",
+]
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,7 @@ class ExplorerState:
     product_lines: tuple[str, ...] = ()
     divisions: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
+    campaigns: tuple[str, ...] = ()
 
     def with_(self, **changes: Any) -> ExplorerState:
         """A copy with some choices changed."""
@@ -69,8 +77,47 @@ def options(prepared: Prepared) -> dict[str, list[Any]]:
         "product_lines": distinct("product_line"),
         "divisions": distinct("sales_division"),
         "channels": sorted(str(c) for c in touches["channel"].drop_nulls().unique().to_list()),
+        "campaigns": _campaign_options(prepared),
         "months": months,
+        "periods": periods(months),
     }
+
+
+def _campaign_options(prepared: Prepared) -> list[tuple[str, str]]:
+    """``(name, campaign_id)`` of the campaigns touches were placed on, sorted by name."""
+    touched = prepared.touchpoints.select(pl.col("campaign_id").drop_nulls().unique())
+    names = prepared.data.frame("campaigns")
+    if "name" not in names.columns:
+        return sorted((str(c), str(c)) for c in touched.to_series().to_list())
+    pairs = touched.join(
+        names.select("campaign_id", "name"), on="campaign_id", how="left"
+    ).with_columns(pl.coalesce("name", "campaign_id").alias("name"))
+    return sorted(zip(pairs["name"].to_list(), pairs["campaign_id"].to_list(), strict=True))
+
+
+def periods(months: list[dt.date]) -> list[tuple[str, tuple[dt.date, dt.date]]]:
+    """``(label, (start, end))`` of every calendar quarter and month in ``months``, newest first.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from closedloop_kit.widgets import periods
+    >>> [label for label, _ in periods([dt.date(2026, 3, 1), dt.date(2026, 4, 1)])]
+    ['2026Q2', '2026Q1', '2026-04', '2026-03']
+    """
+    quarters: dict[str, tuple[dt.date, dt.date]] = {}
+    monthly: list[tuple[str, tuple[dt.date, dt.date]]] = []
+    for m in months:
+        q = (m.month - 1) // 3
+        q_start = dt.date(m.year, 3 * q + 1, 1)
+        quarters[f"{m.year}Q{q + 1}"] = (q_start, _month_end(dt.date(m.year, 3 * q + 3, 1)))
+        monthly.append((m.strftime("%Y-%m"), (m, _month_end(m))))
+    ordered = sorted(quarters.items(), key=lambda kv: kv[1][0], reverse=True)
+    return [*ordered, *sorted(monthly, key=lambda kv: kv[1][0], reverse=True)]
+
+
+def _month_end(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
 def _period(state: ExplorerState) -> tuple[dt.date, dt.date] | None:
@@ -110,6 +157,8 @@ def filter_journeys(prepared: Prepared, state: ExplorerState) -> pl.DataFrame:
         journeys = journeys.join(keep, left_on="journey_id", right_on="entity_id", how="semi")
     if state.channels:
         journeys = journeys.filter(pl.col("channel").is_in(list(state.channels)))
+    if state.campaigns:
+        journeys = journeys.filter(pl.col("campaign_id").is_in(list(state.campaigns)))
     return journeys
 
 
