@@ -166,7 +166,7 @@ def attribute(
     Parameters
     ----------
     journeys
-        Touch-level journeys from :func:`closedloop_kit.attribution.journeys` (or any frame
+        Touch-level journeys from :meth:`closedloop_kit.Prepared.journeys` (or any frame
         with ``journey_id``, ``channel``, ``position``, ``converted``; ``touch_id``,
         ``value``, ``occurred_at``/``conversion_at`` and milestone flags when the model
         needs them). Lazy input gives lazy ``credits``; rule models stream.

@@ -37,7 +37,7 @@ MILESTONES = {
     "opportunity": "is_opportunity_creation_touch",
     "won": "is_closed_won_touch",
 }
-"""Milestone name → flag column written by :func:`closedloop_kit.attribution.journeys`."""
+"""Milestone name → flag column written by :meth:`closedloop_kit.Prepared.journeys`."""
 
 _SHAPE_DEFAULTS = {
     "position_based": (0.4, 0.4),

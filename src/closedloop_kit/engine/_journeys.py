@@ -106,7 +106,7 @@ def journey_touches(
     key's first ``conversion_at``; the others end at ``end`` (default: the latest touch).
     A touch belongs to the journey when ``end − lookback ≤ occurred_at ≤ end``.
     ``position`` numbers the kept touches 0, 1, … by ``occurred_at`` then
-    ``touchpoint_id``, the same order :func:`closedloop_kit.attribution.journeys` uses.
+    ``touchpoint_id``, the same order :meth:`closedloop_kit.Prepared.journeys` uses.
 
     Parameters
     ----------

@@ -54,7 +54,7 @@ def sourced_vs_influenced(
         A funnel frame (:meth:`closedloop_kit.Prepared.funnel`) with ``entity_id``,
         ``sourced_by``, ``opportunity_at``, ``won_at``, ``amount_corporate``.
     journeys
-        Touches (:func:`closedloop_kit.attribution.journeys`) at the funnel's grain:
+        Touches (:meth:`closedloop_kit.Prepared.journeys`) at the funnel's grain:
         ``link`` matches ``entity_id`` (account-level opportunity journeys ↔
         ``grain="opportunity"``; person journeys ↔ ``grain="person"``). Build them with
         ``conversion="won"`` and a lookback at least ``window`` so the touches before
