@@ -24,7 +24,7 @@ def test_previous_period():
 
 @pytest.fixture(scope="module")
 def sample():
-    return clk.identity.resolve(clk.datasets.load_sample()).data
+    return clk.prepare(clk.datasets.load_sample())
 
 
 def test_kpis_match_an_independent_computation(sample):
@@ -32,7 +32,7 @@ def test_kpis_match_an_independent_computation(sample):
     got = kpis(sample, start=start, end=end)
     assert got["kpi"].to_list() == [k for k, *_ in clk.widgets.KPIS]
     values = dict(zip(got["kpi"], got["current"], strict=True))
-    opps = sample.frame("opportunities")
+    opps = sample.data.frame("opportunities")
     # pipeline: a plain loop over the opportunities created in the quarter
     pipeline = sum(
         r["amount_corporate"] or 0.0
@@ -42,7 +42,7 @@ def test_kpis_match_an_independent_computation(sample):
     assert values["pipeline"] == pytest.approx(pipeline)
     spend = sum(
         r["cost_corporate"] or 0.0
-        for r in sample.frame("spend").iter_rows(named=True)
+        for r in sample.data.frame("spend").iter_rows(named=True)
         if start <= r["date"] <= end
     )
     ready = values["sales_ready"]
@@ -63,7 +63,7 @@ def test_product_line_filter_changes_the_numbers(sample):
     b = dict(zip(one["kpi"], one["current"], strict=True))
     assert 0 < b["pipeline"] < a["pipeline"]
     assert b["sales_ready"] <= a["sales_ready"]
-    opps = sample.frame("opportunities").filter(
+    opps = sample.data.frame("opportunities").filter(
         (pl.col("product_line") == line) & pl.col("created_at").dt.date().is_between(start, end)
     )
     assert b["pipeline"] == pytest.approx(opps["amount_corporate"].sum())
