@@ -251,7 +251,11 @@ def _frame_currency(frame: pl.DataFrame, currency: str | None) -> tuple[pl.DataF
 
 
 def _table_id(frame: pl.DataFrame, title: str | None) -> str:
-    """A stable element id (re-running a report gives identical HTML)."""
+    """A stable element id (re-running a report gives identical HTML).
+
+    Hashes the formatted cells, so float noise below the shown precision (sums taken in
+    another order by a parallel group-by) cannot change the page.
+    """
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(repr((title, frame.columns, frame.dtypes)).encode())
     digest.update(str(frame.head(50).rows()).encode())
@@ -311,7 +315,7 @@ def format_table(
     kinds = column_kinds(frame, currency_columns=currency_columns, percent_columns=percent_columns)
     shown = frame.head(max_rows)
     text = _text_frame(shown, kinds, code)
-    gt = GT(text, id=table_id or _table_id(frame, title))
+    gt = GT(text, id=table_id or _table_id(text, title))
     header: dict[str, Any] = {
         c: (labels or {}).get(c) or column_label(c, kinds[c], currency=code) for c in kinds
     }
