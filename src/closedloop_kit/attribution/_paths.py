@@ -35,8 +35,6 @@ PathTransform = Literal["none", "collapse", "first", "unique"]
 (``A > B``); ``"unique"`` keeps the set of channels in sorted order (``A > B``).
 """
 
-_TRANSFORMS = ("none", "collapse", "first", "unique")
-
 
 @dataclass(frozen=True)
 class PathTable:
@@ -63,12 +61,6 @@ def code_names(pt: PathTable) -> pl.DataFrame:
         {"code": list(range(len(pt.channels))), "channel": pt.channels},
         schema={"code": pl.UInt32, "channel": pl.String},
     )
-
-
-def _check_transform(transform: str) -> None:
-    if transform not in _TRANSFORMS:
-        msg = f"`transform` must be one of {_TRANSFORMS}, got {transform!r}"
-        raise ValueError(msg)
 
 
 def path_table(
