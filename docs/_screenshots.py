@@ -71,7 +71,9 @@ def shoot(pages: list[Path], dashboard_url: str | None, out: Path) -> list[str]:
             page.screenshot(path=str(target), full_page=True)
             print(f"wrote {target}", flush=True)
         if dashboard_url:
-            page.goto(dashboard_url, timeout=900_000)
+            # Voilà streams the page; Playwright's wait for "load" can miss it behind the
+            # request guard, so wait for the commit and then for the widgets themselves
+            page.goto(dashboard_url, wait_until="commit", timeout=900_000)
             page.wait_for_selector(".clk-kpi", timeout=900_000)
             page.wait_for_selector(".clk-chart-out svg, .clk-chart-out img", timeout=600_000)
             page.wait_for_timeout(1500)

@@ -30,7 +30,12 @@ def _select(page, label: str):
 def test_dashboard_filters_update_kpis_and_chart(server, page, tmp_path):
     from playwright.sync_api import expect
 
-    page.goto(server, timeout=FIRST_RENDER_MS)
+    # Voilà streams the page while the kernel runs; Playwright's own wait for the "load"
+    # lifecycle event can miss it behind the request guard (seen: document complete in
+    # 20 s, goto still waiting after 10 min), so wait for the committed navigation and
+    # then for what the test needs: the document loaded and the KPI tiles rendered.
+    page.goto(server, wait_until="commit", timeout=FIRST_RENDER_MS)
+    page.wait_for_function("document.readyState === 'complete'", timeout=FIRST_RENDER_MS)
     pipeline = page.locator('.clk-kpi[data-kpi="pipeline"] .clk-kpi-value').first
     expect(pipeline).to_be_visible(timeout=FIRST_RENDER_MS)
     expect(page.locator(".clk-chart-out svg, .clk-chart-out img").first).to_be_visible(
