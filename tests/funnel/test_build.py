@@ -325,3 +325,75 @@ def test_contact_roles_primary_vs_all(tiny):
     # opportunity grain: the primary contact C2 (created 3 Jan) starts O2 either way
     opp = quiet_build(data, grain="opportunity").funnel
     assert row(opp, "sf:O2")["raw_lead_at"] == t(1, 3)
+
+
+def test_owner_role_decides_the_source_when_the_lead_source_says_nothing(tiny):
+    # L2 loses its lead source: its owner's role decides. C2 has no lead source either but
+    # a Direct form fill at its creation (touch_at_creation comes first). L3's "Partner
+    # Referral" lead source wins over any owner.
+    users = clk.validate(
+        pl.DataFrame(
+            {
+                "user_id": ["sf:U1", "sf:U2", "sf:U3"],
+                "role": ["EMEA Partner Manager", "EMEA SDR", "EMEA AE"],
+            }
+        ),
+        "users",
+    ).valid
+
+    def sourced(owner_of_l2: str, **kw: object) -> dict[str, tuple[str, str]]:
+        people = tiny.frame("people").with_columns(
+            pl.when(pl.col("person_id") == "sf:L2")
+            .then(None)
+            .otherwise(pl.col("lead_source"))
+            .alias("lead_source"),
+            pl.when(pl.col("person_id") == "sf:L2")
+            .then(pl.lit(owner_of_l2))
+            .when(pl.col("person_id").is_in(["sf:C2", "sf:L3"]))
+            .then(pl.lit("sf:U3"))
+            .otherwise(None)
+            .alias("owner_id"),
+        )
+        f = quiet_build(tiny.with_tables(people=people, users=users), **kw).funnel
+        return {
+            r["entity_id"]: (r["sourced_by"], r["sourced_by_rule"])
+            for r in f.select("entity_id", "sourced_by", "sourced_by_rule").to_dicts()
+        }
+
+    got = sourced("sf:U1")
+    assert got["sf:L2"] == ("partner", "owner_role")
+    assert got["sf:C2"] == ("web_direct", "touch_at_creation")
+    assert got["sf:L3"] == ("partner", "lead_source")
+    assert sourced("sf:U3")["sf:L2"] == ("sales", "owner_role")
+    assert sourced("sf:U2")["sf:L2"] == ("unknown", "none")  # an SDR's role says nothing
+    # the company's own map: here its SDRs only work marketing's leads
+    import dataclasses
+
+    tax = dataclasses.replace(clk.Taxonomy.default(), owner_role_map={"sdr": "marketing"})
+    assert sourced("sf:U2", taxonomy=tax)["sf:L2"] == ("marketing", "owner_role")
+    with pytest.raises(ValueError, match="owner_role_map"):
+        dataclasses.replace(clk.Taxonomy.default(), owner_role_map={"ae": "sdr"})
+
+
+def test_product_line_person_interest_first_then_deal_then_campaign(tiny):
+    # C2 asked about Analytics but sits on O2, a Platform deal: the person keeps Analytics,
+    # the deal is Platform. C3 has no interest field: its deal O3 decides.
+    people = tiny.frame("people").with_columns(
+        pl.when(pl.col("person_id") == "sf:C2")
+        .then(pl.lit("Analytics"))
+        .otherwise(None)
+        .alias("product_line")
+    )
+    opps = tiny.frame("opportunities").with_columns(pl.lit("Platform").alias("product_line"))
+    data = tiny.with_tables(people=people, opportunities=opps)
+    person = quiet_build(data).funnel
+    assert (row(person, "sf:C2")["product_line"], row(person, "sf:C2")["product_line_rule"]) == (
+        "Analytics",
+        "person",
+    )
+    assert row(person, "sf:L1")["product_line_rule"] == "opportunity"  # O1 via conversion
+    deal = quiet_build(data, grain="opportunity").funnel
+    assert (row(deal, "sf:O2")["product_line"], row(deal, "sf:O2")["product_line_rule"]) == (
+        "Platform",
+        "opportunity",
+    )

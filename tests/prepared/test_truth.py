@@ -108,19 +108,34 @@ def test_every_analysis_reads_the_truth_on_simulated_companies(seed: int) -> Non
     check_one_model(_prepare(world.data), _truth_counts(world), _won_revenue(world))
 
 
-def test_cost_per_sales_ready_totals_match_the_segments_truth() -> None:
-    # every sales-ready human and every cost row is counted once, in a segment or in the
-    # unplaced (null) row; per segment the model's placement of people without a deal
-    # (their first campaign with a product line) does not yet match the simulated
-    # humans' product lines everywhere — see the issue note — so the totals are checked
-    world = clk.datasets.make_b2b(3, accounts=150, months=12)
-    cost = clk.planning.cost_per_sales_ready(_prepare(world.data), by=SEG)
-    seg = world.truth.segments
-    assert int(cost.table["sales_ready"].sum()) == int(seg["sales_ready"].sum())
-    assert float(cost.table["cost"].sum()) == pytest.approx(
-        float(seg["spend_corporate"].sum()), abs=0.05
-    )
+CENT = 0.005 + 1e-6  # the truth rounds each figure once to the cent
+
+
+def check_segments(prepared: clk.Prepared, segments: pl.DataFrame) -> None:
+    """Cost per sales-ready lead by product line × division equals the truth to the cent.
+
+    Every sales-ready human is placed in the segment of their own product interest and
+    account division, and every cost row in the segment of the campaign it was booked to
+    (ad spend through the CRM campaign's UTM campaign): no cost is spread pro rata.
+    """
+    cost = clk.planning.cost_per_sales_ready(prepared, by=SEG)
     assert cost.unallocated.height == 0
+    assert float(cost.table["allocated_cost"].abs().max()) == pytest.approx(0.0)
+    got = segments.join(cost.table, on=SEG, how="full", coalesce=True, suffix="_model")
+    assert got.height == segments.height  # no segment the truth does not have (no null row)
+    for row in got.iter_rows(named=True):
+        seg = (row["product_line"], row["sales_division"])
+        assert row["sales_ready_model"] == row["sales_ready"], seg
+        assert row["cost"] == pytest.approx(row["spend_corporate"], abs=CENT), seg
+        if row["sales_ready"]:
+            assert row["cost_per_sales_ready_model"] == pytest.approx(
+                row["cost_per_sales_ready"], abs=CENT
+            ), seg
+
+
+def test_cost_per_sales_ready_matches_the_segments_truth() -> None:
+    world = clk.datasets.make_b2b(3, accounts=150, months=12)
+    check_segments(_prepare(world.data), world.truth.segments)
 
 
 def test_the_sample_company_through_its_exports() -> None:
@@ -128,6 +143,8 @@ def test_the_sample_company_through_its_exports() -> None:
     world = clk.datasets.load_sample_world()
     # the exported FX rates carry 6 decimals, so corporate amounts read back from the
     # exports differ from the simulator's by a few cents in half a million
-    check_one_model(
-        _prepare(clk.datasets.load_sample()), _truth_counts(world), _won_revenue(world), rel=1e-6
-    )
+    prepared = _prepare(clk.datasets.load_sample())
+    check_one_model(prepared, _truth_counts(world), _won_revenue(world), rel=1e-6)
+    # through the exports too: people by their product-interest field, ad spend by the
+    # CRM campaign whose UTM campaign it carries
+    check_segments(prepared, world.truth.segments)

@@ -150,7 +150,24 @@ _LEAD_SOURCE_MAP: dict[str, str] = {
 }
 
 
-def _frozen(mapping: Mapping[str, str]) -> Mapping[str, str]:
+_OWNER_ROLE_MAP: dict[str, str | None] = {
+    # first key found in the role wins: a "Channel Sales Manager" is partner, an
+    # "SDR" / "Sales Development Rep" works inbound and outbound leads (says nothing)
+    "partner": "partner",
+    "channel": "partner",
+    "marketing": "marketing",
+    "sdr": None,
+    "sales development": None,
+    "bdr": "sales",
+    "business development": "sales",
+    "ae": "sales",
+    "account executive": "sales",
+    "account manager": "sales",
+    "sales": "sales",
+}
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping))
 
 
@@ -195,6 +212,14 @@ class Taxonomy:
         source or an unknown one (HubSpot's "Offline Sources" = typed into the CRM) and no
         other lead evidence is a contact sales added, and enters the funnel at the first
         stage it has evidence for, with no earlier stage back-filled.
+    owner_role_map
+        Owner role words → ``marketing``, ``sales``, ``partner``, or ``None`` (the role says
+        nothing). Used only where the lead source says nothing (missing or not in
+        :attr:`lead_source_map`): the role of the person record's owner
+        (``users.role``) is matched word by word, case-insensitively, and the first key
+        found decides. The default reads a partner manager's records as partner-sourced,
+        marketing's as marketing-sourced, an account executive's or a sales director's as
+        sales-sourced, and an SDR's (they work inbound and outbound leads) as unknown.
     contact_touch_types
         Touch types by which a person gives their contact details (a form fill, a
         campaign response, registering for a webinar or an event): such a touch is
@@ -246,6 +271,9 @@ class Taxonomy:
     date_fields: Mapping[str, str] = field(default_factory=lambda: _frozen(_DATE_FIELDS))
     converted_statuses: tuple[str, ...] = ("Closed - Converted", "Converted")
     lead_source_map: Mapping[str, str] = field(default_factory=lambda: _frozen(_LEAD_SOURCE_MAP))
+    owner_role_map: Mapping[str, str | None] = field(
+        default_factory=lambda: _frozen(_OWNER_ROLE_MAP)
+    )
     created_stage: str = "raw_lead"
     converted_stage: str = "sales_ready"
     sales_ready_stage: str = "sales_ready"
@@ -288,6 +316,7 @@ class Taxonomy:
             "opportunity_stage_map",
             "date_fields",
             "lead_source_map",
+            "owner_role_map",
         ):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         problems: list[str] = []
@@ -334,6 +363,16 @@ class Taxonomy:
         bad_src = {k: v for k, v in self.lead_source_map.items() if v not in SOURCES}
         if bad_src:
             problems.append(f"`lead_source_map` values must be one of {SOURCES!r}, got {bad_src!r}")
+        bad_roles = {
+            k: v
+            for k, v in self.owner_role_map.items()
+            if v is not None and v not in ("marketing", "sales", "partner")
+        }
+        if bad_roles:
+            problems.append(
+                "`owner_role_map` values must be 'marketing', 'sales', 'partner' or null, "
+                f"got {bad_roles!r}"
+            )
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -437,6 +476,13 @@ class Taxonomy:
     def lead_source_lookup(self) -> dict[str, str]:
         """Normalised lead source → ``marketing``/``sales``/``partner``/``web_direct``."""
         return {normalize_stage_value(k): v for k, v in self.lead_source_map.items()}
+
+    def owner_role_lookup(self) -> dict[str, str | None]:
+        """Owner role words (lower case, punctuation as spaces) → source or ``None``."""
+        return {
+            " ".join(re.sub(r"[^a-z0-9]+", " ", k.lower()).split()): v
+            for k, v in self.owner_role_map.items()
+        }
 
     def stage_index(self, stage: str) -> int:
         """Position of ``stage`` in :attr:`stages` (0 = first)."""

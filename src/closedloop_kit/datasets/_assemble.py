@@ -289,6 +289,7 @@ class _Asm:
             "lead_source",
             "status_raw",
             "country",
+            "product_line",
             self.ts("lead_t").alias("created_at"),
             "is_converted",
             self.ts("conv_at_t").alias("converted_at"),
@@ -315,6 +316,7 @@ class _Asm:
             pl.when(pl.col("known")).then(pl.col("lead_source")).alias("lead_source"),
             pl.lit(None, pl.String).alias("status_raw"),
             "country",
+            "product_line",
             self.ts("contact_t").alias("created_at"),
             pl.lit(False).alias("is_converted"),
             pl.col("ae_id").alias("owner_id"),
@@ -348,6 +350,7 @@ class _Asm:
             ),
             "lifecycle_stage_raw",
             "country",
+            "product_line",
             self.ts("hs_t").alias("created_at"),
             pl.lit(False).alias("is_converted"),
             pl.col("hs_person_owner").alias("owner_id"),
@@ -766,6 +769,7 @@ class _Asm:
             "channel",
             "product_line",
             "sales_division",
+            pl.col("ad_name").alias("utm_campaign"),
             *_lin("salesforce", "salesforce/Campaign.csv", pl.col("campaign_id").str.slice(3)),
         )
 
@@ -1158,8 +1162,10 @@ class _Asm:
             "channel",
             pl.col("cur").alias("currency"),
             "cost",
+            # converted at full precision, as closedloop_kit converts (rounded only in the
+            # truth's segment totals)
             pl.when(pl.col("cur") == "EUR")
-            .then((pl.col("cost") * pl.col("__rate")).round(2))
+            .then(pl.col("cost") * pl.col("__rate"))
             .otherwise(pl.col("cost"))
             .alias("cost_corporate"),
             "impressions",
@@ -1347,19 +1353,23 @@ class _Asm:
             .join(prog, on=["product_line", "sales_division"], how="left", maintain_order="left")
             .join(srs, on=["product_line", "sales_division"], how="left", maintain_order="left")
             .with_columns(
-                pl.col("ad_spend_corporate").fill_null(0.0).round(2),
-                pl.col("program_cost_corporate").fill_null(0.0).round(2),
+                pl.col("ad_spend_corporate").fill_null(0.0),
+                pl.col("program_cost_corporate").fill_null(0.0),
                 pl.col("sales_ready").fill_null(0),
             )
             .with_columns(
-                (pl.col("ad_spend_corporate") + pl.col("program_cost_corporate"))
-                .round(2)
-                .alias("spend_corporate")
+                (pl.col("ad_spend_corporate") + pl.col("program_cost_corporate")).alias(
+                    "spend_corporate"
+                )
             )
+            # every figure rounded once, to the cent, from the unrounded sums
             .with_columns(
                 pl.when(pl.col("sales_ready") > 0)
                 .then((pl.col("spend_corporate") / pl.col("sales_ready")).round(2))
-                .alias("cost_per_sales_ready")
+                .alias("cost_per_sales_ready"),
+                pl.col("ad_spend_corporate").round(2),
+                pl.col("program_cost_corporate").round(2),
+                pl.col("spend_corporate").round(2),
             )
         )
         origin = {0: "marketing", 1: "sales", 2: "partner", 3: "none"}

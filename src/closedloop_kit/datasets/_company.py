@@ -431,7 +431,10 @@ def make_fx(rng: np.random.Generator, cal: Calendar) -> pl.DataFrame:
     """Monthly EUR→USD rates (``month_start``, ``next_start``, ``rate`` USD per EUR)."""
     starts = cal.month_starts()
     steps = rng.normal(0.0, 0.012, cal.months)
-    rates = np.round(1.08 * np.exp(np.cumsum(steps)), 6)
+    # stored as a CRM stores it (Salesforce ConversionRate: EUR per 1 USD, 6 decimals), so
+    # the rate read back from the exports is exactly the one the simulation used
+    conversion = np.round(1.0 / (1.08 * np.exp(np.cumsum(steps))), 6)
+    rates = 1.0 / conversion
     return pl.DataFrame(
         {
             "valid_from": starts[:-1],

@@ -152,6 +152,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         "LastModifiedDate",
         "SystemModstamp",
         "CurrencyIsoCode",
+        "Product_Interest__c",
     ]
     rows: list[_Row] = []
     for r in leads.iter_rows(named=True):
@@ -183,6 +184,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
                 _sf_dt(last),
                 _sf_dt(last),
                 "EUR" if r["country"] in ("Germany", "France", "Spain") else "USD",
+                r["product_line"] or "",
             ]
         )
     bad = [
@@ -212,6 +214,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
             "2025-02-03T10:00:00.000Z",
             "2025-02-03T10:00:00.000Z",
             "USD",
+            "",
         ],
         [
             "",
@@ -238,6 +241,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
             "2025-02-04T10:00:00.000Z",
             "2025-02-04T10:00:00.000Z",
             "USD",
+            "",
         ],
     ]
     _write(sfdir / "Lead.csv", _csv_text(header, [*rows, *bad], quote_all=True))
@@ -270,6 +274,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         "LastModifiedDate",
         "SystemModstamp",
         "CurrencyIsoCode",
+        "Product_Interest__c",
     ]
     rows = [
         [
@@ -290,6 +295,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
             _sf_dt(r["created_at"]),
             _sf_dt(r["created_at"]),
             "EUR" if r["country"] in ("Germany", "France", "Spain", "United Kingdom") else "USD",
+            r["product_line"] or "",
         ]
         for r in contacts.iter_rows(named=True)
     ]
@@ -566,6 +572,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         "CreatedDate",
         "Product_Line__c",
         "Sales_Division__c",
+        "UTM_Campaign__c",
     ]
     rows = [
         [
@@ -585,6 +592,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
             _sf_dt(dt.datetime.combine(r["start_date"], dt.time(), dt.UTC) - dt.timedelta(days=14)),
             r["product_line"],
             r["sales_division"],
+            r["utm_campaign"] or "",
         ]
         for r in c.iter_rows(named=True)
     ]
@@ -856,6 +864,7 @@ def _write_hubspot(world: B2BWorld, root: Path, log: _Log) -> None:
         "Became a Customer Date",
         "Associated Company",
         "Associated Company IDs",
+        "Product interest",
     ]
     stages = ("Lead", "Marketing Qualified Lead", "Sales Qualified Lead", "Opportunity", "Customer")
     rows: list[_Row] = []
@@ -879,6 +888,7 @@ def _write_hubspot(world: B2BWorld, root: Path, log: _Log) -> None:
                 *[_hs_dt(bmap.get((pid, s))) for s in stages],
                 acc_name.get(r["account_id"], ""),
                 _raw(r["account_id"]),
+                r["product_line"] or "",
             ]
         )
     _write(root / "hubspot/contacts.csv", "\ufeff" + _csv_text(header, rows, quote_all=False))

@@ -125,7 +125,11 @@ def sourcing(
        Direct Traffic → web_direct;
     3. ``touch_at_creation``: a marketing touch within a day of lead creation →
        ``marketing`` (``web_direct`` when its channel is Direct);
-    4. otherwise ``unknown`` (rule ``none``).
+    4. ``owner_role``: where the lead source says nothing, the role of the person
+       record's owner (``owner_role``) through :attr:`Taxonomy.owner_role_map`
+       (partner manager → partner, account executive → sales, marketing → marketing;
+       an SDR's role says nothing);
+    5. otherwise ``unknown`` (rule ``none``).
 
     Metrics per group :math:`g` and source :math:`s`:
 
@@ -190,6 +194,8 @@ def sourcing(
     if lead_source_map is not None:
         tax2 = replace(tax, lead_source_map=_lookup_from(lead_source_map))
         sourced, rule = sourced_by_exprs(tax2)
+        if "owner_role" not in f.columns:
+            f = f.with_columns(pl.lit(None, dtype=pl.String).alias("owner_role"))
         f = f.with_columns(
             pl.col("creation_touch_channel").is_not_null().alias("_creation_touch")
         ).with_columns(sourced.alias("sourced_by"), rule.alias("sourced_by_rule"))

@@ -68,6 +68,7 @@ CONTACTS = HubSpotSpec(
         "status_raw": ("hs_lead_status", "Lead Status"),
         "lifecycle_stage_raw": ("lifecyclestage", "Lifecycle Stage"),
         "country": ("country", "Country/Region", "Country"),
+        "product_line": ("product_interest", "Product interest", "Product Interest"),
         "created_at": ("createdate", "Create Date", "created_at"),
         "owner_id": ("hubspot_owner_id", "Contact owner", "HubSpot Owner ID", "owner_id"),
         "is_deleted": ("_fivetran_deleted", "is_deleted", "archived"),

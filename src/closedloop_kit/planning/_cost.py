@@ -104,7 +104,7 @@ def cost_per_sales_ready(
     Then ``cost = direct_cost + allocated_cost``, ``cost_per_sales_ready = cost /
     sales_ready``, ``cost_per_opportunity = cost / opportunities``. ``sales_ready``
     counts every de-duplicated human the model decided reached the sales-ready stage,
-    in the segment the model attributed to them (their deal, their own fields, their
+    in the segment the model attributed to them (their own fields, their deal, their
     account or owner, else the campaign that sourced them; ``product_line_rule`` /
     ``sales_division_rule`` of the funnel say which); humans the model could not place
     are the ``(none)`` segment, never dropped. ``opportunities`` counts deals by the

@@ -9,7 +9,8 @@ summed. Every converted row is then placed by the first rule that applies:
 
 1. ``campaign_id`` — the row names a CRM campaign;
 2. ``campaign_name`` — its ``ad_campaign_name`` equals (case-insensitive, trimmed) a
-   campaign's ``name`` or a touchpoint ``campaign_name`` (the UTM campaign);
+   campaign's ``name`` or ``utm_campaign``, or a touchpoint ``campaign_name`` (the UTM
+   campaign);
 3. ``channel`` — only the channel is known;
 4. ``unmatched`` — nothing is known; the cost stays in the totals and is reported.
 """
@@ -149,19 +150,21 @@ def cost_rows(
 
 
 def name_lookup(campaigns: pl.DataFrame | None, touch_names: pl.DataFrame | None) -> pl.DataFrame:
-    """``name_norm`` → ``campaign`` key: CRM campaign names first, then touch names.
+    """``name_norm`` → ``campaign`` key: CRM names and UTM campaigns first, then touches.
 
     A touch ``campaign_name`` without a CRM campaign is its own key (normalised name).
     A name shared by several CRM campaigns maps to the smallest ``campaign_id``.
     """
-    parts = []
-    if campaigns is not None and {"campaign_id", "name"} <= set(campaigns.columns):
-        parts.append(
+    parts: list[pl.DataFrame] = []
+    if campaigns is not None and "campaign_id" in campaigns.columns:
+        parts.extend(
             campaigns.select(
-                norm_name(pl.col("name").cast(pl.String)).alias("name_norm"),
+                norm_name(pl.col(col).cast(pl.String)).alias("name_norm"),
                 pl.col("campaign_id").cast(pl.String).alias("campaign"),
                 pl.lit(0).alias("_rank"),
             )
+            for col in ("name", "utm_campaign")
+            if col in campaigns.columns
         )
     if touch_names is not None and touch_names.height:
         parts.append(

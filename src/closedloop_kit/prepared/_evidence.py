@@ -601,20 +601,26 @@ class StageEvidence:
 
     @staticmethod
     def _owner_divisions(data: ClosedLoopData) -> pl.DataFrame:
-        """Per person record: the sales division of its owner (``users.sales_division``)."""
-        schema = {"person_id": pl.String, "_u_sales_division": pl.String}
+        """Per person record: its owner's sales division and role (``users``).
+
+        ``person_id, _u_sales_division, _u_role``: the division places a person without
+        a deal or account; the role says who sourced a lead whose lead source does not
+        (:attr:`Taxonomy.owner_role_map`).
+        """
+        schema = {"person_id": pl.String, "_u_sales_division": pl.String, "_u_role": pl.String}
         if "users" not in data.tables:
             return pl.DataFrame(schema=schema)
         users = data.frame("users")
         people = data.frame("people")
-        if "sales_division" not in users.columns or "owner_id" not in people.columns:
+        if "owner_id" not in people.columns:
             return pl.DataFrame(schema=schema)
         return (
             people.select("person_id", "owner_id")
             .join(
                 users.select(
                     pl.col("user_id").alias("owner_id"),
-                    pl.col("sales_division").cast(pl.String).alias("_u_sales_division"),
+                    col_or_null(users, "sales_division", pl.String()).alias("_u_sales_division"),
+                    col_or_null(users, "role", pl.String()).alias("_u_role"),
                 ),
                 on="owner_id",
                 how="inner",

@@ -290,6 +290,7 @@ def _people_dims(prep: StageEvidence, ep: pl.DataFrame) -> pl.DataFrame:
             _first_non_null("_c_product_line"),
             _first_non_null("_c_sales_division"),
             _first_non_null("_u_sales_division"),
+            _first_non_null("_u_role"),
         )
         .rename(
             {
@@ -383,15 +384,20 @@ def _touch_dims(
 
 
 def sourced_by_exprs(tax: Taxonomy) -> tuple[pl.Expr, pl.Expr]:
-    """``(sourced_by, sourced_by_rule)`` from the explicit field, lead source, creation touch.
+    """``(sourced_by, sourced_by_rule)`` from the explicit field, lead source, owner, touch.
 
     Rules, first match wins: 1. ``sourced_by_explicit`` (``"explicit"``); 2. the lead
-    source through :attr:`Taxonomy.lead_source_map` (``"lead_source"``); 3. a
-    marketing touch within a day of lead creation → ``"web_direct"`` when its channel is
-    Direct, else ``"marketing"`` (``"touch_at_creation"``); otherwise ``"unknown"``
-    (``"none"``).
+    source through :attr:`Taxonomy.lead_source_map` (``"lead_source"``); 3. where the lead
+    source says nothing (missing, or a value the map does not know, such as HubSpot's
+    "Offline Sources"), the role of the person record's owner through
+    :attr:`Taxonomy.owner_role_map` (``"owner_role"``: a partner manager's record is
+    partner-sourced, an account executive's sales-sourced; an SDR works both inbound
+    and outbound leads and says nothing); 4. a marketing touch within a day of lead
+    creation → ``"web_direct"`` when its channel is Direct, else ``"marketing"``
+    (``"touch_at_creation"``); otherwise ``"unknown"`` (``"none"``).
     """
     by_source = map_values(pl.col("lead_source"), tax.lead_source_lookup())
+    by_owner = owner_role_expr(pl.col("owner_role"), tax)
     is_direct = pl.col("creation_touch_channel").fill_null("").str.to_lowercase().str.strip_chars()
     by_touch = (
         pl.when(pl.col("_creation_touch").fill_null(False))
@@ -400,7 +406,9 @@ def sourced_by_exprs(tax: Taxonomy) -> tuple[pl.Expr, pl.Expr]:
         )
         .otherwise(None)
     )
-    sourced = pl.coalesce(pl.col("sourced_by_explicit"), by_source, by_touch, pl.lit("unknown"))
+    sourced = pl.coalesce(
+        pl.col("sourced_by_explicit"), by_source, by_touch, by_owner, pl.lit("unknown")
+    )
     rule = (
         pl.when(pl.col("sourced_by_explicit").is_not_null())
         .then(pl.lit("explicit"))
@@ -408,20 +416,56 @@ def sourced_by_exprs(tax: Taxonomy) -> tuple[pl.Expr, pl.Expr]:
         .then(pl.lit("lead_source"))
         .when(by_touch.is_not_null())
         .then(pl.lit("touch_at_creation"))
+        .when(by_owner.is_not_null())
+        .then(pl.lit("owner_role"))
         .otherwise(pl.lit("none"))
     )
     return sourced, rule
 
 
+def owner_role_expr(role: pl.Expr, tax: Taxonomy) -> pl.Expr:
+    """The source an owner's role names (first key of the map found as whole words), else null.
+
+    >>> import polars as pl
+    >>> from closedloop_kit.config import Taxonomy
+    >>> roles = pl.DataFrame({"r": ["EMEA Partner Manager", "North America AE", "APAC SDR",
+    ...     "Marketing", "Sales Development Representative", None]})
+    >>> roles.select(owner_role_expr(pl.col("r"), Taxonomy.default()).alias("s"))["s"].to_list()
+    ['partner', 'sales', None, 'marketing', None, None]
+    """
+    words = pl.concat_str(
+        pl.lit(" "),
+        role.cast(pl.String).str.to_lowercase().str.replace_all(r"[^a-z0-9]+", " "),
+        pl.lit(" "),
+    )
+    out: pl.Expr = pl.lit(None, dtype=pl.String)
+    for key, source in reversed(list(tax.owner_role_lookup().items())):
+        hit = words.str.contains(f" {key} ", literal=True)
+        out = pl.when(hit).then(pl.lit(source, dtype=pl.String)).otherwise(out)
+    return out
+
+
 _EXPLICIT_OK = ["marketing", "sales", "partner", "web_direct"]
 
 PRODUCT_LINE_RULES: tuple[tuple[str, str], ...] = (
+    ("_p_product_line", "person"),
+    ("_o_product_line", "opportunity"),
+    ("_c_product_line", "campaign"),
+)
+"""Where a product line comes from, best evidence first: the product interest recorded on
+the lead/contact (what the person asked about), the entity's own deal, the first campaign
+with a product line that reached the person. The person's field comes first because a
+deal can be another buyer's: a contact put on a colleague's open deal for another
+product keeps the product they came for. At opportunity and account grain the deal's
+product line comes first (:data:`DEAL_PRODUCT_LINE_RULES`)."""
+
+DEAL_PRODUCT_LINE_RULES: tuple[tuple[str, str], ...] = (
     ("_o_product_line", "opportunity"),
     ("_p_product_line", "person"),
     ("_c_product_line", "campaign"),
 )
-"""Where a product line comes from, best evidence first: the entity's deal, the
-lead/contact field, the first campaign with a product line that reached the person."""
+"""Product line of a deal or an account: the deal's own, then its people's, then the
+sourcing campaign's."""
 
 SALES_DIVISION_RULES: tuple[tuple[str, str], ...] = (
     ("_o_sales_division", "opportunity"),
@@ -620,7 +664,9 @@ def build_from_evidence(
     frame = frame.with_columns(
         lead_source.alias("lead_source"),
         explicit.alias("sourced_by_explicit"),
-        *dimension_exprs("product_line", PRODUCT_LINE_RULES),
+        *dimension_exprs(
+            "product_line", PRODUCT_LINE_RULES if grain == "person" else DEAL_PRODUCT_LINE_RULES
+        ),
         *dimension_exprs("sales_division", SALES_DIVISION_RULES),
         pl.coalesce("_a_region", "_p_region").alias("region"),
         n_opps.cast(pl.Int64).alias("n_opportunities"),
@@ -648,6 +694,7 @@ def build_from_evidence(
         .alias("exit_at"),
         (won_reached.not_() & pl.col("exit_stage").is_null()).alias("is_open"),
     )
+    frame = frame.with_columns(pl.col("_u_role").alias("owner_role"))
     sourced, rule = sourced_by_exprs(tax)
     frame = frame.with_columns(sourced.alias("sourced_by"), rule.alias("sourced_by_rule"))
 
@@ -697,6 +744,7 @@ def build_from_evidence(
         "sourced_by_rule",
         "sourced_by_explicit",
         "creation_touch_channel",
+        "owner_role",
         "product_line",
         "product_line_rule",
         "sales_division",

@@ -23,7 +23,7 @@ __all__ = ["FunnelSchema", "funnel_schema"]
 
 GRAINS = ["person", "account", "opportunity"]
 SOURCES = ["marketing", "sales", "partner", "web_direct", "unknown"]
-RULES = ["explicit", "lead_source", "touch_at_creation", "none"]
+RULES = ["explicit", "lead_source", "owner_role", "touch_at_creation", "none"]
 _UTC = {"time_zone": "UTC", "time_unit": "us"}
 
 
@@ -61,6 +61,9 @@ class FunnelSchema(pa.DataFrameModel):
     )
     creation_touch_channel: pl.String = pa.Field(
         nullable=True, description="channel of a marketing touch at lead creation (±1 day)"
+    )
+    owner_role: pl.String = pa.Field(
+        nullable=True, description="role of the owner of the entity's earliest person record"
     )
     product_line: pl.String = pa.Field(nullable=True, description="product line")
     product_line_rule: pl.String = pa.Field(

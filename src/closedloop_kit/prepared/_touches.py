@@ -5,7 +5,8 @@ The channel of a touch is decided here, once, by the company's
 whose fields the rules cannot read takes its CRM campaign's type, then ``"Unassigned"``.
 The campaign of a touch is its own ``campaign_id``, else the CRM campaign its ad campaign
 was booked to in the spend table (a click on a paid ad carries the ad campaign's name in
-its UTM), else the CRM campaign of the same name; ``campaign_match`` says which.
+its UTM), else the CRM campaign of the same name or UTM campaign (``campaigns.utm_campaign``);
+``campaign_match`` says which.
 """
 
 from __future__ import annotations
@@ -62,6 +63,28 @@ def _ad_campaign_lookup(spend: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts).drop_nulls().unique().filter(pl.len().over("_key") == 1)
 
 
+def _campaign_name_lookup(campaigns: pl.DataFrame) -> pl.DataFrame:
+    """Normalised CRM campaign name or UTM campaign → the campaign (unique keys only)."""
+    cols = [c for c in ("name", "utm_campaign") if c in campaigns.columns]
+    if not campaigns.height or not cols:
+        return pl.DataFrame(schema={"_key": pl.String, "_named": pl.String})
+    return (
+        pl.concat(
+            [
+                campaigns.select(
+                    _norm(pl.col(c)).alias("_key"), pl.col("campaign_id").alias("_named")
+                )
+                for c in cols
+            ]
+        )
+        .drop_nulls()
+        .filter(pl.col("_key") != "")
+        .unique()
+        # a name or UTM shared by several CRM campaigns is ambiguous: left unmatched
+        .filter(pl.len().over("_key") == 1)
+    )
+
+
 def prepare_touchpoints(
     touches: pl.DataFrame,
     *,
@@ -92,13 +115,7 @@ def prepare_touchpoints(
     if "campaign_name" not in out.columns:
         out = out.with_columns(pl.lit(None, dtype=pl.String).alias("campaign_name"))
     ads = _ad_campaign_lookup(spend)
-    names = (
-        campaigns.select(_norm(pl.col("name")).alias("_key"), pl.col("campaign_id").alias("_named"))
-        .drop_nulls()
-        .filter(pl.len().over("_key") == 1)
-        if campaigns.height and "name" in campaigns.columns
-        else pl.DataFrame(schema={"_key": pl.String, "_named": pl.String})
-    )
+    names = _campaign_name_lookup(campaigns)
     out = (
         out.with_columns(_norm(pl.col("campaign_name")).alias("_key"))
         .join(ads, on="_key", how="left")

@@ -109,6 +109,9 @@ class PersonSchema(CanonicalSchema):
     status_raw: pl.String = f.text("lead/contact status as recorded")
     lifecycle_stage_raw: pl.String = f.text("lifecycle stage as recorded (HubSpot)")
     country: pl.String = f.text("country")
+    product_line: pl.String = f.text(
+        "product line the person asked about (product-interest field of the lead/contact)"
+    )
     created_at: UtcDatetime = f.at("when the person record was created (UTC)")
     is_converted: pl.Boolean = f.flag("a lead converted to a contact")
     converted_at: UtcDatetime = f.at("when the lead was converted (UTC)")
@@ -151,6 +154,9 @@ class CampaignSchema(CanonicalSchema):
     channel: pl.String = f.text("marketing channel the campaign belongs to")
     product_line: pl.String = f.text("product line the campaign promotes")
     sales_division: pl.String = f.text("sales division the campaign serves")
+    utm_campaign: pl.String = f.text(
+        "the utm_campaign / ad campaign name its links and ads carry (ties spend and clicks)"
+    )
 
     @pa.dataframe_check(error="`start_date` is after `end_date`")
     @classmethod
