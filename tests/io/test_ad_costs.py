@@ -274,3 +274,42 @@ def test_campaign_ids_saved_through_excel(tmp_path):
     assert s["ad_campaign_id"].to_list() == ["gads:12345678901", None]
     assert s["cost"].to_list() == [10.0, 5.0]
     assert "1 id(s) in scientific notation" in res.report["notes"][0]
+
+
+def test_date_range_rejects_days_outside_and_keeps_the_bounds(tmp_path):
+    p = tmp_path / "gads.csv"
+    p.write_text(
+        "segments.date,campaign.id,campaign.name,customer.currency_code,metrics.cost_micros\n"
+        "2023-10-31,111,brand,USD,1000000\n"
+        "2023-11-01,111,brand,USD,2000000\n"
+        "2023-11-30,111,brand,USD,3000000\n"
+        "2023-12-01,111,brand,USD,4000000\n"
+    )
+    res = read_ad_costs(p, date_range=("2023-11-01", "2023-11-30"))
+    assert res["spend"].sort("date")["cost"].to_list() == [2.0, 3.0]
+    rej = res.rejected.sort("source_row")
+    assert rej["source_row"].to_list() == [2, 5]
+    assert rej["reason"].str.contains("outside the plausible dates 2023-11-01..2023-11-30").all()
+    rep = res.report.row(0, named=True)
+    assert (rep["rows_read"], rep["rows_kept"], rep["rows_rejected"]) == (4, 2, 2)
+    assert res.reconciles
+
+
+def test_date_range_from_a_load_config(tmp_path):
+    import closedloop_kit as clk
+
+    (tmp_path / "gads.csv").write_text(
+        "segments.date,campaign.id,campaign.name,customer.currency_code,metrics.cost_micros\n"
+        "2023-11-30,111,brand,USD,3000000\n"
+        "2023-12-01,111,brand,USD,4000000\n"
+    )
+    cfg = tmp_path / "load.yaml"
+    cfg.write_text(
+        "sources:\n"
+        "  - path: gads.csv\n"
+        "    reader: ad_costs\n"
+        "    options: {date_range: [2023-11-01, 2023-11-30]}\n"
+    )
+    data = clk.load(cfg, progress=False)
+    assert data.spend["date"].to_list() == [dt.date(2023, 11, 30)]
+    assert data.load_report["rows_rejected"].to_list() == [1]

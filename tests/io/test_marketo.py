@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 
@@ -197,3 +198,39 @@ def test_doc_lists_every_mapping():
             assert f"`{name}`" in doc, name
     for type_id, (name, _kind, _target) in ACTIVITY_TYPES.items():
         assert f"| {type_id} | {name} |" in doc, name
+
+
+def test_date_range_rejects_activities_outside_and_keeps_the_bounds(tmp_path):
+    p = tmp_path / "activities.csv"
+    p.write_text(
+        extract(
+            [
+                [1, 42, "2023-10-31T23:59:59Z", 10, 7, 3, "Oct", {}],  # a second before
+                [2, 42, "2023-11-01T00:00:00Z", 10, 7, 3, "Nov", {}],  # first day: kept
+                [3, 42, "2023-11-30T23:59:59Z", 10, 7, 3, "Nov", {}],  # last day: kept
+                [4, 42, "2023-12-01T00:00:00Z", 10, 7, 3, "Dec", {}],
+            ]
+        )
+    )
+    res = read_marketo(p, date_range=("2023-11-01", "2023-11-30"))
+    assert res["touchpoints"]["touchpoint_id"].sort().to_list() == ["mkto:2", "mkto:3"]
+    rej = res.rejected.sort("source_row")
+    assert rej["source_row"].to_list() == [2, 5]  # lines (header on line 1)
+    assert rej["reason"].str.contains("outside the plausible dates 2023-11-01..2023-11-30").all()
+    assert res.report["rows_rejected"][0] == 2
+    assert res.reconciles
+    # without it, every activity is plausible
+    assert read_marketo(p)["touchpoints"].height == 4
+
+
+def test_date_range_applies_to_lead_created_dates(tmp_path):
+    p = tmp_path / "leads.csv"
+    p.write_text(
+        "id,email,sfdcLeadId,createdAt\n"
+        "1,a@x.com,00Q5e00000AbCdE,2024-01-01T00:00:00Z\n"
+        "2,b@x.com,,2019-06-30T10:00:00Z\n"
+    )
+    res = read_marketo(p, date_range=(dt.date(2020, 1, 1), dt.date(2024, 1, 1)))
+    assert res["people"]["person_id"].to_list() == ["mkto:1"]
+    assert res.rejected.filter(pl.col("table") == "people")["source_row"].to_list() == [3]
+    assert res.reconciles

@@ -116,3 +116,30 @@ def test_day_first_dates_of_a_resaved_export_need_dayfirst(tmp_path):
     when = read_pardot(p, dayfirst=True, tz="Europe/London")["touchpoints"].sort("touchpoint_id")
     # 10:00 London on 2 November (GMT, UTC+0) = 10:00 UTC
     assert when["occurred_at"].to_list()[0] == dt.datetime(2023, 11, 2, 10, tzinfo=dt.UTC)
+
+
+def test_date_range_rejects_rows_outside_and_keeps_the_bounds(tmp_path):
+    p = tmp_path / "visitor_activities.csv"
+    p.write_text(
+        "id,prospect_id,visitor_id,type,type_name,details,created_at\n"
+        "1,7,,2,View,/pricing,2023-10-31 23:59:59\n"
+        "2,7,,2,View,/pricing,2023-11-01 00:00:00\n"
+        "3,7,,2,View,/pricing,2023-11-30 23:59:59\n"
+        "4,7,,2,View,/pricing,2023-12-01 00:00:00\n"
+    )
+    res = read_pardot(p, date_range=("2023-11-01", "2023-11-30"))
+    assert sorted(res["touchpoints"]["touchpoint_id"].to_list()) == ["pardot:2", "pardot:3"]
+    rej = res.rejected.sort("source_row")
+    assert rej["source_row"].to_list() == [2, 5]
+    assert rej["reason"].str.contains("outside the plausible dates 2023-11-01..2023-11-30").all()
+    assert res.report["rows_rejected"][0] == 2
+    assert res.reconciles
+    prospects = tmp_path / "prospects.csv"
+    prospects.write_text(
+        "Id,Email,Score,Grade,Created Date\n"
+        "1,a@x.com,1,A,2023-11-30 12:00:00\n"
+        "2,b@x.com,1,A,2023-12-01 12:00:00\n"
+    )
+    people = read_pardot(prospects, date_range=("2023-11-01", "2023-11-30"))
+    assert people["people"]["person_id"].to_list() == ["pardot:1"]
+    assert people.report["rows_rejected"][0] == 1

@@ -17,6 +17,7 @@ import polars as pl
 from closedloop_kit._core.frames import null_series
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
+    DateRange,
     combine_problems,
     find_column,
     normalize_name,
@@ -60,6 +61,7 @@ def people_and_links(
     path: Path,
     time_zone: str,
     dayfirst: bool | None = None,
+    date_range: DateRange | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame | None, list[str], str | None]:
     """People (``prospect``) and CRM identity links from a prospect/lead export.
 
@@ -78,6 +80,7 @@ def people_and_links(
         dayfirst=dayfirst,
         column=cols.get("created_at"),
         path=path,
+        date_range=date_range,
     )
     email = text_col(frame, cols.get("email"), "email")
     account, account_problem = _sf_key(text_col(frame, cols.get("crm_account_id"), "a"))
@@ -160,7 +163,10 @@ def people_and_links(
     return people, link_frame, notes, created.assumed_time_zone
 
 
-FileReader = Callable[[Path, pl.DataFrame, FileSniff, str, "bool | None"], LoadResult]
+FileReader = Callable[
+    [Path, pl.DataFrame, FileSniff, str, "bool | None", "DateRange | None"], LoadResult
+]
+"""``(path, frame, sniff, time_zone, dayfirst, date_range)`` → the file's result."""
 
 
 def read_by_kind(
@@ -172,6 +178,7 @@ def read_by_kind(
     expected: str,
     time_zone: str,
     dayfirst: bool | None,
+    date_range: DateRange | None = None,
 ) -> LoadResult:
     """Read one marketing-automation file with the reader for its kind.
 
@@ -193,5 +200,5 @@ def read_by_kind(
         )
         raise SourceFormatError(msg, path=str(path), line=fs.header_line or 1, suggestion=other)
     raw = read_table(path, sniff=fs)
-    result = readers[kind](path, raw.frame, raw.sniff, time_zone, dayfirst)
+    result = readers[kind](path, raw.frame, raw.sniff, time_zone, dayfirst, date_range)
     return add_notes(result, raw.layout_notes())

@@ -20,6 +20,7 @@ import polars as pl
 from closedloop_kit._core.frames import null_series
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
+    DateRange,
     combine_problems,
     currency_from_text,
     decimal_marks,
@@ -368,6 +369,7 @@ def _read_file(
     currency: str | None,
     fs: FileSniff | None = None,
     dayfirst: bool | None = None,
+    date_range: DateRange | None = None,
 ) -> LoadResult:
     fs = fs or sniff(path)
     if fs.kind not in TABLE_KINDS:
@@ -444,7 +446,9 @@ def _read_file(
         return frame[col].alias(canon)
 
     order = spec.dayfirst if dayfirst is None else dayfirst
-    date = parse_date(text("date"), dayfirst=order, column=cols["date"], path=path)
+    date = parse_date(
+        text("date"), dayfirst=order, column=cols["date"], path=path, date_range=date_range
+    )
     # one decimal mark per column, decided with the report's other number columns
     marks = decimal_marks({c: text(c) for c in ("cost", "impressions", "clicks")})
     cost = parse_number(text("cost"), column=cols["cost"], decimal=marks["cost"])
@@ -675,6 +679,7 @@ def read_ad_costs(
     *,
     currency: str | None = None,
     dayfirst: bool | None = None,
+    date_range: DateRange | None = None,
 ) -> LoadResult:
     r"""Read ad-platform cost reports into the ``spend`` table.
 
@@ -692,6 +697,10 @@ def read_ad_costs(
     dayfirst
         Order of ``d/m/y`` dates when the data cannot decide it (a report in a
         day-first locale whose days are all ≤ 12); LinkedIn's are month-first.
+    date_range
+        Plausible days ``(earliest, latest)`` (dates or ISO strings, both kept); a row
+        dated outside is rejected with the reason, as in ``read_salesforce``.
+        Default 1990-01-01 to today + 10 years.
 
     Returns
     -------
@@ -719,6 +728,7 @@ def read_ad_costs(
         platform=platform,
         currency=currency,
         dayfirst=dayfirst,
+        date_range=date_range,
     )
 
 

@@ -23,6 +23,7 @@ import polars as pl
 
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io import _ga4_events as g
+from closedloop_kit.io import _ga4_flat as flat
 from closedloop_kit.io._registry import expand_paths, register
 from closedloop_kit.io._result import (
     REJECT_REASON,
@@ -31,6 +32,7 @@ from closedloop_kit.io._result import (
     combine_results,
     finish_files,
 )
+from closedloop_kit.io._sheet import TABLE_KINDS
 from closedloop_kit.io._text import FileSniff, sniff
 
 __all__ = ["read_ga4"]
@@ -119,10 +121,13 @@ def _events(raw: pl.LazyFrame, form_events: list[str], *, params_as_text: bool) 
     parameters: a cheap pre-filter) and ``__params``, the parameters as JSON text.
     """
     frame = g.event_frame(raw, params_as_text=params_as_text)
+    problem = g.problem_expr()
+    if "__why" in raw.collect_schema().names():  # a flattened table: why a row is unreadable
+        problem = pl.coalesce(pl.col("__why"), problem)
     params = pl.col("event_params")
     text = params if params_as_text else pl.struct(params).struct.json_encode()
     return frame.with_columns(
-        g.problem_expr().alias("__problem"),
+        problem.alias("__problem"),
         (
             pl.col("event_name").is_in(form_events)
             | pl.col("user_id").is_not_null()
@@ -139,7 +144,9 @@ def _events(raw: pl.LazyFrame, form_events: list[str], *, params_as_text: bool) 
     )
 
 
-def _event_plans(files: list[Path], form_events: list[str]) -> list[pl.LazyFrame]:
+def _event_plans(
+    files: list[Path], form_events: list[str], tables: Sequence[pl.LazyFrame] = ()
+) -> list[pl.LazyFrame]:
     """Sessions (with the rejected events and identifier events) and per-file counts.
 
     One lazy scan over all NDJSON files (plus one per Parquet file) feeds ONE group-by:
@@ -152,6 +159,7 @@ def _event_plans(files: list[Path], form_events: list[str]) -> list[pl.LazyFrame
     if ndjson:
         raw.append((_scan_ndjson(ndjson), True))
     raw += [(_scan_parquet(f), False) for f in files if _is_parquet(f)]
+    raw += [(t, True) for t in tables]  # flattened tables, in the export's shape
     events = pl.concat(
         [_events(lf, form_events, params_as_text=t) for lf, t in raw], how="vertical"
     )
@@ -219,15 +227,17 @@ def _split(
     return sessions, id_events.filter(keep), bad
 
 
-def _collect(files: list[Path], form_events: list[str]) -> list[pl.DataFrame]:
+def _collect(
+    files: list[Path], form_events: list[str], tables: Sequence[pl.LazyFrame] = ()
+) -> list[pl.DataFrame]:
     try:
-        return pl.collect_all(_event_plans(files, form_events), engine="streaming")
+        return pl.collect_all(_event_plans(files, form_events, tables), engine="streaming")
     except pl.exceptions.PolarsError as exc:
         for f in files:
             if not _is_parquet(f):
                 _raise_bad_line(f)
         msg = f"the GA4 export could not be read: {exc}"
-        raise SourceFormatError(msg, path=str(files[0])) from None
+        raise SourceFormatError(msg, path=str(files[0]) if files else None) from None
 
 
 def _lines(path: Path) -> Iterable[bytes]:
@@ -389,7 +399,87 @@ def _ga4_files(path: str | Path | Sequence[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in paths:
         files += [f for f in expand_paths(p, suffixes=_SUFFIXES) if not f.name.startswith(".")]
+        files += _table_files(p)
     return list(dict.fromkeys(files))
+
+
+def _table_files(path: str | Path) -> list[Path]:
+    """Flattened event tables (CSV, TSV, Excel) named by ``path``.
+
+    A file named on its own is always taken (and refused with a reason if it is not
+    one); in a folder or glob only the tables whose header is a GA4 events table.
+    """
+    suffixes = tuple(s for s in flat.FLAT_SUFFIXES if s not in _SUFFIXES)
+    if Path(path).is_file():
+        return [Path(path)] if Path(path).suffix.lower() in suffixes else []
+    found = expand_paths(path, suffixes=suffixes)
+    return [f for f in found if f.suffix.lower() in suffixes and flat.is_flat_file(f)]
+
+
+def _flat_tables(files: list[Path]) -> dict[Path, flat.FlatEvents]:
+    """The flattened event tables among ``files``, read; other tables are refused."""
+    out: dict[Path, flat.FlatEvents] = {}
+    for f in files:
+        if _is_parquet(f):
+            if flat.is_flat_file(f):
+                out[f] = flat.read_flat(f)
+            continue
+        if f.suffix.lower() not in flat.FLAT_SUFFIXES:
+            continue
+        fs = sniff(f)
+        if fs.kind not in TABLE_KINDS:
+            continue  # refused by _check_file with what it looks like
+        if not flat.is_flat(fs.header):
+            from closedloop_kit.io._registry import suggest_reader
+
+            other = suggest_reader(fs, exclude=("ga4",))
+            hint = f"; it looks like a file for `{other}`" if other else ""
+            msg = (
+                f"{f.name}: line {fs.header_line}: expected a flattened GA4 events table "
+                f"(columns `user_pseudo_id`, `event_timestamp` or `timestamp`, `event_name` "
+                f"or `name`), the file has {list(fs.header)[:12]}{hint}"
+            )
+            raise SourceFormatError(
+                msg, path=str(f), line=fs.header_line, column="user_pseudo_id", suggestion=other
+            )
+        out[f] = flat.read_flat(f)
+    return out
+
+
+def _describe_tables(result: LoadResult, tables: dict[Path, flat.FlatEvents]) -> LoadResult:
+    """The report rows of flattened tables: their format, layout, zone and notes."""
+    if not tables:
+        return result
+    by_path = {str(f): t for f, t in tables.items()}
+    path = pl.col("path")
+
+    def pick(attr: str, dtype: pl.DataType) -> pl.Expr:
+        values = {p: getattr(t, attr) for p, t in by_path.items()}
+        return (
+            pl.when(path.is_in(list(by_path)))
+            .then(path.replace_strict(values, default=None, return_dtype=dtype))
+            .otherwise(pl.col(attr))
+            .alias(attr)
+        )
+
+    notes = {p: "; ".join(t.notes) for p, t in by_path.items()}
+    extra = pl.when(pl.col("object") == "events").then(
+        path.replace_strict(notes, default=None, return_dtype=pl.String)
+    )
+    report = result.report.with_columns(
+        pick("format", pl.String()),
+        pick("encoding", pl.String()),
+        pick("delimiter", pl.String()),
+        pick("header_line", pl.Int64()),
+        pick("time_zone_assumed", pl.String()),
+        pl.when(extra.is_null() | (extra == ""))
+        .then(pl.col("notes"))
+        .when(pl.col("notes").is_null())
+        .then(extra)
+        .otherwise(pl.col("notes") + "; " + extra)
+        .alias("notes"),
+    )
+    return LoadResult(tables=result.tables, rejected=result.rejected, report=report)
 
 
 def read_ga4(
@@ -405,7 +495,11 @@ def read_ga4(
         An ``events_YYYYMMDD`` file (``.json``/``.ndjson``, ``.gz``, ``.parquet``), a
         folder of them, a glob, or a list of files. All files are read in one scan, and
         sessions spanning midnight (two daily files) are one touchpoint, so pass the
-        whole export at once.
+        whole export at once. A flattened events table (one row per event, parameters
+        as ``param_<key>`` columns: Fivetran's ``event``, dbt-ga4's
+        ``base_ga4__events``) as CSV/TSV/Excel or Parquet is read into the same
+        touchpoints (see ``docs/howto-ga4.md``); in a folder, only the tables whose
+        columns are a GA4 events table are taken.
     form_events
         Event names that become ``form_fill`` touchpoints and identity evidence.
 
@@ -443,15 +537,20 @@ def read_ga4(
     if not files:
         msg = f"`path` {str(path)!r} holds no GA4 export files ({', '.join(_SUFFIXES)})"
         raise FileNotFoundError(msg)
+    tables = _flat_tables(files)
     for f in files:
-        _check_file(f)
+        if f not in tables:
+            _check_file(f)
+    nested = [f for f in files if f not in tables]
     form_set = list(form_events)
-    grouped, counts = _collect(files, form_set)
+    grouped, counts = _collect(nested, form_set, [t.raw for t in tables.values()])
     if counts.height == 0:
         msg = f"`path` {str(path)!r}: the GA4 export files hold no events"
         raise SourceFormatError(msg, path=str(files[0]), line=1)
     sessions, id_events, bad = _split(grouped, form_set)
-    blanks = _line_map(files, counts)
+    blanks = pl.concat(
+        [_line_map(nested, counts), *[t.lines for t in tables.values() if t.lines is not None]]
+    )
     sessions = _to_lines(sessions, "source_file", "source_row", counts, blanks)
     id_events = _to_lines(id_events, "__file", "__row", counts, blanks)
     bad = _to_lines(bad, "__file", "__row", counts, blanks)
@@ -479,7 +578,7 @@ def read_ga4(
         )
         .drop([f"__s_{c}" for c in session_cols])
     )
-    return _assemble(files, sessions, forms, links, bad, counts)
+    return _describe_tables(_assemble(files, sessions, forms, links, bad, counts), tables)
 
 
 _TOUCH_COLS = (
@@ -612,7 +711,11 @@ def _detect(fs: FileSniff) -> float:
             names = set(pl.scan_parquet(fs.path).collect_schema().names())
         except Exception:
             return 0.0
-        return 0.95 if {"event_timestamp", "user_pseudo_id", "event_name"} <= names else 0.0
+        if {"event_timestamp", "user_pseudo_id", "event_name"} <= names:
+            return 0.95
+        return 0.95 if flat.is_flat_file(fs.path) else 0.0
+    if fs.kind in TABLE_KINDS:
+        return 0.95 if flat.is_flat(fs.header) else 0.0
     if fs.kind == "binary" and fs.name.endswith((".json.gz", ".ndjson.gz", ".jsonl.gz")):
         try:
             with gzip.open(fs.path, "rt", encoding="utf-8", errors="replace") as fh:
@@ -645,7 +748,7 @@ register(
     source_system="ga4",
     detect=_detect,
     read=read_ga4,
-    kinds=("ndjson", "json", "parquet", "binary"),
+    kinds=("ndjson", "json", "parquet", "binary", *TABLE_KINDS),
     many=True,
     claim=_claim,
 )

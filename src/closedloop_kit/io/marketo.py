@@ -22,6 +22,7 @@ import polars as pl
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._marketo_people import people_and_links, read_by_kind, text_col
 from closedloop_kit.io._parse import (
+    DateRange,
     combine_problems,
     find_column,
     normalize_name,
@@ -158,7 +159,12 @@ def _utm(query: pl.Series, name: str) -> pl.Series:
 
 
 def _read_activities(
-    path: Path, raw_frame: pl.DataFrame, fs: FileSniff, tz: str, dayfirst: bool | None
+    path: Path,
+    raw_frame: pl.DataFrame,
+    fs: FileSniff,
+    tz: str,
+    dayfirst: bool | None,
+    date_range: DateRange | None = None,
 ) -> LoadResult:
     header = [c for c in raw_frame.columns if c != "source_row"]
     cols = {c: find_column(header, (c,)) for c in (*ACTIVITY_COLUMNS, "attributes", "campaignId")}
@@ -193,6 +199,7 @@ def _read_activities(
         dayfirst=dayfirst,
         column="activityDate",
         path=path,
+        date_range=date_range,
     )
     lead = text_col(f, cols["leadId"], "leadId")
     guid = text_col(f, cols["marketoGUID"], "marketoGUID")
@@ -334,7 +341,12 @@ def _read_activities(
 
 
 def _read_leads(
-    path: Path, raw_frame: pl.DataFrame, fs: FileSniff, tz: str, dayfirst: bool | None
+    path: Path,
+    raw_frame: pl.DataFrame,
+    fs: FileSniff,
+    tz: str,
+    dayfirst: bool | None,
+    date_range: DateRange | None = None,
 ) -> LoadResult:
     people, links, notes, assumed = people_and_links(
         raw_frame,
@@ -344,6 +356,7 @@ def _read_leads(
         path=path,
         time_zone=tz,
         dayfirst=dayfirst,
+        date_range=date_range,
     )
     tables = {"people": people}
     if links is not None:
@@ -374,7 +387,12 @@ def _kind(h: frozenset[str]) -> str | None:
     return None
 
 
-def _read_file(path: Path, time_zone: str, dayfirst: bool | None = None) -> LoadResult:
+def _read_file(
+    path: Path,
+    time_zone: str,
+    dayfirst: bool | None = None,
+    date_range: DateRange | None = None,
+) -> LoadResult:
     return read_by_kind(
         path,
         reader="marketo",
@@ -386,10 +404,17 @@ def _read_file(path: Path, time_zone: str, dayfirst: bool | None = None) -> Load
         ),
         time_zone=time_zone,
         dayfirst=dayfirst,
+        date_range=date_range,
     )
 
 
-def read_marketo(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = None) -> LoadResult:
+def read_marketo(
+    path: str | Path,
+    *,
+    tz: str = "UTC",
+    dayfirst: bool | None = None,
+    date_range: DateRange | None = None,
+) -> LoadResult:
     r"""Read Marketo activity extracts and lead exports.
 
     Parameters
@@ -402,6 +427,10 @@ def read_marketo(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = N
     dayfirst
         Order of ``d/m/y`` dates when the data cannot decide it (an export re-saved in
         a day-first locale whose days are all ≤ 12).
+    date_range
+        Plausible dates ``(earliest, latest)`` (dates or ISO strings, both kept); a
+        date outside rejects its row with the reason, as in ``read_salesforce``.
+        Default 1990-01-01 to today + 10 years.
 
     Returns
     -------
@@ -423,7 +452,14 @@ def read_marketo(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = N
     >>> read_marketo(p)["touchpoints"].select("person_id", "touch_type", "channel").rows()
     [('mkto:42', 'email_open', 'Email')]
     """
-    return read_paths(path, _read_file, reader="marketo", time_zone=tz, dayfirst=dayfirst)
+    return read_paths(
+        path,
+        _read_file,
+        reader="marketo",
+        time_zone=tz,
+        dayfirst=dayfirst,
+        date_range=date_range,
+    )
 
 
 def _detect(fs: FileSniff) -> float:

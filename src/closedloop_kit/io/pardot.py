@@ -21,6 +21,7 @@ from closedloop_kit._core.frames import null_series
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._marketo_people import people_and_links, read_by_kind, text_col
 from closedloop_kit.io._parse import (
+    DateRange,
     combine_problems,
     find_column,
     normalize_name,
@@ -106,7 +107,12 @@ ACTIVITY_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
 
 
 def _read_activities(
-    path: Path, f: pl.DataFrame, fs: FileSniff, tz: str, dayfirst: bool | None
+    path: Path,
+    f: pl.DataFrame,
+    fs: FileSniff,
+    tz: str,
+    dayfirst: bool | None,
+    date_range: DateRange | None = None,
 ) -> LoadResult:
     header = [c for c in f.columns if c != "source_row"]
     cols = {k: find_column(header, v) for k, v in ACTIVITY_COLUMNS.items()}
@@ -141,6 +147,7 @@ def _read_activities(
         dayfirst=dayfirst,
         column=cols["created_at"],
         path=path,
+        date_range=date_range,
     )
     prospect = text_col(f, cols["prospect_id"], "prospect_id")
     visitor = text_col(f, cols["visitor_id"], "visitor_id")
@@ -201,7 +208,12 @@ def _read_activities(
 
 
 def _read_prospects(
-    path: Path, f: pl.DataFrame, fs: FileSniff, tz: str, dayfirst: bool | None
+    path: Path,
+    f: pl.DataFrame,
+    fs: FileSniff,
+    tz: str,
+    dayfirst: bool | None,
+    date_range: DateRange | None = None,
 ) -> LoadResult:
     people, links, notes, assumed = people_and_links(
         f,
@@ -211,6 +223,7 @@ def _read_prospects(
         path=path,
         time_zone=tz,
         dayfirst=dayfirst,
+        date_range=date_range,
     )
     tables = {"people": people}
     if links is not None:
@@ -240,11 +253,16 @@ CAMPAIGN_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
 
 
 def _read_campaigns(
-    path: Path, raw_frame: pl.DataFrame, fs: FileSniff, tz: str, dayfirst: bool | None
+    path: Path,
+    raw_frame: pl.DataFrame,
+    fs: FileSniff,
+    tz: str,
+    dayfirst: bool | None,
+    date_range: DateRange | None = None,
 ) -> LoadResult:
     from closedloop_kit.io._parse import parse_bool, parse_number
 
-    del tz, dayfirst  # no dates in the table
+    del tz, dayfirst, date_range  # no dates in the table
     f = raw_frame
     header = [c for c in f.columns if c != "source_row"]
     cols = {k: find_column(header, names) for k, names in CAMPAIGN_COLUMNS.items()}
@@ -312,7 +330,12 @@ def _kind(h: frozenset[str]) -> str | None:
     return None
 
 
-def _read_file(path: Path, time_zone: str, dayfirst: bool | None = None) -> LoadResult:
+def _read_file(
+    path: Path,
+    time_zone: str,
+    dayfirst: bool | None = None,
+    date_range: DateRange | None = None,
+) -> LoadResult:
     return read_by_kind(
         path,
         reader="pardot",
@@ -328,10 +351,17 @@ def _read_file(path: Path, time_zone: str, dayfirst: bool | None = None) -> Load
         ),
         time_zone=time_zone,
         dayfirst=dayfirst,
+        date_range=date_range,
     )
 
 
-def read_pardot(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = None) -> LoadResult:
+def read_pardot(
+    path: str | Path,
+    *,
+    tz: str = "UTC",
+    dayfirst: bool | None = None,
+    date_range: DateRange | None = None,
+) -> LoadResult:
     r"""Read Pardot prospect exports and visitor activities.
 
     Parameters
@@ -344,6 +374,10 @@ def read_pardot(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = No
     dayfirst
         Order of ``d/m/y`` dates when the data cannot decide it (an export re-saved in
         a day-first locale whose days are all ≤ 12).
+    date_range
+        Plausible dates ``(earliest, latest)`` (dates or ISO strings, both kept); a
+        date outside rejects its row with the reason, as in ``read_salesforce``.
+        Default 1990-01-01 to today + 10 years.
 
     Returns
     -------
@@ -361,7 +395,14 @@ def read_pardot(path: str | Path, *, tz: str = "UTC", dayfirst: bool | None = No
     >>> read_pardot(p)["identity_links"]["linked_id_value"].to_list()
     ['sf:00Q5e00000AbCdEEAV']
     """
-    return read_paths(path, _read_file, reader="pardot", time_zone=tz, dayfirst=dayfirst)
+    return read_paths(
+        path,
+        _read_file,
+        reader="pardot",
+        time_zone=tz,
+        dayfirst=dayfirst,
+        date_range=date_range,
+    )
 
 
 def _detect(fs: FileSniff) -> float:
