@@ -429,7 +429,7 @@ class Taxonomy:
         kwargs: dict[str, Any] = {}
         for key, value in raw.items():
             if isinstance(getattr(base, key), Mapping):
-                value = {str(k): str(v) for k, v in (value or {}).items()}
+                value = {str(k): None if v is None else str(v) for k, v in (value or {}).items()}
                 if extend:
                     value = {**getattr(base, key), **value}
             elif isinstance(getattr(base, key), tuple):

@@ -1264,9 +1264,15 @@ class _Asm:
             & pl.col("_deal_t").is_not_null()
             & (mql_t > pl.col("_deal_t")).fill_null(False)
         ) | (
-            # nor is a lead disqualified before its MQL moment: its status history ends at
-            # "Closed - Not Converted" and never records the MQL
-            (mql_t > pl.col("dq_t").fill_nan(None)).fill_null(False)
+            # nor is a Salesforce lead disqualified or converted (put on a deal) before its
+            # MQL moment: its status history ends at "Closed - Not Converted" / "Closed -
+            # Converted" and never records the MQL. HubSpot's lifecycle stage still moves
+            # to MQL after a disqualification (the lead status is separate), so it counts.
+            pl.col("is_hs").not_()
+            & (
+                (mql_t > pl.col("dq_t").fill_nan(None)).fill_null(False)
+                | (mql_t > pl.col("conv_t").fill_nan(None)).fill_null(False)
+            )
         )
         reached = hx.with_columns(
             obs("lead_t").alias("lead"),
