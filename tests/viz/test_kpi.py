@@ -67,3 +67,16 @@ def test_report_kpis_of_a_page_without_tiles_is_empty():
     got = clk.report.report_kpis("<html><table><tr><td>1</td></tr></table></html>")
     assert got.height == 0
     assert got.columns == ["kpi", "label", "current", "previous", "shown", "delta"]
+
+
+def test_report_kpis_reads_attributes_in_any_order():
+    # the offline HTML export sorts a tag's attributes
+    tile = clk.viz.kpi_tiles(_frame()).html.split('<div class="clk-kpis">')[1]
+    page = tile.replace(
+        '<div class="clk-kpi" data-kpi="pipeline" data-value="120000.0" data-previous="100000.0">',
+        '<div class="clk-kpi" data-kpi="pipeline" data-previous="100000.0" data-value="120000.0">',
+    )
+    assert page != tile
+    got = clk.report.report_kpis(page)
+    assert got.row(0, named=True)["current"] == 120000.0
+    assert got.row(0, named=True)["previous"] == 100000.0

@@ -19,9 +19,10 @@ _DTYPE = re.compile(
     r"(str|bool|date|time|null|cat|binary|object|[iuf](8|16|32|64|128)"
     r"|(datetime|duration|list|array|struct|enum|decimal)\[.*\])"
 )
+# attributes in any order: the HTML export sorts them
+_ATTR = re.compile(r'([\w-]+)="([^"]*)"')
 _TILE = re.compile(
-    r'<div class="clk-kpi" data-kpi="(?P<kpi>[^"]*)" data-value="(?P<value>[^"]*)" '
-    r'data-previous="(?P<previous>[^"]*)">'
+    r'<div (?P<attrs>[^>]*\bdata-kpi="[^"]*"[^>]*)>\s*'
     r'<div class="clk-kpi-label">(?P<label>.*?)</div>'
     r'<div class="clk-kpi-value">(?P<shown>.*?)</div>'
     r'<div class="clk-kpi-delta[^"]*">(?P<delta>.*?)</div></div>',
@@ -88,17 +89,19 @@ def report_kpis(text: str) -> pl.DataFrame:
     >>> report_kpis(clk.viz.kpi_tiles(frame).html).select("kpi", "current", "shown").row(0)
     ('pipeline', 1234.567, '$1,235')
     """
-    rows = [
-        {
-            "kpi": html.unescape(m["kpi"]),
-            "label": html.unescape(m["label"]),
-            "current": _number(m["value"]),
-            "previous": _number(m["previous"]),
-            "shown": html.unescape(m["shown"]),
-            "delta": html.unescape(m["delta"]),
-        }
-        for m in _TILE.finditer(text)
-    ]
+    rows = []
+    for m in _TILE.finditer(text):
+        attrs = {k: html.unescape(v) for k, v in _ATTR.findall(m["attrs"])}
+        rows.append(
+            {
+                "kpi": attrs["data-kpi"],
+                "label": html.unescape(m["label"]),
+                "current": _number(attrs.get("data-value", "")),
+                "previous": _number(attrs.get("data-previous", "")),
+                "shown": html.unescape(m["shown"]),
+                "delta": html.unescape(m["delta"]),
+            }
+        )
     schema = {
         "kpi": pl.String,
         "label": pl.String,
