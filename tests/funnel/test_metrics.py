@@ -322,3 +322,45 @@ def test_metrics_do_not_depend_on_row_order(person_build):
     assert clk.funnel.cohorts(f).equals(clk.funnel.cohorts(g))
     assert clk.funnel.time_to_close(f).quantiles.equals(clk.funnel.time_to_close(g).quantiles)
     assert clk.funnel.sourcing(f).shares.equals(clk.funnel.sourcing(g).shares)
+
+
+def test_sourcing_keeps_the_group_without_a_product_line():
+    # 3 sales-ready people: 2 in "A" (1 marketing), 1 without a product line (marketing);
+    # the null group counts its person (it once matched nothing and showed a total of 0)
+    import datetime as dt
+
+    import closedloop_kit as clk
+
+    t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    f = pl.DataFrame(
+        {
+            "entity_id": ["a", "b", "c"],
+            "product_line": ["A", "A", None],
+            "sales_ready_at": [t] * 3,
+            "sales_ready_backfilled": [False] * 3,
+            "opportunity_at": [None] * 3,
+            "opportunity_backfilled": [False] * 3,
+            "won_at": [None] * 3,
+            "won_backfilled": [False] * 3,
+            "sourced_by": ["marketing", "sales", "marketing"],
+            "sourced_by_rule": ["explicit"] * 3,
+            "amount_corporate": [None, None, None],
+            "won_amount_corporate": [None, None, None],
+        },
+        schema_overrides={
+            "opportunity_at": pl.Datetime("us", "UTC"),
+            "won_at": pl.Datetime("us", "UTC"),
+            "amount_corporate": pl.Float64,
+            "won_amount_corporate": pl.Float64,
+        },
+    )
+    res = clk.funnel.sourcing(
+        f,
+        by="product_line",
+        commitments=[{"source": "marketing", "metric": "sales_ready", "share": 0.5}],
+    )
+    got = {
+        r["product_line"]: (r["total"], r["actual_value"])
+        for r in res.comparison.iter_rows(named=True)
+    }
+    assert got == {"A": (2.0, 1.0), None: (1.0, 1.0)}

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from closedloop_kit import report
+from tests.notebooks import headlines
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 NAMES = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
@@ -22,8 +23,16 @@ EXPECTED = {
     "funnel_and_budget_plan",
     "quarterly_closed_loop_review",
 }
-# smaller settings where a template has them, so the suite stays fast
-FAST = {"attribution_model_comparison": {"n_bootstrap": 20}}
+# explicit parameters (the headline checks recompute with the same ones), and smaller
+# settings where a template has them, so the suite stays fast; 2025-07 and fiscal 2026Q2
+# (May-July 2025) hold campaign cost as well as ad spend
+PARAMS: dict[str, dict[str, object]] = {
+    "attribution_model_comparison": {"n_bootstrap": 20},
+    "campaign_review": {"period": "2025Q3"},
+    "funnel_and_budget_plan": {"fiscal_start_month": 1},
+    "operating_review": {"start": "2025-07-01", "end": "2025-07-31"},
+    "quarterly_closed_loop_review": {"period": "2026Q2", "fiscal_start_month": 2},
+}
 
 
 @pytest.fixture(scope="session")
@@ -92,7 +101,8 @@ def test_structure(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_executes_into_offline_report(name, sample_store, tmp_path):
     data = sample_store
-    rep = report.run(name, data=data, params=FAST.get(name, {}), out=tmp_path)
+    params = PARAMS.get(name, {})
+    rep = report.run(name, data=data, params=params, out=tmp_path)
     text = rep.html.read_text(encoding="utf-8")
     assert rep.n_charts >= 1
     assert "Traceback" not in text
@@ -111,6 +121,10 @@ def test_executes_into_offline_report(name, sample_store, tmp_path):
         for t, key in (("campaigns", "campaign_id"), ("accounts", "account_id"))
     ]
     assert report.table_problems(text, ids=[i for ids in named for i in ids]) == []
+    # headline numbers equal the analysis functions' for the same parameters, and a number
+    # shown in two places of the report is the same number
+    if name in headlines.CHECKS:
+        headlines.CHECKS[name](text, data, params)
     if name == "campaign_review":
         # `closedloop report rerun` reproduces the report's tables exactly
         again = report.rerun(rep.html, out=tmp_path / "rerun")

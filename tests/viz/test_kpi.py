@@ -49,3 +49,34 @@ def test_no_previous_value_shows_no_change():
 def test_missing_columns_are_named():
     with pytest.raises(ValueError, match="needs the columns"):
         clk.viz.kpi_tiles(pl.DataFrame({"label": ["x"]}))
+
+
+def test_report_kpis_reads_the_tiles_back_exactly():
+    frame = _frame(current=[120000.004, 1 / 3, 0.5], previous=[100000.0, None, 0.45])
+    got = clk.report.report_kpis(clk.viz.kpi_tiles(frame, title="March").html)
+    assert got["kpi"].to_list() == ["pipeline", "cost_per_sales_ready", "roi"]
+    assert got["label"].to_list() == frame["label"].to_list()
+    # the unrounded numbers, not the text: 1/3 survives, the tile shows "$0"
+    assert got["current"].to_list() == [120000.004, 1 / 3, 0.5]
+    assert got["previous"].to_list() == [100000.0, None, 0.45]
+    assert got["shown"].to_list() == ["$120,000", "$0", "50.0%"]
+    assert got["delta"][2] == "▲ 5.0 pts vs 45.0%"
+
+
+def test_report_kpis_of_a_page_without_tiles_is_empty():
+    got = clk.report.report_kpis("<html><table><tr><td>1</td></tr></table></html>")
+    assert got.height == 0
+    assert got.columns == ["kpi", "label", "current", "previous", "shown", "delta"]
+
+
+def test_report_kpis_reads_attributes_in_any_order():
+    # the offline HTML export sorts a tag's attributes
+    tile = clk.viz.kpi_tiles(_frame()).html.split('<div class="clk-kpis">')[1]
+    page = tile.replace(
+        '<div class="clk-kpi" data-kpi="pipeline" data-value="120000.0" data-previous="100000.0">',
+        '<div class="clk-kpi" data-kpi="pipeline" data-previous="100000.0" data-value="120000.0">',
+    )
+    assert page != tile
+    got = clk.report.report_kpis(page)
+    assert got.row(0, named=True)["current"] == 120000.0
+    assert got.row(0, named=True)["previous"] == 100000.0

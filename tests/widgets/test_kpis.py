@@ -40,10 +40,10 @@ def test_kpis_match_an_independent_computation(sample):
         if r["created_at"] is not None and start <= r["created_at"].date() <= end
     )
     assert values["pipeline"] == pytest.approx(pipeline)
+    # cost of record: ad spend + campaign actual cost (what roi.summary divides by)
+    costs, _ = sample.costs()
     spend = sum(
-        r["cost_corporate"] or 0.0
-        for r in sample.data.frame("spend").iter_rows(named=True)
-        if start <= r["date"] <= end
+        r["cost_corporate"] or 0.0 for r in costs.iter_rows(named=True) if start <= r["date"] <= end
     )
     ready = values["sales_ready"]
     assert ready > 0
@@ -86,3 +86,18 @@ def test_dashboard_updates_tiles_and_tables_in_place(sample):
     assert dash.view.state.campaigns == (campaigns[0][1],)
     dash.controls["period"].value = None
     assert "Choose a period" in dash.tiles.value
+
+
+def test_cost_is_the_cost_of_record(sample):
+    # the tiles divide by the same cost as roi.summary and cost_per_sales_ready: ad spend
+    # *and* campaign actual cost (the tiles once used the spend table alone)
+    start, end = dt.date(2025, 1, 1), dt.date(2025, 12, 31)
+    costs, _ = sample.costs()
+    in_year = costs.filter(pl.col("date").is_between(start, end))
+    assert (in_year["source"] == "campaign_actual_cost").any()
+    got = kpis(sample, start=start, end=end)
+    values = dict(zip(got["kpi"], got["current"], strict=True))
+    period = (start, end + dt.timedelta(days=1))
+    planned = clk.planning.cost_per_sales_ready(sample, by=(), period=period).table
+    assert values["cost_per_sales_ready"] == pytest.approx(planned["cost_per_sales_ready"][0])
+    assert values["sales_ready"] == planned["sales_ready"][0]

@@ -228,7 +228,10 @@ def sourcing(
     if not groups:
         grid = grid.drop("_k")
     shares = grid.join(
-        values.rename({"sourced_by": "source"}), on=[*groups, "metric", "source"], how="left"
+        values.rename({"sourced_by": "source"}),
+        on=[*groups, "metric", "source"],
+        how="left",
+        nulls_equal=True,  # entities without a product line are a group too, not dropped
     ).with_columns(pl.col("value").fill_null(0.0))
     shares = shares.with_columns(pl.col("value").sum().over([*groups, "metric"]).alias("total"))
     shares = shares.with_columns(

@@ -6,7 +6,8 @@ the executed notebook and the manifest; :func:`rerun` reproduces a report from i
 manifest; :func:`batch` renders many from a YAML file; :func:`review` renders a dated
 review per week or month with an index of headline deltas; :func:`prepare_serve` lays out
 the Voilà dashboard that ``closedloop serve`` runs; :func:`table_problems` checks a
-report's tables for people (no dtype row, names not ids). The ``closedloop`` command line
+report's tables for people (no dtype row, names not ids) and :func:`report_kpis` reads
+its KPI tiles back with their exact values. The ``closedloop`` command line
 lives in :mod:`closedloop_kit.report.cli`. papermill, nbconvert and voila load on first use.
 """
 
@@ -16,7 +17,7 @@ from closedloop_kit.report._manifest import read_manifest
 from closedloop_kit.report._review import Review, review, review_periods
 from closedloop_kit.report._run import Report, batch, open_data, report_name, rerun, run
 from closedloop_kit.report._serve import is_loopback, prepare_serve, voila_command
-from closedloop_kit.report._tables import table_problems
+from closedloop_kit.report._tables import report_kpis, table_problems
 from closedloop_kit.report._templates import find_template, list_templates
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "prepare_serve",
     "read_manifest",
     "redact_emails",
+    "report_kpis",
     "report_name",
     "report_tables",
     "reports_index",

@@ -1,4 +1,4 @@
-"""Check a rendered report's tables the way a reader would (used by the tests and by hand)."""
+"""Read a rendered report the way a reader would: its tables' problems, its KPI tiles."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import html
 import re
 from collections.abc import Iterable
 
+import polars as pl
+
 from closedloop_kit.report._export import report_tables
 
-__all__ = ["table_problems"]
+__all__ = ["report_kpis", "table_problems"]
 
 _ROW = re.compile(r"<tr\b.*?</tr>", re.DOTALL)
 _CELL = re.compile(r"<t[hd]\b[^>]*>(.*?)</t[hd]>", re.DOTALL)
@@ -16,6 +18,15 @@ _TAG = re.compile(r"<[^>]+>")
 _DTYPE = re.compile(
     r"(str|bool|date|time|null|cat|binary|object|[iuf](8|16|32|64|128)"
     r"|(datetime|duration|list|array|struct|enum|decimal)\[.*\])"
+)
+# attributes in any order: the HTML export sorts them
+_ATTR = re.compile(r'([\w-]+)="([^"]*)"')
+_TILE = re.compile(
+    r'<div (?P<attrs>[^>]*\bdata-kpi="[^"]*"[^>]*)>\s*'
+    r'<div class="clk-kpi-label">(?P<label>.*?)</div>'
+    r'<div class="clk-kpi-value">(?P<shown>.*?)</div>'
+    r'<div class="clk-kpi-delta[^"]*">(?P<delta>.*?)</div></div>',
+    re.DOTALL,
 )
 
 
@@ -53,3 +64,50 @@ def table_problems(text: str, *, ids: Iterable[str] = ()) -> list[str]:
                 if cell.strip('"') in wanted:  # polars quotes strings
                     found.append(f"table {n}: raw id {cell.strip(chr(34))!r} where a name exists")
     return found
+
+
+def _number(text: str) -> float | None:
+    return float(text) if text else None
+
+
+def report_kpis(text: str) -> pl.DataFrame:
+    """The KPI tiles of a report's HTML, in the order shown, with their exact values.
+
+    Reads the tiles :func:`closedloop_kit.viz.kpi_tiles` draws (the ``operating_review``
+    template opens with them): ``kpi`` (its key, e.g. ``"pipeline"``), ``label``,
+    ``current`` and ``previous`` (the unrounded numbers the tile was drawn from; null when
+    missing), ``shown`` (the value as the reader sees it) and ``delta`` (the change text).
+    A report without tiles gives an empty frame.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import closedloop_kit as clk
+    >>> from closedloop_kit.report import report_kpis
+    >>> frame = pl.DataFrame({"kpi": ["pipeline"], "label": ["Pipeline"], "kind": ["currency"],
+    ...                       "current": [1234.567], "previous": [None], "change": [None]})
+    >>> report_kpis(clk.viz.kpi_tiles(frame).html).select("kpi", "current", "shown").row(0)
+    ('pipeline', 1234.567, '$1,235')
+    """
+    rows = []
+    for m in _TILE.finditer(text):
+        attrs = {k: html.unescape(v) for k, v in _ATTR.findall(m["attrs"])}
+        rows.append(
+            {
+                "kpi": attrs["data-kpi"],
+                "label": html.unescape(m["label"]),
+                "current": _number(attrs.get("data-value", "")),
+                "previous": _number(attrs.get("data-previous", "")),
+                "shown": html.unescape(m["shown"]),
+                "delta": html.unescape(m["delta"]),
+            }
+        )
+    schema = {
+        "kpi": pl.String,
+        "label": pl.String,
+        "current": pl.Float64,
+        "previous": pl.Float64,
+        "shown": pl.String,
+        "delta": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema)

@@ -51,6 +51,11 @@ def _delta(row: dict[str, Any], currency: str) -> tuple[str, str]:
     return f"{arrow} {abs(change) * 100:,.1f}{unit} vs {previous}", css
 
 
+def _exact(value: Any) -> str:
+    """The unrounded value for machines (``repr`` round-trips a float); empty when missing."""
+    return "" if value is None else repr(float(value))
+
+
 def kpi_tiles(frame: pl.DataFrame, *, currency: str = "USD", title: str | None = None) -> KPITiles:
     """One tile per row of a KPI frame: the value, and the change against the previous period.
 
@@ -62,7 +67,9 @@ def kpi_tiles(frame: pl.DataFrame, *, currency: str = "USD", title: str | None =
         difference in percentage points, shown as ``pts``), and optionally ``better``
         (``"up"`` or ``"down"``: whether a rise is good; colours the change) and ``kpi``
         (used as the tile's ``data-kpi`` attribute), as returned by
-        :func:`closedloop_kit.widgets.kpis`.
+        :func:`closedloop_kit.widgets.kpis`. Each tile also carries the unrounded
+        ``data-value`` and ``data-previous`` (read back by
+        :func:`closedloop_kit.report.report_kpis`).
     currency
         Currency code of money values.
     title
@@ -89,7 +96,8 @@ def kpi_tiles(frame: pl.DataFrame, *, currency: str = "USD", title: str | None =
         delta, css = _delta(row, currency)
         key = html.escape(str(row.get("kpi") or row["label"]))
         tiles.append(
-            f'<div class="clk-kpi" data-kpi="{key}">'
+            f'<div class="clk-kpi" data-kpi="{key}" data-value="{_exact(row["current"])}" '
+            f'data-previous="{_exact(row["previous"])}">'
             f'<div class="clk-kpi-label">{html.escape(str(row["label"]))}</div>'
             f'<div class="clk-kpi-value">{html.escape(value)}</div>'
             f'<div class="clk-kpi-delta {css}">{html.escape(delta)}</div></div>'

@@ -99,16 +99,19 @@ def kpis(
 
     - pipeline = Σ amount of the opportunities created in the period;
     - sales-ready leads = people whose funnel reached sales-ready in the period;
-    - cost per sales-ready lead = spend in the period / sales-ready leads;
+    - cost per sales-ready lead = cost in the period / sales-ready leads;
     - won revenue = Σ amount of the opportunities won in the period (``closed_at``, else
       ``close_date``);
     - marketing ROI = (won revenue of marketing-sourced accounts won in the period −
-      spend) / spend.
+      cost) / cost.
 
-    ``product_lines`` and ``divisions`` filter opportunities and funnel entities,
-    ``channels`` filters the spend. Spend tied to a campaign of another product line or
-    division is left out; spend with no campaign (most ad platform rows) cannot be split
-    and stays in.
+    Cost is the prepared model's cost of record (:meth:`closedloop_kit.Prepared.costs`:
+    spend plus campaign actual cost, by date), the same cost
+    :func:`closedloop_kit.roi.summary` and :func:`closedloop_kit.planning.cost_per_sales_ready`
+    divide by. ``product_lines`` and ``divisions`` filter opportunities and funnel
+    entities, ``channels`` filters the cost. Cost placed on a campaign of another product
+    line or division is left out; cost with no campaign (most ad platform rows) cannot be
+    split and stays in.
 
     Returns
     -------
@@ -123,15 +126,12 @@ def kpis(
     opps = data.frame("opportunities")
     people = prepared.funnel("person")
     accounts = prepared.funnel("account")
-    spend = data.frame("spend")
+    spend, _ = prepared.costs()  # the cost of record: spend + campaign cost, placed
     for values, column in ((product_lines, "product_line"), (divisions, "sales_division")):
         if values:
             keep = pl.col(column).is_in(list(values))
             opps, people, accounts = opps.filter(keep), people.filter(keep), accounts.filter(keep)
-            campaigns = data.frame("campaigns")
-            if column in campaigns.columns:
-                other = campaigns.filter(~keep)["campaign_id"].implode()
-                spend = spend.filter(~pl.col("campaign_id").is_in(other).fill_null(False))
+            spend = spend.filter(keep | pl.col(column).is_null())
     if channels:
         spend = spend.filter(pl.col("channel").is_in(list(channels)))
     now = _values(opps, people, accounts, spend, start, end)

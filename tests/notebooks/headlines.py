@@ -1,0 +1,162 @@
+"""Headline numbers of a rendered report against the analysis functions (used by the
+notebook execution test, so every template is rendered once).
+
+Each check reads what the reader sees (KPI tiles through ``report.report_kpis``, table
+cells through ``report.report_tables``) and recomputes it with the public analysis
+functions on ``clk.prepare(clk.load(store))`` with the template's parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import html
+import re
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+import pytest
+
+import closedloop_kit as clk
+from closedloop_kit import report
+from closedloop_kit._core.display import format_value
+from closedloop_kit.widgets import KPIS, previous_period
+
+_ROW = re.compile(r"<tr\b.*?</tr>", re.DOTALL)
+_CELL = re.compile(r"<t[hd]\b[^>]*>(.*?)</t[hd]>", re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+CENT = 0.005
+
+
+@functools.cache
+def prepared_for(store: str, fiscal_start_month: int = 1) -> clk.Prepared:
+    """The prepared model a template builds, built independently (once per store and fiscal)."""
+    fiscal = clk.FiscalCalendar(start_month=fiscal_start_month)
+    data = clk.datasets.load_sample() if store == "sample" else clk.load(store)
+    return clk.prepare(data, fiscal=fiscal)
+
+
+def table(text: str, title: str) -> list[dict[str, str]]:
+    """The body rows of the report table titled ``title``: ``header -> cell text``."""
+    for found in report.report_tables(text):
+        rows = [
+            [html.unescape(_TAG.sub("", c)).strip() for c in _CELL.findall(r)]
+            for r in _ROW.findall(found)
+        ]
+        if rows and rows[0] == [title]:
+            header, body = rows[1], rows[2:]
+            return [dict(zip(header, r, strict=True)) for r in body if len(r) == len(header)]
+    pytest.fail(f"no table titled {title!r} in the report")
+
+
+def count(cell: str) -> int:
+    return int(cell.replace(",", ""))
+
+
+def column_total(rows: list[dict[str, str]], header: str) -> int:
+    return sum(count(r[header]) for r in rows if r[header] != "—")
+
+
+def check_stage_counts(text: str, prepared: clk.Prepared, period: Any) -> dict[str, int]:
+    """The report's funnel-stage table equals ``prepared.stage_counts(period=...)``."""
+    shown = {
+        r["Stage"]: count(r["Count"]) for r in table(text, "Funnel stages (humans, then deals)")
+    }
+    expected = dict(prepared.stage_counts(period=period).select("stage", "count").iter_rows())
+    assert shown == expected
+    return expected
+
+
+def check_operating_review(text: str, store: str, params: dict[str, Any]) -> None:
+    """KPI tiles (this period and the one before) against roi, planning and the funnel."""
+    prepared = prepared_for(store)
+    tiles = report.report_kpis(text)
+    assert tiles["kpi"].to_list() == [k for k, *_ in KPIS]
+    start = dt.date.fromisoformat(str(params["start"]))
+    end = dt.date.fromisoformat(str(params["end"]))
+    journeys = prepared.journeys(conversion="won", level="account")
+    credit = clk.attribution.attribute(journeys, model="linear")
+    accounts = prepared.funnel("account")
+    kinds = {k: kind for k, _, kind, _ in KPIS}
+    for column, (first, last) in (
+        ("current", (start, end)),
+        ("previous", previous_period(start, end)),
+    ):
+        period = (first, last + dt.timedelta(days=1))  # end exclusive
+        got = dict(zip(tiles["kpi"], tiles[column], strict=True))
+        roi = clk.roi.summary(credit, prepared, by="channel", every=None, period=period).table
+        planned = clk.planning.cost_per_sales_ready(prepared, by=(), period=period).table
+        counts = dict(prepared.stage_counts(period=period).select("stage", "count").iter_rows())
+        lo, hi = prepared.bounds(period) or (None, None)
+        won = accounts.filter(pl.col("won_at").is_between(lo, hi, closed="left"))
+        sourced = clk.roi.sourced_vs_influenced(won, journeys).table["sourced_bookings"].sum()
+        cost = float(planned["cost"][0])
+        # counts exactly, money to the cent, ROI to 1e-9
+        assert got["sales_ready"] == counts["sales_ready"] == planned["sales_ready"][0]
+        assert got["pipeline"] == pytest.approx(roi["pipeline"].sum(), abs=CENT)
+        assert got["won_revenue"] == pytest.approx(roi["bookings"].sum(), abs=CENT)
+        assert cost == pytest.approx(roi["cost"].sum(), abs=CENT)
+        assert got["cost_per_sales_ready"] == pytest.approx(
+            planned["cost_per_sales_ready"][0], abs=CENT
+        )
+        assert got["roi"] == pytest.approx((sourced - cost) / cost, rel=1e-9)
+    # the tile shows its number (the delta text shows the previous one)
+    for row in tiles.iter_rows(named=True):
+        kind = kinds[row["kpi"]]
+        assert row["shown"] == format_value(row["current"], kind, currency=prepared.currency)
+        previous = format_value(row["previous"], kind, currency=prepared.currency)
+        assert row["delta"].endswith(previous)
+
+
+def check_quarterly_review(text: str, store: str, params: dict[str, Any]) -> None:
+    """Stage counts; the ROI tables and the sourcing table count the same people."""
+    period = params["period"]
+    prepared = prepared_for(store, int(params.get("fiscal_start_month", 1)))
+    stages = check_stage_counts(text, prepared, period)
+    headers = {
+        "Leads": "raw_lead",
+        "MQLs": "mql",
+        "Sales-ready": "sales_ready",
+        "Opportunities": "opportunity",
+        "Won": "won",
+    }
+    for title in ("ROI by channel", f"Program ROI ({period})"):
+        rows = table(text, title)
+        assert {h: column_total(rows, h) for h in headers} == {
+            h: stages[s] for h, s in headers.items()
+        }, title
+    sourcing = [
+        r for r in table(text, "Sourcing against commitments") if r["Source"] == "marketing"
+    ]
+    assert column_total(sourcing, "Total") == stages["sales_ready"]
+
+
+def check_campaign_review(text: str, store: str, params: dict[str, Any]) -> None:
+    """Stage counts of the period."""
+    prepared = prepared_for(store, int(params.get("fiscal_start_month", 1)))
+    check_stage_counts(text, prepared, params.get("period"))
+
+
+def check_funnel_and_budget_plan(text: str, store: str, params: dict[str, Any]) -> None:
+    """Stage counts; the cost table counts every sales-ready human once."""
+    prepared = prepared_for(store, int(params.get("fiscal_start_month", 1)))
+    stages = check_stage_counts(text, prepared, None)
+    rows = table(text, "Cost per sales-ready lead")
+    assert column_total(rows, "Sales-ready") == stages["sales_ready"]
+    cost = clk.planning.cost_per_sales_ready(prepared).table
+    shown = sorted(r["Cost per sales-ready ($)"] for r in rows)
+    expected = sorted(
+        format_value(v, "currency", currency=prepared.currency)
+        for v in cost["cost_per_sales_ready"].to_list()
+    )
+    assert shown == expected
+
+
+CHECKS: dict[str, Callable[[str, str, dict[str, Any]], None]] = {
+    "campaign_review": check_campaign_review,
+    "funnel_and_budget_plan": check_funnel_and_budget_plan,
+    "operating_review": check_operating_review,
+    "quarterly_closed_loop_review": check_quarterly_review,
+}
+"""Templates that show headline numbers, and their check."""
