@@ -118,6 +118,48 @@ def test_stalled_journeys_late_touches_are_not_counted(stages: list[str]) -> Non
     assert inc["B"] == pytest.approx(0.0, abs=1e-8)
 
 
+def _prepared_like(conversion: str) -> pl.DataFrame:
+    """The hand world with the prepared model's milestone columns and `conversion_at`."""
+    return (
+        _hand_world()
+        .rename({"lead_at": "raw_lead_at"})
+        .with_columns(
+            pl.lit(None, pl.Datetime("us", "UTC")).alias("sales_ready_at"),
+            pl.col(conversion).alias("conversion_at"),
+            pl.col(conversion).is_not_null().alias("converted"),
+        )
+    )
+
+
+def test_default_stages_are_the_prepared_milestones() -> None:
+    # prepared.journeys names the first stage raw_lead_at (Taxonomy.default()); before,
+    # the defaults looked for lead_at, so the first fitted transition was start → mql_at
+    # with every touch of the journeys that stalled
+    j = _prepared_like("won_at")
+    res = attribute(j, model="multistage")
+    assert res.params["stages"] == ["raw_lead_at", "mql_at", "sales_ready_at", "won_at"]
+    explicit = attribute(j, model="multistage", stages=["raw_lead_at", "mql_at", "won_at"])
+    inc = dict(res.tables["incremental"].iter_rows())
+    assert inc == pytest.approx(dict(explicit.tables["incremental"].iter_rows()), abs=1e-9)
+    assert inc["A"] == pytest.approx(16.0, abs=1e-8)
+
+
+def test_default_stages_end_at_the_conversion() -> None:
+    # journeys to MQL: the won stage comes after the conversion and is left out; one
+    # transition lead → MQL (12 of 16 with A, 4 of 16 without): P = 3/4 or 1/4, Δ_A = 1/2
+    # on 32 A journeys; the totals split the 32 MQLs
+    j = _prepared_like("mql_at")
+    res = attribute(j, model="multistage")
+    assert res.params["stages"] == ["raw_lead_at", "mql_at"]
+    assert res.tables["transitions"]["transition"].to_list() == [
+        "start → raw_lead_at",
+        "raw_lead_at → mql_at",
+    ]
+    assert dict(res.tables["incremental"].iter_rows())["A"] == pytest.approx(16.0, abs=1e-8)
+    ch = dict(res.channels.select("channel", "conversions").iter_rows())
+    assert ch["A"] == pytest.approx(32.0)
+
+
 def _random_funnel(seed: int) -> pl.DataFrame:
     """Simulated journeys, then stages after the last touch drawn from a known logit."""
     w = make_attribution_world(seed, n_journeys=3_000, channels=4)

@@ -49,13 +49,16 @@ import numpy as np
 import polars as pl
 
 from closedloop_kit.attribution._logistic import distinct_patterns
+from closedloop_kit.config import Taxonomy
 from closedloop_kit.errors import ModelFitError
 from closedloop_kit.stats import newton_logit
 
 __all__ = ["DEFAULT_STAGES", "MultistageFit", "fit_multistage"]
 
-DEFAULT_STAGES = ("lead_at", "mql_at", "sales_ready_at", "opportunity_at", "won_at")
-"""Stage columns used when present, in funnel order (times per journey)."""
+DEFAULT_STAGES = tuple(f"{s}_at" for s in Taxonomy.default().stages)
+"""Stage columns used when present, in funnel order (times per journey): the milestone
+times ``<stage>_at`` that :meth:`Prepared.journeys` carries for the default taxonomy
+(``raw_lead_at``, ``mql_at``, ``sales_ready_at``, ``opportunity_at``, ``won_at``)."""
 
 FALLBACK_STAGES = ("is_lead_creation_touch", "is_opportunity_creation_touch", "conversion_at")
 """Without stage times: the milestone flags of :func:`journeys`, then the conversion."""
@@ -93,11 +96,34 @@ def _stage_times(journeys: pl.DataFrame, stages: Sequence[str]) -> pl.DataFrame:
     )
 
 
+def _up_to_conversion(journeys: pl.DataFrame, stages: list[str]) -> list[str]:
+    """The default stages up to the journeys' conversion stage (the rest are after it).
+
+    The conversion stage is the first whose time equals ``conversion_at`` on every
+    converting journey (journeys to sales-ready end there, not at won); without
+    ``conversion_at``, converting journeys or such a stage, all of ``stages``.
+    """
+    if "conversion_at" not in journeys.columns or "converted" not in journeys.columns:
+        return stages
+    conv = journeys.filter(pl.col("converted")).group_by("journey_id").first()
+    if conv.height == 0 or conv.schema["conversion_at"] == pl.Null:
+        return stages
+    for k, s in enumerate(stages):
+        if journeys.schema[s] != pl.Boolean and bool(
+            (conv[s] == conv["conversion_at"]).fill_null(False).all()
+        ):
+            return stages[: k + 1]
+    return stages
+
+
 def _check(journeys: pl.DataFrame, stages: Sequence[str] | None) -> list[str]:
     if stages is None:
-        stages = [s for s in DEFAULT_STAGES if s in journeys.columns] or [
-            s for s in FALLBACK_STAGES if s in journeys.columns
-        ]
+        present = [s for s in DEFAULT_STAGES if s in journeys.columns]
+        stages = (
+            _up_to_conversion(journeys, present)
+            if present
+            else [s for s in FALLBACK_STAGES if s in journeys.columns]
+        )
     stages = list(stages)
     missing = [c for c in ("journey_id", "channel", "occurred_at", *stages) if c not in journeys]
     if missing:
@@ -130,9 +156,11 @@ def fit_multistage(
         with the stage columns.
     stages
         Stage columns in funnel order (module docstring); default: those of
-        :data:`DEFAULT_STAGES` present, else those of :data:`FALLBACK_STAGES` (the
-        lead- and opportunity-creation touches of :func:`journeys`, then
-        ``conversion_at``). The last stage should be the conversion (``converted``).
+        :data:`DEFAULT_STAGES` present, up to the conversion (the first stage whose
+        time is ``conversion_at`` on every converting journey), else those of
+        :data:`FALLBACK_STAGES` (the lead- and opportunity-creation touches of
+        :func:`journeys`, then ``conversion_at``). The last stage should be the
+        conversion (``converted``).
     pooling
         Ridge ``λ`` on the per-transition deviations (module docstring): 0 fits each
         transition on its own, large values share one effect per channel.
