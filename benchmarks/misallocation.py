@@ -15,9 +15,11 @@ Worlds and seeds (none is used by the unit tests):
   Two journey frames per company: person-level journeys to a **won** deal (730-day
   lookback, marketing touches) with the prepared model's stage times
   (``raw_lead_at``, ``mql_at``, ``sales_ready_at``, ``opportunity_at``, ``won_at``, the
-  same milestones the funnel shows), which every model and ``multistage`` read; and
-  person-level journeys to **sales-ready** (the conversion the truth acts on), which
-  single-stage models read.
+  same milestones the funnel shows), which every model reads (``multistage`` chains
+  raw lead → … → won); and person-level journeys to **sales-ready** (the conversion the
+  truth acts on), which every model reads too (``multistage``'s default stages end at the
+  conversion: raw lead → MQL → sales-ready). ``benchmarks/noise_floor.py`` measures the
+  sampling noise at the companies' size.
 
 Misallocation is ``½ Σ_c |share_c − true_share_c|`` (0 perfect). The table replaces the
 block between ``<!-- misallocation:start -->`` and ``<!-- misallocation:end -->`` in

@@ -20,10 +20,12 @@ def _day(d: float) -> dt.datetime:
     return T0 + dt.timedelta(days=d)
 
 
-def _hand_world() -> pl.DataFrame:
+def _hand_world(*, late_touches: bool = False) -> pl.DataFrame:
     # 4 cells × 16 journeys: {A}, {A, B}, {B}, {B, B}. Everyone is a lead on day 10;
     # lead → MQL: 12 of 16 move on in the A cells, 4 of 16 otherwise; MQL → won: 9 of
     # 12 (A cells), 1 of 4. Touches are before day 10, so both transitions see them all.
+    # late_touches: a journey that stalls touches its cell's first channel again on day
+    # 100, after every window (entry + the 10 days the movers took), so nothing changes.
     cells = [["A"], ["A", "B"], ["B"], ["B", "B"]]
     rows = []
     jid = 0
@@ -33,13 +35,16 @@ def _hand_world() -> pl.DataFrame:
         for i in range(16):
             mql = _day(20) if i < mql_n else None
             won = _day(30) if i < won_n else None
-            for pos, ch in enumerate(cell):
+            touches = [(ch, 1 + pos) for pos, ch in enumerate(cell)]
+            if late_touches and won is None:
+                touches.append((cell[0], 100))
+            for pos, (ch, day) in enumerate(touches):
                 rows.append(
                     {
                         "journey_id": jid,
                         "channel": ch,
                         "position": pos,
-                        "occurred_at": _day(1 + pos),
+                        "occurred_at": _day(day),
                         "converted": won is not None,
                         "value": 100.0 if won is not None else 0.0,
                         "lead_at": _day(10),
@@ -81,6 +86,78 @@ def test_known_value_funnel() -> None:
         sums = res.credits.group_by("journey_id").agg(pl.col("credit").sum())
         assert sums.height == 20
         assert ((sums["credit"] - 1).abs() < 1e-9).all()
+
+
+@pytest.mark.parametrize("stages", [STAGES, ["mql_at", "won_at"]])
+def test_stalled_journeys_late_touches_are_not_counted(stages: list[str]) -> None:
+    # The hand world plus a day-100 touch on every journey that stalls: the windows of
+    # the journeys that did not move on end at their entry into the stage they stalled
+    # at (the first touch for the first transition) + the median time the movers took
+    # (10 days, 19 from the first touch), and a journey that never reached a stage
+    # enters it, for the chain, at the end of that window: the known values stand.
+    # Before: the first transition counted every touch of the journeys that did not
+    # move on, and the chain every touch of those that never reached the earlier stage.
+    j = _hand_world(late_touches=True)
+    res = attribute(j, model="multistage", stages=stages, pooling=0.0)
+    coef = res.tables["coefficients"]
+    fitted = coef.filter(pl.col("transition") != "start → lead_at")
+    assert fitted["transition"].unique().len() == 2
+    np.testing.assert_allclose(
+        fitted.filter(pl.col("term") == "baseline")["coef"].to_numpy(), -math.log(3), atol=1e-8
+    )
+    np.testing.assert_allclose(
+        fitted.filter(pl.col("term") == "A")["coef"].to_numpy(),
+        2 * math.log(3) / math.log(2),
+        atol=1e-8,
+    )
+    np.testing.assert_allclose(
+        fitted.filter(pl.col("term") == "B")["coef"].to_numpy(), 0.0, atol=1e-8
+    )
+    inc = dict(res.tables["incremental"].iter_rows())
+    assert inc["A"] == pytest.approx(16.0, abs=1e-8)
+    assert inc["B"] == pytest.approx(0.0, abs=1e-8)
+
+
+def _prepared_like(conversion: str) -> pl.DataFrame:
+    """The hand world with the prepared model's milestone columns and `conversion_at`."""
+    return (
+        _hand_world()
+        .rename({"lead_at": "raw_lead_at"})
+        .with_columns(
+            pl.lit(None, pl.Datetime("us", "UTC")).alias("sales_ready_at"),
+            pl.col(conversion).alias("conversion_at"),
+            pl.col(conversion).is_not_null().alias("converted"),
+        )
+    )
+
+
+def test_default_stages_are_the_prepared_milestones() -> None:
+    # prepared.journeys names the first stage raw_lead_at (Taxonomy.default()); before,
+    # the defaults looked for lead_at, so the first fitted transition was start → mql_at
+    # with every touch of the journeys that stalled
+    j = _prepared_like("won_at")
+    res = attribute(j, model="multistage")
+    assert res.params["stages"] == ["raw_lead_at", "mql_at", "sales_ready_at", "won_at"]
+    explicit = attribute(j, model="multistage", stages=["raw_lead_at", "mql_at", "won_at"])
+    inc = dict(res.tables["incremental"].iter_rows())
+    assert inc == pytest.approx(dict(explicit.tables["incremental"].iter_rows()), abs=1e-9)
+    assert inc["A"] == pytest.approx(16.0, abs=1e-8)
+
+
+def test_default_stages_end_at_the_conversion() -> None:
+    # journeys to MQL: the won stage comes after the conversion and is left out; one
+    # transition lead → MQL (12 of 16 with A, 4 of 16 without): P = 3/4 or 1/4, Δ_A = 1/2
+    # on 32 A journeys; the totals split the 32 MQLs
+    j = _prepared_like("mql_at")
+    res = attribute(j, model="multistage")
+    assert res.params["stages"] == ["raw_lead_at", "mql_at"]
+    assert res.tables["transitions"]["transition"].to_list() == [
+        "start → raw_lead_at",
+        "raw_lead_at → mql_at",
+    ]
+    assert dict(res.tables["incremental"].iter_rows())["A"] == pytest.approx(16.0, abs=1e-8)
+    ch = dict(res.channels.select("channel", "conversions").iter_rows())
+    assert ch["A"] == pytest.approx(32.0)
 
 
 def _random_funnel(seed: int) -> pl.DataFrame:

@@ -2,13 +2,16 @@
 
 A B2B funnel has stages ``s_0 → s_1 → … → s_S`` (e.g. lead → MQL → sales-ready →
 opportunity → won). Each journey ``J`` has the time ``T_k(J)`` it reached stage ``s_k``
-(null: not reached). Transition ``k`` moves a journey from ``s_{k−1}`` to ``s_k``; for
-``k = 0`` every journey is at risk. Its exposures count the touches *before* the
-transition: ``x_kc(J) = log(1 + n_c(J, ≤ T_k))`` when the journey reached ``s_k``; when
-it did not, the touches up to ``T_{k−1} + m_k`` with ``m_k`` the median time the
-journeys that moved on took (``T_k − T_{k−1}``), so stalled journeys are not credited
-with the touches they collect while waiting (all touches for ``k = 0``). One
-continuation-ratio logit is fitted on every (journey, transition) row at risk:
+(null: not reached); ``T_{−1}(J)`` is its first touch. Transition ``k`` moves a journey
+from ``s_{k−1}`` to ``s_k``; for ``k = 0`` every journey is at risk. Its exposures count
+the touches *before* the transition: ``x_kc(J) = log(1 + n_c(J, ≤ E_k))`` with ``E_k =
+T_k`` when the journey reached ``s_k``; when it did not, ``E_k = E_{k−1} + m_k`` with
+``m_k`` the median time the journeys that moved on took (``T_k − T_{k−1}``), so stalled
+journeys are not credited with the touches they collect while waiting (equal windows).
+A journey that never reached ``s_{k−1}`` thus enters it, for the chain below, at the
+end of its window there, and later transitions do not count its later touches either
+(``stalled="all"``: ``m_k = ∞``, every touch). One continuation-ratio logit is fitted
+on every (journey, transition) row at risk:
 
     logit P(reach s_k | reached s_{k−1}, J) = α_k + Σ_c β_kc x_kc(J)
 
@@ -46,13 +49,16 @@ import numpy as np
 import polars as pl
 
 from closedloop_kit.attribution._logistic import distinct_patterns
+from closedloop_kit.config import Taxonomy
 from closedloop_kit.errors import ModelFitError
 from closedloop_kit.stats import newton_logit
 
 __all__ = ["DEFAULT_STAGES", "MultistageFit", "fit_multistage"]
 
-DEFAULT_STAGES = ("lead_at", "mql_at", "sales_ready_at", "opportunity_at", "won_at")
-"""Stage columns used when present, in funnel order (times per journey)."""
+DEFAULT_STAGES = tuple(f"{s}_at" for s in Taxonomy.default().stages)
+"""Stage columns used when present, in funnel order (times per journey): the milestone
+times ``<stage>_at`` that :meth:`Prepared.journeys` carries for the default taxonomy
+(``raw_lead_at``, ``mql_at``, ``sales_ready_at``, ``opportunity_at``, ``won_at``)."""
 
 FALLBACK_STAGES = ("is_lead_creation_touch", "is_opportunity_creation_touch", "conversion_at")
 """Without stage times: the milestone flags of :func:`journeys`, then the conversion."""
@@ -90,11 +96,34 @@ def _stage_times(journeys: pl.DataFrame, stages: Sequence[str]) -> pl.DataFrame:
     )
 
 
+def _up_to_conversion(journeys: pl.DataFrame, stages: list[str]) -> list[str]:
+    """The default stages up to the journeys' conversion stage (the rest are after it).
+
+    The conversion stage is the first whose time equals ``conversion_at`` on every
+    converting journey (journeys to sales-ready end there, not at won); without
+    ``conversion_at``, converting journeys or such a stage, all of ``stages``.
+    """
+    if "conversion_at" not in journeys.columns or "converted" not in journeys.columns:
+        return stages
+    conv = journeys.filter(pl.col("converted")).group_by("journey_id").first()
+    if conv.height == 0 or conv.schema["conversion_at"] == pl.Null:
+        return stages
+    for k, s in enumerate(stages):
+        if journeys.schema[s] != pl.Boolean and bool(
+            (conv[s] == conv["conversion_at"]).fill_null(False).all()
+        ):
+            return stages[: k + 1]
+    return stages
+
+
 def _check(journeys: pl.DataFrame, stages: Sequence[str] | None) -> list[str]:
     if stages is None:
-        stages = [s for s in DEFAULT_STAGES if s in journeys.columns] or [
-            s for s in FALLBACK_STAGES if s in journeys.columns
-        ]
+        present = [s for s in DEFAULT_STAGES if s in journeys.columns]
+        stages = (
+            _up_to_conversion(journeys, present)
+            if present
+            else [s for s in FALLBACK_STAGES if s in journeys.columns]
+        )
     stages = list(stages)
     missing = [c for c in ("journey_id", "channel", "occurred_at", *stages) if c not in journeys]
     if missing:
@@ -127,12 +156,18 @@ def fit_multistage(
         with the stage columns.
     stages
         Stage columns in funnel order (module docstring); default: those of
-        :data:`DEFAULT_STAGES` present, else those of :data:`FALLBACK_STAGES` (the
-        lead- and opportunity-creation touches of :func:`journeys`, then
-        ``conversion_at``). The last stage should be the conversion (``converted``).
+        :data:`DEFAULT_STAGES` present, up to the conversion (the first stage whose
+        time is ``conversion_at`` on every converting journey), else those of
+        :data:`FALLBACK_STAGES` (the lead- and opportunity-creation touches of
+        :func:`journeys`, then ``conversion_at``). The last stage should be the
+        conversion (``converted``).
     pooling
         Ridge ``λ`` on the per-transition deviations (module docstring): 0 fits each
         transition on its own, large values share one effect per channel.
+    stalled
+        ``"median"``: a journey that did not move on counts the touches up to its entry
+        into the previous stage plus the median time the movers took; ``"all"``: every
+        touch.
 
     Returns
     -------
@@ -160,18 +195,23 @@ def fit_multistage(
     counts_k: list[np.ndarray] = []
     rows: list[dict[str, object]] = []
     used: list[int] = []
-    prev_us = np.full(n_j, np.nan)
+    # entry into the funnel: the journey's first touch
+    prev_us = np.full(n_j, np.inf)
+    np.minimum.at(prev_us, tj, t_us)
     for k, s in enumerate(stages):
         stage_us = times[s].dt.epoch("us").to_numpy().astype(np.float64)
         # reached: touches up to the stage; not reached: up to the entry into the
         # previous stage plus the median time reachers took (equal windows, else
-        # journeys that stall collect touches and channels look harmful)
+        # journeys that stall collect touches and channels look harmful). A journey
+        # that never reached the previous stage entered it, for the chain, at the end
+        # of its window there, so later transitions do not count its future touches.
         took = stage_us - prev_us
         took = took[np.isfinite(took)]
         wait = float(np.median(took)) if took.size and stalled == "median" else np.inf
-        open_end = np.where(np.isnan(prev_us), np.inf, prev_us + wait)
-        limit = np.where(np.isnan(stage_us), open_end, stage_us)[tj]
-        prev_us = stage_us
+        open_end = prev_us + wait
+        end_us = np.where(np.isnan(stage_us), open_end, stage_us)
+        limit = end_us[tj]
+        prev_us = end_us
         before = t_us <= limit
         counts = np.bincount(tj[before] * c + tc[before], minlength=n_j * c).reshape(n_j, c)
         counts_k.append(counts)
