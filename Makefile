@@ -1,6 +1,7 @@
 # closedloop_kit: the one entry point. Everything installs into .venv with uv.
 #   make demo         campaign review report on the bundled sample data
 #   make test         lint + type check + architecture contracts + tests + notebooks
+#   make test-slow    the tests marked slow (store fault injection, whole-sample loads)
 #   make test-engines the engine tests on PySpark (local mode; installs Java if missing)
 #   make sample-data  regenerate sample_data/ (deterministic, byte-identical per seed)
 #   make bench        benchmarks -> benchmarks/results/ and docs/benchmarks.md
@@ -16,7 +17,7 @@ UV     := $(PYTHON) -m uv
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install install-serve demo serve test lint typecheck test-fast test-browser test-engines \
+.PHONY: install install-serve demo serve test lint typecheck test-fast test-slow test-browser test-engines \
 	screenshots chromium sample-data bench docs clean
 
 $(STAMP): pyproject.toml
@@ -53,6 +54,10 @@ typecheck: install
 # the serve tests (offline Voilà template, token rule) need the serve extra
 test: lint typecheck install-serve
 	$(PY) -m pytest -n 2 -m "not slow and not browser and not spark" $(PYTEST_ARGS)
+
+# store fault injection and concurrency, whole-sample loads, report re-runs: .ci/run runs them
+test-slow: install-serve
+	$(PY) -m pytest -n 2 -m "slow and not browser and not spark" $(PYTEST_ARGS)
 
 test-fast: install-serve
 	$(PY) -m pytest -n 2 -m "not slow and not browser and not notebooks and not spark" $(PYTEST_ARGS)

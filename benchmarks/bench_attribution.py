@@ -59,7 +59,7 @@ def _row(
     peak_rss_mb: float | None = None,
     notes: str = "",
 ) -> dict[str, Any]:
-    ratio = reference_seconds / seconds if reference_seconds and seconds else None
+    ratio = seconds / reference_seconds if reference_seconds and seconds else None
     return {
         "benchmark": name,
         "seconds": round(seconds, 4),

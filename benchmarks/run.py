@@ -72,13 +72,23 @@ def _fmt(v: object) -> str:
     return str(v).replace("|", "/")
 
 
+def _with_ratio(row: dict[str, object]) -> list[object]:
+    """The row's cells, ``ratio`` always ``seconds / reference_seconds`` (one convention)."""
+    sec, ref = row.get("seconds"), row.get("reference_seconds")
+    ratio = row.get("ratio")
+    if isinstance(sec, int | float) and isinstance(ref, int | float) and ref > 0:
+        ratio = round(sec / ref, 2)
+    return [ratio if c == "ratio" else row.get(c) for c in COLUMNS]
+
+
 def render() -> str:
     lines = [
         "# Benchmarks",
         "",
         "Speed is measured by `make bench` (`python benchmarks/run.py`), never by timed tests.",
-        "Each table below is one recorded run; the ratio compares against the reference",
-        "measured in the same run on the same machine. Regenerate with `make bench`.",
+        "Each table below is one recorded run; `ratio` is `seconds / reference_seconds`,",
+        "the reference measured in the same run on the same machine (below 1: faster than",
+        "the reference, e.g. 0.30 = 3.3× faster). Regenerate with `make bench`.",
         "",
     ]
     files = sorted(RESULTS.glob("*.json"))
@@ -98,7 +108,7 @@ def render() -> str:
             "|" + "---|" * len(COLUMNS),
         ]
         for row in rec["rows"]:
-            lines.append("| " + " | ".join(_fmt(row.get(c)) for c in COLUMNS) + " |")
+            lines.append("| " + " | ".join(_fmt(v) for v in _with_ratio(row)) + " |")
         if rec.get("error"):
             lines += ["", f"The run failed: `{rec['error']}`"]
         lines.append("")

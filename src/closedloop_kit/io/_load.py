@@ -237,13 +237,13 @@ def _read_files(
         bar = tqdm(total=len(files), desc="loading", unit="file")
     try:
         for f in files:
-            if bar is not None:
-                bar.set_postfix_str(f.name[:30])
             if str(f) not in done:
                 spec, fs, res = _resolve(f, reader)
                 if spec is not None and spec.many:
                     groups.setdefault(spec.name, (spec, []))[1].append(f)
-                    continue  # counted on the bar when its group is read
+                    continue  # shown and counted on the bar when its group is read
+                if bar is not None:
+                    bar.set_postfix_str(f.name[:30])
                 if res is None:
                     assert spec is not None
                     res = _read_one(f, spec, fs, options)
