@@ -181,22 +181,15 @@ _VALUE_RE = (
 def _param(key: str | tuple[str, ...], *, as_text: bool, name: str | None = None) -> pl.Expr:
     """The value of event parameter ``key`` as text (first of string/int/double/float).
 
-    With several keys, the value of the first of them found in the event.
+    With several keys, the value of the first of them found in the event. On JSON text
+    this repeats the extraction in each branch of :func:`_unquote`; a plan over many
+    events extracts :func:`_param_raw` into a column first (see :func:`event_frame`).
     """
     keys = (key,) if isinstance(key, str) else key
     name = name or keys[0]
-    kinds = ("string_value", "int_value", "double_value", "float_value")
     if as_text:
-        alternation = "(?:" + "|".join(re.escape(k) for k in keys) + ")"
-        raw = pl.col("event_params").str.extract(_VALUE_RE.format(key=alternation), 2)
-        quoted = raw.str.starts_with('"')
-        unquoted = (
-            raw.str.slice(1, raw.str.len_chars() - 2)
-            .str.replace_all(r"\"", '"', literal=True)
-            .str.replace_all(r"\/", "/", literal=True)
-            .str.replace_all(r"\\", "\\", literal=True)
-        )
-        return pl.when(quoted).then(unquoted).otherwise(raw).alias(name)
+        return _unquote(_param_raw(keys)).alias(name)
+    kinds = ("string_value", "int_value", "double_value", "float_value")
     value = (
         pl.col("event_params")
         .list.filter(pl.element().struct.field("key").is_in(list(keys)))
@@ -204,6 +197,24 @@ def _param(key: str | tuple[str, ...], *, as_text: bool, name: str | None = None
         .struct.field("value")
     )
     return pl.coalesce(*[value.struct.field(k).cast(pl.String) for k in kinds]).alias(name)
+
+
+def _param_raw(keys: tuple[str, ...]) -> pl.Expr:
+    """The JSON value of the first of ``keys`` in the parameters' text, still quoted."""
+    alternation = "(?:" + "|".join(re.escape(k) for k in keys) + ")"
+    return pl.col("event_params").str.extract(_VALUE_RE.format(key=alternation), 2)
+
+
+def _unquote(raw: pl.Expr) -> pl.Expr:
+    """A JSON value as text: a quoted string unescaped, a number as written."""
+    quoted = raw.str.starts_with('"')
+    unquoted = (
+        raw.str.slice(1, raw.str.len_chars() - 2)
+        .str.replace_all(r"\"", '"', literal=True)
+        .str.replace_all(r"\/", "/", literal=True)
+        .str.replace_all(r"\\", "\\", literal=True)
+    )
+    return pl.when(quoted).then(unquoted).otherwise(raw)
 
 
 def _param_key(keys: tuple[str, ...], *, as_text: bool, name: str) -> pl.Expr:
@@ -221,9 +232,21 @@ def _param_key(keys: tuple[str, ...], *, as_text: bool, name: str) -> pl.Expr:
 
 
 def _url_param(url: pl.Expr, name: str) -> pl.Expr:
-    raw = url.str.extract(rf"[?&#]{name}=([^&#]*)", 1)
+    return _url_param_clean(_url_param_raw(url, name))
+
+
+def _url_param_raw(url: pl.Expr, name: str) -> pl.Expr:
+    return url.str.extract(rf"[?&#]{name}=([^&#]*)", 1)
+
+
+def _url_param_clean(raw: pl.Expr) -> pl.Expr:
     decoded = raw.str.replace_all(r"\+", " ").str.replace_all("%20", " ", literal=True)
     return pl.when(decoded.str.len_chars() > 0).then(decoded).otherwise(None)
+
+
+def _url_click(url: pl.Expr) -> pl.Expr:
+    """The first click id in a page URL: struct of the parameter (``1``) and value (``2``)."""
+    return url.str.extract_groups(rf"[?&#]({'|'.join(_CLICK_IDS)})=([^&#]+)")
 
 
 def landing_page(url: pl.Expr) -> pl.Expr:
@@ -247,53 +270,69 @@ def event_frame(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
     ``click_id``; the identifier parameters are added by :func:`id_columns`, only on the
     events that may carry one (:func:`may_carry_id`).
     """
-    params = [
-        _param(k, as_text=params_as_text)
-        for k in (
-            "ga_session_id",
-            "ga_session_number",
-            "page_location",
-            "page_referrer",
-            "source",
-            "medium",
-            "campaign",
-            "term",
-            "content",
-        )
-    ]
-    base = events.with_columns(
-        pl.col("event_timestamp").str.strip_chars().cast(pl.Int64, strict=False).alias("__ts_us"),
-        *params,
+    keys = (
+        "ga_session_id",
+        "ga_session_number",
+        "page_location",
+        "page_referrer",
+        "source",
+        "medium",
+        "campaign",
+        "term",
+        "content",
     )
+    ts_us = pl.col("event_timestamp").str.strip_chars().cast(pl.Int64, strict=False)
+    if params_as_text:
+        # each regular expression runs once per event: the raw matches become columns
+        # first (an expression used in several branches is otherwise evaluated per use)
+        base = (
+            events.with_columns(ts_us.alias("__ts_us"), *[_param_raw((k,)).alias(k) for k in keys])
+            .with_columns(*[_unquote(pl.col(k)).alias(k) for k in keys])
+            .with_columns(
+                *[_url_param_raw(pl.col("page_location"), n).alias(f"__{n}") for n in _URL_PARAMS],
+                _url_click(pl.col("page_location")).alias("__url_click"),
+            )
+            .with_columns(
+                *[_url_param_clean(pl.col(f"__{n}")).alias(f"__{n}") for n in _URL_PARAMS]
+            )
+        )
+        utm = {n: pl.col(f"__{n}") for n in _URL_PARAMS}
+        url_click = pl.col("__url_click")
+        temporary = [*[f"__{n}" for n in _URL_PARAMS], "__url_click"]
+    else:
+        params = [_param(k, as_text=False) for k in keys]
+        base = events.with_columns(ts_us.alias("__ts_us"), *params)
+        utm = {n: _url_param(pl.col("page_location"), n) for n in _URL_PARAMS}
+        url_click = _url_click(pl.col("page_location"))
+        temporary = []
     collected = pl.col("collected_traffic_source")
     last = pl.col("session_traffic_source_last_click").struct.field("manual_campaign")
     first_touch = pl.col("traffic_source")
-    url = pl.col("page_location")
     candidates: dict[str, list[pl.Expr]] = {
         "source": [
             collected.struct.field("manual_source"),
             pl.col("source"),
-            _url_param(url, "utm_source"),
+            utm["utm_source"],
         ],
         "medium": [
             collected.struct.field("manual_medium"),
             pl.col("medium"),
-            _url_param(url, "utm_medium"),
+            utm["utm_medium"],
         ],
         "campaign_name": [
             collected.struct.field("manual_campaign_name"),
             pl.col("campaign"),
-            _url_param(url, "utm_campaign"),
+            utm["utm_campaign"],
         ],
         "term": [
             collected.struct.field("manual_term"),
             pl.col("term"),
-            _url_param(url, "utm_term"),
+            utm["utm_term"],
         ],
         "content": [
             collected.struct.field("manual_content"),
             pl.col("content"),
-            _url_param(url, "utm_content"),
+            utm["utm_content"],
         ],
     }
     fallback = {
@@ -312,7 +351,6 @@ def event_frame(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
             _blank_to_null(last_click),
             pl.when(first_session).then(_blank_to_null(user_first)),
         )
-    url_click = url.str.extract_groups(rf"[?&#]({'|'.join(_CLICK_IDS)})=([^&#]+)")
     click = pl.coalesce(
         pl.lit("gclid:") + _blank_to_null(collected.struct.field("gclid")),
         pl.lit("dclid:") + _blank_to_null(collected.struct.field("dclid")),
@@ -324,7 +362,7 @@ def event_frame(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
         click_id=click,
         user_pseudo_id=_blank_to_null(pl.col("user_pseudo_id")),
         user_id=_blank_to_null(pl.col("user_id")),
-    )
+    ).drop(temporary)
 
 
 def may_carry_id(*, params_as_text: bool) -> pl.Expr:
@@ -414,7 +452,6 @@ def sessions(
 
     has_source = pl.col("src_source").is_not_null() | pl.col("src_medium").is_not_null()
     source = pl.struct(*[f"src_{n}" for n in SOURCE_FIELDS])
-    page = landing_page(pl.col("page_location"))
     direct = pl.all_horizontal(
         [pl.col(c).is_null() for c in ("source", "medium", "referrer", "click_id")]
     )
@@ -425,7 +462,8 @@ def sessions(
             ts.min().alias("__first_us"),
             pl.col("__file").min_by(ts).alias("source_file"),
             pl.col("__row").min_by(ts).alias("source_row"),
-            first(page, pl.col("page_location").is_not_null()).alias("landing_page"),
+            # the URL is cut to its landing page per session, not per event (same row)
+            first("page_location", pl.col("page_location").is_not_null()).alias("landing_page"),
             pl.col("page_referrer").min_by(ts).alias("referrer"),
             first(source, has_source).alias("__src"),
             first("click_id", pl.col("click_id").is_not_null()).alias("click_id"),
@@ -435,6 +473,7 @@ def sessions(
         .unnest("__src")
         .rename({f"src_{n}": n for n in SOURCE_FIELDS})
         .with_columns(
+            landing_page(pl.col("landing_page")),
             pl.from_epoch("__first_us", time_unit="us")
             .dt.replace_time_zone("UTC")
             .alias("occurred_at"),

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from closedloop_kit.errors import SourceFormatError
+from closedloop_kit.io._memo import file_memo
 from closedloop_kit.io._registry import (
     ReaderSpec,
     claim_reader,
@@ -134,10 +135,11 @@ def load_result(
     if is_warehouse(path_or_config):
         return load_warehouse(path_or_config, progress=progress), None, None
     p = Path(path_or_config)
-    if p.is_file() and p.suffix.lower() in _CONFIG_SUFFIXES:
-        return _load_config(p, progress=progress)
-    files = expand_paths(p)
-    return _read_files(files, progress=progress, options={}), None, None
+    with file_memo():  # each file is sniffed once, by the loader and its reader together
+        if p.is_file() and p.suffix.lower() in _CONFIG_SUFFIXES:
+            return _load_config(p, progress=progress)
+        files = expand_paths(p)
+        return _read_files(files, progress=progress, options={}), None, None
 
 
 def _accepts(func: Any, name: str) -> bool:

@@ -20,6 +20,7 @@ parser, which also decides day-first or month-first order).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -896,6 +897,7 @@ def parse_date(
     return Parsed(value, problem, notes=r.notes + notes)
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize_name(name: str) -> str:
     """A source column name reduced for matching: lower case, letters and digits only.
 

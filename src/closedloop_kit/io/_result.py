@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import html
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,7 +107,8 @@ class FileReport:
 
     def as_row(self) -> dict[str, Any]:
         """The report as one row of :data:`REPORT_SCHEMA`."""
-        row = asdict(self)
+        # shallow: every field is a scalar or a tuple of str (asdict deep-copies, slowly)
+        row = {f.name: getattr(self, f.name) for f in fields(self)}
         row["notes"] = "; ".join(self.notes) if self.notes else None
         return row
 

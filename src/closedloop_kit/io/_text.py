@@ -27,6 +27,7 @@ from typing import Literal
 import polars as pl
 
 from closedloop_kit.errors import SourceFormatError
+from closedloop_kit.io._memo import memoized
 
 __all__ = ["FileSniff", "RawTable", "read_text_table", "sniff", "split_report_groups"]
 
@@ -325,6 +326,12 @@ def sniff(path: str | Path) -> FileSniff:
     if not p.is_file():
         msg = f"`path` {str(p)!r} is not a file"
         raise FileNotFoundError(msg)
+    stat = p.stat()
+    # within one load() the loader's sniff is the reader's sniff (see io/_memo.py)
+    return memoized(("sniff", str(p), stat.st_size, stat.st_mtime_ns), lambda: _sniff(p))
+
+
+def _sniff(p: Path) -> FileSniff:
     size = p.stat().st_size
     with p.open("rb") as fh:
         head = fh.read(_SAMPLE)

@@ -24,6 +24,7 @@ import polars as pl
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io import _ga4_events as g
 from closedloop_kit.io import _ga4_flat as flat
+from closedloop_kit.io._memo import memoized
 from closedloop_kit.io._registry import expand_paths, register
 from closedloop_kit.io._result import (
     REJECT_REASON,
@@ -342,6 +343,11 @@ def _conform_struct(expr: pl.Expr, have: object, want: object) -> pl.Expr:
 
 
 def _first_line(path: Path) -> str:
+    """The first line of a file; read once per load (:func:`_claim`, then :func:`_check_file`)."""
+    return memoized(("ga4_first_line", str(path)), lambda: _read_first_line(path))
+
+
+def _read_first_line(path: Path) -> str:
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     with opener(path, "rb") as fh:
         raw = fh.readline(_FIRST_LINE_BYTES)

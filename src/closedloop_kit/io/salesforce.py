@@ -19,6 +19,7 @@ import polars as pl
 
 from closedloop_kit._core.frames import null_series
 from closedloop_kit.errors import SourceFormatError
+from closedloop_kit.io._memo import memoized
 from closedloop_kit.io._parse import (
     DateRange,
     Mapped,
@@ -1189,28 +1190,44 @@ def _id_evidence(fs: FileSniff) -> float:
     whose 3-character checksum suffix is right and whose key prefix names a Salesforce
     object (``001`` Account, ``00Q`` Lead...): a random 18-character value passes the
     checksum once in 32,768. 0.9 for 15-character ids with a known key prefix (no
-    checksum to verify). Header names are weaker evidence than either.
+    checksum to verify). Header names are weaker evidence than either. Computed once
+    per sniff within a load (detection and the reader both ask).
     """
+    return memoized(("sf_id_evidence", id(fs)), lambda: (fs, _id_evidence_of(fs)))[1]
+
+
+def _id_evidence_of(fs: FileSniff) -> float:
     from closedloop_kit.schema import salesforce_id_valid_expr
 
-    best = 0.0
-    for values in _sample_columns(fs).values():
-        s = pl.Series(values, dtype=pl.String)
-        known = s.str.slice(0, 3).is_in(list(KEY_PREFIXES))
-        frame = pl.DataFrame({"v": s, "k": known}).select(
+    columns = list(_sample_columns(fs).values())
+    if not columns:
+        return 0.0
+    # every sampled column in one frame and one pass (``c``: which column)
+    frame = pl.DataFrame(
+        {
+            "c": [i for i, values in enumerate(columns) for _ in values],
+            "v": [v for values in columns for v in values],
+        },
+        schema={"c": pl.Int64, "v": pl.String},
+    )
+    known = pl.col("v").str.slice(0, 3).is_in(list(KEY_PREFIXES))
+    counts = (
+        frame.lazy()
+        .with_columns(
             (
-                pl.col("k")
-                & (pl.col("v").str.len_chars() == 18)
-                & salesforce_id_valid_expr(pl.col("v"))
-            )
-            .sum()
-            .alias("n18"),
-            (pl.col("k") & pl.col("v").str.contains(r"^[A-Za-z0-9]{15}$")).sum().alias("n15"),
+                known & (pl.col("v").str.len_chars() == 18) & salesforce_id_valid_expr(pl.col("v"))
+            ).alias("is18"),
+            (known & pl.col("v").str.contains(r"^[A-Za-z0-9]{15}$")).alias("is15"),
         )
-        n18, n15 = int(frame["n18"][0] or 0), int(frame["n15"][0] or 0)
-        if n18 >= 0.8 * s.len():
+        .group_by("c")
+        .agg(pl.len().alias("n"), pl.col("is18").sum().alias("n18"), pl.col("is15").sum())
+        .collect()
+    )
+    best = 0.0
+    for n, n18, n15 in counts.select("n", "n18", "is15").iter_rows():
+        if (n18 or 0) >= 0.8 * n:
             best = max(best, 0.97)
-        elif n15 >= 0.8 * s.len():
+        elif (n15 or 0) >= 0.8 * n:
             best = max(best, 0.9)
     return best
 

@@ -268,13 +268,21 @@ def _run_checks(
         return []
     renamed = [o.select(pl.all().alias(f"c{i}")) for i, o in enumerate(outputs)]
     passed = pl.concat(renamed, how="horizontal").collect()
+    # which checks failed anywhere, in one pass; rows are looked up for those only
+    failed = passed.select(
+        [
+            ~(pl.col(f"c{i}") | pl.col(f"c{i}").is_null())
+            if ignore_na
+            else ~pl.col(f"c{i}").fill_null(False)
+            for i, (_, _, ignore_na) in enumerate(labels)
+        ]
+    )
+    any_failed = failed.select(pl.all().any()).row(0) if labels else ()
     failures: list[tuple[int, str]] = []
-    for i, (name, label, ignore_na) in enumerate(labels):
-        ok = passed[f"c{i}"]
-        ok = (ok | ok.is_null()) if ignore_na else ok.fill_null(False)
-        bad = (~ok).arg_true()
-        if bad.len() == 0:
+    for i, (name, label, _) in enumerate(labels):
+        if not any_failed[i]:
             continue
+        bad = failed[f"c{i}"].arg_true()
         if name is None or label.endswith("is required but empty"):
             failures.extend((int(r), label) for r in bad)
             continue

@@ -13,6 +13,7 @@ with the lineage columns ``source_system``, ``source_id``, ``source_file`` and
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import get_args
 
@@ -475,15 +476,21 @@ class TableSpec:
     @property
     def columns(self) -> dict[str, pl.DataType]:
         """Canonical columns in order (table columns first, lineage last) with dtypes."""
-        cols = {name: col.dtype.type for name, col in self.model.to_schema().columns.items()}
-        lineage = list(CanonicalSchema.to_schema().columns)
-        ordered = [c for c in cols if c not in lineage] + lineage
-        return {c: cols[c] for c in ordered}
+        return dict(_ordered_columns(self.model))
 
     @property
     def required(self) -> list[str]:
         """Columns that must be present (non-nullable)."""
         return [n for n, c in self.model.to_schema().columns.items() if not c.nullable]
+
+
+@functools.cache
+def _ordered_columns(model: type[CanonicalSchema]) -> dict[str, pl.DataType]:
+    """:attr:`TableSpec.columns` of ``model``, built once (readers ask for every file)."""
+    cols = {name: col.dtype.type for name, col in model.to_schema().columns.items()}
+    lineage = list(CanonicalSchema.to_schema().columns)
+    ordered = [c for c in cols if c not in lineage] + lineage
+    return {c: cols[c] for c in ordered}
 
 
 TABLES: dict[str, TableSpec] = {
