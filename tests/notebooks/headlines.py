@@ -132,10 +132,48 @@ def check_quarterly_review(text: str, store: str, params: dict[str, Any]) -> Non
     assert column_total(sourcing, "Total") == stages["sales_ready"]
 
 
+def money(cell: str) -> float:
+    return float(cell.replace("$", "").replace(",", ""))
+
+
 def check_campaign_review(text: str, store: str, params: dict[str, Any]) -> None:
-    """Stage counts of the period."""
+    """Stage counts; the reviewed campaign's row is ``roi.summary``'s, and its linear row
+    under each model is ``roi.compare_models``' (which agrees with ``roi.summary``)."""
+    period = params.get("period")
     prepared = prepared_for(store, int(params.get("fiscal_start_month", 1)))
-    check_stage_counts(text, prepared, params.get("period"))
+    check_stage_counts(text, prepared, period)
+    journeys = prepared.journeys(
+        conversion="won",
+        level=params.get("level", "account"),
+        lookback=params.get("lookback", "180d"),
+    )
+    linear = clk.attribution.attribute(journeys, model="linear")
+    roi = clk.roi.summary(linear, prepared, by="campaign", every=None, period=period).table
+    names = prepared.data.frame("campaigns").select(pl.col("campaign_id").alias("campaign"), "name")
+    ranked = (
+        roi.join(names, on="campaign", how="left")
+        .filter((pl.col("attributed_revenue") > 0) & ~pl.col("campaign").str.starts_with("("))
+        .sort("attributed_revenue", descending=True)
+    )
+    campaign = params.get("campaign") or ranked["campaign"][0]
+    expected = ranked.filter(pl.col("campaign") == campaign).row(0, named=True)
+    label = expected["name"] or campaign
+    (shown,) = table(text, label)
+    counts = {"Leads": "leads", "MQLs": "mqls", "Sales-ready": "sales_ready",
+              "Opportunities": "opportunities", "Won": "won"}  # fmt: skip
+    assert {h: count(shown[h]) for h in counts} == {h: expected[c] for h, c in counts.items()}
+    for header, column in (
+        ("Cost ($)", "cost"),
+        ("Pipeline ($)", "pipeline"),
+        ("Bookings ($)", "bookings"),
+        ("Attributed revenue ($)", "attributed_revenue"),
+    ):
+        assert money(shown[header]) == pytest.approx(expected[column], abs=0.5), header
+    by_model = {r["Model"]: r for r in table(text, f"{label} under each model")}
+    assert money(by_model["linear"]["Attributed revenue ($)"]) == pytest.approx(
+        expected["attributed_revenue"], abs=0.5
+    )
+    assert money(by_model["linear"]["Cost ($)"]) == pytest.approx(expected["cost"], abs=0.5)
 
 
 def check_funnel_and_budget_plan(text: str, store: str, params: dict[str, Any]) -> None:
