@@ -122,11 +122,24 @@ def _sf_people(world: B2BWorld) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
-    d = world.data
     leads, contacts = _sf_people(world)
     sfdir = root / "salesforce"
     user0 = _raw(world.internals["users"].filter(pl.col("role") == "Marketing")["sf_user_id"][0])
-    # Lead ------------------------------------------------------------------------------
+    _sf_lead(leads, sfdir, log, user0=user0)
+    _sf_contact(contacts, sfdir, log)
+    acc = _sf_account(world, sfdir, log)
+    opp = _sf_opportunity(world, sfdir, log, accounts=acc)
+    _sf_opportunity_contact_role(world, sfdir, log)
+    _sf_opportunity_history(world, sfdir, log, opp=opp, user0=user0)
+    _sf_lead_history(world, sfdir, log, leads=leads, user0=user0)
+    _sf_campaign(world, sfdir, log, user0=user0)
+    _sf_campaign_member(world, sfdir, log)
+    _sf_dated_conversion_rate(world, sfdir, log)
+    _write_reports(world, root, log, leads, opp)
+
+
+def _sf_lead(leads: pl.DataFrame, sfdir: Path, log: _Log, *, user0: str) -> None:
+    """Write Lead.csv, with two planted rejects."""
     header = [
         "Id",
         "IsDeleted",
@@ -187,7 +200,23 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
                 r["product_line"] or "",
             ]
         )
-    bad = [
+    bad = _sf_planted_leads(user0)
+    _write(sfdir / "Lead.csv", _csv_text(header, [*rows, *bad], quote_all=True))
+    n_del = int(leads["is_deleted"].sum())
+    log.add(
+        "salesforce/Lead.csv",
+        "utf-8",
+        len(rows) + 2,
+        2,
+        0,
+        f"2 planted rejects (14-char id `00Q5g00000BAD1`, empty Id); {n_del} soft-deleted "
+        "rows kept with is_deleted (merged duplicates carry MasterRecordId)",
+    )
+
+
+def _sf_planted_leads(user0: str) -> list[_Row]:
+    """Two Lead rows the loader must reject."""
+    return [
         # planted: an id that is not a Salesforce id, and a lead with no id
         [
             "00Q5g00000BAD1",
@@ -244,18 +273,10 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
             "",
         ],
     ]
-    _write(sfdir / "Lead.csv", _csv_text(header, [*rows, *bad], quote_all=True))
-    n_del = int(leads["is_deleted"].sum())
-    log.add(
-        "salesforce/Lead.csv",
-        "utf-8",
-        len(rows) + 2,
-        2,
-        0,
-        f"2 planted rejects (14-char id `00Q5g00000BAD1`, empty Id); {n_del} soft-deleted "
-        "rows kept with is_deleted (merged duplicates carry MasterRecordId)",
-    )
-    # Contact ---------------------------------------------------------------------------
+
+
+def _sf_contact(contacts: pl.DataFrame, sfdir: Path, log: _Log) -> None:
+    """Write Contact.csv."""
     header = [
         "Id",
         "IsDeleted",
@@ -308,8 +329,14 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         0,
         "converted leads and contacts sales added to buying committees",
     )
-    # Account ---------------------------------------------------------------------------
-    acc = d.frame("accounts").filter(pl.col("source_system") == "salesforce").sort("source_id")
+
+
+def _sf_account(world: B2BWorld, sfdir: Path, log: _Log) -> pl.DataFrame:
+    """Write Account.csv; returns the Salesforce accounts written."""
+    d = world.data
+    acc: pl.DataFrame = (
+        d.frame("accounts").filter(pl.col("source_system") == "salesforce").sort("source_id")
+    )
     header = [
         "Id",
         "IsDeleted",
@@ -351,8 +378,17 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
     ]
     _write(sfdir / "Account.csv", _csv_text(header, rows, quote_all=True))
     log.add("salesforce/Account.csv", "utf-8", len(rows), 0, 0, "")
-    # Opportunity -----------------------------------------------------------------------
-    opp = d.frame("opportunities").filter(pl.col("source_system") == "salesforce").sort("source_id")
+    return acc
+
+
+def _sf_opportunity(
+    world: B2BWorld, sfdir: Path, log: _Log, *, accounts: pl.DataFrame
+) -> pl.DataFrame:
+    """Write Opportunity.csv, with a planted reject; returns the opportunities written."""
+    d = world.data
+    opp: pl.DataFrame = (
+        d.frame("opportunities").filter(pl.col("source_system") == "salesforce").sort("source_id")
+    )
     header = [
         "Id",
         "IsDeleted",
@@ -374,7 +410,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         "Product_Line__c",
         "Sales_Division__c",
     ]
-    rows = []
+    rows: list[_Row] = []
     for r in opp.iter_rows(named=True):
         fc = "Closed" if r["is_won"] else "Omitted" if r["is_closed"] else "Pipeline"
         rows.append(
@@ -403,7 +439,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
     bad_opp = [
         "0065g00000NEGAMTAAA",
         "false",
-        _raw(acc["account_id"][0]),
+        _raw(accounts["account_id"][0]),
         "Credit note booked as a deal",
         "Closed Won",
         "-12000.00",
@@ -433,7 +469,12 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         0,
         "1 planted reject: negative Amount -12000.00 (a credit note entered as a deal)",
     )
-    # OpportunityContactRole -------------------------------------------------------------
+    return opp
+
+
+def _sf_opportunity_contact_role(world: B2BWorld, sfdir: Path, log: _Log) -> None:
+    """Write OpportunityContactRole.csv."""
+    d = world.data
     oc = d.frame("opportunity_contacts").filter(pl.col("source_system") == "salesforce")
     oc = oc.join(
         d.frame("people").select("person_id", pl.col("created_at").alias("__c")), on="person_id"
@@ -453,7 +494,13 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
     ]
     _write(sfdir / "OpportunityContactRole.csv", _csv_text(header, rows, quote_all=True))
     log.add("salesforce/OpportunityContactRole.csv", "utf-8", len(rows), 0, 0, "")
-    # OpportunityHistory (one row per stage change, incl. creation) ---------------------
+
+
+def _sf_opportunity_history(
+    world: B2BWorld, sfdir: Path, log: _Log, *, opp: pl.DataFrame, user0: str
+) -> None:
+    """Write OpportunityHistory.csv: one row per stage change, incl. creation."""
+    d = world.data
     sh = d.frame("stage_history").filter(
         (pl.col("entity_type") == "opportunity") & (pl.col("source_system") == "salesforce")
     )
@@ -486,7 +533,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         "IsDeleted",
         "CurrencyIsoCode",
     ]
-    rows = []
+    rows: list[_Row] = []
     for i, r in enumerate(sh.iter_rows(named=True)):
         pr = prob[r["new_value"]]
         rows.append(
@@ -514,7 +561,13 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         0,
         "first row of each opportunity is its creation stage (no previous stage)",
     )
-    # LeadHistory (Status changes, plus the 'created' row Salesforce writes) ------------
+
+
+def _sf_lead_history(
+    world: B2BWorld, sfdir: Path, log: _Log, *, leads: pl.DataFrame, user0: str
+) -> None:
+    """Write LeadHistory.csv: Status changes, plus the 'created' row Salesforce writes."""
+    d = world.data
     lh = d.frame("stage_history").filter(
         (pl.col("entity_type") == "person") & (pl.col("source_system") == "salesforce")
     )
@@ -553,7 +606,11 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         f"{created.height} `created` rows (Field=created, no values) + {lh.height} Status "
         "changes; only the Status changes become stage_history",
     )
-    # Campaign --------------------------------------------------------------------------
+
+
+def _sf_campaign(world: B2BWorld, sfdir: Path, log: _Log, *, user0: str) -> None:
+    """Write Campaign.csv."""
+    d = world.data
     c = d.frame("campaigns").sort("source_id")
     header = [
         "Id",
@@ -605,7 +662,11 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         0,
         "paid-media campaigns have no Budgeted/ActualCost (their cost is in ads/)",
     )
-    # CampaignMember --------------------------------------------------------------------
+
+
+def _sf_campaign_member(world: B2BWorld, sfdir: Path, log: _Log) -> None:
+    """Write CampaignMember.csv."""
+    d = world.data
     cm = d.frame("campaign_members").sort("source_id")
     header = [
         "Id",
@@ -619,7 +680,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         "CreatedDate",
         "LeadOrContactId",
     ]
-    rows = []
+    rows: list[_Row] = []
     for r in cm.iter_rows(named=True):
         pid = _raw(r["person_id"])
         is_lead = pid.startswith("00Q")
@@ -639,7 +700,11 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         )
     _write(sfdir / "CampaignMember.csv", _csv_text(header, rows, quote_all=True))
     log.add("salesforce/CampaignMember.csv", "utf-8", len(rows), 0, 0, "")
-    # DatedConversionRate (ConversionRate = units of IsoCode per 1 corporate unit) -------
+
+
+def _sf_dated_conversion_rate(world: B2BWorld, sfdir: Path, log: _Log) -> None:
+    """Write DatedConversionRate.csv (ConversionRate = units of IsoCode per 1 corporate unit)."""
+    d = world.data
     fx = d.frame("fx_rates").sort("valid_from")
     header = ["Id", "IsoCode", "ConversionRate", "StartDate", "NextStartDate", "CreatedDate"]
     rows = [
@@ -663,7 +728,6 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         "ConversionRate is EUR per 1 USD (Salesforce convention): rate_to_corporate = "
         "1 / ConversionRate",
     )
-    _write_reports(world, root, log, leads, opp)
 
 
 def _history_ids(n: int, prefix: str) -> list[str]:
