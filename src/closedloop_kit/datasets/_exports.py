@@ -913,8 +913,18 @@ def _hs_dt(v: dt.datetime | None) -> str:
 
 
 def _write_hubspot(world: B2BWorld, root: Path, log: _Log) -> None:
-    d = world.data
     names = _user_names(world)
+    acc = world.data.frame("accounts").filter(pl.col("source_system") == "hubspot")
+    _hs_contacts(world, root, log, names=names, accounts=acc)
+    _hs_companies(acc, root, log, names=names)
+    _hs_deals(world, root, log, names=names)
+
+
+def _hs_contacts(
+    world: B2BWorld, root: Path, log: _Log, *, names: dict[str, str], accounts: pl.DataFrame
+) -> None:
+    """Write contacts.csv, with the date each lifecycle stage was first reached."""
+    d = world.data
     people = (
         d.frame("people")
         .filter(pl.col("source_system") == "hubspot")
@@ -925,8 +935,7 @@ def _write_hubspot(world: B2BWorld, root: Path, log: _Log) -> None:
     )
     became = sh.group_by("entity_id", "new_value").agg(pl.col("changed_at").min())
     bmap = {(r[0], r[1]): r[2] for r in became.iter_rows()}
-    acc = d.frame("accounts").filter(pl.col("source_system") == "hubspot")
-    acc_name = dict(zip(acc["account_id"], acc["name"], strict=True))
+    acc_name = dict(zip(accounts["account_id"], accounts["name"], strict=True))
     header = [
         "Record ID",
         "First Name",
@@ -985,6 +994,10 @@ def _write_hubspot(world: B2BWorld, root: Path, log: _Log) -> None:
         "UTF-8 with BOM; dates 'YYYY-MM-DD HH:MM' in the portal time zone (UTC); "
         "'Contact owner' holds owner names, not ids",
     )
+
+
+def _hs_companies(acc: pl.DataFrame, root: Path, log: _Log, *, names: dict[str, str]) -> None:
+    """Write companies.csv."""
     header = [
         "Record ID",
         "Name",
@@ -1012,6 +1025,11 @@ def _write_hubspot(world: B2BWorld, root: Path, log: _Log) -> None:
     ]
     _write(root / "hubspot/companies.csv", "\ufeff" + _csv_text(header, rows, quote_all=False))
     log.add("hubspot/companies.csv", "utf-8-sig", len(rows), 0, 0, "UTF-8 with BOM")
+
+
+def _hs_deals(world: B2BWorld, root: Path, log: _Log, *, names: dict[str, str]) -> None:
+    """Write deals.csv, with the associated contact ids ';'-separated."""
+    d = world.data
     deals = (
         d.frame("opportunities")
         .filter(pl.col("source_system") == "hubspot")
