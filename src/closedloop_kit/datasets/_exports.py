@@ -1230,10 +1230,17 @@ def _num(v: float, decimals: int = 2) -> str:
 def _write_ads(world: B2BWorld, root: Path, log: _Log) -> None:
     sp = world.data.frame("spend")
     start, end = world.params.start, _period_end(world) - dt.timedelta(days=1)
+    _ads_google(sp, root, log, start=start, end=end)
+    _ads_linkedin(sp, root, log, start=start, end=end)
 
-    def long(x: dt.date) -> str:
-        return f"{x.strftime('%B')} {x.day}, {x.year}"
 
+def _long_date(x: dt.date) -> str:
+    """A date as Google Ads titles write it: ``January 1, 2025``."""
+    return f"{x.strftime('%B')} {x.day}, {x.year}"
+
+
+def _ads_google(sp: pl.DataFrame, root: Path, log: _Log, *, start: dt.date, end: dt.date) -> None:
+    """Write the Google Ads UI campaign report (title and date-range lines, Total rows)."""
     g = sp.filter(pl.col("platform") == "google_ads").sort("date", "ad_campaign_name")
     header = [
         "Day",
@@ -1267,7 +1274,24 @@ def _write_ads(world: B2BWorld, root: Path, log: _Log) -> None:
                 "0.00",
             ]
         )
-    tot = []
+    tot = _google_ads_totals(g)
+    text = "Campaign report\n" + f'"{_long_date(start)} - {_long_date(end)}"\n'
+    text += _csv_text(header, [*rows, *tot], quote_all=False)
+    _write(root / "ads/google_ads_campaigns.csv", text)
+    log.add(
+        "ads/google_ads_campaigns.csv",
+        "utf-8",
+        len(rows),
+        0,
+        0,
+        "Google Ads UI report: title + date-range lines before the header, '1,020.50' quoted "
+        "numbers, '--' for n/a, 3 'Total:' rows at the end (not data)",
+    )
+
+
+def _google_ads_totals(g: pl.DataFrame) -> list[_Row]:
+    """The three ``Total:`` rows ending a Google Ads report (account, Search, Display)."""
+    tot: list[_Row] = []
     for label, filt in (
         ("Total: Account", None),
         ("Total: Search", "Search"),
@@ -1296,18 +1320,11 @@ def _write_ads(world: B2BWorld, root: Path, log: _Log) -> None:
                 "0.00",
             ]
         )
-    text = "Campaign report\n" + f'"{long(start)} - {long(end)}"\n'
-    text += _csv_text(header, [*rows, *tot], quote_all=False)
-    _write(root / "ads/google_ads_campaigns.csv", text)
-    log.add(
-        "ads/google_ads_campaigns.csv",
-        "utf-8",
-        len(rows),
-        0,
-        0,
-        "Google Ads UI report: title + date-range lines before the header, '1,020.50' quoted "
-        "numbers, '--' for n/a, 3 'Total:' rows at the end (not data)",
-    )
+    return tot
+
+
+def _ads_linkedin(sp: pl.DataFrame, root: Path, log: _Log, *, start: dt.date, end: dt.date) -> None:
+    """Write the LinkedIn Campaign Manager export (preamble, M/D/YYYY dates, EUR)."""
     li = sp.filter(pl.col("platform") == "linkedin_ads").sort("date", "ad_campaign_name")
     header = [
         "Start Date (in UTC)",
