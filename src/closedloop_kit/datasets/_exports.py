@@ -1093,8 +1093,6 @@ def _param(key: str, value: Any) -> dict[str, Any]:
 
 def _write_ga4(world: B2BWorld, root: Path, log: _Log) -> None:
     ev = world.internals["ga4_events"].sort("file", "line")
-    from urllib.parse import urlencode
-
     files: dict[str, list[str]] = {}
     first_src: dict[str, tuple[Any, Any, Any]] = {}
     for r in ev.filter(pl.col("is_first") & (pl.col("event_name") == "session_start")).iter_rows(
@@ -1104,104 +1102,17 @@ def _write_ga4(world: B2BWorld, root: Path, log: _Log) -> None:
     first_ts = dict(ev.group_by("user_pseudo_id").agg(pl.col("ts_us").min()).iter_rows())
     for r in ev.iter_rows(named=True):
         name = r["event_name"]
-        utm = {}
-        if r["medium"] in ("cpc", "display", "paid_social", "email"):
-            utm = {
-                "utm_source": r["source"],
-                "utm_medium": r["medium"],
-                "utm_campaign": r["campaign_name"],
-            }
-            if r["term"]:
-                utm["utm_term"] = r["term"]
-        click = r["click_id"]
-        if click and click.startswith("gclid:"):
-            utm["gclid"] = click.split(":", 1)[1]
-        elif click and click.startswith("li_fat_id:"):
-            utm["li_fat_id"] = click.split(":", 1)[1]
-        page = r["landing_page"] + ("?" + urlencode(utm) if utm else "")
-        params = [
-            _param("ga_session_id", int(r["ga_session_id"])),
-            _param("ga_session_number", int(r["session_number"])),
-        ]
+        page, utm = _ga4_page_and_utm(r)
         first_hit = name in ("first_visit", "session_start", "page_view") and r["k"] <= 2
-        if name == "generate_lead":
-            page = (
-                r["landing_page"].split("/", 3)[0]
-                + "//"
-                + r["landing_page"].split("/")[2]
-                + "/demo"
-            )
-            params += [
-                _param("page_location", page),
-                _param("form_id", "demo-request"),
-                _param("hashed_email", r["email_sha256"]),
-            ]
-        elif r["k"] > 2:
-            sub = ("/pricing", "/customers", "/about", "/docs")[int(r["k"]) % 4]
-            params.append(
-                _param(
-                    "page_location",
-                    r["landing_page"].split("/", 3)[0]
-                    + "//"
-                    + r["landing_page"].split("/")[2]
-                    + sub,
-                )
-            )
-            params.append(_param("page_referrer", page))
-        else:
-            params.append(_param("page_location", page))
-            if r["referrer"]:
-                params.append(_param("page_referrer", r["referrer"]))
-            if first_hit and r["medium"] not in (None, "(none)"):
-                params += [_param("source", r["source"]), _param("medium", r["medium"])]
-                if r["campaign_name"]:
-                    params.append(_param("campaign", r["campaign_name"]))
-                if r["term"]:
-                    params.append(_param("term", r["term"]))
-            if name == "page_view":
-                params.append(_param("page_title", "Northstar Software"))
-        params.append(_param("engaged_session_event", 1))
-        params.sort(key=lambda p: p["key"])
-        fs = first_src.get(r["user_pseudo_id"], (None, None, None))
-        cts = None
-        if first_hit and utm:
-            cts = {
-                "manual_campaign_name": r["campaign_name"],
-                "manual_source": r["source"],
-                "manual_medium": r["medium"],
-                "manual_term": r["term"],
-                "gclid": utm.get("gclid"),
-            }
-        first_us = int(first_ts[r["user_pseudo_id"]])
-        row = {
-            "event_date": r["event_date"],
-            "event_timestamp": str(int(r["ts_us"])),
-            "event_name": name,
-            "event_params": params,
-            "event_previous_timestamp": None,
-            "event_bundle_sequence_id": str(int(r["line"])),
-            "user_id": r["user_id"],
-            "user_pseudo_id": r["user_pseudo_id"],
-            "user_first_touch_timestamp": str(first_us),
-            "device": {
-                "category": "desktop" if r["__device"] else "mobile",
-                "operating_system": "Windows" if r["__device"] else "iOS",
-                "web_info": {
-                    "browser": "Chrome" if r["__device"] else "Safari",
-                    "hostname": "www.northstar-software.com",
-                },
-            },
-            "geo": {"country": r["country"]},
-            "traffic_source": {
-                "name": fs[0] or "(direct)",
-                "medium": fs[1] or "(none)",
-                "source": fs[2] or "(direct)",
-            },
-            "stream_id": "4103216871",
-            "platform": "WEB",
-            "collected_traffic_source": cts,
-            "is_active_user": True,
-        }
+        params = _ga4_event_params(r, page, first_hit=first_hit)
+        row = _ga4_event_row(
+            r,
+            params,
+            utm,
+            first_hit=first_hit,
+            first_src=first_src.get(r["user_pseudo_id"], (None, None, None)),
+            first_us=int(first_ts[r["user_pseudo_id"]]),
+        )
         files.setdefault(r["file"], []).append(json.dumps(row, separators=(",", ":")))
     for f, lines in sorted(files.items()):
         _write(root / f, "\n".join(lines) + "\n")
@@ -1220,6 +1131,118 @@ def _write_ga4(world: B2BWorld, root: Path, log: _Log) -> None:
         "identity links (hashed e-mail on generate_lead, user_id of logged-in visits); the "
         "other events are merged into their session",
     )
+
+
+def _ga4_page_and_utm(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The landing page URL of an event and the UTM / click-id parameters it carries."""
+    from urllib.parse import urlencode
+
+    utm: dict[str, str] = {}
+    if r["medium"] in ("cpc", "display", "paid_social", "email"):
+        utm = {
+            "utm_source": r["source"],
+            "utm_medium": r["medium"],
+            "utm_campaign": r["campaign_name"],
+        }
+        if r["term"]:
+            utm["utm_term"] = r["term"]
+    click = r["click_id"]
+    if click and click.startswith("gclid:"):
+        utm["gclid"] = click.split(":", 1)[1]
+    elif click and click.startswith("li_fat_id:"):
+        utm["li_fat_id"] = click.split(":", 1)[1]
+    page = r["landing_page"] + ("?" + urlencode(utm) if utm else "")
+    return page, utm
+
+
+def _ga4_event_params(r: dict[str, Any], page: str, *, first_hit: bool) -> list[dict[str, Any]]:
+    """An event's ``event_params`` (sorted by key), as BigQuery exports them."""
+    name = r["event_name"]
+    params = [
+        _param("ga_session_id", int(r["ga_session_id"])),
+        _param("ga_session_number", int(r["session_number"])),
+    ]
+    if name == "generate_lead":
+        page = r["landing_page"].split("/", 3)[0] + "//" + r["landing_page"].split("/")[2] + "/demo"
+        params += [
+            _param("page_location", page),
+            _param("form_id", "demo-request"),
+            _param("hashed_email", r["email_sha256"]),
+        ]
+    elif r["k"] > 2:
+        sub = ("/pricing", "/customers", "/about", "/docs")[int(r["k"]) % 4]
+        params.append(
+            _param(
+                "page_location",
+                r["landing_page"].split("/", 3)[0] + "//" + r["landing_page"].split("/")[2] + sub,
+            )
+        )
+        params.append(_param("page_referrer", page))
+    else:
+        params.append(_param("page_location", page))
+        if r["referrer"]:
+            params.append(_param("page_referrer", r["referrer"]))
+        if first_hit and r["medium"] not in (None, "(none)"):
+            params += [_param("source", r["source"]), _param("medium", r["medium"])]
+            if r["campaign_name"]:
+                params.append(_param("campaign", r["campaign_name"]))
+            if r["term"]:
+                params.append(_param("term", r["term"]))
+        if name == "page_view":
+            params.append(_param("page_title", "Northstar Software"))
+    params.append(_param("engaged_session_event", 1))
+    params.sort(key=lambda p: p["key"])
+    return params
+
+
+def _ga4_event_row(
+    r: dict[str, Any],
+    params: list[dict[str, Any]],
+    utm: dict[str, str],
+    *,
+    first_hit: bool,
+    first_src: tuple[Any, Any, Any],
+    first_us: int,
+) -> dict[str, Any]:
+    """One BigQuery export row; ``first_src`` is the user's first (campaign, medium, source)."""
+    cts = None
+    if first_hit and utm:
+        cts = {
+            "manual_campaign_name": r["campaign_name"],
+            "manual_source": r["source"],
+            "manual_medium": r["medium"],
+            "manual_term": r["term"],
+            "gclid": utm.get("gclid"),
+        }
+    return {
+        "event_date": r["event_date"],
+        "event_timestamp": str(int(r["ts_us"])),
+        "event_name": r["event_name"],
+        "event_params": params,
+        "event_previous_timestamp": None,
+        "event_bundle_sequence_id": str(int(r["line"])),
+        "user_id": r["user_id"],
+        "user_pseudo_id": r["user_pseudo_id"],
+        "user_first_touch_timestamp": str(first_us),
+        "device": {
+            "category": "desktop" if r["__device"] else "mobile",
+            "operating_system": "Windows" if r["__device"] else "iOS",
+            "web_info": {
+                "browser": "Chrome" if r["__device"] else "Safari",
+                "hostname": "www.northstar-software.com",
+            },
+        },
+        "geo": {"country": r["country"]},
+        "traffic_source": {
+            "name": first_src[0] or "(direct)",
+            "medium": first_src[1] or "(none)",
+            "source": first_src[2] or "(direct)",
+        },
+        "stream_id": "4103216871",
+        "platform": "WEB",
+        "collected_traffic_source": cts,
+        "is_active_user": True,
+    }
 
 
 # --------------------------------------------------------------------------- ads
