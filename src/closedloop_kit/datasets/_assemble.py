@@ -775,8 +775,34 @@ class _Asm:
 
     def touches(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """``touchpoints``, ``campaign_members`` and ``identity_links``."""
-        s, rng, T = self.s, self.rng, self.T
-        h = self.h
+        rng = self.rng
+        tf = self._touch_frame()
+        web = tf.filter(pl.col("channel").is_in(co.WEB_CHANNELS)).sort("h", "t")
+        web = self._logged_in_browsers(web)
+        web, firsts = self._pseudo_ids(web)
+        web = self._form_fills(web)
+        web = session_attributes(web, rng, ad_names=pl.Series([], dtype=pl.String))
+        events = ga4_events(web, rng)
+        self.ga4_events = events
+        self.sessions = web
+        sessions, forms = self._web_touches(web, events)
+        links = self._ga4_links(events)
+        self.visitors = self._visitor_truth(firsts)
+        off = self._offline_responses(tf)
+        members, sf_touch = self._campaign_members(off)
+        hs_touch = self._hubspot_events(off)
+        call_touch = self._sales_calls()
+        crm = pl.concat([sf_touch, hs_touch, call_touch], how="diagonal_relaxed").with_columns(
+            (pl.col("source_id").rank("ordinal").over("source_file").cast(pl.Int64) + 1).alias(
+                "source_row"
+            )
+        )
+        touches = pl.concat([sessions, forms, crm], how="diagonal_relaxed")
+        return touches, members, links
+
+    def _touch_frame(self) -> pl.DataFrame:
+        """The simulated touches with their human's attributes and campaign."""
+        s, h = self.s, self.h
         tf = s.tf.join(
             h.select("h", "product_line", "known", "lead_t", "origin", "email", "is_hs", "country"),
             on="h",
@@ -787,7 +813,12 @@ class _Asm:
             maintain_order="left",
         )
         tf = tf.with_columns(pl.col("ad_name").fill_null(pl.col("camp_name")).alias("ad_name"))
-        web = tf.filter(pl.col("channel").is_in(co.WEB_CHANNELS)).sort("h", "t")
+        return tf
+
+    def _logged_in_browsers(self, web: pl.DataFrame) -> pl.DataFrame:
+        """Add ``user_id`` (logged-in visits) and ``device`` (0 = first browser) to visits."""
+        rng = self.rng
+        h = self.h
         # sales-ready people get a trial workspace: their later visits are logged in; 40 %
         # of them make those visits (after the first) from a second browser (a phone)
         two = h["h"].filter(pl.Series(rng.random(h.height) < 0.4)).to_list()
@@ -806,6 +837,11 @@ class _Asm:
             )
             .drop("sr_t")
         )
+        return web
+
+    def _pseudo_ids(self, web: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Give visits GA4 ids and session ids; also return the first visit of each browser."""
+        rng = self.rng
         # one GA4 user_pseudo_id per browser: "<random>.<first visit unix secs>"
         firsts = (
             web.group_by("h", "device").agg(pl.col("t").min().alias("first_t")).sort("h", "device")
@@ -834,6 +870,11 @@ class _Asm:
             (pl.int_range(pl.len()).over("user_pseudo_id") + 1).alias("session_number"),
             (pl.int_range(pl.len()).over("user_pseudo_id") == 0).alias("is_first"),
         )
+        return web, firsts
+
+    def _form_fills(self, web: pl.DataFrame) -> pl.DataFrame:
+        """Add ``form_ts_us`` and ``email_sha256`` to the sessions with a form fill."""
+        rng = self.rng
         # form fills: the capture session of web-captured people; half of the others' first
         # post-creation session
         cap = (pl.col("t") - pl.col("lead_t")).abs() < 1e-9
@@ -851,10 +892,12 @@ class _Asm:
             .then(pl.col("email").map_elements(_sha256, return_dtype=pl.String))
             .alias("email_sha256")
         )
-        web = session_attributes(web, rng, ad_names=pl.Series([], dtype=pl.String))
-        events = ga4_events(web, rng)
-        self.ga4_events = events
-        self.sessions = web
+        return web
+
+    def _web_touches(
+        self, web: pl.DataFrame, events: pl.DataFrame
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """``web_session`` and ``form_fill`` touchpoints, with their GA4 file and line."""
         line_of = events.filter(pl.col("event_name") == "session_start").select(
             "user_pseudo_id", "ga_session_id", "file", "line"
         )
@@ -914,7 +957,10 @@ class _Asm:
             pl.col("ffile").alias("source_file"),
             pl.col("fline").alias("source_row"),
         )
-        # identity evidence as GA4 shows it: hashed e-mails on forms, user ids when logged in
+        return sessions, forms
+
+    def _ga4_links(self, events: pl.DataFrame) -> pl.DataFrame:
+        """``identity_links`` rows GA4 shows: hashed e-mails on forms, logged-in user ids."""
         forms_ev = events.filter(pl.col("event_name") == "generate_lead").select(
             "user_pseudo_id",
             "ts_us",
@@ -936,7 +982,7 @@ class _Asm:
             .otherwise(pl.lit("ga4_user_id"))
             .alias("rule"),
         )
-        links = (
+        return (
             pl.concat([forms_ev, uid_ev], how="vertical_relaxed")
             .sort("file", "line")
             .group_by("user_pseudo_id", "linked_id_type", "linked_id_value", "rule")
@@ -968,7 +1014,11 @@ class _Asm:
                 pl.col("line").alias("source_row"),
             )
         )
-        self.visitors = (
+
+    def _visitor_truth(self, firsts: pl.DataFrame) -> pl.DataFrame:
+        """Each browser's ``anonymous_id`` → ``true_person_key`` and main ``person_id``."""
+        h = self.h
+        return (
             firsts.join(h.select("h", "true_person_key"), on="h")
             .select(
                 pl.concat_str(pl.lit("ga4:"), "user_pseudo_id").alias("anonymous_id"),
@@ -977,6 +1027,9 @@ class _Asm:
             )
             .sort("anonymous_id")
         )
+
+    def _offline_responses(self, tf: pl.DataFrame) -> pl.DataFrame:
+        """Offline and e-mail touches of known people, one per campaign and CRM record."""
         # CRM campaign responses (SF people → CampaignMember; HubSpot people → events)
         off = tf.filter(pl.col("channel").is_in([*co.OFFLINE_CHANNELS, "Email"]) & pl.col("known"))
         crm_ids = [self._crm_id(x, t) for x, t in zip(off["h"], off["t"], strict=True)]
@@ -984,6 +1037,12 @@ class _Asm:
             pl.col("person_id").is_not_null()
         )
         off = off.sort("t").unique(["campaign_id", "person_id"], keep="first", maintain_order=True)
+        return off
+
+    def _campaign_members(self, off: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Salesforce ``campaign_members`` (responses + nurture sends) and their touchpoints."""
+        s, rng, T = self.s, self.rng, self.T
+        h = self.h
         sf_off = off.filter(~pl.col("is_hs"))
         # nurture: every SF lead is sent the nurture of its product line
         nur = s.camps.filter(pl.col("type") == "Email").select(
@@ -1052,9 +1111,14 @@ class _Asm:
                 pl.lit("salesforce/CampaignMember.csv").alias("source_file"),
             )
         )
+        return members, sf_touch
+
+    def _hubspot_events(self, off: pl.DataFrame) -> pl.DataFrame:
+        """Touchpoints of HubSpot people's offline responses (marketing events)."""
+        rng = self.rng
         hs_off = off.filter(pl.col("is_hs") & (pl.col("channel") != "Email"))
         hs_ids = co.numeric_ids(rng, hs_off.height, 70_000_000, 50)
-        hs_touch = hs_off.with_columns(
+        return hs_off.with_columns(
             pl.Series("__id", hs_ids, dtype=pl.Int64).cast(pl.String)
         ).select(
             pl.concat_str(pl.lit("hs:"), "__id").alias("touchpoint_id"),
@@ -1070,7 +1134,11 @@ class _Asm:
             pl.col("__id").alias("source_id"),
             pl.lit("hubspot/marketing_events.csv").alias("source_file"),
         )
-        # SDR/AE calls on sales-created leads (not marketing)
+
+    def _sales_calls(self) -> pl.DataFrame:
+        """SDR/AE calls on sales-created Salesforce leads (not marketing)."""
+        rng, T = self.rng, self.T
+        h = self.h
         sales = h.filter((pl.col("origin") == 1) & pl.col("known") & ~pl.col("is_hs"))
         kc = 1 + rng.poisson(1.0, sales.height)
         calls = (
@@ -1088,7 +1156,7 @@ class _Asm:
             .sort("t", "h")
         )
         tids = co.sf_ids(rng, "00T", calls.height)
-        call_touch = calls.with_columns(
+        return calls.with_columns(
             pl.Series("__id", tids, dtype=pl.String),
             pl.Series(
                 "person_id",
@@ -1106,13 +1174,6 @@ class _Asm:
             pl.col("__id").alias("source_id"),
             pl.lit("salesforce/Task.csv").alias("source_file"),
         )
-        crm = pl.concat([sf_touch, hs_touch, call_touch], how="diagonal_relaxed").with_columns(
-            (pl.col("source_id").rank("ordinal").over("source_file").cast(pl.Int64) + 1).alias(
-                "source_row"
-            )
-        )
-        touches = pl.concat([sessions, forms, crm], how="diagonal_relaxed")
-        return touches, members, links
 
     def _crm_id(self, hh: int, t: float) -> str | None:
         """The CRM record a person had at day ``t`` (lead, else contact, else HubSpot)."""
