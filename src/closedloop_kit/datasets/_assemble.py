@@ -536,7 +536,21 @@ class _Asm:
 
     # ---------------------------------------------------------------- opportunities
     def opportunities(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-        s, rng, T = self.s, self.rng, self.T
+        """``opportunities``, ``opportunity_contacts`` and the opportunities' ``stage_history``."""
+        o = self._opportunity_ids()
+        hist = self._opportunity_stage_changes(o)
+        o = self._opportunity_status(o, hist)
+        o = self._opportunity_amounts(o)
+        o = self._opportunity_context(o)
+        opp = self._opportunity_rows(o)
+        sh = self._opportunity_history(o, hist)
+        self.opp_frame = o
+        oc = self._opportunity_contacts(o)
+        return opp, oc, sh
+
+    def _opportunity_ids(self) -> pl.DataFrame:
+        """The simulated opportunities with their account and CRM ``opportunity_id``."""
+        s, rng = self.s, self.rng
         o = s.opps.join(
             s.acc.select("acct", "account_id", pl.col("name").alias("acct_name")), on="acct"
         )
@@ -549,7 +563,11 @@ class _Asm:
             pl.Series("is_hs", is_hs, dtype=pl.Boolean),
         )
         self.opp_id_of = dict(zip(o["o"].to_list(), oid, strict=True))
-        # stage changes
+        return o
+
+    def _opportunity_stage_changes(self, o: pl.DataFrame) -> pl.DataFrame:
+        """Every stage change before the end of the period: ``o``, ``t``, ``old``, ``new``."""
+        T = self.T
         rows: list[tuple[int, float, str | None, str]] = []
         for r in o.iter_rows(named=True):
             stages = HS_STAGES if r["is_hs"] else SF_STAGES
@@ -560,11 +578,15 @@ class _Asm:
                 rows.append((r["o"], t, prev, stages[i]))
                 prev = stages[i]
             rows.append((r["o"], r["close"], prev, "Closed Won" if r["won"] else "Closed Lost"))
-        hist = pl.DataFrame(
+        return pl.DataFrame(
             rows,
             schema={"o": pl.Int64, "t": pl.Float64, "old": pl.String, "new": pl.String},
             orient="row",
         ).filter(pl.col("t") < T)
+
+    def _opportunity_status(self, o: pl.DataFrame, hist: pl.DataFrame) -> pl.DataFrame:
+        """Add the stage, closed/won flags, probability and close date at the period's end."""
+        T = self.T
         cur = hist.sort("o", "t").group_by("o").agg(pl.col("new").last().alias("stage_raw"))
         o = (
             o.join(cur, on="o", how="left", maintain_order="left")
@@ -586,7 +608,10 @@ class _Asm:
             pl.Series("close_day", close_day, dtype=pl.Float64),
         )
         o = o.with_columns(self.cal.dates(o["close_day"].to_numpy(), "close_date"))
-        # currency, corporate amount at the close date's month rate
+        return o
+
+    def _opportunity_amounts(self, o: pl.DataFrame) -> pl.DataFrame:
+        """Add the currency and the corporate amount at the close date's month rate."""
         fx = self.s.fx
         o = o.with_columns(
             pl.when(pl.col("sales_division") == "EMEA")
@@ -600,13 +625,20 @@ class _Asm:
             .otherwise(pl.col("amount"))
             .alias("amount_corporate")
         )
-        lead_src = dict(zip(self.h["h"].to_list(), self.h["lead_source"].to_list(), strict=True))
-        origin_map = {0: "marketing", 1: "sales", 2: "partner"}
+        return o
+
+    def _opportunity_context(self, o: pl.DataFrame) -> pl.DataFrame:
+        """Join each opportunity's primary campaign and its human's sales-ready day."""
         prim = self._primary_campaign(o)
         h_sr = self.h.select("h", "sr_t")
-        o = o.join(prim, on="o", how="left", maintain_order="left").join(
+        return o.join(prim, on="o", how="left", maintain_order="left").join(
             h_sr, on="h", how="left", maintain_order="left"
         )
+
+    def _opportunity_rows(self, o: pl.DataFrame) -> pl.DataFrame:
+        """The canonical ``opportunities`` table."""
+        lead_src = dict(zip(self.h["h"].to_list(), self.h["lead_source"].to_list(), strict=True))
+        origin_map = {0: "marketing", 1: "sales", 2: "partner"}
         owners = dict(zip(self.h["h"].to_list(), self.h["ae_id"].to_list(), strict=True))
         hs_owners = dict(zip(self.h["h"].to_list(), self.h["hs_owner"].to_list(), strict=True))
         opp = o.select(
@@ -654,12 +686,15 @@ class _Asm:
             .otherwise(pl.lit("salesforce/Opportunity.csv"))
             .alias("source_file"),
         )
-        opp = opp.with_columns(
+        return opp.with_columns(
             (pl.col("source_id").rank("ordinal").over("source_file").cast(pl.Int64) + 1).alias(
                 "source_row"
             )
         )
-        sh = hist.join(o.select("o", "opportunity_id", "is_hs"), on="o").select(
+
+    def _opportunity_history(self, o: pl.DataFrame, hist: pl.DataFrame) -> pl.DataFrame:
+        """The opportunities' ``stage_history`` rows."""
+        return hist.join(o.select("o", "opportunity_id", "is_hs"), on="o").select(
             pl.lit("opportunity").alias("entity_type"),
             pl.col("opportunity_id").alias("entity_id"),
             pl.lit("stage").alias("field"),
@@ -675,8 +710,10 @@ class _Asm:
             .otherwise(pl.lit("salesforce/OpportunityHistory.csv"))
             .alias("source_file"),
         )
-        self.opp_frame = o
-        # buying committees
+
+    def _opportunity_contacts(self, o: pl.DataFrame) -> pl.DataFrame:
+        """``opportunity_contacts``: the buying committees' CRM records."""
+        s, rng, T = self.s, self.rng, self.T
         cm = s.committee.join(o.select("o", "opportunity_id", "is_hs"), on="o")
         person = [
             (self.hs_id.get(x) if hs_ else self.contact_id.get(x))
@@ -686,7 +723,7 @@ class _Asm:
             pl.col("person_id").is_not_null() & (pl.col("t") < T)
         )
         ocr_ids = co.sf_ids(rng, "00K", oc.height)
-        oc = (
+        return (
             oc.with_columns(pl.Series("__ocr", ocr_ids, dtype=pl.String))
             .select(
                 "opportunity_id",
@@ -721,7 +758,6 @@ class _Asm:
                 )
             )
         )
-        return opp, oc, sh
 
     def _rate(self, date: pl.Expr, fx: pl.DataFrame) -> pl.Expr:
         """USD per EUR of the month containing ``date`` (last/first month beyond the range)."""
