@@ -240,8 +240,20 @@ class _Asm:
 
     def people_table(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """``people``, ``stage_history`` (people part) and identity truth."""
-        h, rng, T = self.h, self.rng, self.T
         ev = self._lead_events()
+        leads = self._sf_lead_rows(ev)
+        contacts = self._sf_contact_rows()
+        hsc, hsh, life = self._hs_contact_rows()
+        dups = self._duplicates(leads, hsh)
+        people = self._with_lineage(pl.concat([leads, contacts, hsc, dups], how="diagonal_relaxed"))
+        identity = people.select("person_id", "true_person_key").sort("person_id")
+        sh = self._people_stage_history(ev, life)
+        self.lifecycle = life
+        return people, sh, identity
+
+    def _sf_lead_rows(self, ev: pl.DataFrame) -> pl.DataFrame:
+        """Salesforce leads, with their last status and conversion (``ev``: status events)."""
+        h, rng, T = self.h, self.rng, self.T
         last = ev.group_by("h").agg(pl.col("v").last().alias("status_raw"))
         sfl = (
             h.filter(pl.col("known") & ~pl.col("is_hs"))
@@ -302,9 +314,13 @@ class _Asm:
             "true_person_key",
             pl.lit("salesforce/Lead.csv").alias("__file"),
         )
-        # SF contacts (converted leads and people sales added to deals)
+        return leads
+
+    def _sf_contact_rows(self) -> pl.DataFrame:
+        """Salesforce contacts: converted leads and people sales added to deals."""
+        h = self.h
         sfc = h.filter(pl.col("contact_t").is_not_null() & ~pl.col("is_hs"))
-        contacts = sfc.select(
+        return sfc.select(
             _lookup(pl.col("h"), self.contact_id, pl.String).alias("person_id"),
             pl.lit("contact").alias("person_type"),
             "email",
@@ -325,7 +341,10 @@ class _Asm:
             "true_person_key",
             pl.lit("salesforce/Contact.csv").alias("__file"),
         )
-        # HubSpot contacts with lifecycle stages
+
+    def _hs_contact_rows(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """HubSpot contacts with lifecycle stages; also their humans and lifecycle events."""
+        h = self.h
         hsh = h.filter(pl.col("h").is_in(list(self.hs_id)))
         hsh = hsh.with_columns(_lookup(pl.col("h"), self.hs_t, pl.Float64).alias("hs_t"))
         life = self._lifecycle(hsh)
@@ -359,8 +378,10 @@ class _Asm:
             "true_person_key",
             pl.lit("hubspot/contacts.csv").alias("__file"),
         )
-        dups = self._duplicates(leads, hsh)
-        people = pl.concat([leads, contacts, hsc, dups], how="diagonal_relaxed")
+        return hsc, hsh, life
+
+    def _with_lineage(self, people: pl.DataFrame) -> pl.DataFrame:
+        """Add ``email_normalized`` and the source columns (system, id, file, row)."""
         people = people.with_columns(
             normalized_email(pl.col("email")).alias("email_normalized"),
         )
@@ -376,9 +397,10 @@ class _Asm:
                     (raw.rank("ordinal").cast(pl.Int64) + 1).alias("source_row"),
                 )
             )
-        people = pl.concat(parts)
-        identity = people.select("person_id", "true_person_key").sort("person_id")
-        # stage history of people
+        return pl.concat(parts)
+
+    def _people_stage_history(self, ev: pl.DataFrame, life: pl.DataFrame) -> pl.DataFrame:
+        """Lead status changes and HubSpot lifecycle stage changes as ``stage_history``."""
         lead_hist = ev.with_columns(
             pl.col("v").shift(1).over("h").alias("old_value"),
         ).join(
@@ -408,8 +430,7 @@ class _Asm:
             pl.lit("hubspot").alias("source_system"),
             pl.lit("hubspot/contacts.csv").alias("source_file"),
         )
-        self.lifecycle = life
-        return people, pl.concat([sh_lead, sh_hs], how="vertical_relaxed"), identity
+        return pl.concat([sh_lead, sh_hs], how="vertical_relaxed")
 
     def _lifecycle(self, hsh: pl.DataFrame) -> pl.DataFrame:
         T = self.T
