@@ -1367,17 +1367,41 @@ class _Asm:
 
     # ---------------------------------------------------------------- truth
     def truth(self, spend: pl.DataFrame, campaigns: pl.DataFrame) -> B2BTruth:
-        s, T = self.s, self.T
-        h = self.h
+        """The simulation's :class:`B2BTruth` (identity is filled in by :func:`assemble`)."""
+        s = self.s
         o = self.opp_frame
-        obs = lambda c: pl.col(c).is_not_null() & pl.col(c).is_not_nan() & (pl.col(c) < T)  # noqa: E731
-        # a HubSpot contact already put on a deal (lifecycle "Opportunity") cannot become an
-        # MQL afterwards: HubSpot's lifecycle only moves forward, so no CRM records it and
-        # the truth does not count it (a meeting still makes them sales-ready, and so MQL)
-        on_deal = self.s.committee.group_by("h").agg(pl.col("t").min().alias("_deal_t"))
-        hx = h.join(on_deal, on="h", how="left", maintain_order="left")
+        reached = self._reached()
+        counts = _stage_count_rows(reached, o)
+        eff = s.truth.effects
+        effects = pl.DataFrame(
+            {"channel": list(eff), "effect": [float(v) for v in eff.values()]}
+        ).sort("channel")
+        return B2BTruth(
+            identity=pl.DataFrame(),
+            visitors=self.visitors,
+            conversion=s.truth,
+            channel_effects=effects,
+            journeys=s.journeys,
+            humans=self._humans(reached, o),
+            stage_counts=_stage_counts(counts),
+            stage_conversion=_stage_conversion(counts, o),
+            cycle=self._cycle(o),
+            segments=self._segments(spend, campaigns, reached),
+        )
+
+    def _observed(self, c: str) -> pl.Expr:
+        """``c`` (a day) happened within the simulated period."""
+        return pl.col(c).is_not_null() & pl.col(c).is_not_nan() & (pl.col(c) < self.T)
+
+    def _late_mql(self) -> pl.Expr:
+        """True where no CRM records the MQL moment (needs ``_deal_t``, the first deal day).
+
+        A HubSpot contact already put on a deal (lifecycle "Opportunity") cannot become an
+        MQL afterwards: HubSpot's lifecycle only moves forward, so no CRM records it and
+        the truth does not count it (a meeting still makes them sales-ready, and so MQL).
+        """
         mql_t = pl.col("mql_t").fill_nan(None)
-        late_mql = (
+        return (
             pl.col("is_hs")
             & pl.col("_deal_t").is_not_null()
             & (mql_t > pl.col("_deal_t")).fill_null(False)
@@ -1386,42 +1410,26 @@ class _Asm:
             # "Closed - Not Converted" and never records the MQL
             (mql_t > pl.col("dq_t").fill_nan(None)).fill_null(False)
         )
-        reached = hx.with_columns(
-            obs("lead_t").alias("lead"),
-            ((obs("mql_t") & late_mql.not_()) | obs("sr_t")).alias("mql"),
-            obs("sr_t").alias("sales_ready"),
+
+    def _reached(self) -> pl.DataFrame:
+        """Humans with whether they reached ``lead``, ``mql`` and ``sales_ready`` in time."""
+        h = self.h
+        late_mql = self._late_mql()
+        on_deal = self.s.committee.group_by("h").agg(pl.col("t").min().alias("_deal_t"))
+        hx = h.join(on_deal, on="h", how="left", maintain_order="left")
+        return hx.with_columns(
+            self._observed("lead_t").alias("lead"),
+            ((self._observed("mql_t") & late_mql.not_()) | self._observed("sr_t")).alias("mql"),
+            self._observed("sr_t").alias("sales_ready"),
         )
-        counts = [
-            ("lead", int(reached["lead"].sum())),
-            ("mql", int(reached["mql"].sum())),
-            ("sales_ready", int(reached["sales_ready"].sum())),
-            ("opportunity", o.height),
-            ("won", int(o["is_won"].sum())),
-        ]
-        stage_counts = pl.DataFrame(
-            counts, schema={"stage": pl.String, "count": pl.Int64}, orient="row"
-        ).with_columns(
-            pl.when(pl.col("stage").is_in(["opportunity", "won"]))
-            .then(pl.lit("opportunity"))
-            .otherwise(pl.lit("human"))
-            .alias("grain")
-        )
-        conv_rows = [
-            (a, b, (nb / na) if na else None) for (a, na), (b, nb) in itertools.pairwise(counts)
-        ]
-        closed = o.filter(pl.col("is_closed"))
-        conv_rows.append(
-            ("opportunity_closed", "won", float(closed["is_won"].mean()) if closed.height else None)  # type: ignore[arg-type]
-        )
-        stage_conversion = pl.DataFrame(
-            conv_rows,
-            schema={"from_stage": pl.String, "to_stage": pl.String, "rate": pl.Float64},
-            orient="row",
-        )
+
+    def _cycle(self, o: pl.DataFrame) -> pl.DataFrame:
+        """Median days lead → close and opportunity → close (uncensored), open deals at end."""
+        h = self.h
         lt = o.join(h.select("h", "lead_t"), on="h")
         lead_to_close = (lt["close"] - lt["lead_t"]).to_numpy()
         opp_to_close = (o["close"] - o["created"]).to_numpy()
-        cycle = pl.DataFrame(
+        return pl.DataFrame(
             {
                 "n_opportunities": [o.height],
                 "median_days_lead_to_close": [
@@ -1439,6 +1447,12 @@ class _Asm:
                 "open_at_end": pl.Int64,
             },
         )
+
+    def _segments(
+        self, spend: pl.DataFrame, campaigns: pl.DataFrame, reached: pl.DataFrame
+    ) -> pl.DataFrame:
+        """Ad and program spend, sales-ready humans and cost per sales-ready by segment."""
+        s = self.s
         seg_keys = pl.DataFrame(
             [(p, d) for p in co.PRODUCT_LINES for d in co.DIVISIONS],
             schema={"product_line": pl.String, "sales_division": pl.String},
@@ -1464,7 +1478,7 @@ class _Asm:
             .group_by("product_line", "sales_division")
             .agg(pl.len().cast(pl.Int64).alias("sales_ready"))
         )
-        segments = (
+        return (
             seg_keys.join(
                 ad, on=["product_line", "sales_division"], how="left", maintain_order="left"
             )
@@ -1490,13 +1504,19 @@ class _Asm:
                 pl.col("spend_corporate").round(2),
             )
         )
+
+    def _humans(self, reached: pl.DataFrame, o: pl.DataFrame) -> pl.DataFrame:
+        """One row per simulated human: attributes, ``p_true``, milestones, deal membership."""
+        s, T = self.s, self.T
+        h = self.h
+        late_mql = self._late_mql()
         origin = {0: "marketing", 1: "sales", 2: "partner", 3: "none"}
         cm = s.committee.filter(pl.col("t") < T).join(
             o.select("o", "is_won", "close"), on="o", how="left", maintain_order="left"
         )
         on_opp = set(cm["h"].to_list())
         on_won = set(cm.filter(pl.col("is_won"))["h"].to_list())
-        humans = reached.select(
+        return reached.select(
             "true_person_key",
             "account_id",
             "sales_division",
@@ -1506,33 +1526,56 @@ class _Asm:
             pl.col("p_true"),
             pl.col("decided"),
             pl.col("sales_ready"),
-            pl.when(obs("lead_t")).then(self.ts("lead_t")).alias("lead_at"),
-            pl.when(pl.col("mql") & obs("mql_t") & late_mql.not_())
+            pl.when(self._observed("lead_t")).then(self.ts("lead_t")).alias("lead_at"),
+            pl.when(pl.col("mql") & self._observed("mql_t") & late_mql.not_())
             .then(self.ts("mql_t"))
             .when(pl.col("mql"))
             .then(self.ts("sr_t"))
             .alias("mql_at"),
-            pl.when(obs("sr_t")).then(self.ts("sr_t")).alias("sales_ready_at"),
+            pl.when(self._observed("sr_t")).then(self.ts("sr_t")).alias("sales_ready_at"),
             pl.Series("person_id", [self.main_id.get(x) for x in h["h"]], dtype=pl.String),
             pl.col("h").is_in(list(on_opp)).alias("on_opportunity"),
             pl.col("h").is_in(list(on_won)).alias("on_won_opportunity"),
         )
-        eff = s.truth.effects
-        effects = pl.DataFrame(
-            {"channel": list(eff), "effect": [float(v) for v in eff.values()]}
-        ).sort("channel")
-        return B2BTruth(
-            identity=pl.DataFrame(),
-            visitors=self.visitors,
-            conversion=s.truth,
-            channel_effects=effects,
-            journeys=s.journeys,
-            humans=humans,
-            stage_counts=stage_counts,
-            stage_conversion=stage_conversion,
-            cycle=cycle,
-            segments=segments,
-        )
+
+
+def _stage_count_rows(reached: pl.DataFrame, o: pl.DataFrame) -> list[tuple[str, int]]:
+    """``(stage, count)`` from lead to won: humans, then opportunities."""
+    return [
+        ("lead", int(reached["lead"].sum())),
+        ("mql", int(reached["mql"].sum())),
+        ("sales_ready", int(reached["sales_ready"].sum())),
+        ("opportunity", o.height),
+        ("won", int(o["is_won"].sum())),
+    ]
+
+
+def _stage_counts(counts: list[tuple[str, int]]) -> pl.DataFrame:
+    """``stage``, ``count`` and ``grain`` (human or opportunity)."""
+    return pl.DataFrame(
+        counts, schema={"stage": pl.String, "count": pl.Int64}, orient="row"
+    ).with_columns(
+        pl.when(pl.col("stage").is_in(["opportunity", "won"]))
+        .then(pl.lit("opportunity"))
+        .otherwise(pl.lit("human"))
+        .alias("grain")
+    )
+
+
+def _stage_conversion(counts: list[tuple[str, int]], o: pl.DataFrame) -> pl.DataFrame:
+    """Rate between consecutive stages, and won among closed opportunities."""
+    conv_rows = [
+        (a, b, (nb / na) if na else None) for (a, na), (b, nb) in itertools.pairwise(counts)
+    ]
+    closed = o.filter(pl.col("is_closed"))
+    conv_rows.append(
+        ("opportunity_closed", "won", float(closed["is_won"].mean()) if closed.height else None)  # type: ignore[arg-type]
+    )
+    return pl.DataFrame(
+        conv_rows,
+        schema={"from_stage": pl.String, "to_stage": pl.String, "rate": pl.Float64},
+        orient="row",
+    )
 
 
 def assemble(sim: _Sim) -> tuple[ClosedLoopData, B2BTruth, dict[str, pl.DataFrame]]:
