@@ -240,8 +240,20 @@ class _Asm:
 
     def people_table(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """``people``, ``stage_history`` (people part) and identity truth."""
-        h, rng, T = self.h, self.rng, self.T
         ev = self._lead_events()
+        leads = self._sf_lead_rows(ev)
+        contacts = self._sf_contact_rows()
+        hsc, hsh, life = self._hs_contact_rows()
+        dups = self._duplicates(leads, hsh)
+        people = self._with_lineage(pl.concat([leads, contacts, hsc, dups], how="diagonal_relaxed"))
+        identity = people.select("person_id", "true_person_key").sort("person_id")
+        sh = self._people_stage_history(ev, life)
+        self.lifecycle = life
+        return people, sh, identity
+
+    def _sf_lead_rows(self, ev: pl.DataFrame) -> pl.DataFrame:
+        """Salesforce leads, with their last status and conversion (``ev``: status events)."""
+        h, rng, T = self.h, self.rng, self.T
         last = ev.group_by("h").agg(pl.col("v").last().alias("status_raw"))
         sfl = (
             h.filter(pl.col("known") & ~pl.col("is_hs"))
@@ -302,9 +314,13 @@ class _Asm:
             "true_person_key",
             pl.lit("salesforce/Lead.csv").alias("__file"),
         )
-        # SF contacts (converted leads and people sales added to deals)
+        return leads
+
+    def _sf_contact_rows(self) -> pl.DataFrame:
+        """Salesforce contacts: converted leads and people sales added to deals."""
+        h = self.h
         sfc = h.filter(pl.col("contact_t").is_not_null() & ~pl.col("is_hs"))
-        contacts = sfc.select(
+        return sfc.select(
             _lookup(pl.col("h"), self.contact_id, pl.String).alias("person_id"),
             pl.lit("contact").alias("person_type"),
             "email",
@@ -325,7 +341,10 @@ class _Asm:
             "true_person_key",
             pl.lit("salesforce/Contact.csv").alias("__file"),
         )
-        # HubSpot contacts with lifecycle stages
+
+    def _hs_contact_rows(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """HubSpot contacts with lifecycle stages; also their humans and lifecycle events."""
+        h = self.h
         hsh = h.filter(pl.col("h").is_in(list(self.hs_id)))
         hsh = hsh.with_columns(_lookup(pl.col("h"), self.hs_t, pl.Float64).alias("hs_t"))
         life = self._lifecycle(hsh)
@@ -359,8 +378,10 @@ class _Asm:
             "true_person_key",
             pl.lit("hubspot/contacts.csv").alias("__file"),
         )
-        dups = self._duplicates(leads, hsh)
-        people = pl.concat([leads, contacts, hsc, dups], how="diagonal_relaxed")
+        return hsc, hsh, life
+
+    def _with_lineage(self, people: pl.DataFrame) -> pl.DataFrame:
+        """Add ``email_normalized`` and the source columns (system, id, file, row)."""
         people = people.with_columns(
             normalized_email(pl.col("email")).alias("email_normalized"),
         )
@@ -376,9 +397,10 @@ class _Asm:
                     (raw.rank("ordinal").cast(pl.Int64) + 1).alias("source_row"),
                 )
             )
-        people = pl.concat(parts)
-        identity = people.select("person_id", "true_person_key").sort("person_id")
-        # stage history of people
+        return pl.concat(parts)
+
+    def _people_stage_history(self, ev: pl.DataFrame, life: pl.DataFrame) -> pl.DataFrame:
+        """Lead status changes and HubSpot lifecycle stage changes as ``stage_history``."""
         lead_hist = ev.with_columns(
             pl.col("v").shift(1).over("h").alias("old_value"),
         ).join(
@@ -408,8 +430,7 @@ class _Asm:
             pl.lit("hubspot").alias("source_system"),
             pl.lit("hubspot/contacts.csv").alias("source_file"),
         )
-        self.lifecycle = life
-        return people, pl.concat([sh_lead, sh_hs], how="vertical_relaxed"), identity
+        return pl.concat([sh_lead, sh_hs], how="vertical_relaxed")
 
     def _lifecycle(self, hsh: pl.DataFrame) -> pl.DataFrame:
         T = self.T
@@ -536,7 +557,21 @@ class _Asm:
 
     # ---------------------------------------------------------------- opportunities
     def opportunities(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-        s, rng, T = self.s, self.rng, self.T
+        """``opportunities``, ``opportunity_contacts`` and the opportunities' ``stage_history``."""
+        o = self._opportunity_ids()
+        hist = self._opportunity_stage_changes(o)
+        o = self._opportunity_status(o, hist)
+        o = self._opportunity_amounts(o)
+        o = self._opportunity_context(o)
+        opp = self._opportunity_rows(o)
+        sh = self._opportunity_history(o, hist)
+        self.opp_frame = o
+        oc = self._opportunity_contacts(o)
+        return opp, oc, sh
+
+    def _opportunity_ids(self) -> pl.DataFrame:
+        """The simulated opportunities with their account and CRM ``opportunity_id``."""
+        s, rng = self.s, self.rng
         o = s.opps.join(
             s.acc.select("acct", "account_id", pl.col("name").alias("acct_name")), on="acct"
         )
@@ -549,7 +584,11 @@ class _Asm:
             pl.Series("is_hs", is_hs, dtype=pl.Boolean),
         )
         self.opp_id_of = dict(zip(o["o"].to_list(), oid, strict=True))
-        # stage changes
+        return o
+
+    def _opportunity_stage_changes(self, o: pl.DataFrame) -> pl.DataFrame:
+        """Every stage change before the end of the period: ``o``, ``t``, ``old``, ``new``."""
+        T = self.T
         rows: list[tuple[int, float, str | None, str]] = []
         for r in o.iter_rows(named=True):
             stages = HS_STAGES if r["is_hs"] else SF_STAGES
@@ -560,11 +599,15 @@ class _Asm:
                 rows.append((r["o"], t, prev, stages[i]))
                 prev = stages[i]
             rows.append((r["o"], r["close"], prev, "Closed Won" if r["won"] else "Closed Lost"))
-        hist = pl.DataFrame(
+        return pl.DataFrame(
             rows,
             schema={"o": pl.Int64, "t": pl.Float64, "old": pl.String, "new": pl.String},
             orient="row",
         ).filter(pl.col("t") < T)
+
+    def _opportunity_status(self, o: pl.DataFrame, hist: pl.DataFrame) -> pl.DataFrame:
+        """Add the stage, closed/won flags, probability and close date at the period's end."""
+        T = self.T
         cur = hist.sort("o", "t").group_by("o").agg(pl.col("new").last().alias("stage_raw"))
         o = (
             o.join(cur, on="o", how="left", maintain_order="left")
@@ -586,7 +629,10 @@ class _Asm:
             pl.Series("close_day", close_day, dtype=pl.Float64),
         )
         o = o.with_columns(self.cal.dates(o["close_day"].to_numpy(), "close_date"))
-        # currency, corporate amount at the close date's month rate
+        return o
+
+    def _opportunity_amounts(self, o: pl.DataFrame) -> pl.DataFrame:
+        """Add the currency and the corporate amount at the close date's month rate."""
         fx = self.s.fx
         o = o.with_columns(
             pl.when(pl.col("sales_division") == "EMEA")
@@ -600,13 +646,20 @@ class _Asm:
             .otherwise(pl.col("amount"))
             .alias("amount_corporate")
         )
-        lead_src = dict(zip(self.h["h"].to_list(), self.h["lead_source"].to_list(), strict=True))
-        origin_map = {0: "marketing", 1: "sales", 2: "partner"}
+        return o
+
+    def _opportunity_context(self, o: pl.DataFrame) -> pl.DataFrame:
+        """Join each opportunity's primary campaign and its human's sales-ready day."""
         prim = self._primary_campaign(o)
         h_sr = self.h.select("h", "sr_t")
-        o = o.join(prim, on="o", how="left", maintain_order="left").join(
+        return o.join(prim, on="o", how="left", maintain_order="left").join(
             h_sr, on="h", how="left", maintain_order="left"
         )
+
+    def _opportunity_rows(self, o: pl.DataFrame) -> pl.DataFrame:
+        """The canonical ``opportunities`` table."""
+        lead_src = dict(zip(self.h["h"].to_list(), self.h["lead_source"].to_list(), strict=True))
+        origin_map = {0: "marketing", 1: "sales", 2: "partner"}
         owners = dict(zip(self.h["h"].to_list(), self.h["ae_id"].to_list(), strict=True))
         hs_owners = dict(zip(self.h["h"].to_list(), self.h["hs_owner"].to_list(), strict=True))
         opp = o.select(
@@ -654,12 +707,15 @@ class _Asm:
             .otherwise(pl.lit("salesforce/Opportunity.csv"))
             .alias("source_file"),
         )
-        opp = opp.with_columns(
+        return opp.with_columns(
             (pl.col("source_id").rank("ordinal").over("source_file").cast(pl.Int64) + 1).alias(
                 "source_row"
             )
         )
-        sh = hist.join(o.select("o", "opportunity_id", "is_hs"), on="o").select(
+
+    def _opportunity_history(self, o: pl.DataFrame, hist: pl.DataFrame) -> pl.DataFrame:
+        """The opportunities' ``stage_history`` rows."""
+        return hist.join(o.select("o", "opportunity_id", "is_hs"), on="o").select(
             pl.lit("opportunity").alias("entity_type"),
             pl.col("opportunity_id").alias("entity_id"),
             pl.lit("stage").alias("field"),
@@ -675,8 +731,10 @@ class _Asm:
             .otherwise(pl.lit("salesforce/OpportunityHistory.csv"))
             .alias("source_file"),
         )
-        self.opp_frame = o
-        # buying committees
+
+    def _opportunity_contacts(self, o: pl.DataFrame) -> pl.DataFrame:
+        """``opportunity_contacts``: the buying committees' CRM records."""
+        s, rng, T = self.s, self.rng, self.T
         cm = s.committee.join(o.select("o", "opportunity_id", "is_hs"), on="o")
         person = [
             (self.hs_id.get(x) if hs_ else self.contact_id.get(x))
@@ -686,7 +744,7 @@ class _Asm:
             pl.col("person_id").is_not_null() & (pl.col("t") < T)
         )
         ocr_ids = co.sf_ids(rng, "00K", oc.height)
-        oc = (
+        return (
             oc.with_columns(pl.Series("__ocr", ocr_ids, dtype=pl.String))
             .select(
                 "opportunity_id",
@@ -721,7 +779,6 @@ class _Asm:
                 )
             )
         )
-        return opp, oc, sh
 
     def _rate(self, date: pl.Expr, fx: pl.DataFrame) -> pl.Expr:
         """USD per EUR of the month containing ``date`` (last/first month beyond the range)."""
@@ -775,8 +832,34 @@ class _Asm:
 
     def touches(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """``touchpoints``, ``campaign_members`` and ``identity_links``."""
-        s, rng, T = self.s, self.rng, self.T
-        h = self.h
+        rng = self.rng
+        tf = self._touch_frame()
+        web = tf.filter(pl.col("channel").is_in(co.WEB_CHANNELS)).sort("h", "t")
+        web = self._logged_in_browsers(web)
+        web, firsts = self._pseudo_ids(web)
+        web = self._form_fills(web)
+        web = session_attributes(web, rng, ad_names=pl.Series([], dtype=pl.String))
+        events = ga4_events(web, rng)
+        self.ga4_events = events
+        self.sessions = web
+        sessions, forms = self._web_touches(web, events)
+        links = self._ga4_links(events)
+        self.visitors = self._visitor_truth(firsts)
+        off = self._offline_responses(tf)
+        members, sf_touch = self._campaign_members(off)
+        hs_touch = self._hubspot_events(off)
+        call_touch = self._sales_calls()
+        crm = pl.concat([sf_touch, hs_touch, call_touch], how="diagonal_relaxed").with_columns(
+            (pl.col("source_id").rank("ordinal").over("source_file").cast(pl.Int64) + 1).alias(
+                "source_row"
+            )
+        )
+        touches = pl.concat([sessions, forms, crm], how="diagonal_relaxed")
+        return touches, members, links
+
+    def _touch_frame(self) -> pl.DataFrame:
+        """The simulated touches with their human's attributes and campaign."""
+        s, h = self.s, self.h
         tf = s.tf.join(
             h.select("h", "product_line", "known", "lead_t", "origin", "email", "is_hs", "country"),
             on="h",
@@ -787,7 +870,12 @@ class _Asm:
             maintain_order="left",
         )
         tf = tf.with_columns(pl.col("ad_name").fill_null(pl.col("camp_name")).alias("ad_name"))
-        web = tf.filter(pl.col("channel").is_in(co.WEB_CHANNELS)).sort("h", "t")
+        return tf
+
+    def _logged_in_browsers(self, web: pl.DataFrame) -> pl.DataFrame:
+        """Add ``user_id`` (logged-in visits) and ``device`` (0 = first browser) to visits."""
+        rng = self.rng
+        h = self.h
         # sales-ready people get a trial workspace: their later visits are logged in; 40 %
         # of them make those visits (after the first) from a second browser (a phone)
         two = h["h"].filter(pl.Series(rng.random(h.height) < 0.4)).to_list()
@@ -806,6 +894,11 @@ class _Asm:
             )
             .drop("sr_t")
         )
+        return web
+
+    def _pseudo_ids(self, web: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Give visits GA4 ids and session ids; also return the first visit of each browser."""
+        rng = self.rng
         # one GA4 user_pseudo_id per browser: "<random>.<first visit unix secs>"
         firsts = (
             web.group_by("h", "device").agg(pl.col("t").min().alias("first_t")).sort("h", "device")
@@ -834,6 +927,11 @@ class _Asm:
             (pl.int_range(pl.len()).over("user_pseudo_id") + 1).alias("session_number"),
             (pl.int_range(pl.len()).over("user_pseudo_id") == 0).alias("is_first"),
         )
+        return web, firsts
+
+    def _form_fills(self, web: pl.DataFrame) -> pl.DataFrame:
+        """Add ``form_ts_us`` and ``email_sha256`` to the sessions with a form fill."""
+        rng = self.rng
         # form fills: the capture session of web-captured people; half of the others' first
         # post-creation session
         cap = (pl.col("t") - pl.col("lead_t")).abs() < 1e-9
@@ -851,10 +949,12 @@ class _Asm:
             .then(pl.col("email").map_elements(_sha256, return_dtype=pl.String))
             .alias("email_sha256")
         )
-        web = session_attributes(web, rng, ad_names=pl.Series([], dtype=pl.String))
-        events = ga4_events(web, rng)
-        self.ga4_events = events
-        self.sessions = web
+        return web
+
+    def _web_touches(
+        self, web: pl.DataFrame, events: pl.DataFrame
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """``web_session`` and ``form_fill`` touchpoints, with their GA4 file and line."""
         line_of = events.filter(pl.col("event_name") == "session_start").select(
             "user_pseudo_id", "ga_session_id", "file", "line"
         )
@@ -914,7 +1014,10 @@ class _Asm:
             pl.col("ffile").alias("source_file"),
             pl.col("fline").alias("source_row"),
         )
-        # identity evidence as GA4 shows it: hashed e-mails on forms, user ids when logged in
+        return sessions, forms
+
+    def _ga4_links(self, events: pl.DataFrame) -> pl.DataFrame:
+        """``identity_links`` rows GA4 shows: hashed e-mails on forms, logged-in user ids."""
         forms_ev = events.filter(pl.col("event_name") == "generate_lead").select(
             "user_pseudo_id",
             "ts_us",
@@ -936,7 +1039,7 @@ class _Asm:
             .otherwise(pl.lit("ga4_user_id"))
             .alias("rule"),
         )
-        links = (
+        return (
             pl.concat([forms_ev, uid_ev], how="vertical_relaxed")
             .sort("file", "line")
             .group_by("user_pseudo_id", "linked_id_type", "linked_id_value", "rule")
@@ -968,7 +1071,11 @@ class _Asm:
                 pl.col("line").alias("source_row"),
             )
         )
-        self.visitors = (
+
+    def _visitor_truth(self, firsts: pl.DataFrame) -> pl.DataFrame:
+        """Each browser's ``anonymous_id`` → ``true_person_key`` and main ``person_id``."""
+        h = self.h
+        return (
             firsts.join(h.select("h", "true_person_key"), on="h")
             .select(
                 pl.concat_str(pl.lit("ga4:"), "user_pseudo_id").alias("anonymous_id"),
@@ -977,6 +1084,9 @@ class _Asm:
             )
             .sort("anonymous_id")
         )
+
+    def _offline_responses(self, tf: pl.DataFrame) -> pl.DataFrame:
+        """Offline and e-mail touches of known people, one per campaign and CRM record."""
         # CRM campaign responses (SF people → CampaignMember; HubSpot people → events)
         off = tf.filter(pl.col("channel").is_in([*co.OFFLINE_CHANNELS, "Email"]) & pl.col("known"))
         crm_ids = [self._crm_id(x, t) for x, t in zip(off["h"], off["t"], strict=True)]
@@ -984,6 +1094,12 @@ class _Asm:
             pl.col("person_id").is_not_null()
         )
         off = off.sort("t").unique(["campaign_id", "person_id"], keep="first", maintain_order=True)
+        return off
+
+    def _campaign_members(self, off: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Salesforce ``campaign_members`` (responses + nurture sends) and their touchpoints."""
+        s, rng, T = self.s, self.rng, self.T
+        h = self.h
         sf_off = off.filter(~pl.col("is_hs"))
         # nurture: every SF lead is sent the nurture of its product line
         nur = s.camps.filter(pl.col("type") == "Email").select(
@@ -1052,9 +1168,14 @@ class _Asm:
                 pl.lit("salesforce/CampaignMember.csv").alias("source_file"),
             )
         )
+        return members, sf_touch
+
+    def _hubspot_events(self, off: pl.DataFrame) -> pl.DataFrame:
+        """Touchpoints of HubSpot people's offline responses (marketing events)."""
+        rng = self.rng
         hs_off = off.filter(pl.col("is_hs") & (pl.col("channel") != "Email"))
         hs_ids = co.numeric_ids(rng, hs_off.height, 70_000_000, 50)
-        hs_touch = hs_off.with_columns(
+        return hs_off.with_columns(
             pl.Series("__id", hs_ids, dtype=pl.Int64).cast(pl.String)
         ).select(
             pl.concat_str(pl.lit("hs:"), "__id").alias("touchpoint_id"),
@@ -1070,7 +1191,11 @@ class _Asm:
             pl.col("__id").alias("source_id"),
             pl.lit("hubspot/marketing_events.csv").alias("source_file"),
         )
-        # SDR/AE calls on sales-created leads (not marketing)
+
+    def _sales_calls(self) -> pl.DataFrame:
+        """SDR/AE calls on sales-created Salesforce leads (not marketing)."""
+        rng, T = self.rng, self.T
+        h = self.h
         sales = h.filter((pl.col("origin") == 1) & pl.col("known") & ~pl.col("is_hs"))
         kc = 1 + rng.poisson(1.0, sales.height)
         calls = (
@@ -1088,7 +1213,7 @@ class _Asm:
             .sort("t", "h")
         )
         tids = co.sf_ids(rng, "00T", calls.height)
-        call_touch = calls.with_columns(
+        return calls.with_columns(
             pl.Series("__id", tids, dtype=pl.String),
             pl.Series(
                 "person_id",
@@ -1106,13 +1231,6 @@ class _Asm:
             pl.col("__id").alias("source_id"),
             pl.lit("salesforce/Task.csv").alias("source_file"),
         )
-        crm = pl.concat([sf_touch, hs_touch, call_touch], how="diagonal_relaxed").with_columns(
-            (pl.col("source_id").rank("ordinal").over("source_file").cast(pl.Int64) + 1).alias(
-                "source_row"
-            )
-        )
-        touches = pl.concat([sessions, forms, crm], how="diagonal_relaxed")
-        return touches, members, links
 
     def _crm_id(self, hh: int, t: float) -> str | None:
         """The CRM record a person had at day ``t`` (lead, else contact, else HubSpot)."""
@@ -1249,17 +1367,41 @@ class _Asm:
 
     # ---------------------------------------------------------------- truth
     def truth(self, spend: pl.DataFrame, campaigns: pl.DataFrame) -> B2BTruth:
-        s, T = self.s, self.T
-        h = self.h
+        """The simulation's :class:`B2BTruth` (identity is filled in by :func:`assemble`)."""
+        s = self.s
         o = self.opp_frame
-        obs = lambda c: pl.col(c).is_not_null() & pl.col(c).is_not_nan() & (pl.col(c) < T)  # noqa: E731
-        # a HubSpot contact already put on a deal (lifecycle "Opportunity") cannot become an
-        # MQL afterwards: HubSpot's lifecycle only moves forward, so no CRM records it and
-        # the truth does not count it (a meeting still makes them sales-ready, and so MQL)
-        on_deal = self.s.committee.group_by("h").agg(pl.col("t").min().alias("_deal_t"))
-        hx = h.join(on_deal, on="h", how="left", maintain_order="left")
+        reached = self._reached()
+        counts = _stage_count_rows(reached, o)
+        eff = s.truth.effects
+        effects = pl.DataFrame(
+            {"channel": list(eff), "effect": [float(v) for v in eff.values()]}
+        ).sort("channel")
+        return B2BTruth(
+            identity=pl.DataFrame(),
+            visitors=self.visitors,
+            conversion=s.truth,
+            channel_effects=effects,
+            journeys=s.journeys,
+            humans=self._humans(reached, o),
+            stage_counts=_stage_counts(counts),
+            stage_conversion=_stage_conversion(counts, o),
+            cycle=self._cycle(o),
+            segments=self._segments(spend, campaigns, reached),
+        )
+
+    def _observed(self, c: str) -> pl.Expr:
+        """``c`` (a day) happened within the simulated period."""
+        return pl.col(c).is_not_null() & pl.col(c).is_not_nan() & (pl.col(c) < self.T)
+
+    def _late_mql(self) -> pl.Expr:
+        """True where no CRM records the MQL moment (needs ``_deal_t``, the first deal day).
+
+        A HubSpot contact already put on a deal (lifecycle "Opportunity") cannot become an
+        MQL afterwards: HubSpot's lifecycle only moves forward, so no CRM records it and
+        the truth does not count it (a meeting still makes them sales-ready, and so MQL).
+        """
         mql_t = pl.col("mql_t").fill_nan(None)
-        late_mql = (
+        return (
             pl.col("is_hs")
             & pl.col("_deal_t").is_not_null()
             & (mql_t > pl.col("_deal_t")).fill_null(False)
@@ -1274,42 +1416,26 @@ class _Asm:
                 | (mql_t > pl.col("conv_t").fill_nan(None)).fill_null(False)
             )
         )
-        reached = hx.with_columns(
-            obs("lead_t").alias("lead"),
-            ((obs("mql_t") & late_mql.not_()) | obs("sr_t")).alias("mql"),
-            obs("sr_t").alias("sales_ready"),
+
+    def _reached(self) -> pl.DataFrame:
+        """Humans with whether they reached ``lead``, ``mql`` and ``sales_ready`` in time."""
+        h = self.h
+        late_mql = self._late_mql()
+        on_deal = self.s.committee.group_by("h").agg(pl.col("t").min().alias("_deal_t"))
+        hx = h.join(on_deal, on="h", how="left", maintain_order="left")
+        return hx.with_columns(
+            self._observed("lead_t").alias("lead"),
+            ((self._observed("mql_t") & late_mql.not_()) | self._observed("sr_t")).alias("mql"),
+            self._observed("sr_t").alias("sales_ready"),
         )
-        counts = [
-            ("lead", int(reached["lead"].sum())),
-            ("mql", int(reached["mql"].sum())),
-            ("sales_ready", int(reached["sales_ready"].sum())),
-            ("opportunity", o.height),
-            ("won", int(o["is_won"].sum())),
-        ]
-        stage_counts = pl.DataFrame(
-            counts, schema={"stage": pl.String, "count": pl.Int64}, orient="row"
-        ).with_columns(
-            pl.when(pl.col("stage").is_in(["opportunity", "won"]))
-            .then(pl.lit("opportunity"))
-            .otherwise(pl.lit("human"))
-            .alias("grain")
-        )
-        conv_rows = [
-            (a, b, (nb / na) if na else None) for (a, na), (b, nb) in itertools.pairwise(counts)
-        ]
-        closed = o.filter(pl.col("is_closed"))
-        conv_rows.append(
-            ("opportunity_closed", "won", float(closed["is_won"].mean()) if closed.height else None)  # type: ignore[arg-type]
-        )
-        stage_conversion = pl.DataFrame(
-            conv_rows,
-            schema={"from_stage": pl.String, "to_stage": pl.String, "rate": pl.Float64},
-            orient="row",
-        )
+
+    def _cycle(self, o: pl.DataFrame) -> pl.DataFrame:
+        """Median days lead → close and opportunity → close (uncensored), open deals at end."""
+        h = self.h
         lt = o.join(h.select("h", "lead_t"), on="h")
         lead_to_close = (lt["close"] - lt["lead_t"]).to_numpy()
         opp_to_close = (o["close"] - o["created"]).to_numpy()
-        cycle = pl.DataFrame(
+        return pl.DataFrame(
             {
                 "n_opportunities": [o.height],
                 "median_days_lead_to_close": [
@@ -1327,6 +1453,12 @@ class _Asm:
                 "open_at_end": pl.Int64,
             },
         )
+
+    def _segments(
+        self, spend: pl.DataFrame, campaigns: pl.DataFrame, reached: pl.DataFrame
+    ) -> pl.DataFrame:
+        """Ad and program spend, sales-ready humans and cost per sales-ready by segment."""
+        s = self.s
         seg_keys = pl.DataFrame(
             [(p, d) for p in co.PRODUCT_LINES for d in co.DIVISIONS],
             schema={"product_line": pl.String, "sales_division": pl.String},
@@ -1352,7 +1484,7 @@ class _Asm:
             .group_by("product_line", "sales_division")
             .agg(pl.len().cast(pl.Int64).alias("sales_ready"))
         )
-        segments = (
+        return (
             seg_keys.join(
                 ad, on=["product_line", "sales_division"], how="left", maintain_order="left"
             )
@@ -1378,13 +1510,19 @@ class _Asm:
                 pl.col("spend_corporate").round(2),
             )
         )
+
+    def _humans(self, reached: pl.DataFrame, o: pl.DataFrame) -> pl.DataFrame:
+        """One row per simulated human: attributes, ``p_true``, milestones, deal membership."""
+        s, T = self.s, self.T
+        h = self.h
+        late_mql = self._late_mql()
         origin = {0: "marketing", 1: "sales", 2: "partner", 3: "none"}
         cm = s.committee.filter(pl.col("t") < T).join(
             o.select("o", "is_won", "close"), on="o", how="left", maintain_order="left"
         )
         on_opp = set(cm["h"].to_list())
         on_won = set(cm.filter(pl.col("is_won"))["h"].to_list())
-        humans = reached.select(
+        return reached.select(
             "true_person_key",
             "account_id",
             "sales_division",
@@ -1394,33 +1532,56 @@ class _Asm:
             pl.col("p_true"),
             pl.col("decided"),
             pl.col("sales_ready"),
-            pl.when(obs("lead_t")).then(self.ts("lead_t")).alias("lead_at"),
-            pl.when(pl.col("mql") & obs("mql_t") & late_mql.not_())
+            pl.when(self._observed("lead_t")).then(self.ts("lead_t")).alias("lead_at"),
+            pl.when(pl.col("mql") & self._observed("mql_t") & late_mql.not_())
             .then(self.ts("mql_t"))
             .when(pl.col("mql"))
             .then(self.ts("sr_t"))
             .alias("mql_at"),
-            pl.when(obs("sr_t")).then(self.ts("sr_t")).alias("sales_ready_at"),
+            pl.when(self._observed("sr_t")).then(self.ts("sr_t")).alias("sales_ready_at"),
             pl.Series("person_id", [self.main_id.get(x) for x in h["h"]], dtype=pl.String),
             pl.col("h").is_in(list(on_opp)).alias("on_opportunity"),
             pl.col("h").is_in(list(on_won)).alias("on_won_opportunity"),
         )
-        eff = s.truth.effects
-        effects = pl.DataFrame(
-            {"channel": list(eff), "effect": [float(v) for v in eff.values()]}
-        ).sort("channel")
-        return B2BTruth(
-            identity=pl.DataFrame(),
-            visitors=self.visitors,
-            conversion=s.truth,
-            channel_effects=effects,
-            journeys=s.journeys,
-            humans=humans,
-            stage_counts=stage_counts,
-            stage_conversion=stage_conversion,
-            cycle=cycle,
-            segments=segments,
-        )
+
+
+def _stage_count_rows(reached: pl.DataFrame, o: pl.DataFrame) -> list[tuple[str, int]]:
+    """``(stage, count)`` from lead to won: humans, then opportunities."""
+    return [
+        ("lead", int(reached["lead"].sum())),
+        ("mql", int(reached["mql"].sum())),
+        ("sales_ready", int(reached["sales_ready"].sum())),
+        ("opportunity", o.height),
+        ("won", int(o["is_won"].sum())),
+    ]
+
+
+def _stage_counts(counts: list[tuple[str, int]]) -> pl.DataFrame:
+    """``stage``, ``count`` and ``grain`` (human or opportunity)."""
+    return pl.DataFrame(
+        counts, schema={"stage": pl.String, "count": pl.Int64}, orient="row"
+    ).with_columns(
+        pl.when(pl.col("stage").is_in(["opportunity", "won"]))
+        .then(pl.lit("opportunity"))
+        .otherwise(pl.lit("human"))
+        .alias("grain")
+    )
+
+
+def _stage_conversion(counts: list[tuple[str, int]], o: pl.DataFrame) -> pl.DataFrame:
+    """Rate between consecutive stages, and won among closed opportunities."""
+    conv_rows = [
+        (a, b, (nb / na) if na else None) for (a, na), (b, nb) in itertools.pairwise(counts)
+    ]
+    closed = o.filter(pl.col("is_closed"))
+    conv_rows.append(
+        ("opportunity_closed", "won", float(closed["is_won"].mean()) if closed.height else None)  # type: ignore[arg-type]
+    )
+    return pl.DataFrame(
+        conv_rows,
+        schema={"from_stage": pl.String, "to_stage": pl.String, "rate": pl.Float64},
+        orient="row",
+    )
 
 
 def assemble(sim: _Sim) -> tuple[ClosedLoopData, B2BTruth, dict[str, pl.DataFrame]]:

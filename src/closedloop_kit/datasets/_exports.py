@@ -122,11 +122,24 @@ def _sf_people(world: B2BWorld) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
-    d = world.data
     leads, contacts = _sf_people(world)
     sfdir = root / "salesforce"
     user0 = _raw(world.internals["users"].filter(pl.col("role") == "Marketing")["sf_user_id"][0])
-    # Lead ------------------------------------------------------------------------------
+    _sf_lead(leads, sfdir, log, user0=user0)
+    _sf_contact(contacts, sfdir, log)
+    acc = _sf_account(world, sfdir, log)
+    opp = _sf_opportunity(world, sfdir, log, accounts=acc)
+    _sf_opportunity_contact_role(world, sfdir, log)
+    _sf_opportunity_history(world, sfdir, log, opp=opp, user0=user0)
+    _sf_lead_history(world, sfdir, log, leads=leads, user0=user0)
+    _sf_campaign(world, sfdir, log, user0=user0)
+    _sf_campaign_member(world, sfdir, log)
+    _sf_dated_conversion_rate(world, sfdir, log)
+    _write_reports(world, root, log, leads, opp)
+
+
+def _sf_lead(leads: pl.DataFrame, sfdir: Path, log: _Log, *, user0: str) -> None:
+    """Write Lead.csv, with two planted rejects."""
     header = [
         "Id",
         "IsDeleted",
@@ -187,7 +200,23 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
                 r["product_line"] or "",
             ]
         )
-    bad = [
+    bad = _sf_planted_leads(user0)
+    _write(sfdir / "Lead.csv", _csv_text(header, [*rows, *bad], quote_all=True))
+    n_del = int(leads["is_deleted"].sum())
+    log.add(
+        "salesforce/Lead.csv",
+        "utf-8",
+        len(rows) + 2,
+        2,
+        0,
+        f"2 planted rejects (14-char id `00Q5g00000BAD1`, empty Id); {n_del} soft-deleted "
+        "rows kept with is_deleted (merged duplicates carry MasterRecordId)",
+    )
+
+
+def _sf_planted_leads(user0: str) -> list[_Row]:
+    """Two Lead rows the loader must reject."""
+    return [
         # planted: an id that is not a Salesforce id, and a lead with no id
         [
             "00Q5g00000BAD1",
@@ -244,18 +273,10 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
             "",
         ],
     ]
-    _write(sfdir / "Lead.csv", _csv_text(header, [*rows, *bad], quote_all=True))
-    n_del = int(leads["is_deleted"].sum())
-    log.add(
-        "salesforce/Lead.csv",
-        "utf-8",
-        len(rows) + 2,
-        2,
-        0,
-        f"2 planted rejects (14-char id `00Q5g00000BAD1`, empty Id); {n_del} soft-deleted "
-        "rows kept with is_deleted (merged duplicates carry MasterRecordId)",
-    )
-    # Contact ---------------------------------------------------------------------------
+
+
+def _sf_contact(contacts: pl.DataFrame, sfdir: Path, log: _Log) -> None:
+    """Write Contact.csv."""
     header = [
         "Id",
         "IsDeleted",
@@ -308,8 +329,14 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         0,
         "converted leads and contacts sales added to buying committees",
     )
-    # Account ---------------------------------------------------------------------------
-    acc = d.frame("accounts").filter(pl.col("source_system") == "salesforce").sort("source_id")
+
+
+def _sf_account(world: B2BWorld, sfdir: Path, log: _Log) -> pl.DataFrame:
+    """Write Account.csv; returns the Salesforce accounts written."""
+    d = world.data
+    acc: pl.DataFrame = (
+        d.frame("accounts").filter(pl.col("source_system") == "salesforce").sort("source_id")
+    )
     header = [
         "Id",
         "IsDeleted",
@@ -351,8 +378,17 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
     ]
     _write(sfdir / "Account.csv", _csv_text(header, rows, quote_all=True))
     log.add("salesforce/Account.csv", "utf-8", len(rows), 0, 0, "")
-    # Opportunity -----------------------------------------------------------------------
-    opp = d.frame("opportunities").filter(pl.col("source_system") == "salesforce").sort("source_id")
+    return acc
+
+
+def _sf_opportunity(
+    world: B2BWorld, sfdir: Path, log: _Log, *, accounts: pl.DataFrame
+) -> pl.DataFrame:
+    """Write Opportunity.csv, with a planted reject; returns the opportunities written."""
+    d = world.data
+    opp: pl.DataFrame = (
+        d.frame("opportunities").filter(pl.col("source_system") == "salesforce").sort("source_id")
+    )
     header = [
         "Id",
         "IsDeleted",
@@ -374,7 +410,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         "Product_Line__c",
         "Sales_Division__c",
     ]
-    rows = []
+    rows: list[_Row] = []
     for r in opp.iter_rows(named=True):
         fc = "Closed" if r["is_won"] else "Omitted" if r["is_closed"] else "Pipeline"
         rows.append(
@@ -403,7 +439,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
     bad_opp = [
         "0065g00000NEGAMTAAA",
         "false",
-        _raw(acc["account_id"][0]),
+        _raw(accounts["account_id"][0]),
         "Credit note booked as a deal",
         "Closed Won",
         "-12000.00",
@@ -433,7 +469,12 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         0,
         "1 planted reject: negative Amount -12000.00 (a credit note entered as a deal)",
     )
-    # OpportunityContactRole -------------------------------------------------------------
+    return opp
+
+
+def _sf_opportunity_contact_role(world: B2BWorld, sfdir: Path, log: _Log) -> None:
+    """Write OpportunityContactRole.csv."""
+    d = world.data
     oc = d.frame("opportunity_contacts").filter(pl.col("source_system") == "salesforce")
     oc = oc.join(
         d.frame("people").select("person_id", pl.col("created_at").alias("__c")), on="person_id"
@@ -453,7 +494,13 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
     ]
     _write(sfdir / "OpportunityContactRole.csv", _csv_text(header, rows, quote_all=True))
     log.add("salesforce/OpportunityContactRole.csv", "utf-8", len(rows), 0, 0, "")
-    # OpportunityHistory (one row per stage change, incl. creation) ---------------------
+
+
+def _sf_opportunity_history(
+    world: B2BWorld, sfdir: Path, log: _Log, *, opp: pl.DataFrame, user0: str
+) -> None:
+    """Write OpportunityHistory.csv: one row per stage change, incl. creation."""
+    d = world.data
     sh = d.frame("stage_history").filter(
         (pl.col("entity_type") == "opportunity") & (pl.col("source_system") == "salesforce")
     )
@@ -486,7 +533,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         "IsDeleted",
         "CurrencyIsoCode",
     ]
-    rows = []
+    rows: list[_Row] = []
     for i, r in enumerate(sh.iter_rows(named=True)):
         pr = prob[r["new_value"]]
         rows.append(
@@ -514,7 +561,13 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         0,
         "first row of each opportunity is its creation stage (no previous stage)",
     )
-    # LeadHistory (Status changes, plus the 'created' row Salesforce writes) ------------
+
+
+def _sf_lead_history(
+    world: B2BWorld, sfdir: Path, log: _Log, *, leads: pl.DataFrame, user0: str
+) -> None:
+    """Write LeadHistory.csv: Status changes, plus the 'created' row Salesforce writes."""
+    d = world.data
     lh = d.frame("stage_history").filter(
         (pl.col("entity_type") == "person") & (pl.col("source_system") == "salesforce")
     )
@@ -553,7 +606,11 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         f"{created.height} `created` rows (Field=created, no values) + {lh.height} Status "
         "changes; only the Status changes become stage_history",
     )
-    # Campaign --------------------------------------------------------------------------
+
+
+def _sf_campaign(world: B2BWorld, sfdir: Path, log: _Log, *, user0: str) -> None:
+    """Write Campaign.csv."""
+    d = world.data
     c = d.frame("campaigns").sort("source_id")
     header = [
         "Id",
@@ -605,7 +662,11 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         0,
         "paid-media campaigns have no Budgeted/ActualCost (their cost is in ads/)",
     )
-    # CampaignMember --------------------------------------------------------------------
+
+
+def _sf_campaign_member(world: B2BWorld, sfdir: Path, log: _Log) -> None:
+    """Write CampaignMember.csv."""
+    d = world.data
     cm = d.frame("campaign_members").sort("source_id")
     header = [
         "Id",
@@ -619,7 +680,7 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         "CreatedDate",
         "LeadOrContactId",
     ]
-    rows = []
+    rows: list[_Row] = []
     for r in cm.iter_rows(named=True):
         pid = _raw(r["person_id"])
         is_lead = pid.startswith("00Q")
@@ -639,7 +700,11 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         )
     _write(sfdir / "CampaignMember.csv", _csv_text(header, rows, quote_all=True))
     log.add("salesforce/CampaignMember.csv", "utf-8", len(rows), 0, 0, "")
-    # DatedConversionRate (ConversionRate = units of IsoCode per 1 corporate unit) -------
+
+
+def _sf_dated_conversion_rate(world: B2BWorld, sfdir: Path, log: _Log) -> None:
+    """Write DatedConversionRate.csv (ConversionRate = units of IsoCode per 1 corporate unit)."""
+    d = world.data
     fx = d.frame("fx_rates").sort("valid_from")
     header = ["Id", "IsoCode", "ConversionRate", "StartDate", "NextStartDate", "CreatedDate"]
     rows = [
@@ -663,7 +728,6 @@ def _write_salesforce(world: B2BWorld, root: Path, log: _Log) -> None:
         "ConversionRate is EUR per 1 USD (Salesforce convention): rate_to_corporate = "
         "1 / ConversionRate",
     )
-    _write_reports(world, root, log, leads, opp)
 
 
 def _history_ids(n: int, prefix: str) -> list[str]:
@@ -688,13 +752,32 @@ def _footer(title: str, end: dt.date, user: str) -> list[list[str]]:
     ]
 
 
+_REPORT_USER = "Dana Admin"
+"""The admin named in the report footers' ``Generated By`` line."""
+
+
 def _write_reports(
     world: B2BWorld, root: Path, log: _Log, leads: pl.DataFrame, opp: pl.DataFrame
 ) -> None:
     names = _user_names(world)
-    end = world.params.start
     cal_end = _period_end(world)
-    # Lead report: leads created in the last quarter, Windows-1252, 15-character ids
+    _sf_report_new_leads(root, log, leads, names=names, cal_end=cal_end)
+    _sf_report_open_pipeline(world, root, log, opp, names=names, cal_end=cal_end)
+
+
+def _report_text(body: Iterable[_Row]) -> str:
+    """A report export's CSV text: every value quoted, CRLF line ends."""
+    buf = io.StringIO()
+    w = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    for r in body:
+        w.writerow(r)
+    return buf.getvalue()
+
+
+def _sf_report_new_leads(
+    root: Path, log: _Log, leads: pl.DataFrame, *, names: dict[str, str], cal_end: dt.date
+) -> None:
+    """Write the lead report: leads created in the last quarter, Windows-1252, 15-char ids."""
     since = dt.datetime.combine(cal_end - dt.timedelta(days=91), dt.time(), dt.UTC)
     rep = leads.filter(~pl.col("is_deleted") & (pl.col("created_at") >= since)).sort(
         "created_at", "source_id"
@@ -730,20 +813,15 @@ def _write_reports(
         ]
         for r in rep.iter_rows(named=True)
     ]
-    admin = "Dana Admin"
     body = [
         header,
         *rows,
         [f"Grand Totals ({len(rows)} records)"],
-        *_footer("New Leads - Last Quarter", cal_end, admin),
+        *_footer("New Leads - Last Quarter", cal_end, _REPORT_USER),
     ]
-    buf = io.StringIO()
-    w = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    for r in body:
-        w.writerow(r)
     _write(
         root / "salesforce/report_exports/new_leads_last_quarter.csv",
-        buf.getvalue(),
+        _report_text(body),
         encoding="cp1252",
     )
     log.add(
@@ -756,7 +834,18 @@ def _write_reports(
         "'Grand Totals' row and 5 footer lines (not data); every row is a lead also in "
         "Lead.csv → merged",
     )
-    # Pipeline report: open opportunities with currency strings
+
+
+def _sf_report_open_pipeline(
+    world: B2BWorld,
+    root: Path,
+    log: _Log,
+    opp: pl.DataFrame,
+    *,
+    names: dict[str, str],
+    cal_end: dt.date,
+) -> None:
+    """Write the pipeline report: open opportunities with currency strings."""
     rep2 = opp.filter(~pl.col("is_closed")).sort("close_date", "source_id")
     header = [
         "Opportunity Owner",
@@ -797,13 +886,9 @@ def _write_reports(
         header,
         *rows,
         [f"Grand Totals ({len(rows)} records)", "", "", "", "", f"${total:,.2f}"],
-        *_footer("Open Pipeline", cal_end, admin),
+        *_footer("Open Pipeline", cal_end, _REPORT_USER),
     ]
-    buf = io.StringIO()
-    w = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    for r in body:
-        w.writerow(r)
-    _write(root / "salesforce/report_exports/open_pipeline.csv", buf.getvalue())
+    _write(root / "salesforce/report_exports/open_pipeline.csv", _report_text(body))
     log.add(
         "salesforce/report_exports/open_pipeline.csv",
         "utf-8",
@@ -814,7 +899,6 @@ def _write_reports(
         "as '65%', 15-char ids, Grand Totals + footer; rows duplicate Opportunity.csv → "
         "merged",
     )
-    del end
 
 
 def _period_end(world: B2BWorld) -> dt.date:
@@ -829,8 +913,18 @@ def _hs_dt(v: dt.datetime | None) -> str:
 
 
 def _write_hubspot(world: B2BWorld, root: Path, log: _Log) -> None:
-    d = world.data
     names = _user_names(world)
+    acc = world.data.frame("accounts").filter(pl.col("source_system") == "hubspot")
+    _hs_contacts(world, root, log, names=names, accounts=acc)
+    _hs_companies(acc, root, log, names=names)
+    _hs_deals(world, root, log, names=names)
+
+
+def _hs_contacts(
+    world: B2BWorld, root: Path, log: _Log, *, names: dict[str, str], accounts: pl.DataFrame
+) -> None:
+    """Write contacts.csv, with the date each lifecycle stage was first reached."""
+    d = world.data
     people = (
         d.frame("people")
         .filter(pl.col("source_system") == "hubspot")
@@ -841,8 +935,7 @@ def _write_hubspot(world: B2BWorld, root: Path, log: _Log) -> None:
     )
     became = sh.group_by("entity_id", "new_value").agg(pl.col("changed_at").min())
     bmap = {(r[0], r[1]): r[2] for r in became.iter_rows()}
-    acc = d.frame("accounts").filter(pl.col("source_system") == "hubspot")
-    acc_name = dict(zip(acc["account_id"], acc["name"], strict=True))
+    acc_name = dict(zip(accounts["account_id"], accounts["name"], strict=True))
     header = [
         "Record ID",
         "First Name",
@@ -901,6 +994,10 @@ def _write_hubspot(world: B2BWorld, root: Path, log: _Log) -> None:
         "UTF-8 with BOM; dates 'YYYY-MM-DD HH:MM' in the portal time zone (UTC); "
         "'Contact owner' holds owner names, not ids",
     )
+
+
+def _hs_companies(acc: pl.DataFrame, root: Path, log: _Log, *, names: dict[str, str]) -> None:
+    """Write companies.csv."""
     header = [
         "Record ID",
         "Name",
@@ -928,6 +1025,11 @@ def _write_hubspot(world: B2BWorld, root: Path, log: _Log) -> None:
     ]
     _write(root / "hubspot/companies.csv", "\ufeff" + _csv_text(header, rows, quote_all=False))
     log.add("hubspot/companies.csv", "utf-8-sig", len(rows), 0, 0, "UTF-8 with BOM")
+
+
+def _hs_deals(world: B2BWorld, root: Path, log: _Log, *, names: dict[str, str]) -> None:
+    """Write deals.csv, with the associated contact ids ';'-separated."""
+    d = world.data
     deals = (
         d.frame("opportunities")
         .filter(pl.col("source_system") == "hubspot")
@@ -991,8 +1093,6 @@ def _param(key: str, value: Any) -> dict[str, Any]:
 
 def _write_ga4(world: B2BWorld, root: Path, log: _Log) -> None:
     ev = world.internals["ga4_events"].sort("file", "line")
-    from urllib.parse import urlencode
-
     files: dict[str, list[str]] = {}
     first_src: dict[str, tuple[Any, Any, Any]] = {}
     for r in ev.filter(pl.col("is_first") & (pl.col("event_name") == "session_start")).iter_rows(
@@ -1002,104 +1102,17 @@ def _write_ga4(world: B2BWorld, root: Path, log: _Log) -> None:
     first_ts = dict(ev.group_by("user_pseudo_id").agg(pl.col("ts_us").min()).iter_rows())
     for r in ev.iter_rows(named=True):
         name = r["event_name"]
-        utm = {}
-        if r["medium"] in ("cpc", "display", "paid_social", "email"):
-            utm = {
-                "utm_source": r["source"],
-                "utm_medium": r["medium"],
-                "utm_campaign": r["campaign_name"],
-            }
-            if r["term"]:
-                utm["utm_term"] = r["term"]
-        click = r["click_id"]
-        if click and click.startswith("gclid:"):
-            utm["gclid"] = click.split(":", 1)[1]
-        elif click and click.startswith("li_fat_id:"):
-            utm["li_fat_id"] = click.split(":", 1)[1]
-        page = r["landing_page"] + ("?" + urlencode(utm) if utm else "")
-        params = [
-            _param("ga_session_id", int(r["ga_session_id"])),
-            _param("ga_session_number", int(r["session_number"])),
-        ]
+        page, utm = _ga4_page_and_utm(r)
         first_hit = name in ("first_visit", "session_start", "page_view") and r["k"] <= 2
-        if name == "generate_lead":
-            page = (
-                r["landing_page"].split("/", 3)[0]
-                + "//"
-                + r["landing_page"].split("/")[2]
-                + "/demo"
-            )
-            params += [
-                _param("page_location", page),
-                _param("form_id", "demo-request"),
-                _param("hashed_email", r["email_sha256"]),
-            ]
-        elif r["k"] > 2:
-            sub = ("/pricing", "/customers", "/about", "/docs")[int(r["k"]) % 4]
-            params.append(
-                _param(
-                    "page_location",
-                    r["landing_page"].split("/", 3)[0]
-                    + "//"
-                    + r["landing_page"].split("/")[2]
-                    + sub,
-                )
-            )
-            params.append(_param("page_referrer", page))
-        else:
-            params.append(_param("page_location", page))
-            if r["referrer"]:
-                params.append(_param("page_referrer", r["referrer"]))
-            if first_hit and r["medium"] not in (None, "(none)"):
-                params += [_param("source", r["source"]), _param("medium", r["medium"])]
-                if r["campaign_name"]:
-                    params.append(_param("campaign", r["campaign_name"]))
-                if r["term"]:
-                    params.append(_param("term", r["term"]))
-            if name == "page_view":
-                params.append(_param("page_title", "Northstar Software"))
-        params.append(_param("engaged_session_event", 1))
-        params.sort(key=lambda p: p["key"])
-        fs = first_src.get(r["user_pseudo_id"], (None, None, None))
-        cts = None
-        if first_hit and utm:
-            cts = {
-                "manual_campaign_name": r["campaign_name"],
-                "manual_source": r["source"],
-                "manual_medium": r["medium"],
-                "manual_term": r["term"],
-                "gclid": utm.get("gclid"),
-            }
-        first_us = int(first_ts[r["user_pseudo_id"]])
-        row = {
-            "event_date": r["event_date"],
-            "event_timestamp": str(int(r["ts_us"])),
-            "event_name": name,
-            "event_params": params,
-            "event_previous_timestamp": None,
-            "event_bundle_sequence_id": str(int(r["line"])),
-            "user_id": r["user_id"],
-            "user_pseudo_id": r["user_pseudo_id"],
-            "user_first_touch_timestamp": str(first_us),
-            "device": {
-                "category": "desktop" if r["__device"] else "mobile",
-                "operating_system": "Windows" if r["__device"] else "iOS",
-                "web_info": {
-                    "browser": "Chrome" if r["__device"] else "Safari",
-                    "hostname": "www.northstar-software.com",
-                },
-            },
-            "geo": {"country": r["country"]},
-            "traffic_source": {
-                "name": fs[0] or "(direct)",
-                "medium": fs[1] or "(none)",
-                "source": fs[2] or "(direct)",
-            },
-            "stream_id": "4103216871",
-            "platform": "WEB",
-            "collected_traffic_source": cts,
-            "is_active_user": True,
-        }
+        params = _ga4_event_params(r, page, first_hit=first_hit)
+        row = _ga4_event_row(
+            r,
+            params,
+            utm,
+            first_hit=first_hit,
+            first_src=first_src.get(r["user_pseudo_id"], (None, None, None)),
+            first_us=int(first_ts[r["user_pseudo_id"]]),
+        )
         files.setdefault(r["file"], []).append(json.dumps(row, separators=(",", ":")))
     for f, lines in sorted(files.items()):
         _write(root / f, "\n".join(lines) + "\n")
@@ -1120,6 +1133,118 @@ def _write_ga4(world: B2BWorld, root: Path, log: _Log) -> None:
     )
 
 
+def _ga4_page_and_utm(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The landing page URL of an event and the UTM / click-id parameters it carries."""
+    from urllib.parse import urlencode
+
+    utm: dict[str, str] = {}
+    if r["medium"] in ("cpc", "display", "paid_social", "email"):
+        utm = {
+            "utm_source": r["source"],
+            "utm_medium": r["medium"],
+            "utm_campaign": r["campaign_name"],
+        }
+        if r["term"]:
+            utm["utm_term"] = r["term"]
+    click = r["click_id"]
+    if click and click.startswith("gclid:"):
+        utm["gclid"] = click.split(":", 1)[1]
+    elif click and click.startswith("li_fat_id:"):
+        utm["li_fat_id"] = click.split(":", 1)[1]
+    page = r["landing_page"] + ("?" + urlencode(utm) if utm else "")
+    return page, utm
+
+
+def _ga4_event_params(r: dict[str, Any], page: str, *, first_hit: bool) -> list[dict[str, Any]]:
+    """An event's ``event_params`` (sorted by key), as BigQuery exports them."""
+    name = r["event_name"]
+    params = [
+        _param("ga_session_id", int(r["ga_session_id"])),
+        _param("ga_session_number", int(r["session_number"])),
+    ]
+    if name == "generate_lead":
+        page = r["landing_page"].split("/", 3)[0] + "//" + r["landing_page"].split("/")[2] + "/demo"
+        params += [
+            _param("page_location", page),
+            _param("form_id", "demo-request"),
+            _param("hashed_email", r["email_sha256"]),
+        ]
+    elif r["k"] > 2:
+        sub = ("/pricing", "/customers", "/about", "/docs")[int(r["k"]) % 4]
+        params.append(
+            _param(
+                "page_location",
+                r["landing_page"].split("/", 3)[0] + "//" + r["landing_page"].split("/")[2] + sub,
+            )
+        )
+        params.append(_param("page_referrer", page))
+    else:
+        params.append(_param("page_location", page))
+        if r["referrer"]:
+            params.append(_param("page_referrer", r["referrer"]))
+        if first_hit and r["medium"] not in (None, "(none)"):
+            params += [_param("source", r["source"]), _param("medium", r["medium"])]
+            if r["campaign_name"]:
+                params.append(_param("campaign", r["campaign_name"]))
+            if r["term"]:
+                params.append(_param("term", r["term"]))
+        if name == "page_view":
+            params.append(_param("page_title", "Northstar Software"))
+    params.append(_param("engaged_session_event", 1))
+    params.sort(key=lambda p: p["key"])
+    return params
+
+
+def _ga4_event_row(
+    r: dict[str, Any],
+    params: list[dict[str, Any]],
+    utm: dict[str, str],
+    *,
+    first_hit: bool,
+    first_src: tuple[Any, Any, Any],
+    first_us: int,
+) -> dict[str, Any]:
+    """One BigQuery export row; ``first_src`` is the user's first (campaign, medium, source)."""
+    cts = None
+    if first_hit and utm:
+        cts = {
+            "manual_campaign_name": r["campaign_name"],
+            "manual_source": r["source"],
+            "manual_medium": r["medium"],
+            "manual_term": r["term"],
+            "gclid": utm.get("gclid"),
+        }
+    return {
+        "event_date": r["event_date"],
+        "event_timestamp": str(int(r["ts_us"])),
+        "event_name": r["event_name"],
+        "event_params": params,
+        "event_previous_timestamp": None,
+        "event_bundle_sequence_id": str(int(r["line"])),
+        "user_id": r["user_id"],
+        "user_pseudo_id": r["user_pseudo_id"],
+        "user_first_touch_timestamp": str(first_us),
+        "device": {
+            "category": "desktop" if r["__device"] else "mobile",
+            "operating_system": "Windows" if r["__device"] else "iOS",
+            "web_info": {
+                "browser": "Chrome" if r["__device"] else "Safari",
+                "hostname": "www.northstar-software.com",
+            },
+        },
+        "geo": {"country": r["country"]},
+        "traffic_source": {
+            "name": first_src[0] or "(direct)",
+            "medium": first_src[1] or "(none)",
+            "source": first_src[2] or "(direct)",
+        },
+        "stream_id": "4103216871",
+        "platform": "WEB",
+        "collected_traffic_source": cts,
+        "is_active_user": True,
+    }
+
+
 # --------------------------------------------------------------------------- ads
 def _num(v: float, decimals: int = 2) -> str:
     return f"{v:,.{decimals}f}"
@@ -1128,10 +1253,17 @@ def _num(v: float, decimals: int = 2) -> str:
 def _write_ads(world: B2BWorld, root: Path, log: _Log) -> None:
     sp = world.data.frame("spend")
     start, end = world.params.start, _period_end(world) - dt.timedelta(days=1)
+    _ads_google(sp, root, log, start=start, end=end)
+    _ads_linkedin(sp, root, log, start=start, end=end)
 
-    def long(x: dt.date) -> str:
-        return f"{x.strftime('%B')} {x.day}, {x.year}"
 
+def _long_date(x: dt.date) -> str:
+    """A date as Google Ads titles write it: ``January 1, 2025``."""
+    return f"{x.strftime('%B')} {x.day}, {x.year}"
+
+
+def _ads_google(sp: pl.DataFrame, root: Path, log: _Log, *, start: dt.date, end: dt.date) -> None:
+    """Write the Google Ads UI campaign report (title and date-range lines, Total rows)."""
     g = sp.filter(pl.col("platform") == "google_ads").sort("date", "ad_campaign_name")
     header = [
         "Day",
@@ -1165,7 +1297,24 @@ def _write_ads(world: B2BWorld, root: Path, log: _Log) -> None:
                 "0.00",
             ]
         )
-    tot = []
+    tot = _google_ads_totals(g)
+    text = "Campaign report\n" + f'"{_long_date(start)} - {_long_date(end)}"\n'
+    text += _csv_text(header, [*rows, *tot], quote_all=False)
+    _write(root / "ads/google_ads_campaigns.csv", text)
+    log.add(
+        "ads/google_ads_campaigns.csv",
+        "utf-8",
+        len(rows),
+        0,
+        0,
+        "Google Ads UI report: title + date-range lines before the header, '1,020.50' quoted "
+        "numbers, '--' for n/a, 3 'Total:' rows at the end (not data)",
+    )
+
+
+def _google_ads_totals(g: pl.DataFrame) -> list[_Row]:
+    """The three ``Total:`` rows ending a Google Ads report (account, Search, Display)."""
+    tot: list[_Row] = []
     for label, filt in (
         ("Total: Account", None),
         ("Total: Search", "Search"),
@@ -1194,18 +1343,11 @@ def _write_ads(world: B2BWorld, root: Path, log: _Log) -> None:
                 "0.00",
             ]
         )
-    text = "Campaign report\n" + f'"{long(start)} - {long(end)}"\n'
-    text += _csv_text(header, [*rows, *tot], quote_all=False)
-    _write(root / "ads/google_ads_campaigns.csv", text)
-    log.add(
-        "ads/google_ads_campaigns.csv",
-        "utf-8",
-        len(rows),
-        0,
-        0,
-        "Google Ads UI report: title + date-range lines before the header, '1,020.50' quoted "
-        "numbers, '--' for n/a, 3 'Total:' rows at the end (not data)",
-    )
+    return tot
+
+
+def _ads_linkedin(sp: pl.DataFrame, root: Path, log: _Log, *, start: dt.date, end: dt.date) -> None:
+    """Write the LinkedIn Campaign Manager export (preamble, M/D/YYYY dates, EUR)."""
     li = sp.filter(pl.col("platform") == "linkedin_ads").sort("date", "ad_campaign_name")
     header = [
         "Start Date (in UTC)",

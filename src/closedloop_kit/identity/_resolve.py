@@ -190,24 +190,7 @@ def resolve(data: ClosedLoopData, *, rules: IdentityRules | None = None) -> Reso
     has_touches = "touchpoints" in data
     touches = data.frame("touchpoints")
 
-    # undo what an earlier resolve derived, so resolving twice changes nothing
-    derived_acct = links_in.filter(pl.col("rule").is_in(_DERIVED_ACCOUNT)).select(
-        pl.col("id_value").alias("person_id"), pl.col("linked_id_value").alias("__derived")
-    )
-    if derived_acct.height and "account_id" in people.columns:
-        people = (
-            people.with_row_index("__row")
-            .join(derived_acct.unique("person_id"), on="person_id", how="left")
-            .sort("__row")
-            .with_columns(
-                pl.when(pl.col("account_id") == pl.col("__derived"))
-                .then(pl.lit(None, dtype=pl.String))
-                .otherwise(pl.col("account_id"))
-                .alias("account_id")
-            )
-            .drop(["__row", "__derived"])
-        )
-    people = people.drop("golden_person_id", strict=False)
+    people = _without_derived_accounts(people, links_in)
     evidence = links_in.filter(~pl.col("rule").is_in(sorted(DERIVED_RULES)))
 
     # 1-4: people → golden persons
@@ -231,8 +214,68 @@ def resolve(data: ClosedLoopData, *, rules: IdentityRules | None = None) -> Reso
 
     # 6: people → accounts
     acct = link_accounts(people, golden, accounts, rules=rules, email_key=email_key)
-    people_out = (
-        dd.people.drop("cluster_size")
+    people_out = _with_linked_accounts(dd.people, acct, had_account="account_id" in people.columns)
+    golden_account = _golden_accounts(people_out)
+    touches_out = (
+        _resolve_touches(touches, visitor_map, golden, golden_account)
+        if has_touches and touches.height
+        else touches
+    )
+    links_out = _links_table(evidence, dd.pairs, visitor_map, acct, golden, rules=rules)
+
+    # merged opportunities and accounts point at their final survivor
+    merged, n_opp_merged = _resolve_merged(data, accounts, evidence)
+    tables: dict[str, pl.DataFrame | pl.LazyFrame] = {
+        "people": people_out,
+        "identity_links": links_out,
+    }
+    if has_touches:
+        tables["touchpoints"] = touches_out
+    tables.update(merged)
+    new_data = data.with_tables(**tables)
+
+    report = _report(
+        dd=dd,
+        people_out=people_out,
+        touches_out=touches_out,
+        visitor_map=visitor_map,
+        conflicts=conflicts,
+        acct=acct,
+        accounts=accounts,
+        new_data=new_data,
+        rules=rules,
+        n_opp_merged=n_opp_merged,
+    )
+    return ResolveResult(data=new_data, report=report)
+
+
+def _without_derived_accounts(people: pl.DataFrame, links_in: pl.DataFrame) -> pl.DataFrame:
+    """Drop what an earlier resolve derived (linked accounts, golden ids): idempotence."""
+    derived_acct = links_in.filter(pl.col("rule").is_in(_DERIVED_ACCOUNT)).select(
+        pl.col("id_value").alias("person_id"), pl.col("linked_id_value").alias("__derived")
+    )
+    if derived_acct.height and "account_id" in people.columns:
+        people = (
+            people.with_row_index("__row")
+            .join(derived_acct.unique("person_id"), on="person_id", how="left")
+            .sort("__row")
+            .with_columns(
+                pl.when(pl.col("account_id") == pl.col("__derived"))
+                .then(pl.lit(None, dtype=pl.String))
+                .otherwise(pl.col("account_id"))
+                .alias("account_id")
+            )
+            .drop(["__row", "__derived"])
+        )
+    return people.drop("golden_person_id", strict=False)
+
+
+def _with_linked_accounts(
+    deduped: pl.DataFrame, acct: pl.DataFrame, *, had_account: bool
+) -> pl.DataFrame:
+    """People with ``golden_person_id``, their own ``account_id`` else the one a rule linked."""
+    return (
+        deduped.drop("cluster_size")
         .with_row_index("__row")
         .join(
             acct.select("person_id", pl.col("account_id").alias("__acct")),
@@ -242,7 +285,7 @@ def resolve(data: ClosedLoopData, *, rules: IdentityRules | None = None) -> Reso
         .sort("__row")
         .with_columns(
             pl.coalesce(
-                pl.col("account_id") if "account_id" in people.columns else pl.lit(None),
+                pl.col("account_id") if had_account else pl.lit(None),
                 pl.col("__acct"),
             )
             .cast(pl.String)
@@ -250,7 +293,11 @@ def resolve(data: ClosedLoopData, *, rules: IdentityRules | None = None) -> Reso
         )
         .drop(["__row", "__acct"])
     )
-    golden_account = (
+
+
+def _golden_accounts(people_out: pl.DataFrame) -> pl.DataFrame:
+    """Each golden person's account: the golden record's own, else its records' first."""
+    return (
         people_out.filter(pl.col("account_id").is_not_null())
         .with_columns((pl.col("person_id") != pl.col("golden_person_id")).alias("__notgold"))
         .sort(["golden_person_id", "__notgold", "account_id"])
@@ -258,61 +305,62 @@ def resolve(data: ClosedLoopData, *, rules: IdentityRules | None = None) -> Reso
         .agg(pl.col("account_id").first().alias("__gacct"))
     )
 
-    # touchpoints: golden person and account
-    touches_out = touches
-    if has_touches and touches.height:
-        tnames = touches.columns
 
-        def opt(col: str) -> pl.Expr:
-            return pl.col(col) if col in tnames else pl.lit(None, dtype=pl.String)
+def _resolve_touches(
+    touches: pl.DataFrame,
+    visitor_map: pl.DataFrame,
+    golden: pl.DataFrame,
+    golden_account: pl.DataFrame,
+) -> pl.DataFrame:
+    """Touchpoints with their golden ``person_id`` and its ``account_id``."""
+    tnames = touches.columns
 
-        anon = visitor_map.filter(pl.col("id_type") == "anonymous_id").select(
-            pl.col("id_value").alias("__anon"), pl.col("golden_person_id").alias("__g_anon")
-        )
-        user = visitor_map.filter(pl.col("id_type") == "user_id").select(
-            pl.col("id_value").alias("__user"), pl.col("golden_person_id").alias("__g_user")
-        )
-        touches_out = (
-            touches.lazy()
-            .with_columns(
-                opt("person_id").alias("__pid"),
-                opt("anonymous_id").alias("__anon"),
-                opt("user_id").cast(pl.String).alias("__user"),
-            )
-            .join(
-                golden.lazy().rename({"person_id": "__pid", "golden_person_id": "__g_pid"}),
-                on="__pid",
-                how="left",
-                maintain_order="left",
-            )
-            .join(anon.lazy(), on="__anon", how="left", maintain_order="left")
-            .join(user.lazy(), on="__user", how="left", maintain_order="left")
-            .with_columns(
-                pl.coalesce("__g_pid", "__pid", "__g_user", "__g_anon").alias("person_id")
-            )
-            .join(
-                golden_account.lazy().rename({"golden_person_id": "person_id"}),
-                on="person_id",
-                how="left",
-                maintain_order="left",
-            )
-            .with_columns(pl.coalesce(opt("account_id"), pl.col("__gacct")).alias("account_id"))
-            .drop(["__pid", "__anon", "__user", "__g_pid", "__g_anon", "__g_user", "__gacct"])
-            .collect()
-        )
-        touches_out = touches_out.select(
-            [*tnames, *[c for c in touches_out.columns if c not in tnames]]
-        )
+    def opt(col: str) -> pl.Expr:
+        return pl.col(col) if col in tnames else pl.lit(None, dtype=pl.String)
 
-    links_out = _links_table(evidence, dd.pairs, visitor_map, acct, golden, rules=rules)
+    anon = visitor_map.filter(pl.col("id_type") == "anonymous_id").select(
+        pl.col("id_value").alias("__anon"), pl.col("golden_person_id").alias("__g_anon")
+    )
+    user = visitor_map.filter(pl.col("id_type") == "user_id").select(
+        pl.col("id_value").alias("__user"), pl.col("golden_person_id").alias("__g_user")
+    )
+    touches_out = (
+        touches.lazy()
+        .with_columns(
+            opt("person_id").alias("__pid"),
+            opt("anonymous_id").alias("__anon"),
+            opt("user_id").cast(pl.String).alias("__user"),
+        )
+        .join(
+            golden.lazy().rename({"person_id": "__pid", "golden_person_id": "__g_pid"}),
+            on="__pid",
+            how="left",
+            maintain_order="left",
+        )
+        .join(anon.lazy(), on="__anon", how="left", maintain_order="left")
+        .join(user.lazy(), on="__user", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("__g_pid", "__pid", "__g_user", "__g_anon").alias("person_id"))
+        .join(
+            golden_account.lazy().rename({"golden_person_id": "person_id"}),
+            on="person_id",
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(pl.coalesce(opt("account_id"), pl.col("__gacct")).alias("account_id"))
+        .drop(["__pid", "__anon", "__user", "__g_pid", "__g_anon", "__g_user", "__gacct"])
+        .collect()
+    )
+    return touches_out.select([*tnames, *[c for c in touches_out.columns if c not in tnames]])
 
-    # merged opportunities point at their final survivor
-    tables: dict[str, pl.DataFrame | pl.LazyFrame] = {
-        "people": people_out,
-        "identity_links": links_out,
-    }
-    if has_touches:
-        tables["touchpoints"] = touches_out
+
+def _resolve_merged(
+    data: ClosedLoopData, accounts: pl.DataFrame, evidence: pl.DataFrame
+) -> tuple[dict[str, pl.DataFrame], int]:
+    """Merged opportunities and accounts pointing at their final survivor.
+
+    Returns the resolved tables present in ``data`` and how many opportunities were merged.
+    """
+    tables: dict[str, pl.DataFrame] = {}
     opps = data.frame("opportunities")
     n_opp_merged = 0
     if "opportunities" in data:
@@ -332,21 +380,7 @@ def resolve(data: ClosedLoopData, *, rules: IdentityRules | None = None) -> Reso
             identity_links=evidence,
             id_types=("account_id", "company_id"),
         )
-    new_data = data.with_tables(**tables)
-
-    report = _report(
-        dd=dd,
-        people_out=people_out,
-        touches_out=touches_out,
-        visitor_map=visitor_map,
-        conflicts=conflicts,
-        acct=acct,
-        accounts=accounts,
-        new_data=new_data,
-        rules=rules,
-        n_opp_merged=n_opp_merged,
-    )
-    return ResolveResult(data=new_data, report=report)
+    return tables, n_opp_merged
 
 
 def _links_table(
