@@ -71,11 +71,21 @@ def shoot(pages: list[Path], dashboard_url: str | None, out: Path) -> list[str]:
             page.screenshot(path=str(target), full_page=True)
             print(f"wrote {target}", flush=True)
         if dashboard_url:
+            # a fresh context, as the browser test uses: after the file:// reports the
+            # same page never connected the dashboard's widgets to their kernel
+            context.close()
+            context = browser.new_context(viewport={"width": 1400, "height": 2000})
+            context.route("**/*", _guard(blocked))
+            page = context.new_page()
             # Voilà streams the page; Playwright's wait for "load" can miss it behind the
             # request guard, so wait for the commit and then for the widgets themselves
             page.goto(dashboard_url, wait_until="commit", timeout=900_000)
-            page.wait_for_selector(".clk-kpi", timeout=900_000)
-            page.wait_for_selector(".clk-chart-out svg, .clk-chart-out img", timeout=600_000)
+            page.wait_for_function("document.readyState === 'complete'", timeout=900_000)
+            # the same waits as tests/browser/test_serve.py: a KPI value and the chart
+            kpi = page.locator('.clk-kpi[data-kpi="pipeline"] .clk-kpi-value').first
+            kpi.wait_for(state="visible", timeout=900_000)
+            chart = page.locator(".clk-chart-out svg, .clk-chart-out img").first
+            chart.wait_for(state="visible", timeout=600_000)
             page.wait_for_timeout(1500)
             page.screenshot(path=str(out / "dashboard.png"), full_page=True)
             print(f"wrote {out / 'dashboard.png'}", flush=True)
@@ -99,18 +109,21 @@ def main() -> int:
         cmd = [sys.executable, "-m", "closedloop_kit.report.cli", "serve",
                "--store", str(store), "--reports", str(work / "reports"),
                "--port", str(port), "--root", str(work / "srv")]  # fmt: skip
-        proc = subprocess.Popen(cmd, start_new_session=True)
+        log_path = work / "serve.log"
+        log = log_path.open("wb")
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            deadline = time.monotonic() + 600
-            while time.monotonic() < deadline:
-                with socket.socket() as s:
-                    if s.connect_ex(("127.0.0.1", port)) == 0:
-                        break
+            # `closedloop serve` announces the dashboard once it has rendered it itself
+            deadline = time.monotonic() + 900
+            while time.monotonic() < deadline and proc.poll() is None:
+                if "dashboard at" in log_path.read_text(encoding="utf-8", errors="replace"):
+                    break
                 time.sleep(0.5)
             blocked = shoot(pages, f"http://127.0.0.1:{port}/", Path(args.out))
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=60)
+            log.close()
     if blocked:
         print(f"requests off this machine were blocked: {blocked[:5]}", file=sys.stderr)
         return 1

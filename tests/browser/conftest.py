@@ -38,17 +38,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
-    """Poll the TCP port, not a page: every page request would start a kernel."""
+def wait_until_served(log: Path, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait for `closedloop serve` to announce the dashboard: it has rendered it once.
+
+    The server renders the dashboard itself before announcing it (a fresh Voilà server's
+    first page stalls about half the time; see ``report.first_render``), so tests never
+    request while that happens; polling the port would.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"closedloop serve exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
+        if "dashboard at" in log.read_text(encoding="utf-8", errors="replace"):
+            return
         time.sleep(0.5)
-    pytest.fail(f"closedloop serve did not open port {port} in {timeout:.0f} s")
+    pytest.fail(f"closedloop serve did not announce the dashboard in {timeout:.0f} s")
 
 
 @pytest.fixture(scope="session")
@@ -69,13 +73,14 @@ def server(browser_store: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     port = free_port()
     root = tmp_path_factory.mktemp("serve")
     reports = tmp_path_factory.mktemp("reports")
-    log = (root.parent / "serve.log").open("wb")
+    log_path = root.parent / "serve.log"
+    log = log_path.open("wb")
     cmd = [sys.executable, "-m", "closedloop_kit.report.cli", "serve",
            "--store", browser_store, "--reports", str(reports), "--port", str(port),
            "--root", str(root / "root")]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_for_port(port, proc, timeout=300)
+        wait_until_served(log_path, proc, timeout=900)
         yield f"http://127.0.0.1:{port}/"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
