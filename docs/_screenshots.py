@@ -71,19 +71,24 @@ def shoot(pages: list[Path], dashboard_url: str | None, out: Path) -> list[str]:
             page.screenshot(path=str(target), full_page=True)
             print(f"wrote {target}", flush=True)
         if dashboard_url:
-            # a fresh context, as the browser test uses: after the file:// reports the
-            # same page never connected the dashboard's widgets to their kernel
+            # a fresh context and viewport for the dashboard, as the browser test uses
             context.close()
             context = browser.new_context(viewport={"width": 1400, "height": 2000})
             context.route("**/*", _guard(blocked))
             page = context.new_page()
-            # Voilà streams the page; Playwright's wait for "load" can miss it behind the
-            # request guard, so wait for the commit and then for the widgets themselves
-            page.goto(dashboard_url, wait_until="commit", timeout=900_000)
-            page.wait_for_function("document.readyState === 'complete'", timeout=900_000)
-            # the same waits as tests/browser/test_serve.py: a KPI value and the chart
+            # the same waits as tests/browser/test_serve.py (a page the server stalls on
+            # is requested again, see open_dashboard there)
+            from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
             kpi = page.locator('.clk-kpi[data-kpi="pipeline"] .clk-kpi-value').first
-            kpi.wait_for(state="visible", timeout=900_000)
+            for _ in range(3):
+                page.goto(dashboard_url, wait_until="commit", timeout=900_000)
+                try:
+                    page.wait_for_function("document.readyState === 'complete'", timeout=240_000)
+                    kpi.wait_for(state="visible", timeout=240_000)
+                    break
+                except PlaywrightTimeout:
+                    continue
             chart = page.locator(".clk-chart-out svg, .clk-chart-out img").first
             chart.wait_for(state="visible", timeout=600_000)
             page.wait_for_timeout(1500)

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.browser
 
 FIRST_RENDER_MS = 600_000  # a cold kernel on a loaded 2-core machine; not a speed assertion
 UPDATE_MS = 300_000
+PAGE_MS = 240_000  # one request: a rendered page takes 2-20 s here, 60 s on a busy CI box
 
 
 def _kpi(page, key: str) -> str:
@@ -27,17 +28,33 @@ def _select(page, label: str):
     return page.locator(".widget-select, .widget-dropdown").filter(has_text=label).locator("select")
 
 
+def open_dashboard(page, url: str, attempts: int = 3):
+    """Open the dashboard; a page the server stalls on is requested again.
+
+    Voilà streams the page while the kernel runs. Measured here (Voilà 0.5.13): in some
+    starts a page never finished although every cell had run and the kernel was idle,
+    and a new request rendered; a user would reload, and so does this. Playwright's own
+    wait for the "load" event is not used: it is what hung in CI. Returns the pipeline
+    KPI value locator once it is visible.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    pipeline = page.locator('.clk-kpi[data-kpi="pipeline"] .clk-kpi-value').first
+    for _ in range(attempts):
+        page.goto(url, wait_until="commit", timeout=FIRST_RENDER_MS)
+        try:
+            page.wait_for_function("document.readyState === 'complete'", timeout=PAGE_MS)
+            pipeline.wait_for(state="visible", timeout=PAGE_MS)
+            return pipeline
+        except PlaywrightTimeout:
+            continue
+    pytest.fail(f"the dashboard did not render in {attempts} requests")
+
+
 def test_dashboard_filters_update_kpis_and_chart(server, page, tmp_path):
     from playwright.sync_api import expect
 
-    # Voilà streams the page while the kernel runs; Playwright's own wait for the "load"
-    # lifecycle event can miss it behind the request guard (seen: document complete in
-    # 20 s, goto still waiting after 10 min), so wait for the committed navigation and
-    # then for what the test needs: the document loaded and the KPI tiles rendered.
-    page.goto(server, wait_until="commit", timeout=FIRST_RENDER_MS)
-    page.wait_for_function("document.readyState === 'complete'", timeout=FIRST_RENDER_MS)
-    pipeline = page.locator('.clk-kpi[data-kpi="pipeline"] .clk-kpi-value').first
-    expect(pipeline).to_be_visible(timeout=FIRST_RENDER_MS)
+    pipeline = open_dashboard(page, server)
     expect(page.locator(".clk-chart-out svg, .clk-chart-out img").first).to_be_visible(
         timeout=UPDATE_MS
     )
