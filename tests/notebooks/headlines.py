@@ -68,13 +68,10 @@ def check_stage_counts(text: str, prepared: clk.Prepared, period: Any) -> dict[s
     return expected
 
 
-def check_operating_review(text: str, store: str, params: dict[str, Any]) -> None:
+def check_tiles(text: str, prepared: clk.Prepared, start: dt.date, end: dt.date) -> None:
     """KPI tiles (this period and the one before) against roi, planning and the funnel."""
-    prepared = prepared_for(store)
     tiles = report.report_kpis(text)
     assert tiles["kpi"].to_list() == [k for k, *_ in KPIS]
-    start = dt.date.fromisoformat(str(params["start"]))
-    end = dt.date.fromisoformat(str(params["end"]))
     journeys = prepared.journeys(conversion="won", level="account")
     credit = clk.attribution.attribute(journeys, model="linear")
     accounts = prepared.funnel("account")
@@ -109,11 +106,21 @@ def check_operating_review(text: str, store: str, params: dict[str, Any]) -> Non
         assert row["delta"].endswith(previous)
 
 
+def check_operating_review(text: str, store: str, params: dict[str, Any]) -> None:
+    """KPI tiles of the period and the one before."""
+    start = dt.date.fromisoformat(str(params["start"]))
+    end = dt.date.fromisoformat(str(params["end"]))
+    check_tiles(text, prepared_for(store), start, end)
+
+
 def check_quarterly_review(text: str, store: str, params: dict[str, Any]) -> None:
-    """Stage counts; the ROI tables and the sourcing table count the same people."""
+    """Stage counts and KPI tiles of the quarter; the ROI tables and the sourcing table
+    count the same people."""
     period = params["period"]
     prepared = prepared_for(store, int(params.get("fiscal_start_month", 1)))
     stages = check_stage_counts(text, prepared, period)
+    q_start, q_end = prepared.bounds(period)
+    check_tiles(text, prepared, q_start.date(), (q_end - dt.timedelta(days=1)).date())
     headers = {
         "Leads": "raw_lead",
         "MQLs": "mql",
