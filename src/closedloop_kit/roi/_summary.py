@@ -198,12 +198,66 @@ def summary(
         raise ValueError(msg)
     fiscal = prepared.fiscal
     cur = prepared.currency
-    data = prepared.data
     span = prepared.bounds(period)
     cred, model = credits_frame(credits, func="summary")
-    camp = data.frame("campaigns")
+    cred, keys, by_list = _credits_by_key(prepared, cred, by_list, view, every, span)
+    rev_ok = cred.filter(~_null_key(by_list))
+    rev_bad = cred.filter(_null_key(by_list))
+    rev = _sum_by(
+        rev_ok,
+        keys,
+        pl.col("credit").sum().cast(pl.Float64).alias("conversions"),
+        pl.col("credited_value").sum().fill_null(0.0).cast(pl.Float64).alias("attributed_revenue"),
+    )
+    costs, unconverted = _costs_by_key(prepared, by_list, every, span, include_campaign_cost)
+    cost_ok = costs.filter(~_null_key(by_list))
+    cost_bad = costs.filter(_null_key(by_list))
+    cost = _sum_by(cost_ok, keys, pl.col("cost_corporate").sum().cast(pl.Float64).alias("cost"))
+    funnel_parts = stage_counts_by(prepared, by_list, every=every, span=span)
+    counts = list(stage_count_columns(prepared.taxonomy).values())
+    table = _combine([cost, rev, *funnel_parts], keys, counts, view)
+    unallocated, reconciliation = _unallocated(
+        cost_bad, rev_bad, costs, cred, table, unconverted, by_list
+    )
+    params: dict[str, Any] = {
+        "model": model,
+        "by": tuple(by_list),
+        "every": every,
+        "period": period,
+        "fiscal_start_month": fiscal.start_month,
+        "view": view,
+        "corporate_currency": cur,
+        "include_campaign_cost": include_campaign_cost,
+    }
+    return RoiResult(
+        table=table,
+        costs=costs,
+        unallocated=unallocated,
+        unconverted=unconverted,
+        reconciliation=reconciliation,
+        credits=cred,
+        params=params,
+    )
 
-    # -- revenue -----------------------------------------------------------------------
+
+def _sum_by(frame: pl.DataFrame, keys: list[str], *aggs: pl.Expr) -> pl.DataFrame:
+    """``aggs`` per ``keys`` (one row of totals without keys)."""
+    return frame.group_by(keys).agg(*aggs) if keys else frame.select(*aggs)
+
+
+def _credits_by_key(
+    prepared: Prepared,
+    cred: pl.DataFrame,
+    by_list: list[str],
+    view: str,
+    every: str | None,
+    span: Any,
+) -> tuple[pl.DataFrame, list[str], list[str]]:
+    """Credits in the period with their campaign key, dimensions and fiscal period.
+
+    Returns ``(credits, keys, by_list)``; ``keys`` is ``by_list`` plus ``period`` when
+    ``every`` is set.
+    """
     for c in ("campaign_id", "campaign_name"):
         if c not in cred.columns:
             cred = cred.with_columns(pl.lit(None, dtype=pl.String).alias(c))
@@ -228,10 +282,10 @@ def summary(
         )
         .drop("_lookup_campaign")
     )
-    cred = join_campaign_dims(cred, camp)
+    cred = join_campaign_dims(cred, prepared.data.frame("campaigns"))
     period_cols: list[str] = []
     if every is not None:
-        cred = cred.with_columns(fiscal.period_expr(pl.col(tcol), every).alias("period"))
+        cred = cred.with_columns(prepared.fiscal.period_expr(pl.col(tcol), every).alias("period"))
         period_cols = ["period"]
     missing = [k for k in by_list if k not in cred.columns]
     if missing:
@@ -240,53 +294,35 @@ def summary(
             f"valid keys include {sorted(set(cred.columns) - {'credit', 'credited_value'})}"
         )
         raise ValueError(msg)
-    keys = by_list + period_cols
-    rev_ok = cred.filter(~_null_key(by_list))
-    rev_bad = cred.filter(_null_key(by_list))
-    rev = (
-        rev_ok.group_by(keys).agg(
-            pl.col("credit").sum().cast(pl.Float64).alias("conversions"),
-            pl.col("credited_value")
-            .sum()
-            .fill_null(0.0)
-            .cast(pl.Float64)
-            .alias("attributed_revenue"),
-        )
-        if keys
-        else rev_ok.select(
-            pl.col("credit").sum().cast(pl.Float64).alias("conversions"),
-            pl.col("credited_value")
-            .sum()
-            .fill_null(0.0)
-            .cast(pl.Float64)
-            .alias("attributed_revenue"),
-        )
-    )
+    return cred, by_list + period_cols, by_list
 
-    # -- cost --------------------------------------------------------------------------
+
+def _costs_by_key(
+    prepared: Prepared,
+    by_list: list[str],
+    every: str | None,
+    span: Any,
+    include_campaign_cost: bool,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The prepared model's cost rows in the period, with ``period`` and every ``by`` key."""
     costs, unconverted = prepared.costs(include_campaign_cost=include_campaign_cost)
     if span is not None:
         day = pl.col("date").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
         costs = costs.filter(within(day, span))
     if every is not None:
-        costs = costs.with_columns(fiscal.period_expr(pl.col("date"), every).alias("period"))
+        costs = costs.with_columns(
+            prepared.fiscal.period_expr(pl.col("date"), every).alias("period")
+        )
     for k in by_list:
         if k not in costs.columns:
             costs = costs.with_columns(pl.lit(None, dtype=pl.String).alias(k))
-    cost_ok = costs.filter(~_null_key(by_list))
-    cost_bad = costs.filter(_null_key(by_list))
-    cost = (
-        cost_ok.group_by(keys).agg(pl.col("cost_corporate").sum().cast(pl.Float64).alias("cost"))
-        if keys
-        else cost_ok.select(pl.col("cost_corporate").sum().cast(pl.Float64).alias("cost"))
-    )
+    return costs, unconverted
 
-    # -- funnel ------------------------------------------------------------------------
-    funnel_parts = stage_counts_by(prepared, by_list, every=every, span=span)
-    counts = list(stage_count_columns(prepared.taxonomy).values())
 
-    # -- combine -----------------------------------------------------------------------
-    frames = [cost, rev, *funnel_parts]
+def _combine(
+    frames: list[pl.DataFrame], keys: list[str], counts: list[str], view: str
+) -> pl.DataFrame:
+    """Cost, revenue and funnel counts joined on ``keys``, zero-filled, with the KPIs."""
     if keys:
         schema_keys = {k: pl.String for k in keys}
         frames = [f.cast(schema_keys) for f in frames]  # type: ignore[arg-type]
@@ -313,9 +349,19 @@ def summary(
         "conversions",
         "attributed_revenue",
     )
-    table = add_kpis(table).sort(keys) if keys else add_kpis(table)
+    return add_kpis(table).sort(keys) if keys else add_kpis(table)
 
-    # -- unallocated and reconciliation -------------------------------------------------
+
+def _unallocated(
+    cost_bad: pl.DataFrame,
+    rev_bad: pl.DataFrame,
+    costs: pl.DataFrame,
+    cred: pl.DataFrame,
+    table: pl.DataFrame,
+    unconverted: pl.DataFrame,
+    by_list: list[str],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cost and revenue without a value for a ``by`` key, and the reconciliation table."""
     un_cost = cost_bad.select(
         pl.lit("cost").alias("kind"),
         pl.format(
@@ -367,22 +413,4 @@ def summary(
     reconciliation = pl.DataFrame(
         items, schema={"item": pl.String, "amount": pl.Float64}, orient="row"
     )
-    params: dict[str, Any] = {
-        "model": model,
-        "by": tuple(by_list),
-        "every": every,
-        "period": period,
-        "fiscal_start_month": fiscal.start_month,
-        "view": view,
-        "corporate_currency": cur,
-        "include_campaign_cost": include_campaign_cost,
-    }
-    return RoiResult(
-        table=table,
-        costs=costs,
-        unallocated=unallocated,
-        unconverted=unconverted,
-        reconciliation=reconciliation,
-        credits=cred,
-        params=params,
-    )
+    return unallocated, reconciliation
