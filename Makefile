@@ -87,10 +87,11 @@ sample-data: install
 # GPL) are installed there only, never as dependencies of closedloop_kit.
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
-$(BENCH_STAMP): pyproject.toml
+$(BENCH_STAMP): pyproject.toml Makefile
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(BENCH_VENV)
-	$(UV) pip install --quiet --python $(BENCH_VENV)/bin/python -e ".[dev]" channelattribution marketing-attribution-models matplotlib pandas
+	$(UV) pip install --quiet --python $(BENCH_VENV)/bin/python -e ".[dev,spark]" channelattribution marketing-attribution-models matplotlib pandas
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq default-jre-headless)
 	@touch $@
 
 bench: $(BENCH_STAMP)

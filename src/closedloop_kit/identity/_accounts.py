@@ -138,79 +138,17 @@ def link_accounts(
     rules: IdentityRules,
     email_key: pl.Expr,
 ) -> pl.DataFrame:
-    """``person_id → account_id`` with the ``rule`` and ``score`` (0–100) that linked it."""
-    names = people.columns
+    """``person_id → account_id`` with the ``rule`` and ``score`` (0–100) that linked it.
 
-    def opt(col: str) -> pl.Expr:
-        return pl.col(col) if col in names else pl.lit(None, dtype=pl.String)
-
-    base = people.select(
-        "person_id",
-        opt("account_id").alias("__acct"),
-        opt("converted_account_id").alias("__conv"),
-        email_key.alias("__email"),
-        opt("company_name").alias("__company"),
-    ).join(golden.select("person_id", "golden_person_id"), on="person_id", how="left")
-    base = base.with_columns(_email_domain(pl.col("__email")).alias("__dom"))
-    own = base.select(
-        "person_id",
-        "golden_person_id",
-        pl.when(pl.col("__acct").is_not_null())
-        .then(pl.struct(a=pl.col("__acct"), r=pl.lit("account_explicit"), s=pl.lit(100.0)))
-        .when(pl.col("__conv").is_not_null() & rules.lead_conversion)
-        .then(pl.struct(a=pl.col("__conv"), r=pl.lit("account_conversion"), s=pl.lit(100.0)))
-        .alias("own"),
-    ).unnest("own")
-    free = sorted(rules.free_domains)
-    acc = accounts
-    if "domain" in acc.columns:
-        acc = acc.with_columns(normalized_domain(pl.col("domain")).alias("__dom"))
-    else:
-        acc = acc.with_columns(pl.lit(None, dtype=pl.String).alias("__dom"))
-    # domain match for everyone (used when nothing better is found)
-    dmatch = pl.DataFrame(schema={"person_id": pl.String, "a": pl.String})
-    if rules.account_by_domain and acc.height:
-        by_dom = _account_choice(acc, "__dom").select(
-            pl.col("__dom").alias("__key"), pl.col("account_id").alias("a")
-        )
-        cand = base.filter(pl.col("__dom").is_not_null() & ~pl.col("__dom").is_in(free))
-        cand = cand.with_columns(pl.col("__dom").str.replace(r"^[^.]+\.", "").alias("__dom2"))
-        exact = cand.join(by_dom, left_on="__dom", right_on="__key", how="left")
-        parent = cand.join(by_dom, left_on="__dom2", right_on="__key", how="left").select(
-            "person_id", pl.col("a").alias("a2")
-        )
-        dmatch = (
-            exact.join(parent, on="person_id", how="left")
-            .select("person_id", pl.coalesce("a", "a2").alias("a"))
-            .filter(pl.col("a").is_not_null())
-        )
-    # fuzzy company name for people with no explicit/conversion/domain match
-    nmatch = pl.DataFrame(schema={"person_id": pl.String, "a": pl.String, "s": pl.Float64})
-    if rules.account_by_name and acc.height and "name" in acc.columns:
-        acc_n = acc.with_columns(normalized_company_expr(pl.col("name")).alias("__n"))
-        by_name = _account_choice(acc_n, "__n")
-        have = pl.concat(
-            [own.filter(pl.col("a").is_not_null()).select("person_id"), dmatch.select("person_id")]
-        )
-        need = base.join(have, on="person_id", how="anti").with_columns(
-            normalized_company_expr(pl.col("__company")).alias("__n")
-        )
-        need = need.filter(pl.col("__n").is_not_null())
-        queries = sorted(set(need["__n"].to_list()))
-        choices = by_name["__n"].to_list()
-        hits = _fuzzy(queries, choices, rules.name_threshold)
-        hit_frame = pl.DataFrame(
-            {
-                "__n": [q for q, _, _ in hits],
-                "a": [by_name["account_id"][j] for _, j, _ in hits],
-                "__adom": [by_name["__dom"][j] for _, j, _ in hits],
-                "s": [s for _, _, s in hits],
-            },
-            schema={"__n": pl.String, "a": pl.String, "__adom": pl.String, "s": pl.Float64},
-        )
-        corp = pl.col("__dom").is_not_null() & ~pl.col("__dom").is_in(free)
-        conflict = corp & pl.col("__adom").is_not_null() & (pl.col("__adom") != pl.col("__dom"))
-        nmatch = need.join(hit_frame, on="__n").filter(~conflict).select("person_id", "a", "s")
+    Each step is its own function, so its intermediate frames are freed when it returns
+    (a million people hold several hundred MB per step).
+    """
+    base = _base(people, golden, email_key)
+    own = _own_accounts(base, rules)
+    acc = _with_domain(accounts)
+    dmatch = _domain_matches(base, acc, rules)
+    nmatch = _name_matches(base, own, dmatch, acc, rules)
+    del base
     # per golden person: the best account among members' own, domain and name matches
     cands = pl.concat(
         [
@@ -221,6 +159,114 @@ def link_accounts(
             nmatch.select("person_id", "a", pl.lit("account_name").alias("r"), "s"),
         ]
     ).join(golden.select("person_id", "golden_person_id"), on="person_id")
+    del own, dmatch, nmatch
+    return _choose(cands, golden)
+
+
+def _base(people: pl.DataFrame, golden: pl.DataFrame, email_key: pl.Expr) -> pl.DataFrame:
+    """The columns the account rules read, with the golden person and the email domain."""
+    names = people.columns
+
+    def opt(col: str) -> pl.Expr:
+        return pl.col(col) if col in names else pl.lit(None, dtype=pl.String)
+
+    return (
+        people.select(
+            "person_id",
+            opt("account_id").alias("__acct"),
+            opt("converted_account_id").alias("__conv"),
+            email_key.alias("__email"),
+            opt("company_name").alias("__company"),
+        )
+        .join(golden.select("person_id", "golden_person_id"), on="person_id", how="left")
+        .with_columns(_email_domain(pl.col("__email")).alias("__dom"))
+    )
+
+
+def _own_accounts(base: pl.DataFrame, rules: IdentityRules) -> pl.DataFrame:
+    """A person's own account: explicit, else the account their lead converted into."""
+    return base.select(
+        "person_id",
+        "golden_person_id",
+        pl.when(pl.col("__acct").is_not_null())
+        .then(pl.struct(a=pl.col("__acct"), r=pl.lit("account_explicit"), s=pl.lit(100.0)))
+        .when(pl.col("__conv").is_not_null() & rules.lead_conversion)
+        .then(pl.struct(a=pl.col("__conv"), r=pl.lit("account_conversion"), s=pl.lit(100.0)))
+        .alias("own"),
+    ).unnest("own")
+
+
+def _with_domain(accounts: pl.DataFrame) -> pl.DataFrame:
+    if "domain" in accounts.columns:
+        return accounts.with_columns(normalized_domain(pl.col("domain")).alias("__dom"))
+    return accounts.with_columns(pl.lit(None, dtype=pl.String).alias("__dom"))
+
+
+def _domain_matches(base: pl.DataFrame, acc: pl.DataFrame, rules: IdentityRules) -> pl.DataFrame:
+    """The account of a person's corporate email domain (or its parent domain)."""
+    dmatch = pl.DataFrame(schema={"person_id": pl.String, "a": pl.String})
+    if not (rules.account_by_domain and acc.height):
+        return dmatch
+    free = sorted(rules.free_domains)
+    by_dom = _account_choice(acc, "__dom").select(
+        pl.col("__dom").alias("__key"), pl.col("account_id").alias("a")
+    )
+    cand = base.filter(pl.col("__dom").is_not_null() & ~pl.col("__dom").is_in(free))
+    cand = cand.select(
+        "person_id", "__dom", pl.col("__dom").str.replace(r"^[^.]+\.", "").alias("__dom2")
+    )
+    exact = cand.join(by_dom, left_on="__dom", right_on="__key", how="left")
+    parent = cand.join(by_dom, left_on="__dom2", right_on="__key", how="left").select(
+        "person_id", pl.col("a").alias("a2")
+    )
+    return (
+        exact.join(parent, on="person_id", how="left")
+        .select("person_id", pl.coalesce("a", "a2").alias("a"))
+        .filter(pl.col("a").is_not_null())
+    )
+
+
+def _name_matches(
+    base: pl.DataFrame,
+    own: pl.DataFrame,
+    dmatch: pl.DataFrame,
+    acc: pl.DataFrame,
+    rules: IdentityRules,
+) -> pl.DataFrame:
+    """Fuzzy company name, for people with no explicit, conversion or domain match."""
+    nmatch = pl.DataFrame(schema={"person_id": pl.String, "a": pl.String, "s": pl.Float64})
+    if not (rules.account_by_name and acc.height and "name" in acc.columns):
+        return nmatch
+    free = sorted(rules.free_domains)
+    acc_n = acc.with_columns(normalized_company_expr(pl.col("name")).alias("__n"))
+    by_name = _account_choice(acc_n, "__n")
+    have = pl.concat(
+        [own.filter(pl.col("a").is_not_null()).select("person_id"), dmatch.select("person_id")]
+    )
+    need = (
+        base.join(have, on="person_id", how="anti")
+        .select("person_id", "__dom", normalized_company_expr(pl.col("__company")).alias("__n"))
+        .filter(pl.col("__n").is_not_null())
+    )
+    queries = sorted(set(need["__n"].to_list()))
+    choices = by_name["__n"].to_list()
+    hits = _fuzzy(queries, choices, rules.name_threshold)
+    hit_frame = pl.DataFrame(
+        {
+            "__n": [q for q, _, _ in hits],
+            "a": [by_name["account_id"][j] for _, j, _ in hits],
+            "__adom": [by_name["__dom"][j] for _, j, _ in hits],
+            "s": [s for _, _, s in hits],
+        },
+        schema={"__n": pl.String, "a": pl.String, "__adom": pl.String, "s": pl.Float64},
+    )
+    corp = pl.col("__dom").is_not_null() & ~pl.col("__dom").is_in(free)
+    conflict = corp & pl.col("__adom").is_not_null() & (pl.col("__adom") != pl.col("__dom"))
+    return need.join(hit_frame, on="__n").filter(~conflict).select("person_id", "a", "s")
+
+
+def _choose(cands: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
+    """Each person's account: their own best match, else their golden person's."""
     cands = cands.with_columns(
         pl.col("r").replace_strict(_PRIORITY, return_dtype=pl.Int64).alias("__prio"),
         (pl.col("person_id") == pl.col("golden_person_id")).not_().alias("__notgold"),

@@ -232,15 +232,8 @@ def _email_edges(people: pl.LazyFrame, rules: IdentityRules) -> pl.LazyFrame:
     )
 
 
-def components(nodes: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
-    """Connected components: ``node`` → ``component`` (an integer label).
-
-    ``nodes`` are the person keys; edge endpoints not among them become extra nodes (a
-    record merged into one that was not exported still joins its siblings).
-    """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
+def _indexed(nodes: pl.Series, edges: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """Every node (sorted) and the edges as integer positions ``idx``, ``idx_b`` (+ rule)."""
     all_nodes = (
         pl.concat(
             [
@@ -253,20 +246,39 @@ def components(nodes: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
         .sort()
     )
     index = pl.DataFrame({"node": all_nodes, "idx": pl.int_range(all_nodes.len(), eager=True)})
-    n = all_nodes.len()
-    if edges.height == 0:
-        return index.rename({"idx": "component"})
+    extra = [c for c in ("rule",) if c in edges.columns]
     e = (
         edges.lazy()
         .join(index.lazy(), left_on="person_id", right_on="node")
         .join(index.lazy(), left_on="linked_person_id", right_on="node", suffix="_b")
-        .select("idx", "idx_b")
+        .select("idx", "idx_b", *extra)
         .collect()
     )
-    rows = e["idx"].to_numpy()
-    cols = e["idx_b"].to_numpy()
+    return all_nodes, e
+
+
+def _labels(n: int, e: pl.DataFrame) -> np.ndarray:
+    """Component label of each of ``n`` nodes given integer edges ``idx``, ``idx_b``."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rows, cols = e["idx"].to_numpy(), e["idx_b"].to_numpy()
     graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n)).tocsr()
-    _, labels = connected_components(graph, directed=False)
+    return connected_components(graph, directed=False)[1]
+
+
+def components(nodes: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
+    """Connected components: ``node`` → ``component`` (an integer label).
+
+    ``nodes`` are the person keys; edge endpoints not among them become extra nodes (a
+    record merged into one that was not exported still joins its siblings).
+    """
+    all_nodes, e = _indexed(nodes, edges)
+    if edges.height == 0:
+        return pl.DataFrame(
+            {"node": all_nodes, "component": pl.int_range(all_nodes.len(), eager=True)}
+        )
+    labels = _labels(all_nodes.len(), e)
     return pl.DataFrame({"node": all_nodes, "component": pl.Series(labels, dtype=pl.Int64)})
 
 
@@ -366,7 +378,10 @@ class DedupeResult(Result):
 
 
 def by_rule_counts(nodes: pl.Series, edges: pl.DataFrame, people_ids: pl.Series) -> pl.DataFrame:
-    """People left after each rule, applying :data:`PERSON_RULES` cumulatively in order."""
+    """People left after each rule, applying :data:`PERSON_RULES` cumulatively in order.
+
+    The nodes are indexed once; each step is one connected-components call on integers.
+    """
     rows: list[dict[str, object]] = [
         {"step": 0, "rule": "(input records)", "pairs": 0, "people_after": people_ids.n_unique()}
     ]
@@ -376,17 +391,23 @@ def by_rule_counts(nodes: pl.Series, edges: pl.DataFrame, people_ids: pl.Series)
         .otherwise(pl.col("rule"))
         .alias("rule")
     )
-    ids = pl.DataFrame({"person_id": people_ids.cast(pl.String)})
+    all_nodes, e = _indexed(nodes, base)
+    people_idx = (
+        pl.DataFrame({"node": people_ids.cast(pl.String).unique()})
+        .join(
+            pl.DataFrame({"node": all_nodes, "i": pl.int_range(all_nodes.len(), eager=True)}),
+            on="node",
+        )["i"]
+        .to_numpy()
+    )
     for i, rule in enumerate(PERSON_RULES, start=1):
-        upto = base.filter(pl.col("rule").is_in(list(PERSON_RULES[:i])))
-        comp = components(nodes, upto)
-        n = ids.join(comp, left_on="person_id", right_on="node")["component"].n_unique()
+        labels = _labels(all_nodes.len(), e.filter(pl.col("rule").is_in(list(PERSON_RULES[:i]))))
         rows.append(
             {
                 "step": i,
                 "rule": rule,
                 "pairs": base.filter(pl.col("rule") == rule).height,
-                "people_after": n,
+                "people_after": int(np.count_nonzero(np.bincount(labels[people_idx]))),
             }
         )
     return pl.DataFrame(

@@ -144,18 +144,31 @@ def _evidence(
         both.filter(pl.col("a_type").is_in(list(_STITCHED)))
         .group_by(["a_type", "a_value", "b_type", "b_value"])
         .agg(pl.col("seen_first").min(), pl.col("seen_last").max())
-        .collect()
+        .collect(engine="streaming")
     )
 
 
 def _known_people(
-    people: pl.DataFrame, golden: pl.DataFrame, email_key: pl.Expr, need_sha: bool
+    people: pl.DataFrame,
+    golden: pl.DataFrame,
+    email_key: pl.Expr,
+    need_sha: bool,
+    wanted: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """``kind, value → golden_person_id`` for person keys, emails and hashed emails."""
+    """``kind, value → golden_person_id`` for person keys, emails and hashed emails.
+
+    ``wanted`` (``kind``, ``lookup``: the values the evidence names) keeps only the
+    person keys and emails the evidence names (all emails when hashed emails are looked
+    up: only their hash is named); an email's ambiguity is still judged on every person
+    record with it.
+    """
     g = golden.select("person_id", "golden_person_id")
     keys = g.select(
         pl.lit("person").alias("kind"), pl.col("person_id").alias("value"), "golden_person_id"
     )
+    if wanted is not None:
+        named = wanted.filter(pl.col("kind") == "person")["lookup"].implode()
+        keys = keys.filter(pl.col("value").is_in(named))
     parts = [keys]
     if "email" in people.columns or "email_normalized" in people.columns:
         em = (
@@ -163,6 +176,9 @@ def _known_people(
             .filter(pl.col("value").is_not_null())
             .join(g, on="person_id")
         )
+        if wanted is not None and not need_sha:  # hashed emails need every email
+            named = wanted.filter(pl.col("kind") == "email")["lookup"].implode()
+            em = em.filter(pl.col("value").is_in(named))
         # an email shared by two golden persons (email rule off) is ambiguous: skip it
         uniq = em.group_by("value").agg(
             pl.col("golden_person_id").n_unique().alias("n"), pl.col("golden_person_id").min()
@@ -228,7 +244,6 @@ def stitch_visitors(
     if ev.height == 0:
         return pl.DataFrame(schema=schema), 0
     need_sha = bool(ev.select(_lookup_kind("b_type").eq("email_sha256").any()).item())
-    known = _known_people(people, golden, email_key, need_sha)
     ev = ev.with_columns(
         _lookup_kind("b_type").alias("kind"),
         pl.when(_lookup_kind("b_type") == "email")
@@ -238,6 +253,7 @@ def stitch_visitors(
         .otherwise(pl.col("b_value"))
         .alias("lookup"),
     )
+    known = _known_people(people, golden, email_key, need_sha, wanted=ev.select("kind", "lookup"))
     resolved = pl.DataFrame(schema=schema)
     conflicts = 0
     for _ in range(5):
@@ -310,8 +326,10 @@ def _seen_on_touches(resolved: pl.DataFrame, tp: pl.LazyFrame) -> pl.DataFrame:
     ranges: list[pl.LazyFrame] = []
     for kind in _STITCHED:
         if kind in names:
+            # only the identifiers resolved: one small hash table, however many visitors
+            ids = resolved.filter(pl.col("id_type") == kind)["id_value"].implode()
             ranges.append(
-                tp.filter(pl.col(kind).is_not_null())
+                tp.filter(pl.col(kind).cast(pl.String).is_in(ids))
                 .group_by(pl.col(kind).cast(pl.String).alias("id_value"))
                 .agg(
                     pl.col("occurred_at").min().alias("__f"),
@@ -321,7 +339,7 @@ def _seen_on_touches(resolved: pl.DataFrame, tp: pl.LazyFrame) -> pl.DataFrame:
             )
     if not ranges:
         return resolved
-    seen = pl.concat(ranges).collect()
+    seen = pl.concat(ranges).collect(engine="streaming")
     return (
         resolved.join(seen, on=["id_type", "id_value"], how="left", maintain_order="left")
         .with_columns(

@@ -83,8 +83,8 @@ class LoopClosureResult(Result):
         )
 
 
-def _opt(frame: pl.DataFrame, col: str, dtype: pl.DataType) -> pl.Expr:
-    return pl.col(col) if col in frame.columns else pl.lit(None, dtype=dtype)
+def _opt(frame: pl.DataFrame | pl.LazyFrame, col: str, dtype: pl.DataType) -> pl.Expr:
+    return pl.col(col) if col in frame.collect_schema().names() else pl.lit(None, dtype=dtype)
 
 
 def loop_closure(
@@ -143,7 +143,7 @@ def loop_closure(
     ['closed', 'touches_only_after_close', 'account_unmatched']
     """
     opps = collect(opportunities)
-    touches = collect(touchpoints)
+    touches = touchpoints.lazy()
     ppl = None if people is None else collect(people)
     ocs = None if opportunity_contacts is None else collect(opportunity_contacts)
     accs = None if accounts is None else collect(accounts)
@@ -178,10 +178,34 @@ def loop_closure(
             .filter(pl.col("account_id").is_not_null())
             .unique()
         )
-    mk = touches.filter(_opt(touches, "is_marketing", pl.Boolean()).fill_null(True)).select(
-        _opt(touches, "account_id", pl.String()).alias("account_id"),
-        _opt(touches, "person_id", pl.String()).alias("person_id"),
-        pl.col("occurred_at").cast(utc),
+    # the won deals' contacts (golden persons)
+    contacts = pl.DataFrame(schema={"opportunity_id": pl.String, "golden": pl.String})
+    if ocs is not None and ocs.height:
+        contacts = (
+            ocs.select("opportunity_id", "person_id")
+            .join(golden, on="person_id", how="left")
+            .select("opportunity_id", pl.coalesce("golden", "person_id").alias("golden"))
+            .unique()
+        )
+    # only marketing touches of a won deal's account or of a record of one of its
+    # contacts can reach it: one streaming pass keeps those (a superset; the joins
+    # below decide), so a large touch table is never held in memory
+    won_ids = won["opportunity_id"].implode()
+    contact_goldens = contacts.filter(pl.col("opportunity_id").is_in(won_ids))["golden"].unique()
+    in_contacts = pl.col("golden").is_in(contact_goldens.implode())
+    records = pl.concat([golden.filter(in_contacts)["person_id"], contact_goldens]).unique()
+    mk = (
+        touches.filter(_opt(touches, "is_marketing", pl.Boolean()).fill_null(True))
+        .select(
+            _opt(touches, "account_id", pl.String()).alias("account_id"),
+            _opt(touches, "person_id", pl.String()).alias("person_id"),
+            pl.col("occurred_at").cast(utc),
+        )
+        .filter(
+            pl.col("account_id").is_in(won["account_id"].drop_nulls().unique().implode())
+            | pl.col("person_id").is_in(records.implode())
+        )
+        .collect(engine="streaming")
     )
     mk = mk.join(golden, on="person_id", how="left").with_columns(
         pl.coalesce("golden", "person_id").alias("golden")
@@ -191,15 +215,7 @@ def loop_closure(
         mk.filter(pl.col("account_id").is_not_null()).select("account_id", "occurred_at"),
         on="account_id",
     )
-    # ... or through its contacts (golden persons)
-    contacts = pl.DataFrame(schema={"opportunity_id": pl.String, "golden": pl.String})
-    if ocs is not None and ocs.height:
-        contacts = (
-            ocs.select("opportunity_id", "person_id")
-            .join(golden, on="person_id", how="left")
-            .select("opportunity_id", pl.coalesce("golden", "person_id").alias("golden"))
-            .unique()
-        )
+    # ... or through its contacts
     via_contact = (
         won.select("opportunity_id", "closed_at")
         .join(contacts, on="opportunity_id")

@@ -148,7 +148,10 @@ def resolve(data: ClosedLoopData, *, rules: IdentityRules | None = None) -> Reso
     -------
     :class:`ResolveResult` with ``.data`` (new tables: people gain
     ``golden_person_id`` and ``account_id`` where a rule found one; touchpoints get the
-    golden ``person_id`` and the ``account_id``; ``identity_links`` gets one row per
+    golden ``person_id`` and the ``account_id`` (lazy when ``data``'s touchpoints were
+    lazy, e.g. a ``pl.scan_parquet``: the touches are then never held in memory, only the
+    columns the rules need are collected, and the plan streams when sunk or collected);
+    ``identity_links`` gets one row per
     link with its rule and confidence; merged opportunities point at their final
     survivor) and ``.report`` (:class:`IdentityReport`).
 
@@ -188,7 +191,9 @@ def resolve(data: ClosedLoopData, *, rules: IdentityRules | None = None) -> Reso
     )
     accounts = data.frame("accounts")
     has_touches = "touchpoints" in data
-    touches = data.frame("touchpoints")
+    # a lazy touchpoints table (a Parquet scan, a store) stays lazy: only the columns
+    # the rules need are collected, and the resolved touches come back as a plan
+    touches: pl.DataFrame | pl.LazyFrame = data["touchpoints"]
 
     people = _without_derived_accounts(people, links_in)
     evidence = links_in.filter(~pl.col("rule").is_in(sorted(DERIVED_RULES)))
@@ -218,7 +223,7 @@ def resolve(data: ClosedLoopData, *, rules: IdentityRules | None = None) -> Reso
     golden_account = _golden_accounts(people_out)
     touches_out = (
         _resolve_touches(touches, visitor_map, golden, golden_account)
-        if has_touches and touches.height
+        if has_touches and (isinstance(touches, pl.LazyFrame) or touches.height)
         else touches
     )
     links_out = _links_table(evidence, dd.pairs, visitor_map, acct, golden, rules=rules)
@@ -237,6 +242,7 @@ def resolve(data: ClosedLoopData, *, rules: IdentityRules | None = None) -> Reso
     report = _report(
         dd=dd,
         people_out=people_out,
+        touches_in=touches,
         touches_out=touches_out,
         visitor_map=visitor_map,
         conflicts=conflicts,
@@ -307,39 +313,61 @@ def _golden_accounts(people_out: pl.DataFrame) -> pl.DataFrame:
 
 
 def _resolve_touches(
-    touches: pl.DataFrame,
+    touches: pl.DataFrame | pl.LazyFrame,
     visitor_map: pl.DataFrame,
     golden: pl.DataFrame,
     golden_account: pl.DataFrame,
-) -> pl.DataFrame:
-    """Touchpoints with their golden ``person_id`` and its ``account_id``."""
-    tnames = touches.columns
+) -> pl.DataFrame | pl.LazyFrame:
+    """Touchpoints with their golden ``person_id`` and its ``account_id``.
+
+    Eager in, eager out; a LazyFrame in comes back as a LazyFrame (the joins are a plan
+    that streams when it is sunk or collected).
+    """
+    tnames = touches.collect_schema().names()
 
     def opt(col: str) -> pl.Expr:
         return pl.col(col) if col in tnames else pl.lit(None, dtype=pl.String)
 
-    anon = visitor_map.filter(pl.col("id_type") == "anonymous_id").select(
-        pl.col("id_value").alias("__anon"), pl.col("golden_person_id").alias("__g_anon")
+    # A touch's person is its own record's golden person, else that of its user id,
+    # else that of its anonymous id (the first that is known). Each touch is looked up
+    # ONCE, under the first key that can answer: one join on (kind, value) instead of
+    # one join per kind (on a streamed input each join holds its own buffers).
+    lookup = pl.concat(
+        [
+            # only records that are not their own golden record (the rest keep their id)
+            golden.filter(pl.col("person_id") != pl.col("golden_person_id")).select(
+                pl.lit("person").alias("__kind"),
+                pl.col("person_id").alias("__key"),
+                pl.col("golden_person_id").alias("__g"),
+            ),
+            visitor_map.filter(pl.col("id_type").is_in(["user_id", "anonymous_id"])).select(
+                pl.col("id_type").alias("__kind"),
+                pl.col("id_value").alias("__key"),
+                pl.col("golden_person_id").alias("__g"),
+            ),
+        ]
     )
-    user = visitor_map.filter(pl.col("id_type") == "user_id").select(
-        pl.col("id_value").alias("__user"), pl.col("golden_person_id").alias("__g_user")
+    users = visitor_map.filter(pl.col("id_type") == "user_id")["id_value"].implode()
+    pid, user = opt("person_id"), opt("user_id").cast(pl.String)
+    kind = (
+        pl.when(pid.is_not_null())
+        .then(pl.lit("person"))
+        .when(user.is_in(users).fill_null(False))
+        .then(pl.lit("user_id"))
+        .otherwise(pl.lit("anonymous_id"))
+    )
+    key = (
+        pl.when(pid.is_not_null())
+        .then(pid)
+        .when(user.is_in(users).fill_null(False))
+        .then(user)
+        .otherwise(opt("anonymous_id"))
     )
     touches_out = (
         touches.lazy()
-        .with_columns(
-            opt("person_id").alias("__pid"),
-            opt("anonymous_id").alias("__anon"),
-            opt("user_id").cast(pl.String).alias("__user"),
-        )
-        .join(
-            golden.lazy().rename({"person_id": "__pid", "golden_person_id": "__g_pid"}),
-            on="__pid",
-            how="left",
-            maintain_order="left",
-        )
-        .join(anon.lazy(), on="__anon", how="left", maintain_order="left")
-        .join(user.lazy(), on="__user", how="left", maintain_order="left")
-        .with_columns(pl.coalesce("__g_pid", "__pid", "__g_user", "__g_anon").alias("person_id"))
+        .with_columns(kind.alias("__kind"), key.alias("__key"))
+        .join(lookup.lazy(), on=["__kind", "__key"], how="left", maintain_order="left")
+        .with_columns(pl.coalesce("__g", pid).alias("person_id"))
         .join(
             golden_account.lazy().rename({"golden_person_id": "person_id"}),
             on="person_id",
@@ -347,10 +375,11 @@ def _resolve_touches(
             maintain_order="left",
         )
         .with_columns(pl.coalesce(opt("account_id"), pl.col("__gacct")).alias("account_id"))
-        .drop(["__pid", "__anon", "__user", "__g_pid", "__g_anon", "__g_user", "__gacct"])
-        .collect()
+        .drop(["__kind", "__key", "__g", "__gacct"])
     )
-    return touches_out.select([*tnames, *[c for c in touches_out.columns if c not in tnames]])
+    out_names = touches_out.collect_schema().names()
+    touches_out = touches_out.select([*tnames, *[c for c in out_names if c not in tnames]])
+    return touches_out if isinstance(touches, pl.LazyFrame) else touches_out.collect()
 
 
 def _resolve_merged(
@@ -468,11 +497,57 @@ def _links_table(
     )
 
 
+def _touch_counts(
+    touches: pl.DataFrame | pl.LazyFrame, visitor_map: pl.DataFrame
+) -> tuple[int, int, int, int]:
+    """Web sessions, sessions linked to a person, visitors, visitors linked.
+
+    Read from the touches *before* resolution: :func:`_resolve_touches` gives a touch a
+    person exactly when it names one, or its ``user_id`` or ``anonymous_id`` is in the
+    visitor map, so set membership stands in for its joins (half the memory on a
+    streamed input). One streaming pass with one group per visitor (touches without an
+    ``anonymous_id`` form one group).
+    """
+    names = touches.collect_schema().names()
+    mapped = {
+        t: visitor_map.filter(pl.col("id_type") == t)["id_value"].implode()
+        for t in ("anonymous_id", "user_id")
+    }
+    linked = pl.lit(False)
+    if "person_id" in names:
+        linked = linked | pl.col("person_id").is_not_null()
+    if "user_id" in names:
+        linked = linked | pl.col("user_id").cast(pl.String).is_in(mapped["user_id"])
+    if "anonymous_id" in names:
+        linked = linked | pl.col("anonymous_id").is_in(mapped["anonymous_id"])
+    sess = (pl.col("touch_type") == "web_session") if "touch_type" in names else pl.lit(False)
+    anon = pl.col("anonymous_id") if "anonymous_id" in names else pl.lit(None, pl.String)
+    row = (
+        touches.lazy()
+        .group_by(anon.alias("__anon"))
+        .agg(
+            sess.sum().alias("s"),
+            (sess & linked.fill_null(False)).sum().alias("sl"),
+            linked.fill_null(False).any().alias("__linked"),
+        )
+        .select(
+            pl.col("s").sum(),
+            pl.col("sl").sum(),
+            pl.col("__anon").is_not_null().sum().alias("v"),
+            (pl.col("__anon").is_not_null() & pl.col("__linked")).sum().alias("vl"),
+        )
+        .collect(engine="streaming")
+        .row(0)
+    )
+    return tuple(int(x or 0) for x in row)  # type: ignore[return-value]
+
+
 def _report(
     *,
     dd: object,
     people_out: pl.DataFrame,
-    touches_out: pl.DataFrame,
+    touches_in: pl.DataFrame | pl.LazyFrame,
+    touches_out: pl.DataFrame | pl.LazyFrame,
     visitor_map: pl.DataFrame,
     conflicts: int,
     acct: pl.DataFrame,
@@ -484,18 +559,7 @@ def _report(
     from closedloop_kit.identity._dedupe import DedupeResult
 
     assert isinstance(dd, DedupeResult)
-    n_sessions = 0
-    linked = 0
-    n_visitors = 0
-    visitors_linked = 0
-    if touches_out.height and "touch_type" in touches_out.columns:
-        sess = touches_out.filter(pl.col("touch_type") == "web_session")
-        n_sessions = sess.height
-        linked = int(sess["person_id"].is_not_null().sum()) if n_sessions else 0
-    if touches_out.height and "anonymous_id" in touches_out.columns:
-        vis = touches_out.filter(pl.col("anonymous_id").is_not_null())
-        n_visitors = vis["anonymous_id"].n_unique()
-        visitors_linked = vis.filter(pl.col("person_id").is_not_null())["anonymous_id"].n_unique()
+    n_sessions, linked, n_visitors, visitors_linked = _touch_counts(touches_in, visitor_map)
     goldens = people_out.filter(pl.col("person_id") == pl.col("golden_person_id"))
     with_acct = people_out.filter(pl.col("account_id").is_not_null())["golden_person_id"].n_unique()
     account_links = (
@@ -527,7 +591,7 @@ def _report(
     )
     loop = loop_closure(
         new_data.frame("opportunities"),
-        touches_out if touches_out.height else empty_table("touchpoints"),
+        touches_out,
         people=people_out,
         opportunity_contacts=new_data.frame("opportunity_contacts"),
         accounts=accounts if accounts.height else None,
