@@ -294,3 +294,28 @@ def test_offline_touch_finds_its_campaign_by_name():
     got = classify(t, campaigns=campaigns)
     assert got["channel"].to_list() == ["Partner"]
     assert classify(t)["channel"].to_list() == ["Campaign"]
+
+
+def test_campaign_names_match_as_everywhere_else():
+    """``norm_name``: spellings of one name match; a name two types share matches none."""
+    cols = ["source", "medium", "touch_type", "campaign_id", "campaign_name"]
+    t = pl.DataFrame(
+        {
+            "source": [None, None],
+            "medium": [None, None],
+            "touch_type": ["campaign_response", "event"],
+            "campaign_id": [None, None],
+            "campaign_name": ["partner_program_apac", "Summit 2026"],
+        },
+        schema=dict.fromkeys(cols, pl.String),
+    )
+    campaigns = pl.DataFrame(
+        {
+            "campaign_id": ["sf:701x", "sf:701y", "sf:701z"],
+            "type": ["Partner", "Trade Show", "Webinar"],
+            "name": ["Partner Program - APAC", "Summit-2026", "summit 2026"],
+        }
+    )
+    got = classify(t, campaigns=campaigns)
+    # the second touch's name is two campaigns of different types: its own type decides
+    assert got["channel"].to_list() == ["Partner", "Event"]

@@ -21,6 +21,23 @@ CAMPAIGNS = pl.DataFrame(
     }
 )
 
+# a second CRM campaign carrying sf:701C's UTM campaign: that UTM names neither
+SHARED_UTM = pl.concat(
+    [
+        CAMPAIGNS,
+        pl.DataFrame(
+            {
+                "campaign_id": ["sf:701D"],
+                "name": ["Paid Social - Automation"],
+                "type": ["Paid Social"],
+                "utm_campaign": ["shared_utm"],
+                "product_line": ["Automation"],
+                "sales_division": ["EMEA"],
+            }
+        ),
+    ]
+)
+
 
 def test_touches_match_the_crm_campaign_by_its_utm_campaign() -> None:
     touches = pl.DataFrame(
@@ -47,21 +64,7 @@ def test_touches_match_the_crm_campaign_by_its_utm_campaign() -> None:
 
 
 def test_a_utm_campaign_shared_by_two_crm_campaigns_matches_neither() -> None:
-    camps = pl.concat(
-        [
-            CAMPAIGNS,
-            pl.DataFrame(
-                {
-                    "campaign_id": ["sf:701D"],
-                    "name": ["Paid Social - Automation"],
-                    "type": ["Paid Social"],
-                    "utm_campaign": ["shared_utm"],
-                    "product_line": ["Automation"],
-                    "sales_division": ["EMEA"],
-                }
-            ),
-        ]
-    )
+    camps = SHARED_UTM
     touches = pl.DataFrame(
         {
             "touchpoint_id": ["t1"],
@@ -97,3 +100,54 @@ def test_ad_spend_is_booked_to_the_campaign_whose_utm_campaign_it_names() -> Non
         ("sf:701A", "campaign_name", "Analytics", "APAC"),
         (None, "channel", None, None),
     ]
+
+
+def test_touches_and_costs_match_names_the_same_way() -> None:
+    """One normalisation and one ambiguity rule for touches and cost rows.
+
+    ``Webinar Q1`` spelled ``webinar_q1`` (a UTM) and ``Webinar-Q1`` (an ad export) is
+    one campaign on both sides; ``shared_utm``, carried by two CRM campaigns, names
+    neither on either side (before, the cost side guessed the smallest id).
+    """
+    camps = SHARED_UTM
+    touches = pl.DataFrame(
+        {
+            "touchpoint_id": ["t1", "t2"],
+            "source": ["newsletter", "linkedin"],
+            "medium": ["email", "paid_social"],
+            "campaign_name": ["webinar_q1", "shared_utm"],
+            "campaign_id": [None, None],
+            "channel": [None, None],
+            "touch_type": ["web_session"] * 2,
+        },
+        schema_overrides={"campaign_id": pl.String, "channel": pl.String},
+    )
+    out = prepare_touchpoints(
+        touches, campaigns=camps, spend=pl.DataFrame(), rules=ChannelRules.ga4_default()
+    )
+    assert out["campaign_id"].to_list() == ["sf:701B", None]
+    spend = pl.DataFrame(
+        {
+            "date": [dt.date(2026, 1, 5)] * 2,
+            "ad_campaign_name": ["Webinar-Q1", "shared_utm"],
+            "channel": ["Email", "Paid Social"],
+            "currency": ["USD", "USD"],
+            "cost": [50.0, 70.0],
+        }
+    )
+    rows, bad = cost_rows(spend, None, None, "USD")
+    assert bad.height == 0
+    booked = match_costs(rows, camps, name_lookup(camps, None))
+    assert booked.select("campaign", "match_level").rows() == [
+        ("sf:701B", "campaign_name"),
+        (None, "channel"),
+    ]
+
+
+def test_a_name_no_crm_campaign_carries_keeps_its_spelling() -> None:
+    touch_names = pl.DataFrame(
+        {"campaign_id": [None, None], "campaign_name": ["Spring Promo", "spring_promo"]},
+        schema_overrides={"campaign_id": pl.String},
+    )
+    lookup = name_lookup(None, touch_names)
+    assert lookup.rows() == [("springpromo", "Spring Promo")]

@@ -7,6 +7,7 @@ import re
 import polars as pl
 
 from closedloop_kit._core.frames import column_names, like, require_columns, to_lazy
+from closedloop_kit._core.names import norm_name
 from closedloop_kit._core.types import FrameT
 from closedloop_kit.channels._rules import FIELD_PREFIX, channel_exprs, load_source_categories
 from closedloop_kit.config import ChannelRules
@@ -211,18 +212,21 @@ def classify(
         campaign_sub = pl.coalesce(pl.col("__ch_cname"), _clean(pl.col("campaign_name")))
         if "name" in camp_cols:
             # touches that carry only the campaign's name (no id) find it by name
+            # (norm_name; a name whose campaigns differ in type gives none of them)
             by_name = (
                 camp.filter(pl.col("__ch_cname").is_not_null())
-                .sort(f"{FIELD_PREFIX}campaign_id")
                 .select(
-                    pl.col("__ch_cname").str.to_lowercase().alias(f"{FIELD_PREFIX}campaign"),
+                    norm_name(pl.col("__ch_cname")).alias("__ch_ckey"),
                     pl.col("__ch_ctype").alias("__ch_ctype_n"),
                 )
-                .unique(f"{FIELD_PREFIX}campaign", keep="first", maintain_order=True)
+                .unique()
+                .filter(pl.len().over("__ch_ckey") == 1)
             )
-            lf = lf.join(
+            lf = lf.with_columns(
+                norm_name(pl.col(f"{FIELD_PREFIX}campaign")).alias("__ch_ckey")
+            ).join(
                 by_name,
-                on=f"{FIELD_PREFIX}campaign",
+                on="__ch_ckey",
                 how="left",
                 nulls_equal=False,
                 maintain_order="left",

@@ -7,11 +7,11 @@ whose ``funnel(grain)``, ``milestones``, ``stage_counts()`` and ``journeys(...)`
 from that single decision.
 """
 
+from closedloop_kit._core.names import norm_name
 from closedloop_kit.prepared._costs import (
     COST_COLUMNS,
     join_campaign_dims,
     name_lookup,
-    norm_name,
     total_by_currency,
     with_lookup,
 )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from closedloop_kit._core.frames import collect
+from closedloop_kit._core.names import norm_name
 
 __all__ = ["COST_COLUMNS", "campaign_key_expr", "cost_rows", "name_lookup", "norm_name"]
 
@@ -34,11 +35,6 @@ COST_COLUMNS = {
     "cost": pl.Float64,
     "cost_corporate": pl.Float64,
 }
-
-
-def norm_name(expr: pl.Expr) -> pl.Expr:
-    """Campaign names compared case-insensitively with collapsed whitespace."""
-    return expr.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
 
 
 def _col(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
@@ -152,27 +148,40 @@ def cost_rows(
 def name_lookup(campaigns: pl.DataFrame | None, touch_names: pl.DataFrame | None) -> pl.DataFrame:
     """``name_norm`` → ``campaign`` key: CRM names and UTM campaigns first, then touches.
 
-    A touch ``campaign_name`` without a CRM campaign is its own key (normalised name).
-    A name shared by several CRM campaigns maps to the smallest ``campaign_id``.
+    A touch ``campaign_name`` without a CRM campaign is its own key (the name as written;
+    spellings that normalise alike, :func:`norm_name`, are one campaign).
+    A name or UTM campaign shared by several CRM campaigns names none of them (as in
+    :func:`~closedloop_kit.prepared._touches.prepare_touchpoints`): the rows fall back to
+    what the touches carry, never to a guessed campaign.
     """
     parts: list[pl.DataFrame] = []
     if campaigns is not None and "campaign_id" in campaigns.columns:
-        parts.extend(
+        crm = [
             campaigns.select(
-                norm_name(pl.col(col).cast(pl.String)).alias("name_norm"),
+                norm_name(pl.col(col)).alias("name_norm"),
                 pl.col("campaign_id").cast(pl.String).alias("campaign"),
                 pl.lit(0).alias("_rank"),
             )
             for col in ("name", "utm_campaign")
             if col in campaigns.columns
-        )
+        ]
+        if crm:
+            parts.append(
+                pl.concat(crm)
+                .drop_nulls(["name_norm", "campaign"])
+                .filter(pl.col("name_norm") != "")
+                .unique()
+                .filter(pl.len().over("name_norm") == 1)
+            )
     if touch_names is not None and touch_names.height:
         parts.append(
             touch_names.select(
                 norm_name(pl.col("campaign_name").cast(pl.String)).alias("name_norm"),
+                # a name no CRM campaign carries is its own campaign, under the name
+                # as written (the first spelling, of those that normalise alike)
                 pl.coalesce(
                     pl.col("campaign_id").cast(pl.String),
-                    norm_name(pl.col("campaign_name").cast(pl.String)),
+                    pl.col("campaign_name").cast(pl.String).str.strip_chars(),
                 ).alias("campaign"),
                 pl.when(pl.col("campaign_id").is_null()).then(2).otherwise(1).alias("_rank"),
             )

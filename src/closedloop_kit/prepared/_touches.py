@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from closedloop_kit._core.names import norm_name
 from closedloop_kit.channels import classify
 from closedloop_kit.config import ChannelRules
 
@@ -20,10 +21,6 @@ __all__ = ["CAMPAIGN_MATCHES", "prepare_touchpoints"]
 
 CAMPAIGN_MATCHES = ("campaign_id", "ad_campaign", "campaign_name", "none")
 """How a touch's campaign was found, best evidence first (``campaign_match``)."""
-
-
-def _norm(expr: pl.Expr) -> pl.Expr:
-    return expr.cast(pl.String).str.to_lowercase().str.replace_all(r"[^a-z0-9]+", "")
 
 
 def _classified(
@@ -52,7 +49,7 @@ def _ad_campaign_lookup(spend: pl.DataFrame) -> pl.DataFrame:
     booked = spend.filter(pl.col("campaign_id").is_not_null())
     parts = [
         booked.select(
-            _norm(pl.col(c)).alias("_key"), pl.col("campaign_id").alias("_ad_campaign_id")
+            norm_name(pl.col(c)).alias("_key"), pl.col("campaign_id").alias("_ad_campaign_id")
         )
         for c in ("ad_campaign_name", "ad_campaign_id")
         if c in booked.columns
@@ -72,7 +69,7 @@ def _campaign_name_lookup(campaigns: pl.DataFrame) -> pl.DataFrame:
         pl.concat(
             [
                 campaigns.select(
-                    _norm(pl.col(c)).alias("_key"), pl.col("campaign_id").alias("_named")
+                    norm_name(pl.col(c)).alias("_key"), pl.col("campaign_id").alias("_named")
                 )
                 for c in cols
             ]
@@ -117,7 +114,7 @@ def prepare_touchpoints(
     ads = _ad_campaign_lookup(spend)
     names = _campaign_name_lookup(campaigns)
     out = (
-        out.with_columns(_norm(pl.col("campaign_name")).alias("_key"))
+        out.with_columns(norm_name(pl.col("campaign_name")).alias("_key"))
         .join(ads, on="_key", how="left")
         .join(names, on="_key", how="left")
     )
