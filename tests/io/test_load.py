@@ -132,10 +132,16 @@ def test_duplicate_keys_across_files_are_merged_in_report(tmp_path: Path) -> Non
 
 
 def test_progress_bar_on_multi_file_loads(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A bar where a person watches (notebook, terminal); silent in a log or if asked."""
+    import closedloop_kit._core.progress as progress
+
     _opps(tmp_path)
     (tmp_path / "Lead.csv").write_text("Id,LastName,Company,Status\n00Q5e00000AbCdE,A,B,Open\n")
+    clk.load(tmp_path, progress=True, corporate_currency="EUR")
+    assert capsys.readouterr().err == ""  # pytest captures stderr: not a terminal
+    monkeypatch.setattr(progress, "interactive", lambda: True)
     clk.load(tmp_path, progress=True, corporate_currency="EUR")
     assert "loading" in capsys.readouterr().err
     clk.load(tmp_path, progress=False, corporate_currency="EUR")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from closedloop_kit._core.progress import progress as progress_bar
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._memo import file_memo
 from closedloop_kit.io._registry import (
@@ -232,11 +233,9 @@ def _read_files(
     done = done if done is not None else set()
     results: list[LoadResult] = []
     groups: dict[str, tuple[ReaderSpec, list[Path]]] = {}
-    bar = None
-    if progress and len(files) > 1:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(files), desc="loading", unit="file")
+    bar = progress_bar(
+        total=len(files), desc="loading", unit="file", enabled=progress and len(files) > 1
+    )
     try:
         for f in files:
             if str(f) not in done:
@@ -244,26 +243,21 @@ def _read_files(
                 if spec is not None and spec.many:
                     groups.setdefault(spec.name, (spec, []))[1].append(f)
                     continue  # shown and counted on the bar when its group is read
-                if bar is not None:
-                    bar.set_postfix_str(f.name[:30])
+                bar.set_postfix_str(f.name[:30])
                 if res is None:
                     assert spec is not None
                     res = _read_one(f, spec, fs, options)
                 results.append(res)
                 done.update(res.report["path"].to_list())
-            if bar is not None:
-                bar.update(1)
+            bar.update(1)
         for spec, group in groups.values():
-            if bar is not None:
-                bar.set_postfix_str(f"{spec.name}: {len(group)} files")
+            bar.set_postfix_str(f"{spec.name}: {len(group)} files")
             res = _read_group(spec, group, options)
             results.append(res)
             done.update(res.report["path"].to_list())
-            if bar is not None:
-                bar.update(len(group))
+            bar.update(len(group))
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     if not results:
         return LoadResult()
     return combine_results(results)

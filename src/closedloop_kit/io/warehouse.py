@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import polars as pl
 
+from closedloop_kit._core.progress import progress as progress_bar
 from closedloop_kit.errors import MissingDependencyError, SourceFormatError
 from closedloop_kit.io._result import LoadResult, combine_results
 
@@ -267,11 +268,9 @@ def load_warehouse(
             wanted = set(tables)
             listed = [t for t in listed if t.name in wanted or f"{t.schema}.{t.name}" in wanted]
         results: list[LoadResult] = []
-        bar = None
-        if progress and len(listed) > 1:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(listed), desc="loading", unit="table")
+        bar = progress_bar(
+            total=len(listed), desc="loading", unit="table", enabled=progress and len(listed) > 1
+        )
         try:
             for table in listed:
                 reader = _reader_for(table)
@@ -281,9 +280,7 @@ def load_warehouse(
                     res = read_path(staged, None, opts)  # the schema name misled us
                 where = f"{src.label}#{table.schema}.{table.name}" if table.schema else src.label
                 results.append(_relabel(res, staged, where))
-                if bar is not None:
-                    bar.update(1)
+                bar.update(1)
         finally:
-            if bar is not None:
-                bar.close()
+            bar.close()
     return combine_results(results) if results else LoadResult()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from closedloop_kit._core.progress import progress as progress_bar
 from closedloop_kit.report._export import offline_html, prepare_outputs, report_tables
 from closedloop_kit.report._manifest import build_manifest, manifest_script, read_manifest
 from closedloop_kit.report._templates import find_template
@@ -342,7 +343,8 @@ def batch(
     The config names one ``template``, the ``data`` folder, the ``out`` folder, shared
     ``params``, and either a list ``reports`` of parameter sets or ``for_each`` (a
     parameter → list of values; every combination is rendered). Relative paths are
-    relative to the YAML file. A tqdm progress bar shows the reports done.
+    relative to the YAML file. A progress bar shows the reports done (in a notebook or a
+    terminal; not when the output goes to a file or a CI log).
 
     Example config::
 
@@ -373,11 +375,9 @@ def batch(
     out = _path("out", "reports") or Path("reports")
     jobs = _expand(cfg)
     reports: list[Report] = []
-    iterator: Iterable[dict[str, Any]] = jobs
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(jobs, desc=f"reports ({cfg['template']})", unit="report")
+    iterator: Iterable[dict[str, Any]] = progress_bar(
+        jobs, desc=f"reports ({cfg['template']})", unit="report", enabled=progress
+    )
     for params in iterator:
         rep = run(
             str(cfg["template"]),
