@@ -264,7 +264,8 @@ def _labels(n: int, e: pl.DataFrame) -> np.ndarray:
 
     rows, cols = e["idx"].to_numpy(), e["idx_b"].to_numpy()
     graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n)).tocsr()
-    return connected_components(graph, directed=False)[1]
+    labels: np.ndarray = connected_components(graph, directed=False)[1]
+    return labels
 
 
 def components(nodes: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
