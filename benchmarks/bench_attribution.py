@@ -111,17 +111,55 @@ def _channelattribution(
     return "ChannelAttribution markov_model (simulated, defaults)", seconds, "", table
 
 
-def _gap(ours: pl.DataFrame, ca: pl.DataFrame, ours_col: str, ca_col: str) -> float:
-    """Largest per-channel difference as a share of the total (conversions or value)."""
-    both = ours.join(ca, on="channel", how="full", coalesce=True).fill_null(0.0)
-    return float((both[ours_col] - both[ca_col]).abs().max() / both[ours_col].sum())
+CA_SEEDS = (0, 1000, 2000, 3000, 4000)
+
+
+def _ca_agreement(ours: pl.DataFrame, runs: list[pl.DataFrame]) -> str:
+    """How the exact answer sits in ChannelAttribution's sampling distribution.
+
+    Per channel, over the ``k`` simulated runs: their mean ``m`` and standard deviation
+    ``sd``; ``z = (exact − m) / (sd / √k)`` is how many standard errors of CA's mean the
+    exact answer lies from it. With ~10 channels, every ``|z|`` below ~3 is what an exact
+    answer of the same chain gives; a systematic difference grows ``|z|`` without bound
+    as runs are added.
+    """
+    k = len(runs)
+    both = ours.select("channel", "conversions", "value")
+    for i, r in enumerate(runs):
+        both = both.join(
+            r.rename({"ca_conversions": f"c{i}", "ca_value": f"v{i}"}),
+            on="channel",
+            how="full",
+            coalesce=True,
+        )
+    both = both.fill_null(0.0)
+    out = []
+    for col, pre in (("conversions", "c"), ("value", "v")):
+        cols = [pl.col(f"{pre}{i}") for i in range(k)]
+        stats = both.select(
+            pl.col(col),
+            pl.mean_horizontal(cols).alias("m"),
+            pl.concat_list(cols).list.std().alias("sd"),
+        )
+        total = float(stats[col].sum())
+        gap = float((stats[col] - stats["m"]).abs().max()) / total
+        sd = float(stats["sd"].max()) / total
+        z = stats.select(((pl.col(col) - pl.col("m")) / (pl.col("sd") / k**0.5)).abs().max()).item()
+        out.append((gap, sd, float(z)))
+    (gc, sc, zc), (gv, sv, zv) = out
+    return (
+        f"exact vs the mean of CA over {k} seeds: max channel gap {100 * gc:.2f}% of "
+        f"conversions, {100 * gv:.2f}% of value; CA's run-to-run sd (largest channel) "
+        f"{100 * sc:.2f}% / {100 * sv:.2f}%; largest |z| = |exact − CA mean| / (sd/√{k}) "
+        f"over channels {zc:.1f} (conversions) / {zv:.1f} (value)"
+    )
 
 
 def _markov_vs_channelattribution(path_frame: pl.DataFrame, size: str) -> list[dict[str, Any]]:
-    """Exact orders 1-4 on the paths, beside ChannelAttribution's simulation (2 seeds).
+    """Exact orders 1-4 on the paths, beside ChannelAttribution's simulation (5 seeds).
 
-    The simulation's own noise is the gap between its seeds 0 and 1000; the exact answer is
-    "within its noise" when its gap to seed 0 is of the same size.
+    The exact answer agrees with CA when it lies within CA's sampling noise around CA's
+    mean over the seeds (:func:`_ca_agreement`); the time is CA's seed-0 run.
     """
     from closedloop_kit.attribution import attribute_paths
 
@@ -129,23 +167,12 @@ def _markov_vs_channelattribution(path_frame: pl.DataFrame, size: str) -> list[d
     for order in (1, 2, 3, 4):
         ours_s = _best(lambda o=order: attribute_paths(path_frame, model="markov", order=o), 1)
         ours = attribute_paths(path_frame, model="markov", order=order)
-        ref, ref_s, note, ca0 = _channelattribution(path_frame, order, seed=0)
+        ref, ref_s, note, ca0 = _channelattribution(path_frame, order, seed=CA_SEEDS[0])
         if ca0 is not None:
-            _, _, _, ca1 = _channelattribution(path_frame, order, seed=1000)
-            assert ca1 is not None
-            noise = _gap(
-                ca0.rename({"ca_conversions": "c0", "ca_value": "v0"}), ca1, "c0", "ca_conversions"
-            )
-            noise_v = _gap(
-                ca0.rename({"ca_conversions": "c0", "ca_value": "v0"}), ca1, "v0", "ca_value"
-            )
-            gap = _gap(ours, ca0, "conversions", "ca_conversions")
-            gap_v = _gap(ours, ca0, "value", "ca_value")
-            note = (
-                f"exact vs CA seed 0: max channel gap {100 * gap:.2f}% of conversions, "
-                f"{100 * gap_v:.2f}% of value; "
-                f"CA seed 0 vs seed 1000 (its noise): {100 * noise:.2f}% / {100 * noise_v:.2f}%"
-            )
+            runs = [ca0]
+            for seed in CA_SEEDS[1:]:
+                runs.append(_channelattribution(path_frame, order, seed=seed)[3])  # type: ignore[arg-type]
+            note = _ca_agreement(ours, runs)
         rows.append(
             _row(
                 f"markov order {order}, exact ({size})",
