@@ -80,18 +80,10 @@ def _best(fn: Callable[[], object], repeat: int = 2) -> float:
     return min(times)
 
 
-def _channelattribution(
-    paths: pl.DataFrame, order: int = 1, seed: int = 0
-) -> tuple[str | None, float | None, str, pl.DataFrame | None]:
-    """ChannelAttribution's simulated ``markov_model`` (defaults but ``order``, ``seed``)."""
-    try:
-        import ChannelAttribution as ca  # type: ignore[import-not-found]
-    except ImportError:
-        return None, None, "ChannelAttribution not installed (GPL; benchmark venv only)", None
-    pdf = paths.to_pandas()
-    t = time.perf_counter()
-    res = ca.markov_model(
-        pdf,
+def ca_markov(ca: Any, paths: pl.DataFrame, order: int, seed: int, **extra: Any) -> Any:
+    """``ChannelAttribution.markov_model`` on a path table (its defaults but ``extra``)."""
+    return ca.markov_model(
+        paths.to_pandas(),
         var_path="path",
         var_conv="conversions",
         var_value="value",
@@ -101,7 +93,20 @@ def _channelattribution(
         seed=seed,
         verbose=False,
         flg_pro=False,
+        **extra,
     )
+
+
+def _channelattribution(
+    paths: pl.DataFrame, order: int = 1, seed: int = 0
+) -> tuple[str | None, float | None, str, pl.DataFrame | None]:
+    """ChannelAttribution's simulated ``markov_model`` (defaults but ``order``, ``seed``)."""
+    try:
+        import ChannelAttribution as ca  # type: ignore[import-not-found]
+    except ImportError:
+        return None, None, "ChannelAttribution not installed (GPL; benchmark venv only)", None
+    t = time.perf_counter()
+    res = ca_markov(ca, paths, order, seed)
     seconds = time.perf_counter() - t
     table = pl.from_pandas(res).select(
         pl.col("channel_name").alias("channel"),

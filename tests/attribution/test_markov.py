@@ -32,8 +32,12 @@ def _ca_states(path: list[str], k: int) -> list[tuple[str, ...]]:
     return [w for i, w in enumerate(windows) if i == 0 or w != windows[i - 1]]
 
 
-def _oracle(rows: list[Row], k: int) -> dict[str, tuple[float, float]]:
-    """Removal effects (conversions, value) of ChannelAttribution's order-k chain."""
+def _oracle(rows: list[Row], k: int, steps: int | None = None) -> dict[str, tuple[float, float]]:
+    """Removal effects (conversions, value) of ChannelAttribution's order-k chain.
+
+    ``steps``: only what is absorbed within that many transitions from (start), by
+    pushing the state distribution through the dense matrix step by step.
+    """
     counts: dict[tuple, dict[tuple, float]] = {}
     value_at: dict[tuple, float] = {}
     for path, conv, nulls, value in rows:
@@ -72,6 +76,14 @@ def _oracle(rows: list[Row], k: int) -> dict[str, tuple[float, float]]:
                     m[:, idx[s]] = 0.0
         q = m[:n, :n]
         b = m[:n, n]
+        if steps is not None:
+            dist = np.zeros(n)
+            dist[idx[START]] = 1.0
+            got = np.zeros(2)
+            for _ in range(steps):
+                got += [dist @ b, dist @ (b * mean_value)]
+                dist = dist @ q
+            return float(got[0]), float(got[1])
         x = np.linalg.solve(np.eye(n) - q, np.column_stack([b, b * mean_value]))
         return float(x[idx[START], 0]), float(x[idx[START], 1])
 
@@ -127,8 +139,8 @@ def _touches(rows: list[Row], seed: int) -> pl.DataFrame:
     return frame.sample(fraction=1.0, shuffle=True, seed=seed)
 
 
-def _expected(rows: list[Row], k: int) -> dict[str, tuple[float, float]]:
-    re = _oracle(rows, k)
+def _expected(rows: list[Row], k: int, steps: int | None = None) -> dict[str, tuple[float, float]]:
+    re = _oracle(rows, k, steps)
     total_conv = sum(r[1] for r in rows)
     total_value = sum(r[3] for r in rows)
     s_conv = sum(v[0] for v in re.values())
@@ -286,3 +298,26 @@ def test_journey_ids_and_time_order_do_not_change_counts() -> None:
     for frame in variants:
         got = touch_transitions(frame.lazy(), order=3).table.sort("from_state", "to_state")
         assert_frame_equal(got, base, abs_tol=1e-9)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_walk_limit_equals_a_step_by_step_oracle(order: int) -> None:
+    """``steps``: conversions reached within a number of transitions, as CA simulates."""
+    rows = _random_rows(606)
+    longest = max(len(p) for p, *_ in rows)
+    for steps, limit in ((4, 4), ("channelattribution", longest - order + 3)):
+        want = _expected(rows, order, limit)
+        got = attribute_paths(_path_frame(rows), model="markov", order=order, steps=steps)
+        for ch, conv, value in got.select("channel", "conversions", "value").iter_rows():
+            assert conv == pytest.approx(want[ch][0], abs=1e-9)
+            assert value == pytest.approx(want[ch][1], abs=1e-9)
+        # the same from touch-level journeys (the longest journey read while streaming)
+        res = attribute(_touches(rows, 7).lazy(), model="markov", order=order, steps=steps)
+        for ch, conv, _ in res.channels.select("channel", "conversions", "value").iter_rows():
+            assert conv == pytest.approx(want[ch][0], abs=1e-9)
+    # a long limit is the exact chain; a bad one is refused
+    exact = attribute_paths(_path_frame(rows), model="markov", order=order)
+    long = attribute_paths(_path_frame(rows), model="markov", order=order, steps=500)
+    assert (exact["conversions"] - long["conversions"]).abs().max() < 1e-9
+    with pytest.raises(ValueError, match="steps"):
+        attribute_paths(_path_frame(rows), model="markov", order=order, steps=0)

@@ -15,6 +15,7 @@ from closedloop_kit.attribution._markov import (
     markov_path_shares,
     path_transitions,
     touch_transitions,
+    walk_steps,
 )
 from closedloop_kit.attribution._multistage import fit_multistage
 from closedloop_kit.attribution._paths import PathTable, code_names, parse_paths, path_table
@@ -54,7 +55,9 @@ def _path_shares(
     totals: pl.DataFrame | None = None
     if model == "markov":
         used["order"] = order = int(params.get("order", 1))
-        fit = fit_markov(path_transitions(pt, order=order))
+        used["steps"] = params.get("steps")
+        tc = path_transitions(pt, order=order)
+        fit = fit_markov(tc, steps=walk_steps(tc, used["steps"]))
         tables = {
             "removal_effects": fit.removal_effects,
             "transition_matrix": fit.transition_matrix,
@@ -182,7 +185,10 @@ def attribute(
         (position_based 0.4/0.4, j_shaped 0.2/0.6, inverse_j 0.6/0.2); milestone
         weights ``first``/``lead``/``opportunity``/``won``/``rest`` (w_shaped, full_path;
         ``weights={...}`` for custom); ``direct`` (last_non_direct, ``"Direct"``);
-        ``order`` (markov, 1–4); ``features``, ``min_pair_support``, ``max_terms``,
+        ``order`` (markov, 1–4) and ``steps`` (markov: ``None``, the exact chain, walks
+        of any length; ``"channelattribution"``, ChannelAttribution's simulation limit
+        of ``longest path − order + 3`` transitions, to reproduce its numbers; or a
+        number of transitions); ``features``, ``min_pair_support``, ``max_terms``,
         ``alpha``, ``allocation`` (logistic); ``stages``, ``pooling``, ``stalled``
         (multistage); ``transform`` (path simplification for the path models).
 
@@ -241,8 +247,13 @@ def attribute(
         plan, tables, totals, used = _stage_credits(lazy, params)
     elif model == "markov":  # one streaming pass to transition counts, no path lists
         transform = str(params.get("transform", _DEFAULT_TRANSFORM[model]))
-        used = {"order": int(params.get("order", 1)), "transform": transform}
-        fit = fit_markov(touch_transitions(lazy, order=used["order"], transform=transform))
+        used = {
+            "order": int(params.get("order", 1)),
+            "transform": transform,
+            "steps": params.get("steps"),
+        }
+        tc = touch_transitions(lazy, order=used["order"], transform=transform)
+        fit = fit_markov(tc, steps=walk_steps(tc, used["steps"]))
         tables = {
             "removal_effects": fit.removal_effects,
             "transition_matrix": fit.transition_matrix,

@@ -59,6 +59,7 @@ __all__ = [
     "markov_path_shares",
     "path_transitions",
     "touch_transitions",
+    "walk_steps",
 ]
 
 _ORDERS = (1, 2, 3, 4)
@@ -80,11 +81,15 @@ class TransitionCounts:
         ``from_state``, ``to_state`` (UInt64 packed windows; 0 is ``(start)``), ``n``
         (journeys making the transition), ``conversions``, ``nulls``, ``value`` (the
         journeys whose last state is ``to_state``: converted, not converted, their value).
+    longest
+        The longest path (in touches, after any transform) the counts were built from;
+        ChannelAttribution's walk limit is derived from it (:func:`walk_steps`).
     """
 
     channels: list[str]
     order: int
     table: pl.DataFrame
+    longest: int = 0
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,7 @@ def touch_transitions(
     del narrow
     conv = pl.col("converted").cast(pl.Float64)
     parts = []
+    longest = 0
     for start, stop in _journey_slices(ordered.get_column("journey_id"), _CHUNK):
         chunk = transform_touches(ordered.slice(start, stop - start).lazy(), transform)
         if transform == "unique":  # the channel set in name order, as path_table builds it
@@ -209,8 +215,9 @@ def touch_transitions(
             conv.alias("_conv"),
             (1.0 - conv).alias("_null"),
             (pl.col("value") * conv).alias("_value"),
-        )
-        parts.append(_transitions(steps, order).collect())
+        ).collect()
+        longest = max(longest, int(steps.group_by("journey_id").len()["len"].max() or 0))  # type: ignore[arg-type]
+        parts.append(_transitions(steps.lazy(), order).collect())
     table = (
         pl.concat(parts)
         .group_by("from_state", "to_state")
@@ -219,7 +226,7 @@ def touch_transitions(
     if table["to_state"].null_count():
         msg = "`channel` has nulls; classify touches first (clk.channels.classify)"
         raise ValueError(msg)
-    return _recode(table, names, order)
+    return _recode(table, names, order, longest)
 
 
 def _journey_slices(journey_id: pl.Series, size: int) -> list[tuple[int, int]]:
@@ -282,7 +289,8 @@ def path_transitions(pt: PathTable, *, order: int = 1) -> TransitionCounts:
     )
     table = _transitions(steps, order).collect()
     _check_codes(len(pt.channels), order)
-    return TransitionCounts(list(pt.channels), order, table)
+    longest = int(pt.table.select(pl.col("path").list.len().max()).item() or 0)
+    return TransitionCounts(list(pt.channels), order, table, longest)
 
 
 def _check_codes(n_channels: int, order: int) -> None:
@@ -294,7 +302,9 @@ def _check_codes(n_channels: int, order: int) -> None:
         raise ValueError(msg)
 
 
-def _recode(table: pl.DataFrame, names: list[str], order: int) -> TransitionCounts:
+def _recode(
+    table: pl.DataFrame, names: list[str], order: int, longest: int = 0
+) -> TransitionCounts:
     """Renumber channel codes so that code ``i + 1`` is the ``i``-th name in sort order."""
     _check_codes(len(names), order)
     order_idx = np.argsort(np.array(names, dtype=object), kind="stable")
@@ -311,7 +321,7 @@ def _recode(table: pl.DataFrame, names: list[str], order: int) -> TransitionCoun
         return pl.Series(s.name, out, dtype=pl.UInt64)
 
     table = table.with_columns(remap(table["from_state"]), remap(table["to_state"]))
-    return TransitionCounts(sorted(names), order, table)
+    return TransitionCounts(sorted(names), order, table, longest)
 
 
 def _components(states: np.ndarray, order: int) -> np.ndarray:
@@ -341,8 +351,52 @@ def _solve(a: sp.csc_matrix, rhs: np.ndarray) -> np.ndarray:
     return out
 
 
-def fit_markov(tc: TransitionCounts) -> MarkovFit:
-    """Exact removal effects of the chain in a transition-count table (module docstring)."""
+def walk_steps(tc: TransitionCounts, steps: int | str | None) -> int | None:
+    """The number of transitions a walk may take: ``None`` (unlimited), or a count.
+
+    ``"channelattribution"`` is ChannelAttribution 2.2.5's simulation limit: its default
+    ``max_step`` lets a simulated walk make ``longest − k + 3`` transitions from
+    ``(start)`` (``longest`` the longest path in the data, ``k`` the order), so longer
+    walks never convert. Measured against its ``removal_effects`` at 5M simulations on
+    random paths of longest 4, 6 and 9 at orders 1–3: this limit fits within its noise
+    (≤ 0.002), the unlimited chain does not (0.006–0.033);
+    ``benchmarks/ca_truncation.py``.
+
+    Examples
+    --------
+    >>> tc = TransitionCounts(["A"], 2, pl.DataFrame(), longest=6)
+    >>> walk_steps(tc, "channelattribution"), walk_steps(tc, None), walk_steps(tc, 12)
+    (7, None, 12)
+    """
+    if steps is None:
+        return None
+    if steps == "channelattribution":
+        return max(tc.longest - tc.order + 3, 1)
+    if isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1:
+        return steps
+    msg = f"`steps` must be None, 'channelattribution' or a positive int, got {steps!r}"
+    raise ValueError(msg)
+
+
+def _within(a: sp.csc_matrix, rhs: np.ndarray, steps: int) -> np.ndarray:
+    """What is absorbed from state 0 within ``steps`` transitions: Σ_{t<steps} e₀ᵀ Qᵗ r."""
+    q = (sp.identity(a.shape[0], format="csr") - a).T.tocsr()
+    cur = np.zeros(a.shape[0])
+    cur[0] = 1.0
+    acc = np.zeros(rhs.shape[1])
+    for _ in range(steps):
+        acc += cur @ rhs
+        cur = q @ cur
+    return acc
+
+
+def fit_markov(tc: TransitionCounts, *, steps: int | None = None) -> MarkovFit:
+    """Removal effects of the chain in a transition-count table (module docstring).
+
+    ``steps=None`` solves the chain exactly (walks of any length); an integer counts only
+    conversions reached within that many transitions from ``(start)``
+    (:func:`walk_steps`), computed exactly by iterating the transition matrix.
+    """
     t = tc.table
     src = t["from_state"].to_numpy().astype(np.uint64)
     dst = t["to_state"].to_numpy().astype(np.uint64)
@@ -362,7 +416,10 @@ def fit_markov(tc: TransitionCounts) -> MarkovFit:
 
     def solve(mask: np.ndarray) -> np.ndarray:
         idx = np.nonzero(mask)[0]
-        y = _solve(a[idx][:, idx].tocsc(), rhs[idx])
+        sub = a[idx][:, idx].tocsc()
+        if steps is not None:
+            return _within(sub, rhs[idx], steps)
+        y = _solve(sub, rhs[idx])
         return np.asarray(y[0], dtype=np.float64)  # idx[0] == 0: (start) is never removed
 
     full = solve(np.ones(n, dtype=bool))
