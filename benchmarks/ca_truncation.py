@@ -9,11 +9,12 @@ converted by then never do. The exact chain (``steps=None``, the default here) h
 limit. Part 1 fits the limit: on random paths over 4 channels (longest 4, 6 and 9; seeds
 1–3), CA's removal effects at 5M simulations are compared with the chain counting only
 conversions within ``h`` transitions, for ``h`` = 3…15, and the best ``h`` is printed
-beside ``longest − order + 3`` (the rule :func:`closedloop_kit.attribution._markov.walk_steps`
-uses). Part 2 (``--world``) asks whether the limit explains the order-2/3 gap on the
-benchmark's 1M-journey world (5 CA seeds, ``bench_attribution._ca_agreement``).
+beside CA's own rule (the most states a path visits + 2, read from its C++ core; see
+:func:`closedloop_kit.attribution._markov.walk_steps`). Part 2 (``--world``) asks
+whether the limit explains the order-2/3 gap on the benchmark's 1M-journey world (5 CA
+seeds, ``bench_attribution._ca_agreement``).
 
-Recorded 2026-12-07: the best ``h`` equals ``longest − order + 3`` in all 9 cases, with a
+Recorded 2026-12-07: the best ``h`` equals that rule in all 9 cases, with a
 largest removal-effect error of 0.0007–0.0020 against 0.0055–0.0326 for the unlimited
 chain; on the 1M-journey world (longest path 20) the limit changes |z| by ≤ 0.1, so it
 does not explain the order-2/3 gap there.
@@ -79,8 +80,8 @@ def fit_rule() -> None:
             best = min(err, key=err.__getitem__)
             unlimited = float(np.abs(removal_effects(tc, None) - ca_re).max())
             print(
-                f"longest {tc.longest}, order {order}: best limit {best} "
-                f"(longest - order + 3 = {tc.longest - order + 3}), error {err[best]:.4f}; "
+                f"most states {tc.longest}, order {order}: best limit {best} "
+                f"(CA's rule, states + 2 = {tc.longest + 2}), error {err[best]:.4f}; "
                 f"unlimited chain error {unlimited:.4f}",
                 flush=True,
             )

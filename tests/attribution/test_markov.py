@@ -304,8 +304,10 @@ def test_journey_ids_and_time_order_do_not_change_counts() -> None:
 def test_walk_limit_equals_a_step_by_step_oracle(order: int) -> None:
     """``steps``: conversions reached within a number of transitions, as CA simulates."""
     rows = _random_rows(606)
-    longest = max(len(p) for p, *_ in rows)
-    for steps, limit in ((4, 4), ("channelattribution", longest - order + 3)):
+    # CA's C++ counter: a path's states plus the end, one more for a path no journey
+    # followed; walks may make that many non-absorbing steps, i.e. one more transition
+    max_npassi = max(len(_ca_states(p, order)) + (1 if c + n else 2) for p, c, n, _ in rows)
+    for steps, limit in ((4, 4), ("channelattribution", max_npassi + 1)):
         want = _expected(rows, order, limit)
         got = attribute_paths(_path_frame(rows), model="markov", order=order, steps=steps)
         for ch, conv, value in got.select("channel", "conversions", "value").iter_rows():

@@ -187,7 +187,7 @@ def attribute(
         ``weights={...}`` for custom); ``direct`` (last_non_direct, ``"Direct"``);
         ``order`` (markov, 1–4) and ``steps`` (markov: ``None``, the exact chain, walks
         of any length; ``"channelattribution"``, ChannelAttribution's simulation limit
-        of ``longest path − order + 3`` transitions, to reproduce its numbers; or a
+        of the most states a path visits + 2 transitions, to reproduce its numbers; or a
         number of transitions); ``features``, ``min_pair_support``, ``max_terms``,
         ``alpha``, ``allocation`` (logistic); ``stages``, ``pooling``, ``stalled``
         (multistage); ``transform`` (path simplification for the path models).
@@ -252,7 +252,12 @@ def attribute(
             "transform": transform,
             "steps": params.get("steps"),
         }
-        tc = touch_transitions(lazy, order=used["order"], transform=transform)
+        tc = touch_transitions(
+            lazy,
+            order=used["order"],
+            transform=transform,
+            count_states=used["steps"] == "channelattribution",
+        )
         fit = fit_markov(tc, steps=walk_steps(tc, used["steps"]))
         tables = {
             "removal_effects": fit.removal_effects,

@@ -82,14 +82,15 @@ class TransitionCounts:
         (journeys making the transition), ``conversions``, ``nulls``, ``value`` (the
         journeys whose last state is ``to_state``: converted, not converted, their value).
     longest
-        The longest path (in touches, after any transform) the counts were built from;
-        ChannelAttribution's walk limit is derived from it (:func:`walk_steps`).
+        The most states one path visits (consecutive repeats merged; a path no journey
+        followed counts one more, as ChannelAttribution's counter does); its walk limit
+        is derived from it (:func:`walk_steps`); ``None`` when not counted.
     """
 
     channels: list[str]
     order: int
     table: pl.DataFrame
-    longest: int = 0
+    longest: int | None = None
 
 
 @dataclass(frozen=True)
@@ -112,12 +113,8 @@ def _bits(order: int) -> int:
     return min(32, 64 // order)
 
 
-def _transitions(steps: pl.LazyFrame, order: int) -> pl.LazyFrame:
-    """Transition counts from one row per step, sorted by ``journey_id`` then time.
-
-    ``steps`` has ``journey_id``, ``code`` (UInt64 channel code ≥ 1) and the journey's
-    ``_conv``, ``_null``, ``_value`` (conversions, non-conversions, converted value).
-    """
+def _windows(steps: pl.LazyFrame, order: int) -> pl.LazyFrame:
+    """The states each journey visits: ``steps`` plus ``_state``, one row per visit."""
     bits = _bits(order)
     jid = pl.col("journey_id")
 
@@ -132,12 +129,36 @@ def _transitions(steps: pl.LazyFrame, order: int) -> pl.LazyFrame:
     # a window ends at touch i when it is full (k − 1 touches before it in the journey) or
     # at the journey's last touch (a path shorter than k is one state: the whole path)
     ends = (same(order - 1) | last_touch) if order > 1 else pl.lit(True)
-    kept = (
+    return (
         steps.with_columns(state.alias("_state"), ends.alias("_ends"))
         .filter(pl.col("_ends"))
         # consecutive identical windows are one visit (no self-loops)
         .filter((~(same(1) & (pl.col("_state") == pl.col("_state").shift(1)))).fill_null(True))
     )
+
+
+def _max_states(kept: pl.LazyFrame) -> int:
+    """The most states one journey (path) visits, as ChannelAttribution counts them.
+
+    A path no journey followed counts one more (its C++ step counter adds one there).
+    """
+    unfollowed = (pl.col("_conv").first() + pl.col("_null").first() == 0).cast(pl.UInt32)
+    per = kept.group_by("journey_id").agg((pl.len() + unfollowed).alias("m"))
+    return int(per.select(pl.col("m").max()).collect().item() or 0)
+
+
+def _transitions(steps: pl.LazyFrame, order: int) -> pl.LazyFrame:
+    """Transition counts from one row per step, sorted by ``journey_id`` then time.
+
+    ``steps`` has ``journey_id``, ``code`` (UInt64 channel code ≥ 1) and the journey's
+    ``_conv``, ``_null``, ``_value`` (conversions, non-conversions, converted value).
+    """
+    jid = pl.col("journey_id")
+
+    def same(j: int) -> pl.Expr:
+        return (jid.shift(j) == jid).fill_null(False)
+
+    kept = _windows(steps, order)
     last = ~(jid.shift(-1) == jid).fill_null(False)
     return (
         kept.select(
@@ -157,7 +178,7 @@ def _transitions(steps: pl.LazyFrame, order: int) -> pl.LazyFrame:
 
 
 def touch_transitions(
-    touches: pl.LazyFrame, *, order: int = 1, transform: str = "none"
+    touches: pl.LazyFrame, *, order: int = 1, transform: str = "none", count_states: bool = False
 ) -> TransitionCounts:
     """Transition counts from touch-level journeys: one streaming collect, one sort.
 
@@ -174,6 +195,9 @@ def touch_transitions(
     transform
         Path simplification applied first (:data:`PathTransform`); ``"none"`` is
         ChannelAttribution's construction on the journeys' paths.
+    count_states
+        Also count the most states a journey visits (:attr:`TransitionCounts.longest`,
+        for ``steps="channelattribution"``; one more group-by per slice).
 
     Returns
     -------
@@ -204,7 +228,7 @@ def touch_transitions(
     del narrow
     conv = pl.col("converted").cast(pl.Float64)
     parts = []
-    longest = 0
+    longest: int | None = 0 if count_states else None
     for start, stop in _journey_slices(ordered.get_column("journey_id"), _CHUNK):
         chunk = transform_touches(ordered.slice(start, stop - start).lazy(), transform)
         if transform == "unique":  # the channel set in name order, as path_table builds it
@@ -216,7 +240,8 @@ def touch_transitions(
             (1.0 - conv).alias("_null"),
             (pl.col("value") * conv).alias("_value"),
         ).collect()
-        longest = max(longest, int(steps.group_by("journey_id").len()["len"].max() or 0))  # type: ignore[arg-type]
+        if longest is not None:
+            longest = max(longest, _max_states(_windows(steps.lazy(), order)))
         parts.append(_transitions(steps.lazy(), order).collect())
     table = (
         pl.concat(parts)
@@ -289,8 +314,7 @@ def path_transitions(pt: PathTable, *, order: int = 1) -> TransitionCounts:
     )
     table = _transitions(steps, order).collect()
     _check_codes(len(pt.channels), order)
-    longest = int(pt.table.select(pl.col("path").list.len().max()).item() or 0)
-    return TransitionCounts(list(pt.channels), order, table, longest)
+    return TransitionCounts(list(pt.channels), order, table, _max_states(_windows(steps, order)))
 
 
 def _check_codes(n_channels: int, order: int) -> None:
@@ -303,7 +327,7 @@ def _check_codes(n_channels: int, order: int) -> None:
 
 
 def _recode(
-    table: pl.DataFrame, names: list[str], order: int, longest: int = 0
+    table: pl.DataFrame, names: list[str], order: int, longest: int | None = None
 ) -> TransitionCounts:
     """Renumber channel codes so that code ``i + 1`` is the ``i``-th name in sort order."""
     _check_codes(len(names), order)
@@ -354,24 +378,29 @@ def _solve(a: sp.csc_matrix, rhs: np.ndarray) -> np.ndarray:
 def walk_steps(tc: TransitionCounts, steps: int | str | None) -> int | None:
     """The number of transitions a walk may take: ``None`` (unlimited), or a count.
 
-    ``"channelattribution"`` is ChannelAttribution 2.2.5's simulation limit: its default
-    ``max_step`` lets a simulated walk make ``longest − k + 3`` transitions from
-    ``(start)`` (``longest`` the longest path in the data, ``k`` the order), so longer
-    walks never convert. Measured against its ``removal_effects`` at 5M simulations on
-    random paths of longest 4, 6 and 9 at orders 1–3: this limit fits within its noise
-    (≤ 0.002), the unlimited chain does not (0.006–0.033);
-    ``benchmarks/ca_truncation.py``.
+    ``"channelattribution"`` is ChannelAttribution 2.2.5's simulation limit. Its C++
+    core counts, per path, the states visited plus the end (``max_npassi``, the largest
+    over the paths, unless ``max_step`` is given), and simulates a walk while it has made
+    at most that many non-absorbing steps: ``longest + 2`` transitions from ``(start)``,
+    ``longest`` being :attr:`TransitionCounts.longest`; a walk that has not converted
+    by then never does. (For paths without repeated windows that is ``longest path − k +
+    3``.) Measured against its ``removal_effects`` at 5M simulations on random paths of
+    longest 4, 6 and 9 at orders 1–3: this limit fits within its noise (≤ 0.002), the
+    unlimited chain does not (0.006–0.033); ``benchmarks/ca_truncation.py``.
 
     Examples
     --------
-    >>> tc = TransitionCounts(["A"], 2, pl.DataFrame(), longest=6)
+    >>> tc = TransitionCounts(["A"], 2, pl.DataFrame(), longest=5)
     >>> walk_steps(tc, "channelattribution"), walk_steps(tc, None), walk_steps(tc, 12)
     (7, None, 12)
     """
     if steps is None:
         return None
     if steps == "channelattribution":
-        return max(tc.longest - tc.order + 3, 1)
+        if tc.longest is None:
+            msg = "the transition counts were built without `count_states=True`"
+            raise ValueError(msg)
+        return tc.longest + 2
     if isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1:
         return steps
     msg = f"`steps` must be None, 'channelattribution' or a positive int, got {steps!r}"
