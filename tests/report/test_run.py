@@ -86,7 +86,10 @@ def test_unknown_parameter_and_template(toy_templates):
 
 
 @pytest.mark.slow
-def test_batch_with_progress(toy_templates, toy_data, tmp_path, capsys):
+def test_batch_with_progress(toy_templates, toy_data, tmp_path, capsys, monkeypatch):
+    import closedloop_kit._core.progress as progress
+
+    monkeypatch.setattr(progress, "interactive", lambda: True)  # as in a terminal
     cfg = tmp_path / "batch.yaml"
     cfg.write_text(
         f"template: {toy_templates / 'toy_report.ipynb'}\n"
