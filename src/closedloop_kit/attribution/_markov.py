@@ -386,7 +386,7 @@ def walk_steps(tc: TransitionCounts, steps: int | str | None) -> int | None:
     by then never does. (For paths without repeated windows that is ``longest path − k +
     3``.) Measured against its ``removal_effects`` at 5M simulations on random paths of
     longest 4, 6 and 9 at orders 1–3: this limit fits within its noise (≤ 0.002), the
-    unlimited chain does not (0.006–0.033); ``benchmarks/ca_truncation.py``.
+    unlimited chain does not (0.006–0.033); ``benchmarks/ca_simulation.py``.
 
     Examples
     --------
