@@ -113,27 +113,28 @@ def _bits(order: int) -> int:
     return min(32, 64 // order)
 
 
+def _same(j: int) -> pl.Expr:
+    """Whether the row ``j`` rows away (negative: ahead) belongs to the same journey."""
+    jid = pl.col("journey_id")
+    return (jid.shift(j) == jid).fill_null(False)
+
+
 def _windows(steps: pl.LazyFrame, order: int) -> pl.LazyFrame:
     """The states each journey visits: ``steps`` plus ``_state``, one row per visit."""
     bits = _bits(order)
-    jid = pl.col("journey_id")
-
-    def same(j: int) -> pl.Expr:
-        return (jid.shift(j) == jid).fill_null(False)
-
     state = pl.col("code")
     for j in range(1, order):
-        prev = pl.when(same(j)).then(pl.col("code").shift(j)).otherwise(pl.lit(0, pl.UInt64))
+        prev = pl.when(_same(j)).then(pl.col("code").shift(j)).otherwise(pl.lit(0, pl.UInt64))
         state = state + prev * pl.lit(2 ** (bits * j), pl.UInt64)
-    last_touch = ~(jid.shift(-1) == jid).fill_null(False)
+    last_touch = ~_same(-1)
     # a window ends at touch i when it is full (k − 1 touches before it in the journey) or
     # at the journey's last touch (a path shorter than k is one state: the whole path)
-    ends = (same(order - 1) | last_touch) if order > 1 else pl.lit(True)
+    ends = (_same(order - 1) | last_touch) if order > 1 else pl.lit(True)
     return (
         steps.with_columns(state.alias("_state"), ends.alias("_ends"))
         .filter(pl.col("_ends"))
         # consecutive identical windows are one visit (no self-loops)
-        .filter((~(same(1) & (pl.col("_state") == pl.col("_state").shift(1)))).fill_null(True))
+        .filter((~(_same(1) & (pl.col("_state") == pl.col("_state").shift(1)))).fill_null(True))
     )
 
 
@@ -153,16 +154,11 @@ def _transitions(steps: pl.LazyFrame, order: int) -> pl.LazyFrame:
     ``steps`` has ``journey_id``, ``code`` (UInt64 channel code ≥ 1) and the journey's
     ``_conv``, ``_null``, ``_value`` (conversions, non-conversions, converted value).
     """
-    jid = pl.col("journey_id")
-
-    def same(j: int) -> pl.Expr:
-        return (jid.shift(j) == jid).fill_null(False)
-
     kept = _windows(steps, order)
-    last = ~(jid.shift(-1) == jid).fill_null(False)
+    last = ~_same(-1)
     return (
         kept.select(
-            pl.when(same(1))
+            pl.when(_same(1))
             .then(pl.col("_state").shift(1))
             .otherwise(pl.lit(0, pl.UInt64))
             .alias("from_state"),
@@ -239,10 +235,11 @@ def touch_transitions(
             conv.alias("_conv"),
             (1.0 - conv).alias("_null"),
             (pl.col("value") * conv).alias("_value"),
-        ).collect()
-        if longest is not None:
-            longest = max(longest, _max_states(_windows(steps.lazy(), order)))
-        parts.append(_transitions(steps.lazy(), order).collect())
+        )
+        if longest is not None:  # read once, used twice
+            steps = steps.collect().lazy()
+            longest = max(longest, _max_states(_windows(steps, order)))
+        parts.append(_transitions(steps, order).collect())
     table = (
         pl.concat(parts)
         .group_by("from_state", "to_state")

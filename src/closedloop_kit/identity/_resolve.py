@@ -347,26 +347,28 @@ def _resolve_touches(
             ),
         ]
     )
-    users = visitor_map.filter(pl.col("id_type") == "user_id")["id_value"].implode()
     pid, user = opt("person_id"), opt("user_id").cast(pl.String)
-    kind = (
-        pl.when(pid.is_not_null())
-        .then(pl.lit("person"))
-        .when(user.is_in(users).fill_null(False))
-        .then(pl.lit("user_id"))
-        .otherwise(pl.lit("anonymous_id"))
-    )
-    key = (
-        pl.when(pid.is_not_null())
-        .then(pid)
-        .when(user.is_in(users).fill_null(False))
-        .then(user)
-        .otherwise(opt("anonymous_id"))
-    )
+    by_user = user.is_in(_mapped(visitor_map, "user_id")).fill_null(False)
+    kind, key = pl.col("__kind"), pl.col("__key")
     touches_out = (
         touches.lazy()
-        .with_columns(kind.alias("__kind"), key.alias("__key"))
-        .join(lookup.lazy(), on=["__kind", "__key"], how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pid.is_not_null())
+            .then(pl.lit("person"))
+            .when(by_user)
+            .then(pl.lit("user_id"))
+            .otherwise(pl.lit("anonymous_id"))
+            .alias("__kind")
+        )
+        .with_columns(
+            pl.when(kind == "person")
+            .then(pid)
+            .when(kind == "user_id")
+            .then(user)
+            .otherwise(opt("anonymous_id"))
+            .alias("__key")
+        )
+        .join(lookup.lazy(), on=[kind, key], how="left", maintain_order="left")
         .with_columns(pl.coalesce("__g", pid).alias("person_id"))
         .join(
             golden_account.lazy().rename({"golden_person_id": "person_id"}),
@@ -497,6 +499,11 @@ def _links_table(
     )
 
 
+def _mapped(visitor_map: pl.DataFrame, id_type: str) -> pl.Series:
+    """The identifiers of one type the visitor map resolves, as one list (for ``is_in``)."""
+    return visitor_map.filter(pl.col("id_type") == id_type)["id_value"].implode()
+
+
 def _touch_counts(
     touches: pl.DataFrame | pl.LazyFrame, visitor_map: pl.DataFrame
 ) -> tuple[int, int, int, int]:
@@ -509,17 +516,13 @@ def _touch_counts(
     ``anonymous_id`` form one group).
     """
     names = touches.collect_schema().names()
-    mapped = {
-        t: visitor_map.filter(pl.col("id_type") == t)["id_value"].implode()
-        for t in ("anonymous_id", "user_id")
-    }
     linked = pl.lit(False)
     if "person_id" in names:
         linked = linked | pl.col("person_id").is_not_null()
     if "user_id" in names:
-        linked = linked | pl.col("user_id").cast(pl.String).is_in(mapped["user_id"])
+        linked = linked | pl.col("user_id").cast(pl.String).is_in(_mapped(visitor_map, "user_id"))
     if "anonymous_id" in names:
-        linked = linked | pl.col("anonymous_id").is_in(mapped["anonymous_id"])
+        linked = linked | pl.col("anonymous_id").is_in(_mapped(visitor_map, "anonymous_id"))
     sess = (pl.col("touch_type") == "web_session") if "touch_type" in names else pl.lit(False)
     anon = pl.col("anonymous_id") if "anonymous_id" in names else pl.lit(None, pl.String)
     row = (
