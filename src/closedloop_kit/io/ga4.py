@@ -105,13 +105,11 @@ _ID_EVENT_COLS = (
     "__ts_us",
     "event_name",
     "user_id",
-    "page_location",
     "page_referrer",
-    *[f"src_{n}" for n in g.SOURCE_FIELDS],
-    "click_id",
-    "__params",
+    *dict.fromkeys([*g.SOURCE_CARRY, *g.CLICK_CARRY]),
 )
-"""Columns kept for each event that may carry a person id (form fills, identity links)."""
+"""Columns kept for each event that may carry a person id (form fills, identity links);
+its traffic source and click id are built from them after the aggregation."""
 
 
 def _events(raw: pl.LazyFrame, form_events: list[str], *, params_as_text: bool) -> pl.LazyFrame:
@@ -125,8 +123,6 @@ def _events(raw: pl.LazyFrame, form_events: list[str], *, params_as_text: bool) 
     problem = g.problem_expr()
     if "__why" in raw.collect_schema().names():  # a flattened table: why a row is unreadable
         problem = pl.coalesce(pl.col("__why"), problem)
-    params = pl.col("event_params")
-    text = params if params_as_text else pl.struct(params).struct.json_encode()
     return frame.with_columns(
         problem.alias("__problem"),
         (
@@ -134,13 +130,11 @@ def _events(raw: pl.LazyFrame, form_events: list[str], *, params_as_text: bool) 
             | pl.col("user_id").is_not_null()
             | g.may_carry_id(params_as_text=params_as_text)
         ).alias("__maybe_id"),
-        text.alias("__params"),
     ).select(
         "event_date",
         "event_timestamp",
         "__problem",
         "__maybe_id",
-        "__params",
         *g.narrow(frame).collect_schema().names(),
     )
 
@@ -169,16 +163,23 @@ def _event_plans(
         pl.when(bad).then(pl.col("__file")).alias("__bad_file"),
         pl.when(bad).then(pl.col("__row")).alias("__bad_row"),
     ]
-    carry = [
-        *[pl.col(c).max().alias(f"__raw_{c}") for c in ("event_date", "event_timestamp")],
-        pl.col("event_name").max().alias("__raw_event_name"),
-        pl.col("__problem").max(),
+    carry = [  # a rejected event is a group of its own: its first row is the event
+        *[pl.col(c).first().alias(f"__raw_{c}") for c in ("event_date", "event_timestamp")],
+        pl.col("event_name").first().alias("__raw_event_name"),
+        pl.col("__problem").first(),
         pl.struct(_ID_EVENT_COLS).filter(pl.col("__maybe_id") & ~bad).alias("__id_events"),
     ]
     counts = pl.concat([lf.select("__file", "__row") for lf, _ in raw], how="vertical")
+    # every line of the NDJSON files, blank ones too (the scan of events skips them)
+    lines = (
+        pl.scan_lines([str(f) for f in ndjson], include_file_paths="__file")
+        if ndjson
+        else pl.LazyFrame(schema={"__file": pl.String, "line": pl.String})
+    )
     return [
         g.sessions(events, by=by, carry=carry),
         counts.group_by("__file").agg(pl.len().alias("n"), pl.col("__row").min().alias("__first")),
+        lines.group_by("__file").agg(pl.len().alias("lines")),
     ]
 
 
@@ -204,14 +205,15 @@ def _split(
         .explode("__id_events")
         .drop_nulls("__id_events")
         .unnest("__id_events")
-        .rename({"__params": "event_params"})
     )
+    parts = [c for c in (*g.SOURCE_CARRY, *g.CLICK_CARRY) if c.startswith("__")]
     id_events = (
-        g.id_columns(id_events.lazy(), params_as_text=True)
+        g.source_columns(id_events.lazy())
+        .pipe(g.id_columns, params_as_text=True, params=pl.col("__params"))
         .with_columns(
             pl.from_epoch("__ts_us", time_unit="us").dt.replace_time_zone("UTC").alias("ts")
         )
-        .drop("event_params")
+        .drop(*parts)
         .collect()
     )
     has_id = pl.any_horizontal([pl.col(c).is_not_null() for c in g.ID_COLUMNS])
@@ -268,38 +270,28 @@ def _raise_bad_line(path: Path) -> None:
             raise SourceFormatError(msg, path=str(path), line=i)
 
 
-def _line_count(path: Path) -> int:
-    """Lines in a text file (a last line without newline counts), read in 16 MB blocks."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    n = 0
-    last = b"\n"
-    with opener(path, "rb") as fh:
-        while block := fh.read(1 << 24):
-            n += block.count(b"\n")
-            last = block[-1:]
-    return n + (last != b"\n")
-
-
-def _line_map(files: list[Path], counts: pl.DataFrame) -> pl.DataFrame:
+def _line_map(files: list[Path], counts: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
     """The line of every event of the rare files with blank lines (the scan skips them).
 
     Event ``k`` (0-based in its file) is on line ``k + 1`` unless the file has blank
-    lines; those files (found by comparing line and event counts) are mapped exactly.
+    lines; those files (more lines than events) are mapped exactly.
     """
     n_by_file = dict(zip(counts["__file"], counts["n"], strict=True))
+    lines_by_file = dict(zip(lines["__file"], lines["lines"], strict=True))
     pieces = []
     for f in files:
         name = str(f)
-        if _is_parquet(f) or name not in n_by_file:
+        if _is_parquet(f) or name not in n_by_file or lines_by_file.get(name) == n_by_file[name]:
             continue
-        if _line_count(f) == n_by_file[name]:
-            continue
-        lines = [i for i, raw in enumerate(_lines(f), start=1) if raw.strip()]
         pieces.append(
-            pl.DataFrame(
-                {"__file": name, "__k": range(len(lines)), "__line": lines},
-                schema={"__file": pl.String, "__k": pl.Int64, "__line": pl.Int64},
+            pl.scan_lines(name, row_index_name="__line", row_index_offset=1)
+            .filter(pl.col("line").str.strip_chars() != "")
+            .select(
+                pl.lit(name).alias("__file"),
+                pl.int_range(pl.len(), dtype=pl.Int64).alias("__k"),
+                pl.col("__line").cast(pl.Int64),
             )
+            .collect()
         )
     if not pieces:
         return pl.DataFrame(schema={"__file": pl.String, "__k": pl.Int64, "__line": pl.Int64})
@@ -549,13 +541,13 @@ def read_ga4(
             _check_file(f)
     nested = [f for f in files if f not in tables]
     form_set = list(form_events)
-    grouped, counts = _collect(nested, form_set, [t.raw for t in tables.values()])
+    grouped, counts, lines = _collect(nested, form_set, [t.raw for t in tables.values()])
     if counts.height == 0:
         msg = f"`path` {str(path)!r}: the GA4 export files hold no events"
         raise SourceFormatError(msg, path=str(files[0]), line=1)
     sessions, id_events, bad = _split(grouped, form_set)
     blanks = pl.concat(
-        [_line_map(nested, counts), *[t.lines for t in tables.values() if t.lines is not None]]
+        [_line_map(nested, counts, lines), *[t.lines for t in tables.values() if t.lines is not None]]
     )
     sessions = _to_lines(sessions, "source_file", "source_row", counts, blanks)
     id_events = _to_lines(id_events, "__file", "__row", counts, blanks)
