@@ -256,10 +256,17 @@ def _load_row() -> dict[str, object]:
     }
 
 
-def run(quick: bool = False, *, sizes: tuple[int, ...] | None = None) -> list[dict[str, object]]:
-    """Time ``clk.load`` of the sample and ``read_ga4`` at each size (fresh processes)."""
+def run(
+    quick: bool = False, full: bool = False, *, sizes: tuple[int, ...] | None = None
+) -> list[dict[str, object]]:
+    """Time ``clk.load`` of the sample and ``read_ga4`` at each size (fresh processes).
+
+    Sizes: ``sizes`` if given, else 200k events (``quick``), 1M, 4M and 16M (``full``),
+    or 1M and 4M.
+    """
     rows = [_load_row()] if SAMPLE.is_dir() else []
-    for n in sizes or (QUICK_SIZES if quick else DEFAULT_SIZES):
+    default = FULL_SIZES if full else DEFAULT_SIZES
+    for n in sizes or (QUICK_SIZES if quick else default):
         rows.append(_ga4_row(n))
     return rows
 
@@ -270,8 +277,8 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="1M, 4M and 16M events")
     parser.add_argument("--events", type=int, nargs="*", default=None)
     args = parser.parse_args()
-    sizes = FULL_SIZES if args.full else (tuple(args.events) if args.events else None)
-    for row in run(quick=args.quick, sizes=sizes):
+    sizes = tuple(args.events) if args.events else None
+    for row in run(quick=args.quick, full=args.full, sizes=sizes):
         print(row, flush=True)
 
 

@@ -1,10 +1,11 @@
 """Run every benchmark and write docs/benchmarks.md.
 
-Usage: ``python benchmarks/run.py [--quick] [--only io,attribution]``
+Usage: ``python benchmarks/run.py [--quick] [--full] [--only io,attribution]``
 
 Each ``benchmarks/bench_<area>.py`` exposes ``run(quick: bool = False) -> list[dict]``
-with rows ``{"benchmark", "seconds", "reference", "reference_seconds", "ratio",
-"peak_rss_mb", "notes"}``. Results are written to ``benchmarks/results/<area>.json``
+(``run(quick, full)`` when it has a larger ladder for ``--full``) with rows
+``{"benchmark", "seconds", "reference", "reference_seconds", "ratio", "peak_rss_mb",
+"notes"}``. Results are written to ``benchmarks/results/<area>.json``
 and the page is regenerated from all result files, with the machine they ran on, so
 the numbers quoted in the docs always come from one recorded run.
 """
@@ -115,9 +116,16 @@ def render() -> str:
     return "\n".join(lines)
 
 
+def _takes_full(func: object) -> bool:
+    import inspect
+
+    return "full" in inspect.signature(func).parameters  # type: ignore[arg-type]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
+    ap.add_argument("--full", action="store_true", help="the largest sizes (hours, not minutes)")
     ap.add_argument("--only", default="", help="comma-separated areas, e.g. io,attribution")
     args = ap.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
@@ -135,13 +143,15 @@ def main(argv: list[str] | None = None) -> int:
         rec: dict[str, object] = {
             "area": area,
             "quick": args.quick,
+            "full": args.full,
             "run_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": machine(),
             "rows": [],
         }
         try:
             spec.loader.exec_module(mod)
-            rec["rows"] = mod.run(quick=args.quick)
+            full = {"full": True} if args.full and _takes_full(mod.run) else {}
+            rec["rows"] = mod.run(quick=args.quick, **full)
         except Exception as exc:  # a failing benchmark is recorded, the others still run
             traceback.print_exc()
             rec["error"] = f"{type(exc).__name__}: {exc}"

@@ -546,9 +546,8 @@ def read_ga4(
         msg = f"`path` {str(path)!r}: the GA4 export files hold no events"
         raise SourceFormatError(msg, path=str(files[0]), line=1)
     sessions, id_events, bad = _split(grouped, form_set)
-    blanks = pl.concat(
-        [_line_map(nested, counts, lines), *[t.lines for t in tables.values() if t.lines is not None]]
-    )
+    flat_lines = [t.lines for t in tables.values() if t.lines is not None]
+    blanks = pl.concat([_line_map(nested, counts, lines), *flat_lines])
     sessions = _to_lines(sessions, "source_file", "source_row", counts, blanks)
     id_events = _to_lines(id_events, "__file", "__row", counts, blanks)
     bad = _to_lines(bad, "__file", "__row", counts, blanks)
