@@ -31,6 +31,7 @@ import polars as pl
 from closedloop_kit.schema.keys import salesforce_id18_expr
 
 __all__ = [
+    "CLICK_CARRY",
     "EVENT_SCHEMA",
     "FORM_EVENTS",
     "IDENTITY_PARAMS",
@@ -38,7 +39,9 @@ __all__ = [
     "ID_TYPES",
     "PARQUET_COLUMNS",
     "PSEUDO_CAMPAIGNS",
+    "SOURCE_CARRY",
     "SOURCE_FIELDS",
+    "click_id",
     "crm_key",
     "event_frame",
     "form_fills",
@@ -48,6 +51,8 @@ __all__ = [
     "may_carry_id",
     "narrow",
     "sessions",
+    "source_columns",
+    "traffic_source",
 ]
 
 _VALUE = pl.Struct(
@@ -327,14 +332,13 @@ def _source_ends(field: str) -> tuple[pl.Expr, pl.Expr]:
     """
     manual, _key, _url, first_field = _SOURCE_PARTS[field]
     last = pl.col("session_traffic_source_last_click").struct.field("manual_campaign")
-    last_field = "campaign_name" if field == "campaign_name" else field
     first_touch = (
         pl.col("traffic_source").struct.field(first_field)
         if first_field is not None
         else pl.lit(None, pl.String)
     )
     fallback = pl.coalesce(
-        _blank_to_null(last.struct.field(last_field)),
+        _blank_to_null(last.struct.field(field)),
         pl.when(pl.col("ga_session_number") == "1").then(_blank_to_null(first_touch)),
     )
     manual_value = _blank_to_null(pl.col("collected_traffic_source").struct.field(manual))
