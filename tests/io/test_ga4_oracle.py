@@ -5,7 +5,8 @@ click id on the one event a session takes them from (see docs/howto-ga4.md). Thi
 oracle does the opposite: ``json.loads`` of every line, every field of every event
 built by the documented rules, then the session picked in plain Python. Random exports
 (seeded) exercise what the split must not change: blank and ``(not set)`` values,
-parameters with all four value fields (nulls first), numbers, escaped quotes, UTM and
+parameters with all four value fields (nulls first), numbers, JSON escapes (quotes,
+backslashes, newlines, tabs, ``\\u00e9``), UTM and
 click ids in URLs, first-session fallbacks, the last click, events without a visitor,
 timestamp or session.
 """
@@ -136,7 +137,7 @@ def oracle_sessions(lines: list[str]) -> dict[str, dict[str, Any]]:
 def random_export(seed: int, n: int = 2500) -> list[str]:
     """``n`` random events as NDJSON lines (timestamps unique: no ties to break)."""
     rnd = random.Random(seed)
-    values = ["google", "", "(not set)", " linkedin ", 'news"letter', "bing", "a\\b", None]
+    values = ["google", "", "(not set)", " linkedin ", 'news"letter', "bing", "a\\b", "Café", "a\nb\tc", None]
 
     def chance(p: float) -> bool:
         return rnd.random() < p
@@ -214,7 +215,7 @@ def random_export(seed: int, n: int = 2500) -> list[str]:
             }
         if chance(0.1):  # a user property with a parameter's shape: not a parameter
             e["user_properties"] = [{"key": "source", "value": {"string_value": "prop"}}]
-        lines.append(json.dumps(e, ensure_ascii=False))
+        lines.append(json.dumps(e, ensure_ascii=chance(0.5)))  # "é" or "\\u00e9"
     return lines
 
 

@@ -204,7 +204,7 @@ def _param(
     name = name or keys[0]
     params = pl.col("event_params") if params is None else params
     if as_text:
-        return _unquote(_param_raw(keys, params)).alias(name)
+        return _unquote(_param_raw(keys, params), params).alias(name)
     kinds = ("string_value", "int_value", "double_value", "float_value")
     value = (
         params.list.filter(pl.element().struct.field("key").is_in(list(keys)))
@@ -222,16 +222,43 @@ def _param_raw(keys: tuple[str, ...], params: pl.Expr | None = None) -> pl.Expr:
     return match.str.split('_value":').list.last().str.strip_chars_start()
 
 
-def _unquote(raw: pl.Expr) -> pl.Expr:
-    """A JSON value as text: a quoted string unescaped, a number as written."""
+_JSON_TEXT: Final[str] = '{"event_params":'
+"""How parameters written by ``struct.json_encode`` start (Parquet and flattened tables)."""
+
+
+def _unquote(raw: pl.Expr, params: pl.Expr) -> pl.Expr:
+    r"""A parameter's value as text: a quoted string decoded, a number as written.
+
+    ``params`` is the text the value was found in, which comes in two encodings:
+
+    * written by ``struct.json_encode`` (Parquet exports, flattened tables; it starts
+      with ``{"event_params":``): JSON, decoded as JSON (every escape);
+    * an NDJSON export's ``event_params`` as polars reads a nested value into text: the
+      value's characters as they are, except a double quote, a line feed and a carriage
+      return, written ``\"``, ``\n`` and ``\r`` (a backslash is written as itself; a
+      ``\u00e9`` escape arrives already decoded). Decoded by undoing exactly those
+      three: a value holding a backslash followed by ``n`` or ``r`` cannot be told from
+      one holding a line break there, and reads as the line break.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({
+    ...     "raw": [r'"a\"b\nc\u00e9"', r'"a\"b\nc\u00e9"', "1.50", None],
+    ...     "params": ['{"event_params":[...]}', "[...]", "[...]", "[...]"]})
+    >>> df.select(_unquote(pl.col("raw"), pl.col("params"))).to_series().to_list()
+    ['a"b\ncé', 'a"b\nc\\u00e9', '1.50', None]
+    """
     quoted = raw.str.starts_with('"')
-    unquoted = (
+    is_json = params.str.starts_with(_JSON_TEXT)
+    decoded = pl.when(quoted & is_json).then(raw).str.json_decode(pl.String)
+    polars_text = (
         raw.str.slice(1, raw.str.len_chars() - 2)
         .str.replace_all(r"\"", '"', literal=True)
-        .str.replace_all(r"\/", "/", literal=True)
-        .str.replace_all(r"\\", "\\", literal=True)
+        .str.replace_all(r"\n", "\n", literal=True)
+        .str.replace_all(r"\r", "\r", literal=True)
     )
-    return pl.when(quoted).then(unquoted).otherwise(raw)
+    return pl.when(~quoted).then(raw).when(is_json).then(decoded).otherwise(polars_text)
 
 
 def _param_key(
@@ -412,7 +439,9 @@ def event_frame(events: pl.LazyFrame, *, params_as_text: bool) -> pl.LazyFrame:
             events.with_columns(
                 ts_us.alias("__ts_us"), *[_param_raw((k,)).alias(k) for k in _EVENT_KEYS]
             )
-            .with_columns(*[_unquote(pl.col(k)).alias(k) for k in _EVENT_KEYS])
+            .with_columns(
+                *[_unquote(pl.col(k), pl.col("event_params")).alias(k) for k in _EVENT_KEYS]
+            )
             .with_columns(
                 *[_url_param_raw(pl.col("page_location"), n).alias(f"__{n}") for n in utm_keys],
                 pl.col("event_params").alias("__params"),
