@@ -31,6 +31,8 @@ def attribution_chart(
 ) -> Any:
     """Credit per channel, one colour per model, with bootstrap intervals where given.
 
+    With one model there is no legend (the title names the model).
+
     Parameters
     ----------
     results
@@ -60,7 +62,8 @@ def attribution_chart(
         msg = f"`measure` {measure!r} is not a column of the results; columns: {frame.columns!r}"
         raise ValueError(msg)
     if "model" not in frame.columns:
-        frame = frame.with_columns(pl.lit("model").alias("model"))
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("model"))
+    several = frame["model"].n_unique() > 1  # one model: no legend, the title names it
     fmt = {"share": PERCENT_FORMAT, "value": CURRENCY_FORMAT}.get(measure, ",.1f")
     axis_fmt = {"share": "%", "value": "$,.0f"}.get(measure, ",")
     title_x = {"share": "Share of credit", "value": "Credited value", "conversions": "Conversions"}
@@ -68,9 +71,9 @@ def attribution_chart(
         "channel"
     ].to_list()
     tooltip = [
-        alt.Tooltip("channel:N"),
-        alt.Tooltip("model:N"),
-        alt.Tooltip(f"{measure}:Q", format=fmt),
+        alt.Tooltip("channel:N", title="Channel"),
+        *([alt.Tooltip("model:N", title="Model")] if several else []),
+        alt.Tooltip(f"{measure}:Q", title=title_x.get(measure, measure), format=fmt),
     ]
     lo, hi = f"{measure}_lower", f"{measure}_upper"
     has_ci = lo in frame.columns and hi in frame.columns
@@ -79,11 +82,13 @@ def attribution_chart(
             alt.Tooltip(f"{lo}:Q", title="lower", format=fmt),
             alt.Tooltip(f"{hi}:Q", title="upper", format=fmt),
         ]
+    by_model: dict[str, Any] = (
+        {"yOffset": alt.YOffset("model:N"), "color": alt.Color("model:N", title="Model")}
+        if several
+        else {}
+    )
     base = alt.Chart(frame).encode(
-        y=alt.Y("channel:N", sort=order, title=None),
-        yOffset=alt.YOffset("model:N"),
-        color=alt.Color("model:N", title="Model"),
-        tooltip=tooltip,
+        y=alt.Y("channel:N", sort=order, title=None), tooltip=tooltip, **by_model
     )
     points = base.mark_point(filled=True, size=60).encode(
         x=alt.X(f"{measure}:Q", title=title_x.get(measure, measure), axis=alt.Axis(format=axis_fmt))
@@ -92,4 +97,8 @@ def attribution_chart(
     if has_ci:
         layers.append(base.mark_rule(strokeWidth=2).encode(x=f"{lo}:Q", x2=f"{hi}:Q"))
     sub = "Lines: bootstrap 95% intervals (journeys resampled)." if has_ci else None
-    return styled(alt.layer(*layers).properties(width=440), title=title, subtitle=sub)
+    # several models: each channel's band is one row per model, 8 px each (the default
+    # 20 px spreads 8 models over 160 px per channel)
+    height = {"height": alt.Step(8, **{"for": "offset"})} if several else {}
+    chart = alt.layer(*layers).properties(width=440, **height)
+    return styled(chart, title=title, subtitle=sub)

@@ -16,6 +16,26 @@ __all__ = ["CONVERSIONS", "Explorer", "dashboard", "explorer"]
 CONVERSIONS = ("raw_lead", "mql", "sales_ready", "opportunity", "won")
 _MODELS = ("first_touch", "last_touch", "linear", "time_decay", "position_based", "w_shaped",
            "markov", "shapley")  # fmt: skip
+_STAGE_LABELS = {
+    "raw_lead": "Raw lead",
+    "mql": "MQL",
+    "sales_ready": "Sales-ready lead",
+    "opportunity": "Opportunity",
+    "won": "Won deal",
+}
+"""How the funnel stages read in the controls and tables (values stay the stage ids)."""
+_MODEL_LABELS = {
+    "first_touch": "First touch",
+    "last_touch": "Last touch",
+    "linear": "Linear",
+    "time_decay": "Time decay",
+    "position_based": "Position-based (U)",
+    "w_shaped": "W-shaped",
+    "markov": "Markov chain",
+    "shapley": "Shapley value",
+}
+_KIND_LABELS = {"stage_to_stage": "Stage to next stage", "overall": "From the first stage"}
+_WIDE = {"description_width": "initial"}  # labels in full ("Lookback (d)", "Product line")
 
 
 class Explorer:
@@ -51,14 +71,27 @@ class Explorer:
         s = state or ExplorerState()
         self.controls: dict[str, Any] = {
             "conversion": w.Dropdown(
-                options=CONVERSIONS, value=s.conversion, description="Conversion"
+                options=[(_STAGE_LABELS[c], c) for c in CONVERSIONS],
+                value=s.conversion,
+                description="Conversion",
+                style=_WIDE,
             ),
             "level": w.ToggleButtons(
                 options=("person", "account"), value=s.level, description="Level"
             ),
-            "model": w.Dropdown(options=_MODELS, value=s.model, description="Model"),
+            "model": w.Dropdown(
+                options=[(_MODEL_LABELS[m], m) for m in _MODELS],
+                value=s.model,
+                description="Model",
+                style=_WIDE,
+            ),
             "lookback": w.IntSlider(
-                value=s.lookback_days, min=7, max=730, step=1, description="Lookback (d)"
+                value=s.lookback_days,
+                min=7,
+                max=730,
+                step=1,
+                description="Lookback (d)",
+                style=_WIDE,
             ),
             "product_lines": w.SelectMultiple(
                 options=opts["product_lines"], value=s.product_lines, description="Product line"
@@ -157,7 +190,7 @@ class Explorer:
         self.view = view
         if self.show_kpis:
             self._refresh_kpis(state)
-        title = f"Credit by channel ({view.state.model})"
+        title = f"Credit by channel ({_MODEL_LABELS.get(view.state.model, view.state.model)})"
         if not view.credit.height:
             self.chart = None
         elif self._chart_fn is not None:
@@ -179,7 +212,16 @@ class Explorer:
             credit = view.credit.rename({"value": "credited_amount"}, strict=False)
             display(viz.table(credit, data=self.prepared.data, title=title, source=_source(state)))
             if view.rates.height:
-                display(viz.table(view.rates, title="Funnel conversion", source=_source(state)))
+                names = {
+                    "kind": _KIND_LABELS,
+                    "from_stage": _STAGE_LABELS,
+                    "to_stage": _STAGE_LABELS,
+                }
+                display(
+                    viz.table(
+                        view.rates, title="Funnel conversion", source=_source(state), names=names
+                    )
+                )
         return view
 
     def _refresh_kpis(self, state: ExplorerState) -> None:
@@ -228,7 +270,8 @@ def _bars_html(credit: Any, title: str) -> str:
 
 
 def _source(state: ExplorerState) -> str:
-    parts = [f"{state.model} attribution", f"{state.lookback_days}-day lookback"]
+    model = _MODEL_LABELS.get(state.model, state.model)
+    parts = [f"{model} attribution", f"{state.lookback_days}-day lookback"]
     if state.start is not None and state.end is not None:
         parts.append(f"{state.start:%Y-%m-%d} to {state.end:%Y-%m-%d}")
     for label, chosen in (
