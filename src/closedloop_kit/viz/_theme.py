@@ -31,6 +31,10 @@ SEQUENTIAL = "viridis"
 CURRENCY_FORMAT = "$,.0f"
 PERCENT_FORMAT = ".1%"
 
+_PADDING = {"left": 24, "top": 5, "right": 5, "bottom": 5}
+"""Room around the chart: axis labels are measured with the font the renderer first
+finds, and a notebook output cuts what the wider font of the page then draws past it."""
+
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 
@@ -66,7 +70,7 @@ def styled(chart: alt.TopLevelMixin, *, title: str, subtitle: str | None = None)
         t["subtitle"] = subtitle
     cfg = _config()
     return (
-        chart.properties(title=t)
+        chart.properties(title=t, padding=_PADDING)
         .configure(
             font=cfg["font"],
             background=cfg["background"],
