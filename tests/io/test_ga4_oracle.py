@@ -137,7 +137,18 @@ def oracle_sessions(lines: list[str]) -> dict[str, dict[str, Any]]:
 def random_export(seed: int, n: int = 2500) -> list[str]:
     """``n`` random events as NDJSON lines (timestamps unique: no ties to break)."""
     rnd = random.Random(seed)
-    values = ["google", "", "(not set)", " linkedin ", 'news"letter', "bing", "a\\b", "Café", "a\nb\tc", None]
+    values = [
+        "google",
+        "",
+        "(not set)",
+        " linkedin ",
+        'news"letter',
+        "bing",
+        "a\\b",
+        "Café",
+        "a\nb\tc",
+        None,
+    ]
 
     def chance(p: float) -> bool:
         return rnd.random() < p
