@@ -39,6 +39,19 @@ SHARED_UTM = pl.concat(
 )
 
 
+def _spend(names: list[str], channels: list[str], costs: list[float]) -> pl.DataFrame:
+    """Ad spend rows in USD on 2026-01-05, one per ad campaign name."""
+    return pl.DataFrame(
+        {
+            "date": [dt.date(2026, 1, 5)] * len(names),
+            "ad_campaign_name": names,
+            "channel": channels,
+            "currency": ["USD"] * len(names),
+            "cost": costs,
+        }
+    )
+
+
 def test_touches_match_the_crm_campaign_by_its_utm_campaign() -> None:
     touches = pl.DataFrame(
         {
@@ -84,14 +97,8 @@ def test_a_utm_campaign_shared_by_two_crm_campaigns_matches_neither() -> None:
 
 
 def test_ad_spend_is_booked_to_the_campaign_whose_utm_campaign_it_names() -> None:
-    spend = pl.DataFrame(
-        {
-            "date": [dt.date(2026, 1, 5), dt.date(2026, 1, 5)],
-            "ad_campaign_name": ["gads_search_analytics_apac", "unknown_ad"],
-            "channel": ["Paid Search", "Paid Search"],
-            "currency": ["USD", "USD"],
-            "cost": [120.5, 10.0],
-        }
+    spend = _spend(
+        ["gads_search_analytics_apac", "unknown_ad"], ["Paid Search", "Paid Search"], [120.5, 10.0]
     )
     rows, bad = cost_rows(spend, None, None, "USD")
     assert bad.height == 0
@@ -126,15 +133,7 @@ def test_touches_and_costs_match_names_the_same_way() -> None:
         touches, campaigns=camps, spend=pl.DataFrame(), rules=ChannelRules.ga4_default()
     )
     assert out["campaign_id"].to_list() == ["sf:701B", None]
-    spend = pl.DataFrame(
-        {
-            "date": [dt.date(2026, 1, 5)] * 2,
-            "ad_campaign_name": ["Webinar-Q1", "shared_utm"],
-            "channel": ["Email", "Paid Social"],
-            "currency": ["USD", "USD"],
-            "cost": [50.0, 70.0],
-        }
-    )
+    spend = _spend(["Webinar-Q1", "shared_utm"], ["Email", "Paid Social"], [50.0, 70.0])
     rows, bad = cost_rows(spend, None, None, "USD")
     assert bad.height == 0
     booked = match_costs(rows, camps, name_lookup(camps, None))

@@ -41,6 +41,7 @@ __all__ = [
     "PSEUDO_CAMPAIGNS",
     "SOURCE_CARRY",
     "SOURCE_FIELDS",
+    "SOURCE_INPUTS",
     "click_id",
     "crm_key",
     "event_frame",
@@ -349,6 +350,9 @@ the parameters as JSON text)."""
 CLICK_CARRY: Final[tuple[str, ...]] = ("__click_pre", "page_location")
 """The event columns :func:`click_id` builds a click id from."""
 
+SOURCE_INPUTS: Final[tuple[str, ...]] = tuple(dict.fromkeys([*SOURCE_CARRY, *CLICK_CARRY]))
+"""Both: what an event keeps so its traffic source and click id can be built later."""
+
 
 def _source_ends(field: str) -> tuple[pl.Expr, pl.Expr]:
     """The parts of a source field known without parsing parameters or the URL.
@@ -565,7 +569,7 @@ def narrow(events: pl.LazyFrame, *, extra: tuple[str, ...] = ()) -> pl.LazyFrame
         "user_id",
         "ga_session_id",
         "page_referrer",
-        *dict.fromkeys([*SOURCE_CARRY, *CLICK_CARRY]),
+        *SOURCE_INPUTS,
         "__has_source",
         "__has_click",
     )

@@ -106,7 +106,7 @@ _ID_EVENT_COLS = (
     "event_name",
     "user_id",
     "page_referrer",
-    *dict.fromkeys([*g.SOURCE_CARRY, *g.CLICK_CARRY]),
+    *g.SOURCE_INPUTS,
 )
 """Columns kept for each event that may carry a person id (form fills, identity links);
 its traffic source and click id are built from them after the aggregation."""
@@ -206,7 +206,7 @@ def _split(
         .drop_nulls("__id_events")
         .unnest("__id_events")
     )
-    parts = [c for c in (*g.SOURCE_CARRY, *g.CLICK_CARRY) if c.startswith("__")]
+    parts = [c for c in g.SOURCE_INPUTS if c.startswith("__")]
     id_events = (
         g.source_columns(id_events.lazy())
         .pipe(g.id_columns, params_as_text=True, params=pl.col("__params"))

@@ -13,9 +13,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CONVERSIONS", "Explorer", "dashboard", "explorer"]
 
-CONVERSIONS = ("raw_lead", "mql", "sales_ready", "opportunity", "won")
-_MODELS = ("first_touch", "last_touch", "linear", "time_decay", "position_based", "w_shaped",
-           "markov", "shapley")  # fmt: skip
 _STAGE_LABELS = {
     "raw_lead": "Raw lead",
     "mql": "MQL",
@@ -34,6 +31,8 @@ _MODEL_LABELS = {
     "markov": "Markov chain",
     "shapley": "Shapley value",
 }
+CONVERSIONS = tuple(_STAGE_LABELS)
+_MODELS = tuple(_MODEL_LABELS)
 _KIND_LABELS = {"stage_to_stage": "Stage to next stage", "overall": "From the first stage"}
 _WIDE = {"description_width": "initial"}  # labels in full ("Lookback (d)", "Product line")
 
