@@ -6,17 +6,20 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
+    clean_text,
     currency_from_text,
     map_columns,
+    number_expr,
     parse_bool,
     parse_date,
     parse_datetime,
     parse_number,
+    plain_numbers,
 )
 
 UTC = dt.UTC
@@ -162,6 +165,28 @@ def test_number_formats_round_trip(cents: list[int]) -> None:
     eu = [f"{v:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".") for v in values]
     assert _num(us) == pytest.approx(values)
     assert _num(eu) == pytest.approx(values)
+
+
+_NUMBER_TEXT = st.one_of(
+    st.integers(-(10**12), 10**12).map(str),
+    st.integers(-(10**12), 10**12).map(lambda v: f"{v:,}"),
+    st.floats(-1e9, 1e9, allow_nan=False).map(lambda v: f"{v:,.3f}"),
+    st.floats(-1e9, 1e9, allow_nan=False).map(lambda v: f"{v:.4f}"),
+    st.sampled_from(["1,2", "1.2.3", "12,3456", "1,23", "-0", "007", ".5", "5.", "1e3"]),
+)
+
+
+@given(st.lists(_NUMBER_TEXT, min_size=1, max_size=12), st.sampled_from([".", ","]))
+def test_plain_numbers_read_as_the_full_parser_reads_them(texts: list[str], mark: str) -> None:
+    # the float-cast shortcut for plain columns gives the full clean-up's numbers
+    if mark == ",":  # the same values written with the marks swapped
+        texts = [t.replace(",", "_").replace(".", ",").replace("_", ".") for t in texts]
+    s = pl.Series("v", texts, dtype=pl.String)
+    assume(plain_numbers(s, mark))
+    frame = pl.DataFrame({"v": s}).with_columns(clean_text(pl.col("v")))
+    fast = frame.select(number_expr(pl.col("v"), decimal=mark, plain=True))["v"]
+    full = frame.select(number_expr(pl.col("v"), decimal=mark))["v"]
+    assert fast.to_list() == full.to_list()
 
 
 def test_map_columns_reads_odd_boolean_casing_and_empty_columns() -> None:

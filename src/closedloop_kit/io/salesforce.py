@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from closedloop_kit._core.frames import null_series
+from closedloop_kit._core.frames import collect_in_memory, null_series
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._memo import memoized
 from closedloop_kit.io._parse import (
@@ -505,11 +505,15 @@ def _canonical(
                 "source_id"
             )
         )
-    # every id column in one lazy pass: checksum suffixes first, then keys and flags
+    # every id column in one lazy pass: checksum suffixes first (one call over the id
+    # columns' values stacked), then keys and flags
     id_cols = (["source_id"] if spec.key else []) + [c for c in sorted(spec.ids) if c in df.columns]
+    stacked = [df[c].cast(pl.String) for c in id_cols] or [pl.Series([], dtype=pl.String)]
+    suffixes = pl.select(salesforce_suffix_expr(pl.lit(pl.concat(stacked)))).to_series()
+    n = df.height
     lf = (
         df.lazy()
-        .with_columns(salesforce_suffix_expr(pl.col(c)).alias(f"__sfx_{c}") for c in id_cols)
+        .with_columns(suffixes.slice(i * n, n).alias(f"__sfx_{c}") for i, c in enumerate(id_cols))
         .with_columns(
             salesforce_id_valid_expr(pl.col(c), suffix=pl.col(f"__sfx_{c}")).alias(f"__ok_{c}")
             for c in id_cols
@@ -524,7 +528,7 @@ def _canonical(
         keys += [key.alias(f"__key_{col}"), bad.alias(f"__bad_{col}")]
         messages[col] = message
     constants = [pl.lit(value).alias(col) for col, value in spec.constants.items()]
-    df = lf.with_columns(keys).collect()
+    df = collect_in_memory(lf.with_columns(keys))
     # messages for the invalid ids only: keys reject their row, references become null
     reasons = [df[REJECT_REASON]]
     for col in id_cols:
@@ -1197,37 +1201,18 @@ def _id_evidence(fs: FileSniff) -> float:
 
 
 def _id_evidence_of(fs: FileSniff) -> float:
-    from closedloop_kit.schema import salesforce_id_valid_expr
+    # a detection sample is a few hundred values: checked in Python, where one polars
+    # plan per file cost more than the check (7 ms a file, on every file of a load)
+    from closedloop_kit.schema import is_valid_salesforce_id
 
-    columns = list(_sample_columns(fs).values())
-    if not columns:
-        return 0.0
-    # every sampled column in one frame and one pass (``c``: which column)
-    frame = pl.DataFrame(
-        {
-            "c": [i for i, values in enumerate(columns) for _ in values],
-            "v": [v for values in columns for v in values],
-        },
-        schema={"c": pl.Int64, "v": pl.String},
-    )
-    known = pl.col("v").str.slice(0, 3).is_in(list(KEY_PREFIXES))
-    counts = (
-        frame.lazy()
-        .with_columns(
-            (
-                known & (pl.col("v").str.len_chars() == 18) & salesforce_id_valid_expr(pl.col("v"))
-            ).alias("is18"),
-            (known & pl.col("v").str.contains(r"^[A-Za-z0-9]{15}$")).alias("is15"),
-        )
-        .group_by("c")
-        .agg(pl.len().alias("n"), pl.col("is18").sum().alias("n18"), pl.col("is15").sum())
-        .collect()
-    )
     best = 0.0
-    for n, n18, n15 in counts.select("n", "n18", "is15").iter_rows():
-        if (n18 or 0) >= 0.8 * n:
+    for values in _sample_columns(fs).values():
+        known = [v for v in values if v[:3] in KEY_PREFIXES]
+        n18 = sum(len(v) == 18 and is_valid_salesforce_id(v) for v in known)
+        n15 = sum(len(v) == 15 and v.isascii() and v.isalnum() for v in known)
+        if n18 >= 0.8 * len(values):
             best = max(best, 0.97)
-        elif (n15 or 0) >= 0.8 * n:
+        elif n15 >= 0.8 * len(values):
             best = max(best, 0.9)
     return best
 

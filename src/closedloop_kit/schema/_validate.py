@@ -23,7 +23,7 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 
-from closedloop_kit._core.frames import collect
+from closedloop_kit._core.frames import collect, collect_in_memory
 from closedloop_kit.errors import DataContractError
 from closedloop_kit.schema.tables import TABLES, CanonicalSchema, TableSpec
 
@@ -267,7 +267,7 @@ def _run_checks(
     if not outputs:
         return []
     renamed = [o.select(pl.all().alias(f"c{i}")) for i, o in enumerate(outputs)]
-    passed = pl.concat(renamed, how="horizontal").collect()
+    passed = collect_in_memory(pl.concat(renamed, how="horizontal"))
     # which checks failed anywhere, in one pass; rows are looked up for those only
     failed = passed.select(
         [
