@@ -478,6 +478,10 @@ def _sf_id_exprs(
 
 
 # --------------------------------------------------------------------------- build
+_STACKED_SUFFIXES = 50_000
+"""Most id values (rows × id columns) whose checksum suffixes are computed in one call."""
+
+
 def _canonical(
     spec: ObjectSpec,
     raw: pl.DataFrame,
@@ -505,15 +509,21 @@ def _canonical(
                 "source_id"
             )
         )
-    # every id column in one lazy pass: checksum suffixes first (one call over the id
-    # columns' values stacked), then keys and flags
+    # every id column in one lazy pass: checksum suffixes first, then keys and flags
     id_cols = (["source_id"] if spec.key else []) + [c for c in sorted(spec.ids) if c in df.columns]
-    stacked = [df[c].cast(pl.String) for c in id_cols] or [pl.Series([], dtype=pl.String)]
-    suffixes = pl.select(salesforce_suffix_expr(pl.lit(pl.concat(stacked)))).to_series()
     n = df.height
+    if 0 < n * len(id_cols) <= _STACKED_SUFFIXES:
+        # a small file: one suffix call over its id columns stacked (a call costs ~1 ms
+        # whatever its size); a large one keeps a call per column, which computes a
+        # column of repeated references once per distinct id, columns in parallel
+        stacked = pl.concat([df[c].cast(pl.String) for c in id_cols])
+        suffixes = pl.select(salesforce_suffix_expr(pl.lit(stacked))).to_series()
+        sfx = [pl.lit(suffixes.slice(i * n, n)) for i in range(len(id_cols))]
+    else:
+        sfx = [salesforce_suffix_expr(pl.col(c)) for c in id_cols]
     lf = (
         df.lazy()
-        .with_columns(suffixes.slice(i * n, n).alias(f"__sfx_{c}") for i, c in enumerate(id_cols))
+        .with_columns(e.alias(f"__sfx_{c}") for e, c in zip(sfx, id_cols, strict=True))
         .with_columns(
             salesforce_id_valid_expr(pl.col(c), suffix=pl.col(f"__sfx_{c}")).alias(f"__ok_{c}")
             for c in id_cols
