@@ -1,16 +1,14 @@
-"""GA4 export loading: one scan of all daily files → sessions; ``clk.load`` of the sample.
+"""GA4 export loading: one scan of all daily files → sessions.
 
-Usage: ``python benchmarks/bench_ga4.py [--quick] [--events N ...] [--sizes-only]``
+Usage: ``python benchmarks/bench_ga4.py [--quick] [--full] [--events N ...]``
 
 Generates a deterministic GA4 BigQuery export (NDJSON, one file per day, the real
 nested shape: ``event_params`` key/value lists, ``collected_traffic_source``) in a
-temporary folder, then, each in a fresh child process whose peak RSS is sampled:
-
-* :func:`closedloop_kit.io.ga4.read_ga4` of the folder (events → touchpoints and
-  identity links, validated), against a bare ``pl.scan_ndjson`` of the same files with a
-  ``group_by`` on the visitor (the floor for "parse every event and aggregate");
-* ``clk.load("sample_data/")`` against a bare polars read of the same files
-  (``scan_ndjson`` of the GA4 files with the reader's columns, ``read_csv`` of the rest).
+temporary folder, then times :func:`closedloop_kit.io.ga4.read_ga4` of the folder
+(events → touchpoints and identity links, validated) against a bare ``pl.scan_ndjson``
+of the same files with a ``group_by`` on the visitor (the floor for "parse every event
+and aggregate"), each in a fresh child process whose peak RSS is sampled
+(:func:`measure`; ``bench_load.py`` uses it for ``clk.load`` of the sample).
 
 Both wall and CPU seconds are recorded: on a shared machine the wall time depends on
 the load, the CPU time much less. Sizes: ``--quick`` 200k events; default 1M and 4M;
@@ -34,7 +32,6 @@ import polars as pl
 QUICK_SIZES = (200_000,)
 DEFAULT_SIZES = (1_000_000, 4_000_000)
 FULL_SIZES = (1_000_000, 4_000_000, 16_000_000)
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
 _SOURCES = [
     ("google", "cpc", "brand_search"),
@@ -152,42 +149,8 @@ print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - 
                   "rows": out.height, "ok": True}))
 """
 
-_LOAD = """
-import json, sys, time
-import closedloop_kit as clk
-from closedloop_kit.io._registry import registered
-registered()
-c, t = time.process_time(), time.perf_counter()
-data = clk.load(sys.argv[1], progress=False)
-rep = data.load_report
-print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - c,
-                  "rows": int(rep["rows_read"].sum()), "ok": bool(
-                      (rep["rows_read"] == rep["rows_kept"] + rep["rows_rejected"]
-                       + rep["rows_merged"]).all())}))
-"""
 
-_BARE_LOAD = """
-import json, sys, time
-import polars as pl
-from closedloop_kit.io._ga4_events import EVENT_SCHEMA
-from closedloop_kit.io._registry import expand_paths
-files = expand_paths(sys.argv[1])
-c, t = time.process_time(), time.perf_counter()
-ga4 = [str(f) for f in files if f.name.startswith("events_")]
-rows = pl.scan_ndjson(ga4, schema=EVENT_SCHEMA).collect().height if ga4 else 0
-for f in files:
-    if f.suffix == ".csv":  # report exports have preamble lines: read them ragged
-        rows += pl.read_csv(
-            f, infer_schema=False, truncate_ragged_lines=True, encoding="utf8-lossy"
-        ).height
-    elif not f.name.startswith("events_"):
-        rows += len(f.read_bytes()) > 0
-print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - c,
-                  "rows": rows, "ok": True}))
-"""
-
-
-def _measure(code: str, arg: Path) -> dict[str, float]:
+def measure(code: str, arg: Path) -> dict[str, float]:
     """Run ``code`` in a fresh interpreter; its JSON result plus peak RSS (MB, sampled)."""
     import psutil
 
@@ -211,6 +174,21 @@ def _measure(code: str, arg: Path) -> dict[str, float]:
     return res
 
 
+def result_row(
+    benchmark: str, got: dict[str, float], reference: str, bare: dict[str, float], notes: str
+) -> dict[str, object]:
+    """A result row of ``got`` against the ``bare`` reference (:func:`measure` results)."""
+    return {
+        "benchmark": benchmark,
+        "seconds": round(got["wall"], 2),
+        "reference": reference,
+        "reference_seconds": round(bare["wall"], 2),
+        "ratio": round(got["wall"] / bare["wall"], 2),
+        "peak_rss_mb": round(got["peak_mb"], 1),
+        "notes": notes,
+    }
+
+
 def _ga4_row(n: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "ga4"
@@ -218,53 +196,30 @@ def _ga4_row(n: int) -> dict[str, object]:
         make_events(n, folder)
         gen = time.perf_counter() - t
         raw_mb = sum(p.stat().st_size for p in folder.iterdir()) / 1024**2
-        bare = _measure(_BARE_GA4, folder)
-        got = _measure(_READ_GA4, folder)
-    return {
-        "benchmark": f"read_ga4: {n:,} events (NDJSON, {raw_mb:,.0f} MB, 10 daily files) "
-        "→ touchpoints",
-        "seconds": round(got["wall"], 2),
-        "reference": "bare pl.scan_ndjson + group_by(user_pseudo_id) of the same files",
-        "reference_seconds": round(bare["wall"], 2),
-        "ratio": round(got["wall"] / bare["wall"], 2),
-        "peak_rss_mb": round(got["peak_mb"], 1),
-        "notes": (
-            f"CPU {got['cpu']:.1f} s vs {bare['cpu']:.1f} s "
-            f"(ratio {got['cpu'] / bare['cpu']:.1f}); "
-            f"{1e6 * got['wall'] / n:.1f} µs/event wall, {1e6 * got['cpu'] / n:.1f} µs/event CPU; "
-            f"{got['rows']:,} touchpoints, reconciles={got['ok']}; "
-            f"bare peak RSS {bare['peak_mb']:,.0f} MB; data generated in {gen:.0f} s"
-        ),
-    }
-
-
-def _load_row() -> dict[str, object]:
-    bare = _measure(_BARE_LOAD, SAMPLE)
-    got = _measure(_LOAD, SAMPLE)
-    return {
-        "benchmark": 'clk.load("sample_data/") (365 GA4 daily files + CRM / ads CSVs)',
-        "seconds": round(got["wall"], 2),
-        "reference": "bare polars read of the same files (scan_ndjson + read_csv)",
-        "reference_seconds": round(bare["wall"], 2),
-        "ratio": round(got["wall"] / bare["wall"], 2),
-        "peak_rss_mb": round(got["peak_mb"], 1),
-        "notes": (
-            f"goal ≤ 3×; CPU {got['cpu']:.1f} s vs {bare['cpu']:.1f} s "
-            f"(ratio {got['cpu'] / bare['cpu']:.1f}); imports done before timing; "
-            f"{got['rows']:,} rows read, reconciles={got['ok']}"
-        ),
-    }
+        bare = measure(_BARE_GA4, folder)
+        got = measure(_READ_GA4, folder)
+    return result_row(
+        f"read_ga4: {n:,} events (NDJSON, {raw_mb:,.0f} MB, 10 daily files) → touchpoints",
+        got,
+        "bare pl.scan_ndjson + group_by(user_pseudo_id) of the same files",
+        bare,
+        f"CPU {got['cpu']:.1f} s vs {bare['cpu']:.1f} s "
+        f"(ratio {got['cpu'] / bare['cpu']:.1f}); "
+        f"{1e6 * got['wall'] / n:.1f} µs/event wall, {1e6 * got['cpu'] / n:.1f} µs/event CPU; "
+        f"{got['rows']:,} touchpoints, reconciles={got['ok']}; "
+        f"bare peak RSS {bare['peak_mb']:,.0f} MB; data generated in {gen:.0f} s",
+    )
 
 
 def run(
     quick: bool = False, full: bool = False, *, sizes: tuple[int, ...] | None = None
 ) -> list[dict[str, object]]:
-    """Time ``clk.load`` of the sample and ``read_ga4`` at each size (fresh processes).
+    """Time ``read_ga4`` at each size (fresh processes).
 
     Sizes: ``sizes`` if given, else 200k events (``quick``), 1M, 4M and 16M (``full``),
     or 1M and 4M.
     """
-    rows = [_load_row()] if SAMPLE.is_dir() else []
+    rows = []
     default = FULL_SIZES if full else DEFAULT_SIZES
     for n in sizes or (QUICK_SIZES if quick else default):
         rows.append(_ga4_row(n))
