@@ -305,7 +305,8 @@ def first_render(
     Measured here (Voilà 0.5.13, jupyter_server 2.21): the first page a fresh server
     renders stops in about half of the starts after the kernel has run every cell —
     the kernel is idle, the server keeps sending heartbeats and never the rest of the
-    page — with or without kernel preheating; later requests render. So the server
+    page — with or without kernel preheating; later requests render (upstream:
+    voila-dashboards/voila#1428, a message left unsent on an async socket). So the server
     renders once itself (waiting for its port, then up to ``attempts`` requests of at
     most ``timeout`` seconds each) and only then is announced. Returns whether a whole
     page arrived; the server is served either way.
