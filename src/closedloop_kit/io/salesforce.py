@@ -518,12 +518,12 @@ def _canonical(
         # column of repeated references once per distinct id, columns in parallel
         stacked = pl.concat([df[c].cast(pl.String) for c in id_cols])
         suffixes = pl.select(salesforce_suffix_expr(pl.lit(stacked))).to_series()
-        sfx = [pl.lit(suffixes.slice(i * n, n)) for i in range(len(id_cols))]
+        suffix_of = [pl.lit(suffixes.slice(i * n, n)) for i in range(len(id_cols))]
     else:
-        sfx = [salesforce_suffix_expr(pl.col(c)) for c in id_cols]
+        suffix_of = [salesforce_suffix_expr(pl.col(c)) for c in id_cols]
     lf = (
         df.lazy()
-        .with_columns(e.alias(f"__sfx_{c}") for e, c in zip(sfx, id_cols, strict=True))
+        .with_columns(e.alias(f"__sfx_{c}") for e, c in zip(suffix_of, id_cols, strict=True))
         .with_columns(
             salesforce_id_valid_expr(pl.col(c), suffix=pl.col(f"__sfx_{c}")).alias(f"__ok_{c}")
             for c in id_cols
