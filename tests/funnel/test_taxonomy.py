@@ -47,6 +47,23 @@ def test_yaml_round_trip_and_file(tmp_path):
     assert clk.Taxonomy is Taxonomy
 
 
+def test_stage_labels_name_stages_for_people():
+    tax = Taxonomy.default()
+    assert list(tax.labels) == [*tax.stages, *tax.exits]
+    assert [tax.labels[s] for s in ("raw_lead", "mql", "sales_ready", "won")] == [
+        "Raw lead",
+        "MQL",
+        "Sales-ready lead",
+        "Won deal",
+    ]
+    own = Taxonomy.from_yaml("extend_defaults: true\nstage_labels: {mql: Marketing-qualified}")
+    assert own.label("mql") == "Marketing-qualified"
+    assert own.label("won") == "Won deal"
+    assert Taxonomy.from_yaml(own.to_yaml()) == own
+    with pytest.raises(ValueError, match="`stage_labels` names unknown stages"):
+        Taxonomy(stage_labels={"sql": "SQL"})
+
+
 def test_invalid_taxonomies():
     with pytest.raises(ValueError, match="maps to unknown stages"):
         Taxonomy(status_map={"X": "nope"})

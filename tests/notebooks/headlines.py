@@ -59,12 +59,16 @@ def column_total(rows: list[dict[str, str]], header: str) -> int:
 
 
 def check_stage_counts(text: str, prepared: clk.Prepared, period: Any) -> dict[str, int]:
-    """The report's funnel-stage table equals ``prepared.stage_counts(period=...)``."""
+    """The report's funnel-stage table equals ``prepared.stage_counts(period=...)``.
+
+    The table names each stage as people read it (``prepared.taxonomy.label``); the
+    counts are returned by stage id.
+    """
     shown = {
         r["Stage"]: count(r["Count"]) for r in table(text, "Funnel stages (humans, then deals)")
     }
     expected = dict(prepared.stage_counts(period=period).select("stage", "count").iter_rows())
-    assert shown == expected
+    assert shown == {prepared.taxonomy.label(s): n for s, n in expected.items()}
     return expected
 
 

@@ -54,7 +54,10 @@ def test_funnel_chart_counts_and_rates():
     spec = clk.viz.funnel_chart(Result()).to_dict()
     left, right = spec["hconcat"]
     assert left["encoding"]["x"]["field"] == "n"
-    assert left["encoding"]["y"]["sort"] == ["raw_lead", "mql", "won"]
+    # stages read as people name them, in funnel order
+    assert left["encoding"]["y"]["sort"] == ["Raw lead", "MQL", "Won deal"]
+    steps = {row["step"] for data in spec["datasets"].values() for row in data if "step" in row}
+    assert steps == {"Raw lead → MQL"}  # the stage-to-stage rates
     rule, point = right["layer"]
     assert (rule["encoding"]["x"]["field"], rule["encoding"]["x2"]["field"]) == (
         "ci_low",
@@ -90,6 +93,11 @@ def test_velocity_chart():
     assert median["encoding"]["x"]["field"] == "median_days"
     assert p90["encoding"]["x"]["field"] == "p90_days"
     _theme_ok(spec)
+    # a company's own stage: its label when given, else the id with spaces
+    named = clk.viz.velocity_chart(v, labels={"lead": "New lead"}).to_dict()
+    steps = [row["step"] for row in next(iter(named["datasets"].values()))]
+    assert steps == ["New lead → MQL", "MQL → Won deal"]
+    assert next(iter(spec["datasets"].values()))[0]["step"] == "Lead → MQL"
 
 
 def test_survival_chart_by_group():
@@ -115,6 +123,7 @@ def test_cohort_heatmap_filters_stage_and_observable():
     assert spec["encoding"]["color"]["scale"]["scheme"] == "viridis"
     data = next(iter(spec["datasets"].values()))
     assert [(r["stage"], r["age"]) for r in data] == [("won", 0)]
+    assert spec["title"]["text"] == "Cohorts: share reaching Won deal by age"
 
 
 def test_attribution_chart_with_bootstrap_intervals():
@@ -161,6 +170,11 @@ def test_sourcing_chart_against_commitments():
     bars, ticks = spec["layer"]
     assert bars["encoding"]["x"]["field"] == "share"
     assert ticks["encoding"]["x"]["field"] == "committed_share"
+    rows = next(iter(spec["datasets"].values()))
+    assert {(r["row"], r["source"]) for r in rows} == {
+        ("Sales-ready leads", "Marketing"),
+        ("Sales-ready leads", "Sales"),
+    }
 
 
 def test_budget_and_funding_charts():

@@ -23,11 +23,53 @@ import polars as pl
 
 from closedloop_kit.config._yaml import load_yaml
 
-__all__ = ["Taxonomy", "normalize_stage_value", "normalized_value_expr"]
+__all__ = [
+    "STAGE_LABELS",
+    "Taxonomy",
+    "normalize_stage_value",
+    "normalized_value_expr",
+    "stage_label",
+]
 
 _ORDINAL = r"^\s*\d+\s*[-.):]\s*"
 _NON_ALNUM = r"[^a-z0-9]"
 SOURCES = ("marketing", "sales", "partner", "web_direct", "unknown")
+
+
+STAGE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "raw_lead": "Raw lead",
+        "mql": "MQL",
+        "sales_ready": "Sales-ready lead",
+        "opportunity": "Opportunity",
+        "won": "Won deal",
+        "lost": "Lost",
+        "disqualified": "Disqualified",
+    }
+)
+"""How the default stages and exits read in charts, tables and controls."""
+
+
+def stage_label(stage: str, labels: Mapping[str, str] | None = None) -> str:
+    """How a stage id reads for people: ``labels``, else :data:`STAGE_LABELS`, else the id.
+
+    An id in neither reads with spaces for underscores and a capital first letter
+    (``"sales_accepted"`` → ``"Sales accepted"``); give acronyms in
+    :attr:`Taxonomy.stage_labels` (``sql: SQL``).
+
+    Examples
+    --------
+    >>> stage_label("sales_ready"), stage_label("sales_accepted")
+    ('Sales-ready lead', 'Sales accepted')
+    >>> stage_label("sql", {"sql": "SQL"})
+    'SQL'
+    """
+    if labels is not None and stage in labels:
+        return labels[stage]
+    if stage in STAGE_LABELS:
+        return STAGE_LABELS[stage]
+    text = stage.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
 
 
 def normalize_stage_value(value: str) -> str:
@@ -248,6 +290,10 @@ class Taxonomy:
         and a sales-ready lead mean.
     lost_exit, disqualified_exit
         Exit names for a lost deal and a disqualified lead.
+    stage_labels
+        Stage or exit id → how it reads in charts, tables and controls (see
+        :func:`stage_label`; the default stages read "Raw lead", "MQL", "Sales-ready
+        lead", "Opportunity", "Won deal").
 
     Examples
     --------
@@ -299,6 +345,7 @@ class Taxonomy:
         "rescheduled",
     )
     meetings_decide: str = "auto"
+    stage_labels: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
 
     def __post_init__(self) -> None:
         for name in (
@@ -317,6 +364,7 @@ class Taxonomy:
             "date_fields",
             "lead_source_map",
             "owner_role_map",
+            "stage_labels",
         ):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         problems: list[str] = []
@@ -360,6 +408,11 @@ class Taxonomy:
             bad = {k: v for k, v in getattr(self, attr).items() if v not in names}
             if bad:
                 problems.append(f"`{attr}` maps to unknown stages {bad!r}; stages are {names!r}")
+        unlabelled = sorted(set(self.stage_labels) - set(names))
+        if unlabelled:
+            problems.append(
+                f"`stage_labels` names unknown stages {unlabelled}; stages are {names!r}"
+            )
         bad_src = {k: v for k, v in self.lead_source_map.items() if v not in SOURCES}
         if bad_src:
             problems.append(f"`lead_source_map` values must be one of {SOURCES!r}, got {bad_src!r}")
@@ -483,6 +536,21 @@ class Taxonomy:
             " ".join(re.sub(r"[^a-z0-9]+", " ", k.lower()).split()): v
             for k, v in self.owner_role_map.items()
         }
+
+    def label(self, stage: str) -> str:
+        """How ``stage`` reads for people (:attr:`stage_labels`, see :func:`stage_label`).
+
+        Examples
+        --------
+        >>> Taxonomy.default().label("sales_ready")
+        'Sales-ready lead'
+        """
+        return stage_label(stage, self.stage_labels)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Every stage and exit id → :meth:`label` (pass it to charts as ``labels=``)."""
+        return {s: self.label(s) for s in (*self.stages, *self.exits)}
 
     def stage_index(self, stage: str) -> int:
         """Position of ``stage`` in :attr:`stages` (0 = first)."""

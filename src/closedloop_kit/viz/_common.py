@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
-__all__ = ["as_frame", "first_present", "group_columns"]
+from closedloop_kit.config import stage_label
+
+__all__ = ["as_frame", "first_present", "group_columns", "stage_names", "with_step"]
 
 
 def as_frame(obj: Any, *attrs: str, func: str) -> pl.DataFrame:
@@ -56,3 +58,28 @@ def group_label(frame: pl.DataFrame, groups: Sequence[str], name: str = "group")
             [pl.col(g).cast(pl.String).fill_null("(none)") for g in groups], separator=" · "
         ).alias(name)
     )
+
+
+def stage_names(
+    frame: pl.DataFrame, columns: Sequence[str], labels: Mapping[str, str] | None = None
+) -> pl.DataFrame:
+    """The stage ids in ``columns`` as people read them (``labels``, then the defaults).
+
+    Each id reads as :func:`closedloop_kit.config.stage_label` says.
+
+    Examples
+    --------
+    >>> f = pl.DataFrame({"stage": ["raw_lead", "sales_ready", None]})
+    >>> stage_names(f, ["stage"])["stage"].to_list()
+    ['Raw lead', 'Sales-ready lead', None]
+    """
+    present = [c for c in columns if c in frame.columns]
+    ids = {v for c in present for v in frame[c].drop_nulls().unique().to_list()}
+    mapping = {s: stage_label(str(s), labels) for s in ids}
+    return frame.with_columns(pl.col(c).cast(pl.String).replace(mapping) for c in present)
+
+
+def with_step(frame: pl.DataFrame, labels: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """``from_stage`` and ``to_stage`` as people read them, and ``step`` = "from → to"."""
+    named = stage_names(frame, ("from_stage", "to_stage"), labels)
+    return named.with_columns((pl.col("from_stage") + " → " + pl.col("to_stage")).alias("step"))

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
 
-from closedloop_kit.viz._common import as_frame, first_present, group_columns, group_label
+from closedloop_kit.config import stage_label
+from closedloop_kit.viz._common import (
+    as_frame,
+    first_present,
+    group_columns,
+    group_label,
+    stage_names,
+    with_step,
+)
 from closedloop_kit.viz._theme import PERCENT_FORMAT, SEQUENTIAL, styled
 
 __all__ = [
@@ -19,10 +28,27 @@ __all__ = [
     "velocity_chart",
 ]
 
+_SOURCE_LABELS = {
+    "marketing": "Marketing",
+    "sales": "Sales",
+    "partner": "Channel partners",
+    "web_direct": "Web direct",
+    "unknown": "Unknown",
+}
+_METRIC_LABELS = {
+    "sales_ready": "Sales-ready leads",
+    "pipeline": "Pipeline",
+    "bookings": "Bookings",
+}
 _RATE_COLS = ("kind", "from_stage", "to_stage", "n_from", "n_to", "rate", "ci_low", "ci_high")
 
 
-def funnel_chart(result: Any, *, title: str = "Funnel: entities reaching each stage") -> Any:
+def funnel_chart(
+    result: Any,
+    *,
+    title: str = "Funnel: entities reaching each stage",
+    labels: Mapping[str, str] | None = None,
+) -> Any:
     """Stage counts (bars) beside stage-to-stage conversion with Wilson intervals.
 
     Parameters
@@ -32,6 +58,10 @@ def funnel_chart(result: Any, *, title: str = "Funnel: entities reaching each st
         (``stage, stage_index, n`` plus optional group columns).
     title
         Chart title.
+    labels
+        Stage id → how it reads (e.g. ``prepared.taxonomy.labels``); default
+        :data:`~closedloop_kit.config.STAGE_LABELS`, other ids with spaces for
+        underscores (:func:`~closedloop_kit.config.stage_label`).
 
     Examples
     --------
@@ -46,7 +76,7 @@ def funnel_chart(result: Any, *, title: str = "Funnel: entities reaching each st
 
     counts = as_frame(result, "counts", func="funnel_chart")
     groups = group_columns(counts, ("stage", "stage_index", "n"))
-    counts = group_label(counts, groups)
+    counts = stage_names(group_label(counts, groups), ["stage"], labels)
     order = counts.sort("stage_index")["stage"].unique(maintain_order=True).to_list()
     y = alt.Y("stage:N", sort=order, title=None)
     tooltip = [alt.Tooltip("stage:N"), alt.Tooltip("n:Q", title="entities", format=",")]
@@ -72,9 +102,7 @@ def funnel_chart(result: Any, *, title: str = "Funnel: entities reaching each st
     if rates is None:
         return styled(alt.hconcat(left), title=title)
     rates_f = as_frame(rates, func="funnel_chart").filter(pl.col("kind") == "stage_to_stage")
-    rates_f = group_label(rates_f, [g for g in groups if g in rates_f.columns]).with_columns(
-        (pl.col("from_stage") + " → " + pl.col("to_stage")).alias("step")
-    )
+    rates_f = with_step(group_label(rates_f, [g for g in groups if g in rates_f.columns]), labels)
     return styled(
         alt.hconcat(left, _rate_panel(rates_f, "step", grouped=bool(groups))),
         title=title,
@@ -114,6 +142,7 @@ def conversion_chart(
     kind: str = "overall",
     to_stage: str | None = None,
     title: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Any:
     """Conversion rates by group with Wilson confidence intervals.
 
@@ -127,6 +156,10 @@ def conversion_chart(
         Keep only rates into this stage (default: every stage, one row each).
     title
         Chart title.
+    labels
+        Stage id → how it reads (e.g. ``prepared.taxonomy.labels``); default
+        :data:`~closedloop_kit.config.STAGE_LABELS`, other ids with spaces for
+        underscores (:func:`~closedloop_kit.config.stage_label`).
 
     Examples
     --------
@@ -146,9 +179,7 @@ def conversion_chart(
     if to_stage is not None:
         rates = rates.filter(pl.col("to_stage") == to_stage)
     groups = group_columns(rates, _RATE_COLS)
-    rates = group_label(rates, groups).with_columns(
-        (pl.col("from_stage") + " → " + pl.col("to_stage")).alias("step")
-    )
+    rates = with_step(group_label(rates, groups), labels)
     tooltip = [
         alt.Tooltip("group:N", title=" · ".join(groups) or "group"),
         alt.Tooltip("step:N"),
@@ -175,7 +206,12 @@ def conversion_chart(
     )
 
 
-def velocity_chart(frame: Any, *, title: str = "Velocity: days between stages") -> Any:
+def velocity_chart(
+    frame: Any,
+    *,
+    title: str = "Velocity: days between stages",
+    labels: Mapping[str, str] | None = None,
+) -> Any:
     """Median days per stage transition with the p25–p75 range (and p90 tick).
 
     Parameters
@@ -184,6 +220,10 @@ def velocity_chart(frame: Any, *, title: str = "Velocity: days between stages") 
         The frame of :func:`closedloop_kit.funnel.velocity`.
     title
         Chart title.
+    labels
+        Stage id → how it reads (e.g. ``prepared.taxonomy.labels``); default
+        :data:`~closedloop_kit.config.STAGE_LABELS`, other ids with spaces for
+        underscores (:func:`~closedloop_kit.config.stage_label`).
 
     Examples
     --------
@@ -202,9 +242,7 @@ def velocity_chart(frame: Any, *, title: str = "Velocity: days between stages") 
         "km_ci_high",
     )  # fmt: skip
     groups = group_columns(v, known)
-    v = group_label(v, groups).with_columns(
-        (pl.col("from_stage") + " → " + pl.col("to_stage")).alias("step")
-    )
+    v = with_step(group_label(v, groups), labels)
     tooltip = [
         alt.Tooltip("step:N"),
         alt.Tooltip("median_days:Q", title="median days", format=".0f"),
@@ -279,7 +317,13 @@ def survival_chart(result: Any, *, title: str = "Time to close (Kaplan-Meier)") 
     )
 
 
-def cohort_chart(frame: Any, *, stage: str | None = None, title: str | None = None) -> Any:
+def cohort_chart(
+    frame: Any,
+    *,
+    stage: str | None = None,
+    title: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Any:
     """Cohort heatmap: share of each cohort reaching ``stage`` by age (periods since entry).
 
     Parameters
@@ -290,6 +334,10 @@ def cohort_chart(frame: Any, *, stage: str | None = None, title: str | None = No
         Stage to show (default: the last stage in the frame).
     title
         Chart title.
+    labels
+        Stage id → how it reads (e.g. ``prepared.taxonomy.labels``); default
+        :data:`~closedloop_kit.config.STAGE_LABELS`, other ids with spaces for
+        underscores (:func:`~closedloop_kit.config.stage_label`).
 
     Examples
     --------
@@ -332,7 +380,8 @@ def cohort_chart(frame: Any, *, stage: str | None = None, title: str | None = No
         )
         .properties(width=420)
     )
-    return styled(chart, title=title or f"Cohorts: share reaching {chosen or 'the stage'} by age")
+    reached = stage_label(chosen, labels) if chosen is not None else "the stage"
+    return styled(chart, title=title or f"Cohorts: share reaching {reached} by age")
 
 
 cohort_heatmap = cohort_chart
@@ -368,6 +417,9 @@ def sourcing_chart(result: Any, *, metric: str | None = None, title: str | None 
         frame = as_frame(result, "shares", func="sourcing_chart")
     if metric is not None:
         frame = frame.filter(pl.col("metric") == metric)
+    frame = frame.with_columns(  # as people read them
+        pl.col("metric").replace(_METRIC_LABELS), pl.col("source").replace(_SOURCE_LABELS)
+    )
     has_commit = "committed_share" in frame.columns
     share = "actual_share" if has_commit else "share"
     known = (

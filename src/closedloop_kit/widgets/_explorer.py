@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from closedloop_kit.config import Taxonomy
 from closedloop_kit.widgets._state import ExplorerState, ExplorerView, compute_view, options
 
 if TYPE_CHECKING:
@@ -13,14 +14,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CONVERSIONS", "Explorer", "dashboard", "explorer"]
 
-_STAGE_LABELS = {
-    "raw_lead": "Raw lead",
-    "mql": "MQL",
-    "sales_ready": "Sales-ready lead",
-    "opportunity": "Opportunity",
-    "won": "Won deal",
-}
-"""How the funnel stages read in the controls and tables (values stay the stage ids)."""
 _MODEL_LABELS = {
     "first_touch": "First touch",
     "last_touch": "Last touch",
@@ -31,7 +24,8 @@ _MODEL_LABELS = {
     "markov": "Markov chain",
     "shapley": "Shapley value",
 }
-CONVERSIONS = tuple(_STAGE_LABELS)
+CONVERSIONS = Taxonomy.default().stages
+"""Stages the conversion control offers (read as the prepared model's taxonomy names them)."""
 _MODELS = tuple(_MODEL_LABELS)
 _KIND_LABELS = {"stage_to_stage": "Stage to next stage", "overall": "From the first stage"}
 _WIDE = {"description_width": "initial"}  # labels in full ("Lookback (d)", "Product line")
@@ -70,7 +64,7 @@ class Explorer:
         s = state or ExplorerState()
         self.controls: dict[str, Any] = {
             "conversion": w.Dropdown(
-                options=[(_STAGE_LABELS[c], c) for c in CONVERSIONS],
+                options=[(prepared.taxonomy.label(c), c) for c in CONVERSIONS],
                 value=s.conversion,
                 description="Conversion",
                 style=_WIDE,
@@ -211,11 +205,8 @@ class Explorer:
             credit = view.credit.rename({"value": "credited_amount"}, strict=False)
             display(viz.table(credit, data=self.prepared.data, title=title, source=_source(state)))
             if view.rates.height:
-                names = {
-                    "kind": _KIND_LABELS,
-                    "from_stage": _STAGE_LABELS,
-                    "to_stage": _STAGE_LABELS,
-                }
+                stages = self.prepared.taxonomy.labels
+                names = {"kind": _KIND_LABELS, "from_stage": stages, "to_stage": stages}
                 display(
                     viz.table(
                         view.rates, title="Funnel conversion", source=_source(state), names=names
