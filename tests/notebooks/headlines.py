@@ -138,8 +138,9 @@ def check_quarterly_review(text: str, store: str, params: dict[str, Any]) -> Non
             h: stages[s] for h, s in headers.items()
         }, title
     sourcing = [
-        r for r in table(text, "Sourcing against commitments") if r["Source"] == "marketing"
+        r for r in table(text, "Sourcing against commitments") if r["Source"] == "Marketing"
     ]
+    assert sourcing  # the sources read as people name them
     assert column_total(sourcing, "Total") == stages["sales_ready"]
 
 

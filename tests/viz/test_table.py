@@ -44,6 +44,8 @@ def test_known_values_per_kind():
         "conversions": "number",
         "day": "date",
     }
+    # a funding schedule's money reads as money
+    assert column_kinds(pl.DataFrame({"funding": [485642.51]})) == {"funding": "currency"}
     html = table_html(frame)
     # $235,553: rounded to whole currency units with a thousands separator;
     # 901.0 is a count -> "901"; 0.550226 -> 55.0 %; a missing rate reads "—"

@@ -59,7 +59,9 @@ CURRENCY_SYMBOLS: dict[str, str] = {
 }
 """Symbols shown for common currency codes; other codes are shown as the code."""
 
-_MONEY = re.compile(r"(revenue|amount|cost|spend|pipeline|budget|bookings|^cac$|_cac$|^cpl$)")
+_MONEY = re.compile(
+    r"(revenue|amount|cost|spend|pipeline|budget|funding|bookings|^cac$|_cac$|^cpl$)"
+)
 _PERCENT = re.compile(r"(^|_)(rate|share|roi|pct|percent)$|^(share|rate|roi)_")
 _RATIO = re.compile(r"^roas$|_roas$|_to_")
 _INTERVAL = ("ci_low", "ci_high")

@@ -7,11 +7,12 @@ or lazy) and return the same kind.
 
 from closedloop_kit.funnel._cohorts import cohorts
 from closedloop_kit.funnel._conversion import ConversionResult, conversion
-from closedloop_kit.funnel._sourcing import SourcingResult, sourcing
+from closedloop_kit.funnel._sourcing import SOURCING_NAMES, SourcingResult, sourcing
 from closedloop_kit.funnel._survival import TimeToCloseResult, time_to_close
 from closedloop_kit.funnel._velocity import velocity
 
 __all__ = [
+    "SOURCING_NAMES",
     "ConversionResult",
     "SourcingResult",
     "TimeToCloseResult",

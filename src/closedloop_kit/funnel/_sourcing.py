@@ -15,10 +15,21 @@ from closedloop_kit.config import Taxonomy
 from closedloop_kit.funnel._common import as_list, reached
 from closedloop_kit.prepared import sourced_by_exprs
 
-__all__ = ["METRICS", "SOURCES", "SourcingResult", "sourcing"]
+__all__ = ["METRICS", "SOURCES", "SOURCING_NAMES", "SourcingResult", "sourcing"]
 
 SOURCES = ("marketing", "sales", "partner", "web_direct", "unknown")
 METRICS = ("sales_ready", "pipeline", "bookings")
+SOURCING_NAMES: Mapping[str, Mapping[str, str]] = {
+    "metric": {"sales_ready": "Sales-ready leads", "pipeline": "Pipeline", "bookings": "Bookings"},
+    "source": {
+        "marketing": "Marketing",
+        "sales": "Sales",
+        "partner": "Channel partners",
+        "web_direct": "Web direct",
+        "unknown": "Unknown",
+    },
+}
+"""How the metrics and sources read for people: ``names=`` of :func:`closedloop_kit.viz.table`."""
 _ALIASES = {"sales_ready_leads": "sales_ready", "sql": "sales_ready", "booking": "bookings"}
 
 

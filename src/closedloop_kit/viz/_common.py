@@ -7,9 +7,17 @@ from typing import Any
 
 import polars as pl
 
+from closedloop_kit._core.display import column_label
 from closedloop_kit.config import stage_label
 
-__all__ = ["as_frame", "first_present", "group_columns", "stage_names", "with_step"]
+__all__ = [
+    "as_frame",
+    "first_present",
+    "group_columns",
+    "groups_title",
+    "stage_names",
+    "with_step",
+]
 
 
 def as_frame(obj: Any, *attrs: str, func: str) -> pl.DataFrame:
@@ -47,6 +55,17 @@ def first_present(frame: pl.DataFrame, candidates: Sequence[str], *, func: str, 
 def group_columns(frame: pl.DataFrame, known: Sequence[str]) -> list[str]:
     """Columns of ``frame`` that are not among ``known`` (the ``by`` groups of a result)."""
     return [c for c in frame.columns if c not in known]
+
+
+def groups_title(groups: Sequence[str]) -> str | None:
+    """The group columns as a legend or axis title for people, ``None`` without groups.
+
+    Examples
+    --------
+    >>> groups_title(["product_line", "sales_division"]), groups_title([])
+    ('Product line · Sales division', None)
+    """
+    return " · ".join(column_label(g, "text") for g in groups) or None
 
 
 def group_label(frame: pl.DataFrame, groups: Sequence[str], name: str = "group") -> pl.DataFrame:

@@ -8,11 +8,13 @@ from typing import Any
 import polars as pl
 
 from closedloop_kit.config import stage_label
+from closedloop_kit.funnel import SOURCING_NAMES
 from closedloop_kit.viz._common import (
     as_frame,
     first_present,
     group_columns,
     group_label,
+    groups_title,
     stage_names,
     with_step,
 )
@@ -28,18 +30,6 @@ __all__ = [
     "velocity_chart",
 ]
 
-_SOURCE_LABELS = {
-    "marketing": "Marketing",
-    "sales": "Sales",
-    "partner": "Channel partners",
-    "web_direct": "Web direct",
-    "unknown": "Unknown",
-}
-_METRIC_LABELS = {
-    "sales_ready": "Sales-ready leads",
-    "pipeline": "Pipeline",
-    "bookings": "Bookings",
-}
 _RATE_COLS = ("kind", "from_stage", "to_stage", "n_from", "n_to", "rate", "ci_low", "ci_high")
 
 
@@ -87,10 +77,11 @@ def funnel_chart(
         .mark_bar()
         .encode(
             y=y,
-            x=alt.X("n:Q", title="Entities", axis=alt.Axis(format=",")),
+            # ",d": vega gives "," a precision from the tick step ("1e+2" for 100)
+            x=alt.X("n:Q", title="Entities", axis=alt.Axis(format=",d", tickMinStep=1)),
             color=alt.Color(
                 "group:N",
-                title=" · ".join(groups) or None,
+                title=groups_title(groups),
                 legend=None if not groups else alt.Legend(),
             ),
             yOffset=alt.YOffset("group:N") if groups else alt.Undefined,
@@ -181,7 +172,7 @@ def conversion_chart(
     groups = group_columns(rates, _RATE_COLS)
     rates = with_step(group_label(rates, groups), labels)
     tooltip = [
-        alt.Tooltip("group:N", title=" · ".join(groups) or "group"),
+        alt.Tooltip("group:N", title=groups_title(groups) or "group"),
         alt.Tooltip("step:N"),
         alt.Tooltip("rate:Q", format=PERCENT_FORMAT),
         alt.Tooltip("ci_low:Q", title="CI low", format=PERCENT_FORMAT),
@@ -189,7 +180,7 @@ def conversion_chart(
         alt.Tooltip("n_from:Q", title="n", format=","),
     ]
     base = alt.Chart(rates).encode(
-        y=alt.Y("group:N", title=" · ".join(groups) or None, sort="-x"),
+        y=alt.Y("group:N", title=groups_title(groups), sort="-x"),
         color=alt.Color("step:N", title="Step"),
         yOffset=alt.YOffset("step:N"),
         tooltip=tooltip,
@@ -201,7 +192,7 @@ def conversion_chart(
     name = "overall" if kind == "overall" else "stage-to-stage"
     return styled(
         alt.layer(rule, point).properties(width=420),
-        title=title or f"Conversion ({name}) by {' · '.join(groups) or 'group'}",
+        title=title or f"Conversion ({name}) by {(groups_title(groups) or 'group').lower()}",
         subtitle="Point: observed rate; line: 95% Wilson interval.",
     )
 
@@ -256,7 +247,7 @@ def velocity_chart(
     base = alt.Chart(v).encode(
         y=alt.Y("step:N", title=None, sort=None),
         yOffset=alt.YOffset("group:N") if groups else alt.Undefined,
-        color=alt.Color("group:N", title=" · ".join(groups)) if groups else alt.Undefined,
+        color=alt.Color("group:N", title=groups_title(groups)) if groups else alt.Undefined,
         tooltip=tooltip,
     )
     iqr = base.mark_bar(opacity=0.35, height=10).encode(
@@ -295,7 +286,7 @@ def survival_chart(result: Any, *, title: str = "Time to close (Kaplan-Meier)") 
     groups = group_columns(s, ("days", "survival", "ci_low", "ci_high", "n_risk", "n_events"))
     s = group_label(s, groups)
     color = alt.Color(
-        "group:N", title=" · ".join(groups) or None, legend=None if not groups else alt.Legend()
+        "group:N", title=groups_title(groups), legend=None if not groups else alt.Legend()
     )
     tooltip = [
         alt.Tooltip("group:N"),
@@ -418,7 +409,7 @@ def sourcing_chart(result: Any, *, metric: str | None = None, title: str | None 
     if metric is not None:
         frame = frame.filter(pl.col("metric") == metric)
     frame = frame.with_columns(  # as people read them
-        pl.col("metric").replace(_METRIC_LABELS), pl.col("source").replace(_SOURCE_LABELS)
+        pl.col(c).replace(dict(SOURCING_NAMES[c])) for c in ("metric", "source")
     )
     has_commit = "committed_share" in frame.columns
     share = "actual_share" if has_commit else "share"
