@@ -41,8 +41,9 @@ def collect_in_memory(lf: pl.LazyFrame) -> pl.DataFrame:
 
     polars 2 runs a plain ``collect()`` on its streaming engine, whose fixed cost per
     plan dominates on the small frames an export makes: mapping the bundled sample's
-    663-row, 28-column Lead file took 22 ms streaming and 4.5 ms in memory. Plans that
-    scan files larger than memory keep ``collect()``.
+    663-row, 28-column Lead file takes about five times as long streaming
+    (``python benchmarks/small_plans.py`` prints both). Plans that scan files larger
+    than memory keep ``collect()``.
 
     Examples
     --------
