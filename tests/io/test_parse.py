@@ -189,6 +189,36 @@ def test_plain_numbers_read_as_the_full_parser_reads_them(texts: list[str], mark
     assert fast.to_list() == full.to_list()
 
 
+_LAYOUTS = [
+    "%Y-%m-%dT%H:%M:%S.000+0000",
+    "%Y-%m-%dT%H:%M:%S+01:00",
+    "%Y-%m-%dT%H:%M:%S.123Z",
+    "%Y-%m-%d %H:%M:%S-05:00",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.250",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%m/%d/%Y %I:%M %p",
+    "%d.%m.%Y %H:%M",
+]
+
+
+@given(st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2035, 12, 31)), st.sampled_from(_LAYOUTS))
+def test_the_quick_look_never_rules_out_a_format_that_reads_the_value(
+    when: dt.datetime, layout: str
+) -> None:
+    # the date-time plan tries the formats the look allows first; a format the look
+    # rules out must not read the value, so the plan is the one every format in turn gives
+    from closedloop_kit.io._parse import _FAST_AWARE, _FAST_NAIVE, _could_read
+
+    text = when.strftime(layout)
+    for fmt in (*_FAST_AWARE, *_FAST_NAIVE):
+        zone = "UTC" if fmt in _FAST_AWARE else None
+        read = pl.Series([text]).str.to_datetime(fmt, strict=False, time_unit="us", time_zone=zone)
+        if read.null_count() == 0:
+            assert _could_read(fmt, text), (fmt, text)
+
+
 def test_map_columns_reads_odd_boolean_casing_and_empty_columns() -> None:
     # "tRuE" misses the fast lookup of usual casings and is re-read by parse_bool
     raw = pl.DataFrame(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -782,6 +783,22 @@ def datetime_expr(text: pl.Expr, fmt: str, *, tz: str = "UTC") -> pl.Expr:
     ).dt.convert_time_zone("UTC")
 
 
+_ZONE_TAIL = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+
+
+def _could_read(fmt: str, value: str) -> bool:
+    """Whether a :data:`_FAST_AWARE` / :data:`_FAST_NAIVE` format can read ``value``.
+
+    A necessary look only (the date-time separator at position 10, an offset at the end
+    for the formats with one); the parse decides.
+    """
+    if fmt == "%Y-%m-%d":
+        return len(value) == 10
+    if len(value) < 16 or value[10] != fmt[8]:
+        return False
+    return bool(_ZONE_TAIL.search(value[11:])) == ("%#z" in fmt)
+
+
 def _datetime_plan(orig: pl.Series, tz: str) -> tuple[str, str | None] | None:
     """(format, assumed zone) when a sample of the column all reads with one ISO format.
 
@@ -791,13 +808,16 @@ def _datetime_plan(orig: pl.Series, tz: str) -> tuple[str, str | None] | None:
     sample = _sample(orig)
     if sample.len() == 0:
         return None
-    for fmt in _FAST_AWARE:
-        probe = sample.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
+    # the formats that can read the first value go first (one parse instead of up to
+    # six); the rest follow in case that look was wrong, so the plan is the same
+    first = str(sample[0])
+    likely = [f for f in (*_FAST_AWARE, *_FAST_NAIVE) if _could_read(f, first)]
+    for fmt in sorted((*_FAST_AWARE, *_FAST_NAIVE), key=lambda f: f not in likely):
+        aware = fmt in _FAST_AWARE
+        zone = "UTC" if aware else None
+        probe = sample.str.to_datetime(fmt, strict=False, time_unit="us", time_zone=zone)
         if probe.null_count() == 0:
-            return fmt, None
-    for fmt in _FAST_NAIVE:
-        if sample.str.to_datetime(fmt, strict=False, time_unit="us").null_count() == 0:
-            return fmt, tz
+            return fmt, None if aware else tz
     return None
 
 
