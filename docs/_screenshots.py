@@ -81,11 +81,11 @@ def shoot(pages: list[Path], dashboard_url: str | None, out: Path) -> list[str]:
             from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
             kpi = page.locator('.clk-kpi[data-kpi="pipeline"] .clk-kpi-value').first
-            for _ in range(3):
+            for _ in range(5):
                 page.goto(dashboard_url, wait_until="commit", timeout=900_000)
                 try:
-                    page.wait_for_function("document.readyState === 'complete'", timeout=240_000)
-                    kpi.wait_for(state="visible", timeout=240_000)
+                    page.wait_for_function("document.readyState === 'complete'", timeout=120_000)
+                    kpi.wait_for(state="visible", timeout=120_000)
                     break
                 except PlaywrightTimeout:
                     continue
