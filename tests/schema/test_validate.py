@@ -115,6 +115,24 @@ def test_uniform_rejects():
     assert res.summary()["rows"].sum() == 1
 
 
+def test_rejected_has_the_same_columns_whether_or_not_a_row_failed():
+    frame = pl.DataFrame(
+        {"account_id": ["sf:1", ""], "source_file": ["a.csv", "a.csv"], "source_row": ["2", "3"]}
+    )
+    none_failed = validate(frame.head(1), "accounts").rejected
+    one_failed = validate(frame, "accounts").rejected
+    assert (none_failed.height, one_failed.height) == (0, 1)
+    assert none_failed.schema == one_failed.schema
+    # without lineage columns the reject rows still name the file and the line
+    bare = validate(pl.DataFrame({"account_id": ["sf:1"]}), "accounts", source_file="b.csv")
+    assert (
+        bare.rejected.schema
+        == validate(
+            pl.DataFrame({"account_id": [""]}), "accounts", source_file="b.csv"
+        ).rejected.schema
+    )
+
+
 rows = st.fixed_dictionaries(
     {
         "person_id": st.one_of(st.none(), st.sampled_from(["", "sf:1", "sf:2", "hs:3", "x"])),

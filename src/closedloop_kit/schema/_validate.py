@@ -298,6 +298,45 @@ def _run_checks(
     return failures
 
 
+_REJECT_DTYPES = {
+    "table": pl.String,
+    "reason": pl.String,
+    "source_file": pl.String,
+    "source_row": pl.Int64,
+}
+
+
+def _rejected(
+    original: pl.DataFrame, reasons: dict[int, list[str]], name: str, source_file: str | None
+) -> pl.DataFrame:
+    """The rejected rows as read, with :data:`REJECT_COLUMNS` (file, line and reason)."""
+    base_cols = [c for c in original.columns if c not in REJECT_COLUMNS]
+    if not reasons:  # no rejected row: the empty frame without a query
+        schema = {c: original.schema[c] for c in base_cols}
+        return pl.DataFrame(schema={**schema, **{c: _REJECT_DTYPES[c] for c in REJECT_COLUMNS}})
+    bad_idx = pl.Series(_ROW, sorted(reasons), dtype=pl.UInt32)
+    rejected = original.with_row_index(_ROW).filter(pl.col(_ROW).is_in(bad_idx.implode()))
+    reason_frame = pl.DataFrame(
+        {_ROW: bad_idx, "reason": ["; ".join(reasons[int(i)]) for i in bad_idx]},
+        schema={_ROW: pl.UInt32, "reason": pl.String},
+    )
+    rejected = rejected.join(reason_frame, on=_ROW, how="left")
+    sf = (
+        pl.col("source_file").cast(pl.String)
+        if "source_file" in original.columns
+        else pl.lit(source_file, dtype=pl.String)
+    )
+    sr = (
+        pl.col("source_row").cast(pl.Int64, strict=False)
+        if "source_row" in original.columns
+        else (pl.col(_ROW).cast(pl.Int64) + 1)
+    )
+    rejected = rejected.with_columns(
+        pl.lit(name).alias("table"), sf.alias("source_file"), sr.alias("source_row")
+    ).drop(_ROW)
+    return rejected.select([*base_cols, *REJECT_COLUMNS])
+
+
 def validate(
     frame: pl.DataFrame | pl.LazyFrame,
     table: str | type[pa.DataFrameModel],
@@ -381,32 +420,13 @@ def validate(
         if reason not in reasons.setdefault(i, []):
             reasons[i].append(reason)
 
-    bad_idx = pl.Series(_ROW, sorted(reasons), dtype=pl.UInt32)
-    valid = df.filter(~pl.col(_ROW).is_in(bad_idx.implode()))
     extra = [c for c in df.columns if c not in targets and c != _ROW]
-    valid = valid.select([*targets, *extra])
-
-    rejected = original.with_row_index(_ROW).filter(pl.col(_ROW).is_in(bad_idx.implode()))
-    reason_frame = pl.DataFrame(
-        {_ROW: bad_idx, "reason": ["; ".join(reasons[int(i)]) for i in bad_idx]},
-        schema={_ROW: pl.UInt32, "reason": pl.String},
-    )
-    rejected = rejected.join(reason_frame, on=_ROW, how="left")
-    sf = (
-        pl.col("source_file").cast(pl.String)
-        if "source_file" in original.columns
-        else pl.lit(source_file, dtype=pl.String)
-    )
-    sr = (
-        pl.col("source_row").cast(pl.Int64, strict=False)
-        if "source_row" in original.columns
-        else (pl.col(_ROW).cast(pl.Int64) + 1)
-    )
-    rejected = rejected.with_columns(
-        pl.lit(name).alias("table"), sf.alias("source_file"), sr.alias("source_row")
-    ).drop(_ROW)
-    base_cols = [c for c in original.columns if c not in REJECT_COLUMNS]
-    rejected = rejected.select([*base_cols, *REJECT_COLUMNS])
+    if reasons:
+        bad_idx = pl.Series(_ROW, sorted(reasons), dtype=pl.UInt32)
+        valid = df.filter(~pl.col(_ROW).is_in(bad_idx.implode())).select([*targets, *extra])
+    else:  # every row passed: nothing to filter (the common case)
+        valid = df.select([*targets, *extra])
+    rejected = _rejected(original, reasons, name, source_file)
 
     n_valid, n_rej = valid.height, rejected.height
     if n_valid + n_rej != original.height:  # pragma: no cover - invariant
