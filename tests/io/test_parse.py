@@ -13,6 +13,7 @@ from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io._parse import (
     clean_text,
     currency_from_text,
+    decimal_marks,
     map_columns,
     number_expr,
     parse_bool,
@@ -187,6 +188,15 @@ def test_plain_numbers_read_as_the_full_parser_reads_them(texts: list[str], mark
     fast = frame.select(number_expr(pl.col("v"), decimal=mark, plain=True))["v"]
     full = frame.select(number_expr(pl.col("v"), decimal=mark))["v"]
     assert fast.to_list() == full.to_list()
+
+
+@given(st.lists(st.tuples(_NUMBER_TEXT, _NUMBER_TEXT), min_size=1, max_size=6))
+def test_decimal_marks_shortcut_agrees_with_the_counts(rows: list[tuple[str, str]]) -> None:
+    # files without a comma or a second dot skip the counting; a text column with a
+    # comma but no number evidence ("a,b") forces the counting without changing it
+    frames = {c: pl.Series([r[i] for r in rows], dtype=pl.String) for i, c in enumerate("ab")}
+    counted = decimal_marks({**frames, "forced": pl.Series(["a,b"] * len(rows))})
+    assert decimal_marks(frames) == {k: counted[k] for k in frames}
 
 
 _LAYOUTS = [

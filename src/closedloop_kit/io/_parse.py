@@ -274,7 +274,15 @@ def decimal_marks(columns: Mapping[str, pl.Series]) -> dict[str, str]:
     if not columns:
         return {}
     names = list(columns)
-    frame = pl.DataFrame({f"c{i}": columns[n].cast(pl.String) for i, n in enumerate(names)})
+    texts = [columns[n].cast(pl.String) for n in names]
+    joined = pl.concat(texts)
+    if not (
+        joined.str.contains(",", literal=True) | (joined.str.count_matches(".", literal=True) > 1)
+    ).any():
+        # a sure decimal-comma value has a comma or two dots ("1.234.567"): with
+        # neither anywhere, no column has that evidence and every mark is "."
+        return dict.fromkeys(names, ".")
+    frame = pl.DataFrame({f"c{i}": text for i, text in enumerate(texts)})
     cores = frame.select(_number_core(clean_text(pl.col(c)))[0].alias(c) for c in frame.columns)
     counts = cores.select(
         expr
