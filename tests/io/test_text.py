@@ -8,6 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from closedloop_kit.errors import SourceFormatError
 from closedloop_kit.io import read_text_table, sniff
@@ -176,3 +178,35 @@ def test_blank_lines_inside_the_table_are_not_rows(tmp_path: Path) -> None:
     assert t.frame["source_row"].to_list() == [2, 4, 6]
     assert t.blank_lines == (3, 5)
     assert t.layout_notes() == ["skipped 2 blank line(s) at line(s) 3, 5"]
+
+
+_CELL = st.sampled_from(
+    ["", "a", "Lead ID", " x ", '"q"', '"a,b"', '"x""y"', '"open', 'close"', "1;2"]
+)
+
+
+@given(
+    st.lists(
+        st.lists(_CELL, min_size=0, max_size=5).map(lambda cells: ",".join(cells)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_table_found_line_by_line_as_by_the_stream_parse(lines: list[str]) -> None:
+    # the header search parses each line once when no record spans lines; it must
+    # choose what parsing the text from every candidate line chooses
+    from closedloop_kit.io import _text
+
+    found = _text._find_table(lines)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_text, "_line_shapes", lambda lines, delimiter: None)
+        assert _text._find_table(lines) == found
+
+
+def test_sniff_of_a_title_over_empty_cells_does_not_raise(tmp_path: Path) -> None:
+    # found by the property test above: a line of empty cells (",,") with nothing after
+    # it made the header search index an empty list
+    path = tmp_path / "blank.csv"
+    path.write_text("Report\n,,\n", encoding="utf-8")
+    found = sniff(path)
+    assert found.kind == "text"

@@ -20,6 +20,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -257,11 +258,21 @@ def _clean_name(name: str) -> str:
 def _record_counts(lines: list[str], delimiter: str, n: int = 6) -> list[int]:
     """Field counts of the first ``n`` records (quoted newlines kept inside a record)."""
     reader = csv.reader(io.StringIO("\n".join(lines[:40])), delimiter=delimiter)
+    return _shape_counts(map(_shape, reader), n)
+
+
+def _shape(row: list[str]) -> tuple[int, bool]:
+    """(fields, whether any field holds text) of a parsed row."""
+    return len(row), any(v.strip() for v in row)
+
+
+def _shape_counts(shapes: Iterable[tuple[int, bool]], n: int = 6) -> list[int]:
+    """Field counts of the first ``n`` non-blank rows, up to a blank row after them."""
     out: list[int] = []
     try:
-        for row in reader:
-            if row and any(v.strip() for v in row):
-                out.append(len(row))
+        for width, filled in shapes:
+            if filled:
+                out.append(width)
             elif out:
                 break  # a blank line ends the table
             if len(out) >= n:
@@ -271,16 +282,43 @@ def _record_counts(lines: list[str], delimiter: str, n: int = 6) -> list[int]:
     return out
 
 
+def _line_shapes(lines: list[str], delimiter: str) -> list[tuple[int, bool]] | None:
+    """Each line's :func:`_shape`, or None when a record may span lines.
+
+    Parsed strictly one line at a time: a quote left open at a line's end, or any other
+    quoting the lenient reader would read past, raises, and the caller parses the text
+    as a stream instead. Otherwise every record is one line, as the stream reads it.
+    """
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    shapes: list[tuple[int, bool]] = []
+    try:
+        for row in reader:
+            if reader.line_num != len(shapes) + 1:
+                return None  # this record went on to the next line
+            shapes.append(_shape(row))
+    except csv.Error:
+        return None
+    return shapes
+
+
 def _find_table(lines: list[str], delimiters: tuple[str, ...] = _DELIMITERS) -> tuple[str, int]:
     """Best (delimiter, header index) in the first lines of a text sample."""
     best: tuple[int, int] = (0, 0)
     choice = (",", 0)
     limit = min(len(lines), 60)
     for delim in delimiters:
+        # each line parsed once, unless a record may span lines (then from each start)
+        shapes = _line_shapes(lines[: limit + 40], delim)
         for i in range(limit):
             if delim not in lines[i] or _field_count(lines[i], delim) < 2:
                 continue
-            counts = _record_counts(lines[i:], delim)
+            counts = (
+                _record_counts(lines[i:], delim)
+                if shapes is None
+                else _shape_counts(shapes[i : i + 40])
+            )
+            if not counts:
+                continue  # only empty cells from here on (",,,"): no table starts here
             n = counts[0]
             body = counts[1:]
             if body and body[-1] != n and len(body) < 5:
