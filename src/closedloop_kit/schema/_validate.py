@@ -312,8 +312,8 @@ def _rejected(
     """The rejected rows as read, with :data:`REJECT_COLUMNS` (file, line and reason)."""
     base_cols = [c for c in original.columns if c not in REJECT_COLUMNS]
     if not reasons:  # no rejected row: the empty frame without a query
-        schema = {c: original.schema[c] for c in base_cols}
-        return pl.DataFrame(schema={**schema, **{c: _REJECT_DTYPES[c] for c in REJECT_COLUMNS}})
+        kept = original.clear().drop([c for c in REJECT_COLUMNS if c in original.columns])
+        return kept.hstack([pl.Series(c, [], _REJECT_DTYPES[c]) for c in REJECT_COLUMNS])
     bad_idx = pl.Series(_ROW, sorted(reasons), dtype=pl.UInt32)
     rejected = original.with_row_index(_ROW).filter(pl.col(_ROW).is_in(bad_idx.implode()))
     reason_frame = pl.DataFrame(
