@@ -137,6 +137,8 @@ def test_attribution_chart_with_bootstrap_intervals():
         "share_upper",
     )
     assert points["encoding"]["y"]["sort"] == ["Paid Search", "Email"]
+    models = {row["model"] for row in next(iter(spec["datasets"].values()))}
+    assert models == {"Linear", "Shapley value"}  # as people name them
     _theme_ok(spec)
     with pytest.raises(ValueError, match="`measure`"):
         clk.viz.attribution_chart(boot, measure="nope")

@@ -8,7 +8,13 @@ and score against a simulated truth with :func:`score`. :func:`attribute_paths` 
 ChannelAttribution-style aggregated paths. Formulas: docs/attribution.md.
 """
 
-from closedloop_kit.attribution._attribute import DEFAULT_MODEL, MODELS, attribute, attribute_paths
+from closedloop_kit.attribution._attribute import (
+    DEFAULT_MODEL,
+    MODEL_LABELS,
+    MODELS,
+    attribute,
+    attribute_paths,
+)
 from closedloop_kit.attribution._bootstrap import bootstrap
 from closedloop_kit.attribution._compare import compare
 from closedloop_kit.attribution._paths import PathTransform, paths
@@ -18,6 +24,7 @@ from closedloop_kit.attribution._score import KnownTruth, misallocation, score
 __all__ = [
     "DEFAULT_MODEL",
     "MODELS",
+    "MODEL_LABELS",
     "AttributionResult",
     "KnownTruth",
     "PathTransform",

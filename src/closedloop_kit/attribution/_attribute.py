@@ -23,13 +23,33 @@ from closedloop_kit.attribution._results import AttributionResult, channel_total
 from closedloop_kit.attribution._rules import RULE_MODELS, rule_credits
 from closedloop_kit.attribution._shapley import fractribution_shares, shapley_shares
 
-__all__ = ["DEFAULT_MODEL", "MODELS", "attribute", "attribute_paths"]
+__all__ = ["DEFAULT_MODEL", "MODELS", "MODEL_LABELS", "attribute", "attribute_paths"]
 
 PATH_MODELS = ("markov", "shapley", "ordered_shapley", "logistic", "fractribution")
 STAGE_MODELS = ("multistage",)
 MODELS = (*RULE_MODELS, *PATH_MODELS, *STAGE_MODELS)
 DEFAULT_MODEL = "logistic"
 """The recommended model for revenue attribution (see docs/attribution.md)."""
+MODEL_LABELS: dict[str, str] = {
+    "first_touch": "First touch",
+    "last_touch": "Last touch",
+    "last_non_direct": "Last non-direct touch",
+    "linear": "Linear",
+    "time_decay": "Time decay",
+    "position_based": "Position-based (U)",
+    "j_shaped": "J-shaped",
+    "inverse_j": "Inverse J",
+    "w_shaped": "W-shaped",
+    "full_path": "Full path (Z)",
+    "custom": "Custom weights",
+    "markov": "Markov chain",
+    "shapley": "Shapley value",
+    "ordered_shapley": "Ordered Shapley",
+    "logistic": "Logistic regression",
+    "fractribution": "Fractribution",
+    "multistage": "Multi-stage",
+}
+"""How each model of :data:`MODELS` reads in charts, titles and controls."""
 
 _DEFAULT_TRANSFORM = {
     "markov": "none",  # ChannelAttribution's windows merge repeated states themselves

@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from closedloop_kit.attribution import MODEL_LABELS
 from closedloop_kit.viz._common import as_frame
 from closedloop_kit.viz._theme import CURRENCY_FORMAT, PERCENT_FORMAT, styled
 
@@ -63,6 +64,8 @@ def attribution_chart(
         raise ValueError(msg)
     if "model" not in frame.columns:
         frame = frame.with_columns(pl.lit(None, pl.String).alias("model"))
+    # models as people name them ("W-shaped", "Markov chain"); other names stay
+    frame = frame.with_columns(pl.col("model").cast(pl.String).replace(MODEL_LABELS))
     several = frame["model"].n_unique() > 1  # one model: no legend, the title names it
     fmt = {"share": PERCENT_FORMAT, "value": CURRENCY_FORMAT}.get(measure, ",.1f")
     axis_fmt = {"share": "%", "value": "$,.0f"}.get(measure, ",")

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from closedloop_kit.attribution import MODEL_LABELS
 from closedloop_kit.config import Taxonomy
 from closedloop_kit.widgets._state import ExplorerState, ExplorerView, compute_view, options
 
@@ -14,19 +15,19 @@ if TYPE_CHECKING:
 
 __all__ = ["CONVERSIONS", "Explorer", "dashboard", "explorer"]
 
-_MODEL_LABELS = {
-    "first_touch": "First touch",
-    "last_touch": "Last touch",
-    "linear": "Linear",
-    "time_decay": "Time decay",
-    "position_based": "Position-based (U)",
-    "w_shaped": "W-shaped",
-    "markov": "Markov chain",
-    "shapley": "Shapley value",
-}
 CONVERSIONS = Taxonomy.default().stages
 """Stages the conversion control offers (read as the prepared model's taxonomy names them)."""
-_MODELS = tuple(_MODEL_LABELS)
+_MODELS = (
+    "first_touch",
+    "last_touch",
+    "linear",
+    "time_decay",
+    "position_based",
+    "w_shaped",
+    "markov",
+    "shapley",
+)
+"""Models the model control offers (named by :data:`closedloop_kit.attribution.MODEL_LABELS`)."""
 _KIND_LABELS = {"stage_to_stage": "Stage to next stage", "overall": "From the first stage"}
 _WIDE = {"description_width": "initial"}  # labels in full ("Lookback (d)", "Product line")
 
@@ -73,7 +74,7 @@ class Explorer:
                 options=("person", "account"), value=s.level, description="Level"
             ),
             "model": w.Dropdown(
-                options=[(_MODEL_LABELS[m], m) for m in _MODELS],
+                options=[(MODEL_LABELS[m], m) for m in _MODELS],
                 value=s.model,
                 description="Model",
                 style=_WIDE,
@@ -183,7 +184,7 @@ class Explorer:
         self.view = view
         if self.show_kpis:
             self._refresh_kpis(state)
-        title = f"Credit by channel ({_MODEL_LABELS.get(view.state.model, view.state.model)})"
+        title = f"Credit by channel ({MODEL_LABELS.get(view.state.model, view.state.model)})"
         if not view.credit.height:
             self.chart = None
         elif self._chart_fn is not None:
@@ -260,7 +261,7 @@ def _bars_html(credit: Any, title: str) -> str:
 
 
 def _source(state: ExplorerState) -> str:
-    model = _MODEL_LABELS.get(state.model, state.model)
+    model = MODEL_LABELS.get(state.model, state.model)
     parts = [f"{model} attribution", f"{state.lookback_days}-day lookback"]
     if state.start is not None and state.end is not None:
         parts.append(f"{state.start:%Y-%m-%d} to {state.end:%Y-%m-%d}")
