@@ -236,7 +236,12 @@ class _Asm:
         ev = ev.join(end, on="h", how="left", maintain_order="left").filter(
             pl.col("t_end").is_null() | (pl.col("t") <= pl.col("t_end"))
         )
-        return ev.sort("h", "t").unique(["h", "v"], keep="first", maintain_order=True)
+        # stable: events at the same time keep their order above (a meeting, then the
+        # conversion it led to); an unstable sort ordered such ties differently in polars
+        # 2.1 and 2.2, and the sample changed with the polars version
+        return ev.sort("h", "t", maintain_order=True).unique(
+            ["h", "v"], keep="first", maintain_order=True
+        )
 
     def people_table(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """``people``, ``stage_history`` (people part) and identity truth."""
