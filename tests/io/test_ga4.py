@@ -8,8 +8,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from closedloop_kit.errors import SourceFormatError
+from closedloop_kit.io._ga4_events import _unquote
 from closedloop_kit.io.ga4 import read_ga4
 
 T0 = 1_698_800_000_000_000  # 2023-11-01T00:53:20Z in µs
@@ -366,3 +369,14 @@ def test_streamed_and_in_memory_reads_agree(tmp_path, monkeypatch):
     )
     assert small.report.equals(streamed.report)
     assert streamed["identity_links"].height == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["\\", '"', "n", "r", "a", "é", "\\n", '\\"']), max_size=12))
+def test_one_pass_unescape_equals_undoing_each_escape_in_turn(parts):
+    """``_unquote`` undoes polars' three escapes in one pass: the same as one at a time."""
+    raw = '"' + "".join(parts) + '"'
+    frame = pl.DataFrame({"raw": [raw], "params": ["[...]"]})
+    got = frame.select(_unquote(pl.col("raw"), pl.col("params"))).item()
+    want = raw[1:-1].replace('\\"', '"').replace("\\n", "\n").replace("\\r", "\r")
+    assert got == want

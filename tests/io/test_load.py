@@ -250,3 +250,11 @@ def test_ga4_daily_files_are_read_in_one_call(tmp_path: Path) -> None:
         (2, 0, 1, 1),
     ]
     assert data.rejected.filter(pl.col("source_system") == "ga4")["source_row"].to_list() == [2]
+    # the daily files are read on a worker thread while the CSV is read; the report keeps
+    # the order of a sequential read: single files, then each export (its refusals first)
+    assert [Path(p).name for p in data.load_report["path"]] == [
+        "Opportunity.csv",
+        "events_20231103.json",
+        "events_20231101.json",
+        "events_20231102.json",
+    ]

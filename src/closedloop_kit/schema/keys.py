@@ -39,6 +39,12 @@ SOURCE_PREFIX: dict[str, str] = {
 """The key prefix of each source system."""
 
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_UPPER_BITS = str.maketrans(
+    {
+        **{c: "0" for c in "abcdefghijklmnopqrstuvwxyz0123456789"},
+        **{c: "1" for c in _SUFFIX_ALPHABET[:26]},
+    }
+)
 
 
 def prefixed(expr: pl.Expr, system: str) -> pl.Expr:
@@ -76,13 +82,10 @@ def salesforce_id18(sf_id: str) -> str:
         msg = f"a Salesforce id has 15 or 18 letters and digits, got {sf_id!r}"
         raise ValueError(msg)
     base = sf_id[:15]
-    suffix = ""
-    for block in range(3):
-        bits = 0
-        for i, ch in enumerate(base[block * 5 : block * 5 + 5]):
-            if "A" <= ch <= "Z":
-                bits |= 1 << i
-        suffix += _SUFFIX_ALPHABET[bits]
+    # "1" for each upper-case letter; read right to left, a block's digits are its bits
+    bits = base.translate(_UPPER_BITS)
+    a = _SUFFIX_ALPHABET
+    suffix = a[int(bits[4::-1], 2)] + a[int(bits[9:4:-1], 2)] + a[int(bits[14:9:-1], 2)]
     if len(sf_id) == 18 and sf_id[15:].upper() != suffix:
         msg = (
             f"Salesforce id {sf_id!r} fails its checksum: the suffix should be "
