@@ -121,6 +121,11 @@ def test_executes_into_offline_report(name, sample_store, tmp_path):
         for t, key in (("campaigns", "campaign_id"), ("accounts", "account_id"))
     ]
     assert report.table_problems(text, ids=[i for ids in named for i in ids]) == []
+    # the page names its data, not the folders of the machine that ran it (the manifest,
+    # in its script tag, keeps the path)
+    page = re.sub(r'<script type="application/json".*?</script>', "", text, flags=re.S)
+    assert f"Data: {report.data_label(data)}" in page
+    assert str(Path(data).resolve().parent) not in page
     # headline numbers equal the analysis functions' for the same parameters, and a number
     # shown in two places of the report is the same number
     if name in headlines.CHECKS:

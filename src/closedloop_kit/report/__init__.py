@@ -15,7 +15,15 @@ from closedloop_kit.report._export import redact_emails, report_tables
 from closedloop_kit.report._index import ReportsIndex, list_reports, reports_index
 from closedloop_kit.report._manifest import read_manifest
 from closedloop_kit.report._review import Review, review, review_periods
-from closedloop_kit.report._run import Report, batch, open_data, report_name, rerun, run
+from closedloop_kit.report._run import (
+    Report,
+    batch,
+    data_label,
+    open_data,
+    report_name,
+    rerun,
+    run,
+)
 from closedloop_kit.report._serve import is_loopback, prepare_serve, voila_command
 from closedloop_kit.report._tables import report_kpis, table_problems
 from closedloop_kit.report._templates import find_template, list_templates
@@ -25,6 +33,7 @@ __all__ = [
     "ReportsIndex",
     "Review",
     "batch",
+    "data_label",
     "find_template",
     "is_loopback",
     "list_reports",

@@ -87,6 +87,32 @@ def open_data(path: str | Path) -> ClosedLoopData:
     return load(path, progress=False)
 
 
+def data_label(path: str | Path) -> str:
+    """How a report names its input data: the folder, file or store name, not its path.
+
+    A store keeps the version it was read at (``crm@v3``); a warehouse URI is shown with
+    its password and secret query values hidden. The page a report writes is shared, so
+    it does not show the folders of the machine that ran it: the manifest embedded in
+    the report keeps the full path and the SHA-256 of every input file.
+
+    Examples
+    --------
+    >>> from closedloop_kit.report import data_label
+    >>> data_label("/home/ana/exports/2026-q2/")
+    '2026-q2'
+    >>> data_label("../stores/crm@v3")
+    'crm@v3'
+    >>> data_label("postgresql://ana:s3cr3t@db.internal/crm")
+    'postgresql://ana:***@db.internal/crm'
+    """
+    from closedloop_kit.io.warehouse import is_warehouse, redact_uri
+
+    text = str(path)
+    if is_warehouse(text):
+        return redact_uri(text)
+    return Path(text).name or text
+
+
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
 
 
