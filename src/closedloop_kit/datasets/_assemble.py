@@ -119,7 +119,7 @@ class _Asm:
         }
         first_ch = (
             s.tf.filter(~pl.col("post"))
-            .sort("h", "t")
+            .sort("h", "t", maintain_order=True)
             .group_by("h")
             .agg(pl.col("channel").first().alias("first_channel"))
         )
@@ -183,18 +183,20 @@ class _Asm:
         )
         self.h = h
         # ids: SF leads in creation order, SF contacts, HubSpot contacts
-        sf_leads = h.filter(pl.col("known") & ~pl.col("is_hs")).sort("lead_t", "h")
+        sf_leads = h.filter(pl.col("known") & ~pl.col("is_hs")).sort(
+            "lead_t", "h", maintain_order=True
+        )
         ids = co.sf_ids(rng, "00Q", sf_leads.height)
         self.lead_id = dict(zip(sf_leads["h"].to_list(), ["sf:" + x for x in ids], strict=True))
         sf_con = h.filter(pl.col("contact_t").is_not_null() & ~pl.col("is_hs")).sort(
-            "contact_t", "h"
+            "contact_t", "h", maintain_order=True
         )
         ids = co.sf_ids(rng, "003", sf_con.height)
         self.contact_id = dict(zip(sf_con["h"].to_list(), ["sf:" + x for x in ids], strict=True))
         hs = h.filter(pl.col("is_hs") & (pl.col("known") | pl.col("contact_t").is_not_null()))
         hs = hs.with_columns(
             pl.min_horizontal(pl.col("lead_t"), pl.col("contact_t")).alias("hs_t")
-        ).sort("hs_t", "h")
+        ).sort("hs_t", "h", maintain_order=True)
         nums = co.numeric_ids(rng, hs.height, 1000, 40)
         self.hs_id = dict(zip(hs["h"].to_list(), [f"hs:{x}" for x in nums], strict=True))
         self.hs_t = dict(zip(hs["h"].to_list(), hs["hs_t"].to_list(), strict=True))
@@ -251,7 +253,9 @@ class _Asm:
         hsc, hsh, life = self._hs_contact_rows()
         dups = self._duplicates(leads, hsh)
         people = self._with_lineage(pl.concat([leads, contacts, hsc, dups], how="diagonal_relaxed"))
-        identity = people.select("person_id", "true_person_key").sort("person_id")
+        identity = people.select("person_id", "true_person_key").sort(
+            "person_id", maintain_order=True
+        )
         sh = self._people_stage_history(ev, life)
         self.lifecycle = life
         return people, sh, identity
@@ -473,7 +477,7 @@ class _Asm:
         order = {"Lead": 0, "Marketing Qualified Lead": 1, "Sales Qualified Lead": 2,
                  "Opportunity": 3, "Customer": 4}  # fmt: skip
         ev = ev.with_columns(_lookup(pl.col("v"), order, pl.Int64).alias("rank"))
-        ev = ev.sort("h", "t", "rank")
+        ev = ev.sort("h", "t", "rank", maintain_order=True)
         # lifecycle stages only move forward in HubSpot
         ev = ev.filter(pl.col("rank") > pl.col("rank").shift(1).over("h").fill_null(-1))
         ev = ev.filter(pl.col("rank") >= pl.col("rank").cum_max().over("h"))
@@ -613,7 +617,11 @@ class _Asm:
     def _opportunity_status(self, o: pl.DataFrame, hist: pl.DataFrame) -> pl.DataFrame:
         """Add the stage, closed/won flags, probability and close date at the period's end."""
         T = self.T
-        cur = hist.sort("o", "t").group_by("o").agg(pl.col("new").last().alias("stage_raw"))
+        cur = (
+            hist.sort("o", "t", maintain_order=True)
+            .group_by("o")
+            .agg(pl.col("new").last().alias("stage_raw"))
+        )
         o = (
             o.join(cur, on="o", how="left", maintain_order="left")
             .with_columns(
@@ -800,7 +808,7 @@ class _Asm:
         last = (
             tf.join(o.select("o", "h", "created"), on="h")
             .filter(pl.col("t") <= pl.col("created"))
-            .sort("t")
+            .sort("t", maintain_order=True)
             .group_by("o")
             .agg(pl.col("camp").last())
         )
@@ -839,7 +847,9 @@ class _Asm:
         """``touchpoints``, ``campaign_members`` and ``identity_links``."""
         rng = self.rng
         tf = self._touch_frame()
-        web = tf.filter(pl.col("channel").is_in(co.WEB_CHANNELS)).sort("h", "t")
+        web = tf.filter(pl.col("channel").is_in(co.WEB_CHANNELS)).sort(
+            "h", "t", maintain_order=True
+        )
         web = self._logged_in_browsers(web)
         web, firsts = self._pseudo_ids(web)
         web = self._form_fills(web)
@@ -906,7 +916,9 @@ class _Asm:
         rng = self.rng
         # one GA4 user_pseudo_id per browser: "<random>.<first visit unix secs>"
         firsts = (
-            web.group_by("h", "device").agg(pl.col("t").min().alias("first_t")).sort("h", "device")
+            web.group_by("h", "device")
+            .agg(pl.col("t").min().alias("first_t"))
+            .sort("h", "device", maintain_order=True)
         )
         fsecs = self.cal.us(firsts["first_t"].to_numpy()) // 1_000_000
         rnd = rng.integers(100_000_000, 2_147_483_647, firsts.height)
@@ -921,7 +933,7 @@ class _Asm:
                     * 1_000_000
                 ).alias("ts_us")
             )
-            .sort("h", "device", "t")
+            .sort("h", "device", "t", maintain_order=True)
         )
         web = web.with_columns(
             (
@@ -1046,7 +1058,7 @@ class _Asm:
         )
         return (
             pl.concat([forms_ev, uid_ev], how="vertical_relaxed")
-            .sort("file", "line")
+            .sort("file", "line", maintain_order=True)
             .group_by("user_pseudo_id", "linked_id_type", "linked_id_value", "rule")
             .agg(
                 pl.col("ts_us").min().alias("f"),
@@ -1087,7 +1099,7 @@ class _Asm:
                 "true_person_key",
                 pl.Series("person_id", [self.main_id.get(x) for x in firsts["h"]], dtype=pl.String),
             )
-            .sort("anonymous_id")
+            .sort("anonymous_id", maintain_order=True)
         )
 
     def _offline_responses(self, tf: pl.DataFrame) -> pl.DataFrame:
@@ -1098,7 +1110,9 @@ class _Asm:
         off = off.with_columns(pl.Series("person_id", crm_ids, dtype=pl.String)).filter(
             pl.col("person_id").is_not_null()
         )
-        off = off.sort("t").unique(["campaign_id", "person_id"], keep="first", maintain_order=True)
+        off = off.sort("t", maintain_order=True).unique(
+            ["campaign_id", "person_id"], keep="first", maintain_order=True
+        )
         return off
 
     def _campaign_members(self, off: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -1134,7 +1148,7 @@ class _Asm:
                 ),
             ],
             how="diagonal_relaxed",
-        ).sort("t", "person_id", "campaign_id")
+        ).sort("t", "person_id", "campaign_id", maintain_order=True)
         mids = co.sf_ids(rng, "00v", mem.height)
         mem = mem.with_columns(pl.Series("member_id", mids, dtype=pl.String))
         members = mem.select(
@@ -1215,7 +1229,7 @@ class _Asm:
                 schema={"h": pl.Int64, "t": pl.Float64},
             )
             .filter(pl.col("t") < T)
-            .sort("t", "h")
+            .sort("t", "h", maintain_order=True)
         )
         tids = co.sf_ids(rng, "00T", calls.height)
         return calls.with_columns(
@@ -1304,7 +1318,7 @@ class _Asm:
             .otherwise(pl.lit("ads/linkedin_campaign_performance.csv"))
             .alias("source_file"),
         )
-        return out.sort("date", "platform", "ad_campaign_name").with_columns(
+        return out.sort("date", "platform", "ad_campaign_name", maintain_order=True).with_columns(
             (pl.int_range(pl.len()).over("source_file") + 1).cast(pl.Int64).alias("source_row")
         )
 
@@ -1380,7 +1394,7 @@ class _Asm:
         eff = s.truth.effects
         effects = pl.DataFrame(
             {"channel": list(eff), "effect": [float(v) for v in eff.values()]}
-        ).sort("channel")
+        ).sort("channel", maintain_order=True)
         return B2BTruth(
             identity=pl.DataFrame(),
             visitors=self.visitors,
@@ -1636,6 +1650,6 @@ def assemble(sim: _Sim) -> tuple[ClosedLoopData, B2BTruth, dict[str, pl.DataFram
                 )
             )
         key = list(TABLES[name].key)
-        canon[name] = _canon(name, df).sort(key, nulls_last=True)
+        canon[name] = _canon(name, df).sort(key, nulls_last=True, maintain_order=True)
     internals = {"ga4_events": a.ga4_events, "users": a.users}
     return ClosedLoopData(tables=canon, corporate_currency="USD"), truth, internals

@@ -330,7 +330,7 @@ class _Sim:
         tf = self._assign_campaigns(tf)
         off = pl.col("channel").is_in(co.OFFLINE_CHANNELS)
         tf = tf.filter(~off | (pl.col("t") == pl.col("t").min().over("h", "camp")))
-        tf = tf.filter(pl.col("t") < T).sort("h", "t")
+        tf = tf.filter(pl.col("t") < T).sort("h", "t", maintain_order=True)
         tf = tf.with_columns(pl.int_range(pl.len()).over("h").alias("j"))
         # who is known, when (lead created), when the decision falls
         hc = h.join(cap.select("h", "cap_t"), on="h", how="left", maintain_order="left")
@@ -405,7 +405,7 @@ class _Sim:
                 self._stamp(pl.col("t")).alias("occurred_at"),
                 pl.col("draw").alias("converted"),
             )
-            .sort("journey_id", "position")
+            .sort("journey_id", "position", maintain_order=True)
         )
         # after a meeting is set people keep visiting (not part of the decided journey)
         srh = self.h.filter(pl.col("sales_ready"))
@@ -427,7 +427,7 @@ class _Sim:
             pl.concat([tf.select(post.columns), post], how="vertical_relaxed")
             .filter(pl.col("t") < T)
             .filter(pl.col("h").is_in(known_h) | ~pl.col("channel").is_in(co.OFFLINE_CHANNELS))
-            .sort("h", "t")
+            .sort("h", "t", maintain_order=True)
         )
 
     def _stamp(self, expr: pl.Expr) -> pl.Expr:
@@ -490,7 +490,7 @@ class _Sim:
             members_of[int(key[0])] = np.sort(grp["h"].to_numpy())  # type: ignore[arg-type]
         emp = self.acc["employee_count"].to_numpy()
         div = self.acc["sales_division"].to_list()
-        srs = h.filter(pl.col("sales_ready")).sort("decide_t", "h")
+        srs = h.filter(pl.col("sales_ready")).sort("decide_t", "h", maintain_order=True)
         opps: list[dict[str, Any]] = []
         committee: list[tuple[int, int, bool, float]] = []
         contact_t: dict[int, float] = {}

@@ -149,7 +149,9 @@ class _Crm:
     def meetings(self, h: pl.DataFrame) -> pl.DataFrame:
         """The meeting that makes each sales-ready human sales-ready (and its booking call)."""
         rng, truth = self.rng, []
-        sr = h.filter(pl.col("sr_t").is_not_null() & (pl.col("sr_t") < self.T)).sort("sr_t", "h")
+        sr = h.filter(pl.col("sr_t").is_not_null() & (pl.col("sr_t") < self.T)).sort(
+            "sr_t", "h", maintain_order=True
+        )
         for r in sr.iter_rows(named=True):
             hh, t = int(r["h"]), float(r["sr_t"])
             who = self.record_at(hh, t)
@@ -203,7 +205,9 @@ class _Crm:
     def prospecting(self, h: pl.DataFrame) -> None:
         """SDR calls and e-mails to MQLs before the decision; the disqualifying call."""
         rng, T = self.rng, self.T
-        mql = h.filter(pl.col("mql_t").is_not_null() & (pl.col("mql_t") < T)).sort("mql_t", "h")
+        mql = h.filter(pl.col("mql_t").is_not_null() & (pl.col("mql_t") < T)).sort(
+            "mql_t", "h", maintain_order=True
+        )
         for r in mql.iter_rows(named=True):
             hh, t0 = int(r["h"]), float(r["mql_t"])
             end = min(x for x in (r["sr_t"], r["dq_t"], T) if x is not None and not np.isnan(x))
@@ -250,7 +254,9 @@ class _Crm:
                         opp=None,
                         dur=None,
                     )
-        dq = h.filter(pl.col("dq_t").is_not_null() & (pl.col("dq_t") < T)).sort("dq_t", "h")
+        dq = h.filter(pl.col("dq_t").is_not_null() & (pl.col("dq_t") < T)).sort(
+            "dq_t", "h", maintain_order=True
+        )
         for r in dq.iter_rows(named=True):
             hh, t = int(r["h"]), float(r["dq_t"])
             who = self.record_at(hh, t)
@@ -273,7 +279,9 @@ class _Crm:
     def sales_calls(self, touches: pl.DataFrame, h: pl.DataFrame) -> None:
         """The SDR calls on sales-created leads (``sales_activity`` touches), same ids."""
         rng = self.rng
-        calls = touches.filter(pl.col("touch_type") == "sales_activity").sort("touchpoint_id")
+        calls = touches.filter(pl.col("touch_type") == "sales_activity").sort(
+            "touchpoint_id", maintain_order=True
+        )
         owner = dict(zip(h["h"].to_list(), h["sdr_id"].to_list(), strict=True))
         human = human_of(self.a)
         for r in calls.iter_rows(named=True):
@@ -298,7 +306,7 @@ class _Crm:
         """1–3 meetings (demo, proposal review) per opportunity with its primary contact."""
         rng, T = self.rng, self.T
         start_s = self.a.cal.start_us  # (seconds since the epoch, despite the name)
-        for r in opps.sort("opportunity_id").iter_rows(named=True):
+        for r in opps.sort("opportunity_id", maintain_order=True).iter_rows(named=True):
             hh = primary.get(r["opportunity_id"])
             if hh is None:
                 continue
@@ -532,7 +540,7 @@ def _line_items(crm: _Crm, opps: pl.DataFrame, products: pl.DataFrame) -> pl.Dat
         for r in products.iter_rows(named=True)
     }
     rows = []
-    for r in opps.sort("opportunity_id").iter_rows(named=True):
+    for r in opps.sort("opportunity_id", maintain_order=True).iter_rows(named=True):
         if r["amount"] is None or r["amount"] <= 0:
             continue
         system, line, amount = r["source_system"], r["product_line"], float(r["amount"])
@@ -626,7 +634,7 @@ def crm_tables(
     sales_ready = sales_ready.with_columns(
         pl.when(pl.lit(hs_meeting)).then(pl.col(c).dt.truncate("1m")).otherwise(pl.col(c)).alias(c)
         for c in ("meeting_set_at", "meeting_at")
-    ).sort("true_person_key")
+    ).sort("true_person_key", maintain_order=True)
     out = {
         "users": _users_frame(a.users, names, a.s.p.seed),
         "activities": activities,

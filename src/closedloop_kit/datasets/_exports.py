@@ -116,8 +116,8 @@ def _sf_people(world: B2BWorld) -> tuple[pl.DataFrame, pl.DataFrame]:
     p = world.data.frame("people")
     sf = p.filter(pl.col("source_system") == "salesforce")
     return (
-        sf.filter(pl.col("person_type") == "lead").sort("source_id"),
-        sf.filter(pl.col("person_type") == "contact").sort("source_id"),
+        sf.filter(pl.col("person_type") == "lead").sort("source_id", maintain_order=True),
+        sf.filter(pl.col("person_type") == "contact").sort("source_id", maintain_order=True),
     )
 
 
@@ -335,7 +335,9 @@ def _sf_account(world: B2BWorld, sfdir: Path, log: _Log) -> pl.DataFrame:
     """Write Account.csv; returns the Salesforce accounts written."""
     d = world.data
     acc: pl.DataFrame = (
-        d.frame("accounts").filter(pl.col("source_system") == "salesforce").sort("source_id")
+        d.frame("accounts")
+        .filter(pl.col("source_system") == "salesforce")
+        .sort("source_id", maintain_order=True)
     )
     header = [
         "Id",
@@ -387,7 +389,9 @@ def _sf_opportunity(
     """Write Opportunity.csv, with a planted reject; returns the opportunities written."""
     d = world.data
     opp: pl.DataFrame = (
-        d.frame("opportunities").filter(pl.col("source_system") == "salesforce").sort("source_id")
+        d.frame("opportunities")
+        .filter(pl.col("source_system") == "salesforce")
+        .sort("source_id", maintain_order=True)
     )
     header = [
         "Id",
@@ -478,7 +482,7 @@ def _sf_opportunity_contact_role(world: B2BWorld, sfdir: Path, log: _Log) -> Non
     oc = d.frame("opportunity_contacts").filter(pl.col("source_system") == "salesforce")
     oc = oc.join(
         d.frame("people").select("person_id", pl.col("created_at").alias("__c")), on="person_id"
-    ).sort("source_id")
+    ).sort("source_id", maintain_order=True)
     header = ["Id", "OpportunityId", "ContactId", "Role", "IsPrimary", "CreatedDate", "IsDeleted"]
     rows = [
         [
@@ -507,7 +511,7 @@ def _sf_opportunity_history(
     sh = sh.join(
         opp.select(pl.col("opportunity_id").alias("entity_id"), "amount", "close_date", "currency"),
         on="entity_id",
-    ).sort("entity_id", "changed_at")
+    ).sort("entity_id", "changed_at", maintain_order=True)
     prob = {
         "Prospecting": 10,
         "Qualification": 20,
@@ -611,7 +615,7 @@ def _sf_lead_history(
 def _sf_campaign(world: B2BWorld, sfdir: Path, log: _Log, *, user0: str) -> None:
     """Write Campaign.csv."""
     d = world.data
-    c = d.frame("campaigns").sort("source_id")
+    c = d.frame("campaigns").sort("source_id", maintain_order=True)
     header = [
         "Id",
         "IsDeleted",
@@ -667,7 +671,7 @@ def _sf_campaign(world: B2BWorld, sfdir: Path, log: _Log, *, user0: str) -> None
 def _sf_campaign_member(world: B2BWorld, sfdir: Path, log: _Log) -> None:
     """Write CampaignMember.csv."""
     d = world.data
-    cm = d.frame("campaign_members").sort("source_id")
+    cm = d.frame("campaign_members").sort("source_id", maintain_order=True)
     header = [
         "Id",
         "IsDeleted",
@@ -705,7 +709,7 @@ def _sf_campaign_member(world: B2BWorld, sfdir: Path, log: _Log) -> None:
 def _sf_dated_conversion_rate(world: B2BWorld, sfdir: Path, log: _Log) -> None:
     """Write DatedConversionRate.csv (ConversionRate = units of IsoCode per 1 corporate unit)."""
     d = world.data
-    fx = d.frame("fx_rates").sort("valid_from")
+    fx = d.frame("fx_rates").sort("valid_from", maintain_order=True)
     header = ["Id", "IsoCode", "ConversionRate", "StartDate", "NextStartDate", "CreatedDate"]
     rows = [
         [
@@ -780,7 +784,7 @@ def _sf_report_new_leads(
     """Write the lead report: leads created in the last quarter, Windows-1252, 15-char ids."""
     since = dt.datetime.combine(cal_end - dt.timedelta(days=91), dt.time(), dt.UTC)
     rep = leads.filter(~pl.col("is_deleted") & (pl.col("created_at") >= since)).sort(
-        "created_at", "source_id"
+        "created_at", "source_id", maintain_order=True
     )
     header = [
         "Lead Owner",
@@ -846,7 +850,7 @@ def _sf_report_open_pipeline(
     cal_end: dt.date,
 ) -> None:
     """Write the pipeline report: open opportunities with currency strings."""
-    rep2 = opp.filter(~pl.col("is_closed")).sort("close_date", "source_id")
+    rep2 = opp.filter(~pl.col("is_closed")).sort("close_date", "source_id", maintain_order=True)
     header = [
         "Opportunity Owner",
         "Account Name",
@@ -928,7 +932,7 @@ def _hs_contacts(
     people = (
         d.frame("people")
         .filter(pl.col("source_system") == "hubspot")
-        .sort(pl.col("source_id").cast(pl.Int64))
+        .sort(pl.col("source_id").cast(pl.Int64), maintain_order=True)
     )
     sh = d.frame("stage_history").filter(
         (pl.col("source_system") == "hubspot") & (pl.col("entity_type") == "person")
@@ -1021,7 +1025,9 @@ def _hs_companies(acc: pl.DataFrame, root: Path, log: _Log, *, names: dict[str, 
             names.get(r["owner_id"] or "", ""),
             _hs_dt(r["created_at"]),
         ]
-        for r in acc.sort(pl.col("source_id").cast(pl.Int64)).iter_rows(named=True)
+        for r in acc.sort(pl.col("source_id").cast(pl.Int64), maintain_order=True).iter_rows(
+            named=True
+        )
     ]
     _write(root / "hubspot/companies.csv", "\ufeff" + _csv_text(header, rows, quote_all=False))
     log.add("hubspot/companies.csv", "utf-8-sig", len(rows), 0, 0, "UTF-8 with BOM")
@@ -1033,7 +1039,7 @@ def _hs_deals(world: B2BWorld, root: Path, log: _Log, *, names: dict[str, str]) 
     deals = (
         d.frame("opportunities")
         .filter(pl.col("source_system") == "hubspot")
-        .sort(pl.col("source_id").cast(pl.Int64))
+        .sort(pl.col("source_id").cast(pl.Int64), maintain_order=True)
     )
     oc = d.frame("opportunity_contacts").filter(pl.col("source_system") == "hubspot")
     contacts_of = {
@@ -1092,7 +1098,7 @@ def _param(key: str, value: Any) -> dict[str, Any]:
 
 
 def _write_ga4(world: B2BWorld, root: Path, log: _Log) -> None:
-    ev = world.internals["ga4_events"].sort("file", "line")
+    ev = world.internals["ga4_events"].sort("file", "line", maintain_order=True)
     files: dict[str, list[str]] = {}
     first_src: dict[str, tuple[Any, Any, Any]] = {}
     for r in ev.filter(pl.col("is_first") & (pl.col("event_name") == "session_start")).iter_rows(
@@ -1264,7 +1270,9 @@ def _long_date(x: dt.date) -> str:
 
 def _ads_google(sp: pl.DataFrame, root: Path, log: _Log, *, start: dt.date, end: dt.date) -> None:
     """Write the Google Ads UI campaign report (title and date-range lines, Total rows)."""
-    g = sp.filter(pl.col("platform") == "google_ads").sort("date", "ad_campaign_name")
+    g = sp.filter(pl.col("platform") == "google_ads").sort(
+        "date", "ad_campaign_name", maintain_order=True
+    )
     header = [
         "Day",
         "Campaign",
@@ -1348,7 +1356,9 @@ def _google_ads_totals(g: pl.DataFrame) -> list[_Row]:
 
 def _ads_linkedin(sp: pl.DataFrame, root: Path, log: _Log, *, start: dt.date, end: dt.date) -> None:
     """Write the LinkedIn Campaign Manager export (preamble, M/D/YYYY dates, EUR)."""
-    li = sp.filter(pl.col("platform") == "linkedin_ads").sort("date", "ad_campaign_name")
+    li = sp.filter(pl.col("platform") == "linkedin_ads").sort(
+        "date", "ad_campaign_name", maintain_order=True
+    )
     header = [
         "Start Date (in UTC)",
         "Account Name",
@@ -1418,8 +1428,8 @@ def _write_truth(world: B2BWorld, root: Path, log: _Log) -> None:
     t = world.truth
     tdir = root / "truth"
     frames = {
-        "identity": t.identity.sort("person_id"),
-        "visitors": t.visitors.sort("anonymous_id"),
+        "identity": t.identity.sort("person_id", maintain_order=True),
+        "visitors": t.visitors.sort("anonymous_id", maintain_order=True),
         "channel_effects": t.channel_effects,
         "true_shares": t.true_shares(),
         "journeys": t.journeys,

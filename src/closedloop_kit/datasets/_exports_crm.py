@@ -44,7 +44,9 @@ _LIST_PRICE = {
 
 def _sorted(df: pl.DataFrame, system: str, *, numeric: bool = False) -> pl.DataFrame:
     out = df.filter(pl.col("source_system") == system)
-    return out.sort(pl.col("source_id").cast(pl.Int64) if numeric else pl.col("source_id"))
+    return out.sort(
+        pl.col("source_id").cast(pl.Int64) if numeric else pl.col("source_id"), maintain_order=True
+    )
 
 
 def _write_sf(path: Path, header: list[str], rows: list[_Row]) -> None:

@@ -117,7 +117,7 @@ class ConversionTruth:
         """
         z = self._logit(journeys, without=without)
         return z.select("journey_id", (1.0 / (1.0 + (-pl.col("z")).exp())).alias("p")).sort(
-            "journey_id"
+            "journey_id", maintain_order=True
         )
 
     def lifts(self, journeys: pl.DataFrame) -> pl.DataFrame:
@@ -140,7 +140,7 @@ class ConversionTruth:
         total = pos["lift"].sum()
         return pos.with_columns(
             (pl.col("lift") / total if total > 0 else pl.lit(0.0)).alias("share")
-        ).sort("channel")
+        ).sort("channel", maintain_order=True)
 
     def sample(self, journeys: pl.DataFrame, *, seed: int) -> pl.DataFrame:
         """Draw conversions: ``journey_id``, ``p``, ``converted`` (fixed ``seed``)."""

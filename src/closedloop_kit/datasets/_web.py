@@ -146,7 +146,7 @@ def ga4_events(sessions: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame
     ev = ev.join(s.drop("ts_us", "form_ts_us"), on="__sess", how="left", maintain_order="left")
     ev = ev.with_columns(
         pl.from_epoch(pl.col("ts_us"), time_unit="us").dt.strftime("%Y%m%d").alias("event_date")
-    ).sort("event_date", "ts_us", "user_pseudo_id", "ga_session_id", "k")
+    ).sort("event_date", "ts_us", "user_pseudo_id", "ga_session_id", "k", maintain_order=True)
     ev = ev.with_columns(
         pl.concat_str(pl.lit("ga4/events_"), "event_date", pl.lit(".json")).alias("file"),
         (pl.int_range(pl.len(), dtype=pl.Int64).over("event_date") + 1).alias("line"),

@@ -224,6 +224,6 @@ def make_attribution_world(
             "conversion_at",
             "value",
         )
-        .sort("journey_id", "position")
+        .sort("journey_id", "position", maintain_order=True)
     )
     return AttributionWorld(journeys=out, truth=truth, kind=kind, seed=seed)
