@@ -397,3 +397,92 @@ def test_product_line_person_interest_first_then_deal_then_campaign(tiny):
         "Platform",
         "opportunity",
     )
+
+
+def _typed_in_contact_on_a_deal(lead_source: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A HubSpot contact created straight into "Opportunity" on 1 Jan (lifecycle rows)."""
+    people = pl.DataFrame(
+        {
+            "person_id": ["hs:1"],
+            "person_type": ["contact"],
+            "created_at": [t(1, 1)],
+            "lead_source": [lead_source],
+            "lifecycle_stage_raw": ["opportunity"],
+        }
+    )
+    history = pl.DataFrame(  # HubSpot fills the skipped "Lead" at the jump's time
+        {
+            "entity_type": ["person"] * 2,
+            "entity_id": ["hs:1"] * 2,
+            "field": ["lifecycle_stage"] * 2,
+            "new_value": ["lead", "opportunity"],
+            "changed_at": [t(1, 1), t(1, 1)],
+        }
+    )
+    return people, history
+
+
+@pytest.mark.parametrize(
+    ("lead_source", "raw_lead"),
+    [
+        ("Email Marketing", True),  # HubSpot's Original Source labels
+        ("EMAIL_MARKETING", True),  # and its internal values
+        ("Paid Social", True),
+        ("ORGANIC_SOCIAL", True),
+        ("Referrals", True),
+        ("Other Campaigns", True),
+        ("Offline Sources", False),  # typed in, imported: says nothing
+    ],
+)
+def test_hubspot_original_source_says_whether_a_contact_gave_its_details(lead_source, raw_lead):
+    people, history = _typed_in_contact_on_a_deal(lead_source)
+    data = clk.ClosedLoopData(
+        {
+            "people": clk.validate(people, "people").valid,
+            "stage_history": clk.validate(history, "stage_history").valid,
+        }
+    )
+    r = build_funnel(data).to_dicts()[0]
+    assert r["opportunity_at"] == t(1, 1)
+    if raw_lead:  # a raw lead at its creation, observed (not back-filled)
+        assert (r["raw_lead_at"], r["raw_lead_backfilled"]) == (t(1, 1), False)
+    else:  # sales typed it in for the deal: it enters the funnel at the deal
+        assert r["raw_lead_at"] is None
+
+
+def test_a_lead_record_made_for_a_person_already_on_a_deal_is_a_raw_lead():
+    # sales typed the contact in for a deal on 1 Jan; on 1 Mar an outbound lead record was
+    # created for the same person (one golden person). The person existed since 1 Jan,
+    # so the deal is not "before the first stage": the lead is a regression, clamped to
+    # the deal and flagged back-filled, not a backwards row to reject.
+    contact, history = _typed_in_contact_on_a_deal("Offline Sources")
+    lead = pl.DataFrame(
+        {
+            "person_id": ["sf:2"],
+            "person_type": ["lead"],
+            "created_at": [t(3, 1)],
+            "lead_source": ["Outbound"],
+            "status_raw": ["Open - Not Contacted"],
+        }
+    )
+    people = pl.concat([contact, lead], how="diagonal").with_columns(
+        pl.lit("gold:1").alias("golden_person_id")
+    )
+    data = clk.ClosedLoopData(
+        {
+            "people": clk.validate(people, "people").valid,
+            "stage_history": clk.validate(history, "stage_history").valid,
+        }
+    )
+    res = build_funnel(data, result=True)
+    assert res.rejected.height == 0
+    g = row(res.funnel, "gold:1")
+    assert (g["raw_lead_at"], g["raw_lead_backfilled"]) == (t(1, 1), True)
+    assert (g["opportunity_at"], g["opportunity_backfilled"]) == (t(1, 1), False)
+    # a milestone before every record of the person still goes backwards
+    early = history.with_columns(pl.lit(t(12, 1) - dt.timedelta(days=365)).alias("changed_at"))
+    data = data.with_tables(stage_history=clk.validate(early, "stage_history").valid)
+    res = build_funnel(data, result=True, quiet=True)
+    assert res.rejected["reason"].to_list() == [
+        "stage timestamps go backwards (opportunity before the first stage)"
+    ]

@@ -104,6 +104,20 @@ def test_every_analysis_reads_the_truth_on_simulated_companies(seed: int) -> Non
     check_one_model(_prepare(world.data), _truth_counts(world), _won_revenue(world))
 
 
+@pytest.mark.parametrize(
+    ("seed", "accounts", "months"), [(101, 60, 12), (7, 200, 18), (19, 200, 18), (77, 300, 24)]
+)
+def test_the_truth_on_larger_companies(seed: int, accounts: int, months: int) -> None:
+    """Companies whose HubSpot contacts were typed in for a deal before the person's lead
+    moment: a Salesforce lead created later, an Original Source such as "Email
+    Marketing", or no record of the moment at all (which the truth then does not count).
+    """
+    world = clk.datasets.make_b2b(seed, accounts=accounts, months=months)
+    prepared = _prepare(world.data)
+    check_one_model(prepared, _truth_counts(world), _won_revenue(world))
+    check_segments(prepared, world.truth.segments)
+
+
 CENT = 0.005 + 1e-6  # the truth rounds each figure once to the cent
 
 

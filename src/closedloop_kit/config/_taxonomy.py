@@ -189,6 +189,15 @@ _LEAD_SOURCE_MAP: dict[str, str] = {
     "Reseller": "partner",
     "Direct Traffic": "web_direct",
     "Website Direct": "web_direct",
+    # HubSpot's "Original Source" (hs_analytics_source; its internal values such as
+    # EMAIL_MARKETING normalise to the same keys). "Offline Sources" (typed in, imported
+    # or created through the API) is left out: it does not say how the person came in.
+    "Email Marketing": "marketing",
+    "Paid Social": "marketing",
+    "Organic Social": "marketing",
+    "Other Campaigns": "marketing",
+    "Referrals": "marketing",
+    "AI Referrals": "marketing",
 }
 
 

@@ -86,6 +86,21 @@ def _lookup(
     return expr.replace_strict(mapping, return_dtype=dtype)
 
 
+_OFFLINE = "Offline Sources"
+
+
+def _hs_original_source() -> pl.Expr:
+    """HubSpot's Original Source of a human's contact (needs ``known``, ``first_channel``).
+
+    The source of the person's first channel once they gave their details, else
+    "Offline Sources" (a contact typed in by sales, imported or created through the API).
+    """
+    first = pl.col("first_channel").replace_strict(
+        _HS_SOURCE, default=_OFFLINE, return_dtype=pl.String
+    )
+    return pl.when(pl.col("known")).then(first.fill_null(_OFFLINE)).otherwise(pl.lit(_OFFLINE))
+
+
 class _Asm:
     def __init__(self, sim: _Sim) -> None:
         self.s = sim
@@ -96,6 +111,7 @@ class _Asm:
         # the marketing world is the same with or without it
         self.rng2 = np.random.default_rng([sim.p.seed, 2613])
         self.users = extend_users(sim.users, self.rng2)
+        self.lead_recorded: set[int] = set()
 
     def ts(self, col: str) -> pl.Expr:
         return self.s._stamp(pl.col(col))
@@ -368,14 +384,7 @@ class _Asm:
             pl.Series("title", [co.TITLES[i][0] for i in hsh["title"]], dtype=pl.String),
             pl.col("name").alias("company_name"),
             "account_id",
-            pl.Series(
-                "lead_source",
-                [
-                    (_HS_SOURCE.get(c or "", "Offline Sources") if k else "Offline Sources")
-                    for c, k in zip(hsh["first_channel"], hsh["known"], strict=True)
-                ],
-                dtype=pl.String,
-            ),
+            _hs_original_source().alias("lead_source"),
             "lifecycle_stage_raw",
             "country",
             "product_line",
@@ -518,6 +527,7 @@ class _Asm:
         t2 = x["lead_t"].to_numpy() + lag2
         x = x.with_columns(pl.Series("__t", t2, dtype=pl.Float64)).filter(pl.col("__t") < T)
         ids2 = co.sf_ids(rng, "00Q", x.height, pod="8f")
+        self.lead_recorded.update(x["h"].to_list())  # a lead record: see _late_lead
         d2 = x.select(
             pl.Series("person_id", ["sf:" + i for i in ids2], dtype=pl.String),
             pl.lit("lead").alias("person_type"),
@@ -861,6 +871,12 @@ class _Asm:
         links = self._ga4_links(events)
         self.visitors = self._visitor_truth(firsts)
         off = self._offline_responses(tf)
+        # who gave their details through a touch a CRM or GA4 records (a form fill, an
+        # event or webinar response of a HubSpot person): see :meth:`_late_lead`
+        self.lead_recorded.update(
+            web.filter(pl.col("form_ts_us").is_not_null())["h"].to_list()
+            + off.filter(pl.col("is_hs") & (pl.col("channel") != "Email"))["h"].to_list()
+        )
         members, sf_touch = self._campaign_members(off)
         hs_touch = self._hubspot_events(off)
         call_touch = self._sales_calls()
@@ -1412,6 +1428,26 @@ class _Asm:
         """``c`` (a day) happened within the simulated period."""
         return pl.col(c).is_not_null() & pl.col(c).is_not_nan() & (pl.col(c) < self.T)
 
+    def _late_lead(self) -> pl.Expr:
+        """True where no CRM records the lead moment.
+
+        A HubSpot contact that sales typed in (for a deal) before the person's lead
+        moment has no lead record: HubSpot keeps the one contact, whose Original Source
+        says nothing ("Offline Sources") and whose lifecycle cannot move back to Lead.
+        Unless the person gives their details through a recorded touch (a form fill, an
+        event or webinar response) or has a lead record in Salesforce as well
+        (``lead_recorded``, filled by :meth:`touches` and :meth:`_duplicates`), no CRM
+        records the moment, so the truth does not count it (as a late MQL,
+        :meth:`_late_mql`).
+        """
+        lead_t = pl.col("lead_t").fill_nan(None)
+        return (
+            pl.col("is_hs")
+            & (pl.col("contact_t").fill_nan(None) < lead_t).fill_null(False)
+            & (_hs_original_source() == _OFFLINE)
+            & pl.col("h").is_in(sorted(self.lead_recorded)).not_()
+        )
+
     def _late_mql(self) -> pl.Expr:
         """True where no CRM records the MQL moment (needs ``_deal_t``, the first deal day).
 
@@ -1443,7 +1479,7 @@ class _Asm:
         on_deal = self.s.committee.group_by("h").agg(pl.col("t").min().alias("_deal_t"))
         hx = h.join(on_deal, on="h", how="left", maintain_order="left")
         return hx.with_columns(
-            self._observed("lead_t").alias("lead"),
+            (self._observed("lead_t") & self._late_lead().not_()).alias("lead"),
             ((self._observed("mql_t") & late_mql.not_()) | self._observed("sr_t")).alias("mql"),
             self._observed("sr_t").alias("sales_ready"),
         )
@@ -1551,7 +1587,7 @@ class _Asm:
             pl.col("p_true"),
             pl.col("decided"),
             pl.col("sales_ready"),
-            pl.when(self._observed("lead_t")).then(self.ts("lead_t")).alias("lead_at"),
+            pl.when(pl.col("lead")).then(self.ts("lead_t")).alias("lead_at"),
             pl.when(pl.col("mql") & self._observed("mql_t") & late_mql.not_())
             .then(self.ts("mql_t"))
             .when(pl.col("mql"))

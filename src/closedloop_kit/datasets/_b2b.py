@@ -125,7 +125,10 @@ class B2BTruth:
         buying committee (``on_opportunity``, ``on_won_opportunity``).
     stage_counts
         ``stage``, ``count``, ``grain`` observed by the end of the period (people stages
-        count humans; ``opportunity``/``won`` count opportunities).
+        count humans; ``opportunity``/``won`` count opportunities). A moment no CRM can
+        record is not counted: an MQL after a HubSpot contact joined a deal (its
+        lifecycle only moves forward), a lead moment after sales typed the HubSpot
+        contact in for a deal when no form, event response or Salesforce lead records it.
     stage_conversion
         ``from_stage``, ``to_stage``, ``rate`` between consecutive stages.
     cycle

@@ -157,12 +157,19 @@ def _rollup(prep: StageEvidence, grain: str) -> tuple[pl.DataFrame, pl.DataFrame
 
 
 def _stages_frame(
-    evidence: pl.DataFrame, tax: Taxonomy, on_backwards: str, cap: int | None = None
+    evidence: pl.DataFrame,
+    tax: Taxonomy,
+    on_backwards: str,
+    cap: int | None = None,
+    created: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Stage times per entity from its evidence (see :func:`build_from_evidence`).
 
     ``cap`` is the index of a stage decided by meetings: stages up to it are back-filled
-    only from evidence up to it, never from later stages.
+    only from evidence up to it, never from later stages. ``created`` (``entity_id``,
+    ``_created``): when each entity's earliest record was created, whatever its kind (a
+    contact typed in by sales too); without it, the entity exists from its first-stage
+    evidence.
     """
     stages = tax.stages
     n = len(stages)
@@ -198,34 +205,29 @@ def _stages_frame(
         else top
     )
     agg = agg.with_columns(top.alias("_top"), entry.alias("_entry"), top_low.alias("_top_low"))
+    if created is None:
+        agg = agg.with_columns(pl.lit(None, dtype=UTC_DATETIME).alias("_created"))
+    else:
+        agg = agg.join(created, on="entity_id", how="left")
     obs = [pl.col(f"_obs_{s}") for s in stages]
-    # a milestone observed before the entity's first stage (its creation) contradicts it:
-    # the row goes backwards. Evidence for an earlier stage dated after a later stage's
-    # (a status moved back, a contact marked MQL after joining a deal) is a regression:
-    # the stage was reached no later than the later one, so its time is clamped to it.
-    # (a response — a form fill — after later milestones is not a contradiction: the
-    # first stage is then clamped to the earliest later milestone and flagged back-filled)
+    # a milestone observed before the entity existed contradicts it: the row goes
+    # backwards. The entity exists from its earliest record (a contact sales typed in
+    # counts, although its creation is no lead evidence) or its first-stage record
+    # evidence. Evidence for an earlier stage dated after a later stage's (a status moved
+    # back, a contact marked MQL after joining a deal, a lead record created for a person
+    # already on a deal) is a regression: the stage was reached no later than the later
+    # one, so its time is clamped to it and flagged back-filled. (A response — a form
+    # fill — after later milestones is not a contradiction either.)
+    existed = pl.min_horizontal("_rec_first", "_created")
     back = [
-        pl.when((obs[i] < pl.col("_rec_first")).fill_null(False)).then(pl.lit(s)).otherwise(None)
+        pl.when((obs[i] < existed).fill_null(False)).then(pl.lit(s)).otherwise(None)
         for i, s in enumerate(stages)
         if i > 0
     ]
     agg = agg.with_columns(pl.concat_list(back).list.drop_nulls().alias("_backwards"))
-    lo = 0 if on_backwards == "clamp" else 1
     if on_backwards == "clamp":
         agg = agg.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias("_backwards"))
-    clamped = [
-        (pl.min_horizontal(obs[i:]) if i >= lo else obs[i]).alias(f"_cl_{s}")
-        for i, s in enumerate(stages)
-    ]
-    if lo > 0:  # reject mode: only the first stage's responses are clamped
-        first_ok = pl.col("_rec_first").is_not_null() & (pl.col("_rec_first") <= obs[0])
-        clamped[0] = (
-            pl.when(first_ok)
-            .then(obs[0])
-            .otherwise(pl.min_horizontal(obs))
-            .alias(f"_cl_{stages[0]}")
-        )
+    clamped = [pl.min_horizontal(obs[i:]).alias(f"_cl_{s}") for i, s in enumerate(stages)]
     agg = agg.with_columns(
         clamped + [pl.col(f"_obs_{s}").is_not_null().alias(f"_had_{s}") for s in stages]
     )
@@ -535,9 +537,10 @@ def build_from_evidence(
 
     Checks (rows that fail go to :meth:`Prepared.funnel_result`'s ``.rejected`` with a
     ``reason``, never silently dropped; ``build`` warns with the count): stage
-    timestamps never go backwards — no milestone before the entity's first stage (its
-    creation); ``on_backwards="clamp"`` instead moves the first stage back to the
-    earliest milestone and flags it back-filled; won implies an observed opportunity;
+    timestamps never go backwards — no milestone before the entity existed (its
+    earliest record, of any kind, or its first-stage evidence);
+    ``on_backwards="clamp"`` instead moves the first stage back to the earliest
+    milestone and flags it back-filled; won implies an observed opportunity;
     deal amounts are ≥ 0 and have a currency.
 
     Parameters
@@ -617,7 +620,14 @@ def build_from_evidence(
         if prep.meetings_decide and tax.meeting_stage is not None
         else None
     )
-    frame = _stages_frame(evidence, tax, on_backwards, cap)
+    created = None
+    if grain != "opportunity":  # a deal exists from its creation: its own first evidence
+        created = (
+            ep.join(prep.people.select("person_id", "created_at"), on="person_id")
+            .group_by("entity_id")
+            .agg(pl.col("created_at").min().cast(UTC_DATETIME).alias("_created"))
+        )
+    frame = _stages_frame(evidence, tax, on_backwards, cap, created)
 
     pdims = _people_dims(prep, ep)
     odims = _opp_dims(prep, eo)
