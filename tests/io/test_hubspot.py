@@ -229,3 +229,51 @@ def test_ids_saved_through_excel(tmp_path: Path) -> None:
     rep = res.report.row(0, named=True)
     assert (rep["rows_read"], rep["rows_kept"], rep["rows_rejected"]) == (3, 2, 1)
     assert "1 id(s) in scientific notation" in rep["notes"]
+
+
+PARTICIPATIONS = (
+    "id,createdAt,associations.contact.contactId,associations.contact.email,"
+    "associations.marketingEvent.marketingEventId,associations.marketingEvent.name,"
+    "properties.attendanceState,properties.occurredAt\n"
+    "9001,2025-09-17T05:41:49Z,1348,ana@example.com,501,Q3 Product Webinar,ATTENDED,"
+    "1758087709000\n"
+    "9002,2025-09-18T05:41:49Z,1349,bo@example.com,501,Q3 Product Webinar,registered,"
+    "1758174109000\n"
+    "9003,2025-09-19T05:41:49Z,1350,cy@example.com,502,Summit 2025,CANCELLED,1758260509000\n"
+    "9004,2025-09-19T05:41:49Z,1351,di@example.com,502,Summit 2025,NO_SHOW,1758260509000\n"
+    "9005,2025-09-20T05:41:49Z,1352,ed@example.com,502,Summit 2025,MAYBE,1758346909000\n"
+)
+
+
+def test_marketing_event_participations_become_event_touches(tmp_path: Path) -> None:
+    """Marketing Events API participations (flattened): attended and registered are touches."""
+    res = read_hubspot(_write(tmp_path, "marketing_event_participations.csv", PARTICIPATIONS))
+    rep = res.report.row(0, named=True)
+    assert (rep["object"], rep["rows_read"], rep["rows_kept"]) == (
+        "marketing_event_participation",
+        5,
+        2,
+    )
+    # a cancelled registration and a no-show are not touches; an unknown state is refused
+    assert (rep["rows_merged"], rep["rows_rejected"]) == (2, 1)
+    assert "2 cancelled registration(s) or no-show(s)" in rep["notes"]
+    tp = res["touchpoints"].sort("touchpoint_id")
+    assert tp["touchpoint_id"].to_list() == ["hs:event:9001", "hs:event:9002"]
+    assert tp["person_id"].to_list() == ["hs:1348", "hs:1349"]
+    assert tp["touch_type"].to_list() == ["event", "campaign_response"]
+    assert tp["campaign_name"].to_list() == ["Q3 Product Webinar"] * 2
+    # occurredAt is epoch milliseconds
+    assert tp["occurred_at"].to_list()[0] == dt.datetime(2025, 9, 17, 5, 41, 49, tzinfo=UTC)
+    assert tp["source_row"].to_list() == [2, 3]
+    bad = res.rejected.row(0, named=True)
+    assert bad["source_row"] == 6
+    assert "attendance state MAYBE is not one of ATTENDED, REGISTERED" in bad["reason"]
+
+
+def test_event_participations_are_found_by_their_columns(tmp_path: Path) -> None:
+    import closedloop_kit as clk
+
+    _write(tmp_path, "webinar_attendees_2025.csv", PARTICIPATIONS)
+    data = clk.load(tmp_path, progress=False)
+    assert data.load_report["reader"].to_list() == ["hubspot"]
+    assert data.frame("touchpoints").height == 2

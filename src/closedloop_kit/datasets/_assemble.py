@@ -87,6 +87,8 @@ def _lookup(
 
 
 _OFFLINE = "Offline Sources"
+HS_EVENTS_FILE = "hubspot/marketing_event_participations.csv"
+"""Where HubSpot people's event and webinar responses are exported (and read from)."""
 
 
 def _hs_original_source() -> pl.Expr:
@@ -1224,7 +1226,7 @@ class _Asm:
             pl.col("camp_name").alias("campaign_name"),
             pl.lit("hubspot").alias("source_system"),
             pl.col("__id").alias("source_id"),
-            pl.lit("hubspot/marketing_events.csv").alias("source_file"),
+            pl.lit(HS_EVENTS_FILE).alias("source_file"),
         )
 
     def _sales_calls(self) -> pl.DataFrame:

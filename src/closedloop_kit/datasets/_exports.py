@@ -31,6 +31,7 @@ from typing import Any
 
 import polars as pl
 
+from closedloop_kit.datasets._assemble import HS_EVENTS_FILE
 from closedloop_kit.datasets._b2b import B2BWorld
 
 __all__ = ["write_exports"]
@@ -922,6 +923,70 @@ def _write_hubspot(world: B2BWorld, root: Path, log: _Log) -> None:
     _hs_contacts(world, root, log, names=names, accounts=acc)
     _hs_companies(acc, root, log, names=names)
     _hs_deals(world, root, log, names=names)
+    _hs_event_participations(world, root, log)
+
+
+_ATTENDANCE = {"webinar": "ATTENDED", "event": "ATTENDED", "campaign_response": "REGISTERED"}
+
+
+def _hs_event_participations(world: B2BWorld, root: Path, log: _Log) -> None:
+    """Write marketing_event_participations.csv: HubSpot people's event responses.
+
+    The rows of the Marketing Events API's contact participations (``GET
+    /marketing/v3/marketing-events/participations/contacts/{id}/breakdown``) as
+    ``pandas.json_normalize`` flattens them: a webinar or a conference attended, a
+    registration (content downloads and partner registrations are pushed to HubSpot as
+    registrations). The event is named as the CRM campaign it belongs to.
+    """
+    d = world.data
+    t = (
+        d.frame("touchpoints")
+        .filter(pl.col("source_file") == HS_EVENTS_FILE)
+        .sort("source_id", maintain_order=True)
+    )
+    people = d.frame("people").select("person_id", "email", "first_name", "last_name")
+    t = t.join(people, on="person_id", how="left", maintain_order="left")
+    names = sorted(set(t["campaign_name"].drop_nulls().to_list()))
+    event_id = {n: str(880_000 + i) for i, n in enumerate(names)}
+    header = [
+        "id",
+        "createdAt",
+        "associations.contact.contactId",
+        "associations.contact.email",
+        "associations.contact.firstname",
+        "associations.contact.lastname",
+        "associations.marketingEvent.marketingEventId",
+        "associations.marketingEvent.name",
+        "properties.attendanceState",
+        "properties.occurredAt",
+    ]
+    rows: list[_Row] = []
+    for r in t.iter_rows(named=True):
+        at: dt.datetime = r["occurred_at"]
+        rows.append(
+            [
+                r["source_id"],
+                at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                _raw(r["person_id"]),
+                r["email"],
+                r["first_name"],
+                r["last_name"],
+                event_id.get(r["campaign_name"], ""),
+                r["campaign_name"],
+                _ATTENDANCE[r["touch_type"]],
+                str(int(at.timestamp() * 1000)),
+            ]
+        )
+    _write(root / HS_EVENTS_FILE, _csv_text(header, rows, quote_all=False))
+    log.add(
+        HS_EVENTS_FILE,
+        "utf-8",
+        len(rows),
+        0,
+        0,
+        "Marketing Events API participations flattened by pandas.json_normalize; "
+        "occurredAt in epoch milliseconds",
+    )
 
 
 def _hs_contacts(

@@ -209,6 +209,38 @@ FORM_SUBMISSION = HubSpotSpec(
     file_names=("contactformsubmission", "contactformsubmissiondata", "formsubmissions"),
 )
 
+MARKETING_EVENT_PARTICIPATION = HubSpotSpec(
+    name="marketing_event_participation",
+    table="touchpoints",
+    key=None,
+    fields={
+        "source_id": ("id",),
+        "person_id": ("associations.contact.contactId", "contactId", "contact_id"),
+        "occurred_at": ("properties.occurredAt", "occurredAt", "occurred_at", "createdAt"),
+        "campaign_name": ("associations.marketingEvent.name", "eventName", "event_name"),
+        "event_id": (
+            "associations.marketingEvent.marketingEventId",
+            "marketingEventId",
+            "marketing_event_id",
+        ),
+        "attendance_state": ("properties.attendanceState", "attendanceState", "attendance_state"),
+    },
+    ids=frozenset({"person_id"}),
+    constants={"is_marketing": True},
+    signature=frozenset(
+        {
+            "associationscontactcontactid",
+            "associationsmarketingeventname",
+            "propertiesattendancestate",
+        }
+    ),
+    file_names=(
+        "marketingeventparticipations",
+        "marketingeventparticipation",
+        "eventparticipations",
+    ),
+)
+
 EMAIL_EVENT = HubSpotSpec(
     name="email_event",
     table="touchpoints",
@@ -567,6 +599,7 @@ OBJECTS: dict[str, HubSpotSpec] = {
         CONTACT_MERGE_AUDIT,
         MERGED_DEAL,
         FORM_SUBMISSION,
+        MARKETING_EVENT_PARTICIPATION,
         EMAIL_EVENT,
         EMAIL_CAMPAIGN,
         PROPERTY_HISTORY,

@@ -778,6 +778,72 @@ def _form_submissions(
     return out
 
 
+_ATTENDANCE_TOUCH: dict[str, str] = {"ATTENDED": "event", "REGISTERED": "campaign_response"}
+"""Marketing event participation states that are touches, and their touch type."""
+_ATTENDANCE_NOT_TOUCH = ("CANCELLED", "NO_SHOW")
+
+
+def _event_participations(
+    spec: HubSpotSpec,
+    raw: pl.DataFrame,
+    m: Mapped,
+    path: Path,
+    opts: dict[str, Any],
+    notes: list[str],
+) -> tuple[dict[str, pl.DataFrame], int]:
+    """Marketing event participations → ``event`` / ``campaign_response`` touchpoints.
+
+    One row per contact and marketing event (webinars, conferences; the Marketing Events
+    API's participations, flattened): an attended event is an ``event`` touch, a
+    registration a ``campaign_response``; a cancelled registration or a no-show is not a
+    touch (counted as merged, noted). The event's name is the touch's ``campaign_name``
+    (channels find the CRM campaign of that name). A state the reader does not know is
+    rejected with the value.
+    """
+    df = m.frame.with_columns(*_lineage(path))
+    if "attendance_state" in df.columns:
+        state = pl.col("attendance_state").cast(pl.String).str.strip_chars().str.to_uppercase()
+    else:
+        state = pl.lit("REGISTERED")
+        notes.append("no attendance state column: every participation read as a registration")
+    df = df.with_columns(state.alias("__state"))
+    not_touch = pl.col("__state").is_in(_ATTENDANCE_NOT_TOUCH).fill_null(False)
+    known = pl.col("__state").is_in([*_ATTENDANCE_TOUCH, *_ATTENDANCE_NOT_TOUCH])
+    unknown = pl.when(known.fill_null(False).not_()).then(
+        pl.format(
+            "attendance state {} is not one of {}",
+            pl.col("__state").fill_null("(empty)"),
+            pl.lit(", ".join([*_ATTENDANCE_TOUCH, *_ATTENDANCE_NOT_TOUCH])),
+        )
+    )
+    event = pl.col("event_id") if "event_id" in df.columns else pl.lit(None, pl.String)
+    own_id = pl.col("source_id") if "source_id" in df.columns else pl.lit(None, pl.String)
+    df = df.with_columns(
+        pl.coalesce(
+            own_id.cast(pl.String), pl.concat_str([event, pl.lit(":"), pl.col("person_id")])
+        ).alias("source_id")
+    ).with_columns(
+        _hs_key(pl.col("source_id"), "hs:event:").alias("touchpoint_id"),
+        _hs_key(pl.col("person_id")).alias("person_id"),
+        pl.col("__state")
+        .replace_strict(_ATTENDANCE_TOUCH, default=None, return_dtype=pl.String)
+        .alias("touch_type"),
+        pl.lit("hubspot").alias("source"),
+    )
+    for col, value in spec.constants.items():
+        df = df.with_columns(pl.lit(value).alias(col))
+    touches = _reason(df, m, unknown)
+    # a cancelled registration or a no-show that is otherwise readable is not a touch
+    dropped = touches.select((not_touch & pl.col(REJECT_REASON).is_null()).alias("__drop"))
+    n_dropped = int(dropped["__drop"].sum())
+    if n_dropped:
+        notes.append(f"{n_dropped} cancelled registration(s) or no-show(s) are not touchpoints")
+    touches = touches.filter(dropped["__drop"].not_()).drop(
+        "__state", "attendance_state", "event_id", strict=False
+    )
+    return {"touchpoints": touches}, n_dropped
+
+
 def _email_events(
     spec: HubSpotSpec,
     raw: pl.DataFrame,
@@ -1182,6 +1248,7 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         "contact_merge_audit": ("survivor", "merged"),
         "merged_deal": ("survivor", "merged"),
         "contact_form_submission": ("person_id", "occurred_at"),
+        "marketing_event_participation": ("person_id", "occurred_at", "campaign_name"),
         "email_event": ("source_id", "occurred_at", "event_type"),
         "property_history": ("entity_id", "property", "changed_at"),
         "contact_list_member": ("campaign_id", "person_id"),
@@ -1208,6 +1275,8 @@ def _read_file(path: Path, **opts: Any) -> LoadResult:
         tables = _email_campaigns(spec, named, m, path, opts, notes)
     elif spec.name == "email_event":
         tables, merged = _email_events(spec, named, m, path, opts, notes)
+    elif spec.name == "marketing_event_participation":
+        tables, merged = _event_participations(spec, named, m, path, opts, notes)
     else:
         tables, merged = _property_history(spec, named, m, path, opts, notes)
     return finish(
