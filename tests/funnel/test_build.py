@@ -486,3 +486,60 @@ def test_a_lead_record_made_for_a_person_already_on_a_deal_is_a_raw_lead():
     assert res.rejected["reason"].to_list() == [
         "stage timestamps go backwards (opportunity before the first stage)"
     ]
+
+
+def test_a_deal_exists_from_its_contacts_earliest_record():
+    # hs:1, typed in by sales on 1 Jan, had a meeting on 1 Feb; hs:2 came in through paid
+    # search on 1 Mar; both are contacts of the deal created 1 Apr (no primary: HubSpot's
+    # deals export has none). The meeting is not "before the first stage": the deal's
+    # people existed since 1 Jan. Its raw lead is clamped to the meeting, flagged.
+    people = pl.DataFrame(
+        {
+            "person_id": ["hs:1", "hs:2"],
+            "person_type": ["contact", "contact"],
+            "created_at": [t(1, 1), t(3, 1)],
+            "lead_source": ["Offline Sources", "Paid Search"],
+        }
+    )
+    meetings = pl.DataFrame(
+        {
+            "activity_id": ["hs:m1"],
+            "type": ["meeting"],
+            "person_id": ["hs:1"],
+            "occurred_at": [t(2, 3)],
+            "created_at": [t(2, 1)],
+        }
+    )
+    deal = pl.DataFrame(
+        {
+            "opportunity_id": ["hs:O1"],
+            "stage_raw": ["appointmentscheduled"],
+            "is_closed": [False],
+            "is_won": [False],
+            "amount": [100.0],
+            "currency": ["USD"],
+            "amount_corporate": [100.0],
+            "created_at": [t(4, 1)],
+        }
+    )
+    roles = pl.DataFrame(
+        {
+            "opportunity_id": ["hs:O1", "hs:O1"],
+            "person_id": ["hs:1", "hs:2"],
+            "is_primary": [False] * 2,
+        }
+    )
+    data = clk.ClosedLoopData(
+        {
+            "people": clk.validate(people, "people").valid,
+            "activities": clk.validate(meetings, "activities").valid,
+            "opportunities": clk.validate(deal, "opportunities").valid,
+            "opportunity_contacts": clk.validate(roles, "opportunity_contacts").valid,
+        }
+    )
+    res = build_funnel(data, grain="opportunity", result=True)
+    assert res.rejected.height == 0
+    o1 = row(res.funnel, "hs:O1")
+    assert (o1["sales_ready_at"], o1["sales_ready_backfilled"]) == (t(2, 1), False)
+    assert (o1["raw_lead_at"], o1["raw_lead_backfilled"]) == (t(2, 1), True)
+    assert o1["opportunity_at"] == t(4, 1)

@@ -167,9 +167,9 @@ def _stages_frame(
 
     ``cap`` is the index of a stage decided by meetings: stages up to it are back-filled
     only from evidence up to it, never from later stages. ``created`` (``entity_id``,
-    ``_created``): when each entity's earliest record was created, whatever its kind (a
-    contact typed in by sales too); without it, the entity exists from its first-stage
-    evidence.
+    ``_created``): when the earliest record of each entity's people was created,
+    whatever its kind (a contact typed in by sales too); without it, the entity exists
+    from its first-stage evidence.
     """
     stages = tax.stages
     n = len(stages)
@@ -537,8 +537,9 @@ def build_from_evidence(
 
     Checks (rows that fail go to :meth:`Prepared.funnel_result`'s ``.rejected`` with a
     ``reason``, never silently dropped; ``build`` warns with the count): stage
-    timestamps never go backwards — no milestone before the entity existed (its
-    earliest record, of any kind, or its first-stage evidence);
+    timestamps never go backwards — no milestone before the entity existed (the
+    earliest record of its people, of any kind — of a deal, its contacts — or its
+    first-stage evidence);
     ``on_backwards="clamp"`` instead moves the first stage back to the earliest
     milestone and flags it back-filled; won implies an observed opportunity;
     deal amounts are ≥ 0 and have a currency.
@@ -620,13 +621,12 @@ def build_from_evidence(
         if prep.meetings_decide and tax.meeting_stage is not None
         else None
     )
-    created = None
-    if grain != "opportunity":  # a deal exists from its creation: its own first evidence
-        created = (
-            ep.join(prep.people.select("person_id", "created_at"), on="person_id")
-            .group_by("entity_id")
-            .agg(pl.col("created_at").min().cast(UTC_DATETIME).alias("_created"))
-        )
+    # the entity exists from the earliest record of its people (of a deal: its contacts)
+    created = (
+        ep.join(prep.people.select("person_id", "created_at"), on="person_id")
+        .group_by("entity_id")
+        .agg(pl.col("created_at").min().cast(UTC_DATETIME).alias("_created"))
+    )
     frame = _stages_frame(evidence, tax, on_backwards, cap, created)
 
     pdims = _people_dims(prep, ep)
