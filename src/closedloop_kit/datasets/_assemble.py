@@ -1480,9 +1480,16 @@ class _Asm:
         late_mql = self._late_mql()
         on_deal = self.s.committee.group_by("h").agg(pl.col("t").min().alias("_deal_t"))
         hx = h.join(on_deal, on="h", how="left", maintain_order="left")
+        late_lead = self._late_lead()
+        # a sales-ready person was an MQL no later than that, unless no CRM records their
+        # lead moment (a contact sales typed in for a deal): they enter the funnel at the
+        # first stage a record shows, and no stage before it is theirs
         return hx.with_columns(
-            (self._observed("lead_t") & self._late_lead().not_()).alias("lead"),
-            ((self._observed("mql_t") & late_mql.not_()) | self._observed("sr_t")).alias("mql"),
+            (self._observed("lead_t") & late_lead.not_()).alias("lead"),
+            (
+                (self._observed("mql_t") & late_mql.not_())
+                | (self._observed("sr_t") & late_lead.not_())
+            ).alias("mql"),
             self._observed("sr_t").alias("sales_ready"),
         )
 

@@ -128,7 +128,8 @@ class B2BTruth:
         count humans; ``opportunity``/``won`` count opportunities). A moment no CRM can
         record is not counted: an MQL after a HubSpot contact joined a deal (its
         lifecycle only moves forward), a lead moment after sales typed the HubSpot
-        contact in for a deal when no form, event response or Salesforce lead records it.
+        contact in for a deal when no form, event response or Salesforce lead records it
+        (nor, for such a person, an MQL stage their meeting would otherwise imply).
     stage_conversion
         ``from_stage``, ``to_stage``, ``rate`` between consecutive stages.
     cycle
