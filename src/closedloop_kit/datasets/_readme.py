@@ -107,10 +107,12 @@ has a meeting. Owners have roles (SDR, AE, partner manager, sales director, mark
 divisions (`User.Division`, HubSpot `Business unit`); every opportunity has line items
 (Product2 `Family` = product line) summing to its amount.
 
-Not exported (present only in `make_b2b(...).data`): HubSpot marketing-event responses of
-APAC people, and the SDR calls of sales-created leads as touchpoints
-(`touch_type='sales_activity'`; they are exported as Tasks and load as activities); a load
-of these files therefore has fewer touchpoints than the simulated world.
+HubSpot (APAC) people's marketing-event responses are in
+`hubspot/marketing_event_participations.csv` (the Marketing Events API's participations,
+flattened). Not exported as touchpoints (present as such only in `make_b2b(...).data`):
+the SDR calls of sales-created leads (`touch_type='sales_activity'`; they are exported as
+Tasks and load as activities); a load of these files therefore has fewer touchpoints than
+the simulated world.
 
 ## Planted dirt
 
