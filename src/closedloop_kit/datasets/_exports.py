@@ -966,7 +966,7 @@ def _hs_event_participations(world: B2BWorld, root: Path, log: _Log) -> None:
         rows.append(
             [
                 r["source_id"],
-                at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                _sf_dt(at),  # the API's ISO 8601 with milliseconds, as Salesforce writes
                 _raw(r["person_id"]),
                 r["email"],
                 r["first_name"],

@@ -261,8 +261,9 @@ def _read_files(
     if pool is not None:  # the worker sees this load's file memo (a context variable)
         grouped = pool.submit(copy_context().run, _read_groups, groups, options)
     results: list[LoadResult] = []
+    n_grouped = sum(len(g) for _, g in groups.values())
     try:
-        bar.update(len(files) - len(singles) - sum(len(g) for _, g in groups.values()))
+        bar.update(len(files) - len(singles) - n_grouped)
         for f, spec, fs, res in singles:
             if str(f) in done:  # read already, with an earlier file of its export
                 bar.update(1)
@@ -280,7 +281,7 @@ def _read_files(
             for res in later:
                 results.append(res)
                 done.update(res.report["path"].to_list())
-            bar.update(sum(len(g) for _, g in groups.values()))
+            bar.update(n_grouped)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -781,6 +781,7 @@ def _form_submissions(
 _ATTENDANCE_TOUCH: dict[str, str] = {"ATTENDED": "event", "REGISTERED": "campaign_response"}
 """Marketing event participation states that are touches, and their touch type."""
 _ATTENDANCE_NOT_TOUCH = ("CANCELLED", "NO_SHOW")
+_ATTENDANCE_STATES = (*_ATTENDANCE_TOUCH, *_ATTENDANCE_NOT_TOUCH)
 
 
 def _event_participations(
@@ -808,12 +809,12 @@ def _event_participations(
         notes.append("no attendance state column: every participation read as a registration")
     df = df.with_columns(state.alias("__state"))
     not_touch = pl.col("__state").is_in(_ATTENDANCE_NOT_TOUCH).fill_null(False)
-    known = pl.col("__state").is_in([*_ATTENDANCE_TOUCH, *_ATTENDANCE_NOT_TOUCH])
-    unknown = pl.when(known.fill_null(False).not_()).then(
+    known = pl.col("__state").is_in(_ATTENDANCE_STATES).fill_null(False)
+    unknown = pl.when(known.not_()).then(
         pl.format(
             "attendance state {} is not one of {}",
             pl.col("__state").fill_null("(empty)"),
-            pl.lit(", ".join([*_ATTENDANCE_TOUCH, *_ATTENDANCE_NOT_TOUCH])),
+            pl.lit(", ".join(_ATTENDANCE_STATES)),
         )
     )
     event = pl.col("event_id") if "event_id" in df.columns else pl.lit(None, pl.String)
@@ -834,11 +835,11 @@ def _event_participations(
         df = df.with_columns(pl.lit(value).alias(col))
     touches = _reason(df, m, unknown)
     # a cancelled registration or a no-show that is otherwise readable is not a touch
-    dropped = touches.select((not_touch & pl.col(REJECT_REASON).is_null()).alias("__drop"))
-    n_dropped = int(dropped["__drop"].sum())
+    drop = not_touch & pl.col(REJECT_REASON).is_null()
+    n_dropped = int(touches.select(drop.sum()).item())
     if n_dropped:
         notes.append(f"{n_dropped} cancelled registration(s) or no-show(s) are not touchpoints")
-    touches = touches.filter(dropped["__drop"].not_()).drop(
+    touches = touches.filter(drop.not_()).drop(
         "__state", "attendance_state", "event_id", strict=False
     )
     return {"touchpoints": touches}, n_dropped

@@ -160,16 +160,15 @@ def _stages_frame(
     evidence: pl.DataFrame,
     tax: Taxonomy,
     on_backwards: str,
-    cap: int | None = None,
-    created: pl.DataFrame | None = None,
+    cap: int | None,
+    created: pl.DataFrame,
 ) -> pl.DataFrame:
     """Stage times per entity from its evidence (see :func:`build_from_evidence`).
 
     ``cap`` is the index of a stage decided by meetings: stages up to it are back-filled
     only from evidence up to it, never from later stages. ``created`` (``entity_id``,
     ``_created``): when the earliest record of each entity's people was created,
-    whatever its kind (a contact typed in by sales too); without it, the entity exists
-    from its first-stage evidence.
+    whatever its kind (a contact typed in by sales too).
     """
     stages = tax.stages
     n = len(stages)
@@ -205,10 +204,7 @@ def _stages_frame(
         else top
     )
     agg = agg.with_columns(top.alias("_top"), entry.alias("_entry"), top_low.alias("_top_low"))
-    if created is None:
-        agg = agg.with_columns(pl.lit(None, dtype=UTC_DATETIME).alias("_created"))
-    else:
-        agg = agg.join(created, on="entity_id", how="left")
+    agg = agg.join(created, on="entity_id", how="left")
     obs = [pl.col(f"_obs_{s}") for s in stages]
     # a milestone observed before the entity existed contradicts it: the row goes
     # backwards. The entity exists from its earliest record (a contact sales typed in
