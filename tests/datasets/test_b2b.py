@@ -153,6 +153,29 @@ def test_cycle_length_and_censoring(world):
     assert opps["is_won"].sum() == world.truth.stage_counts["count"][-1]
 
 
+def test_no_opportunity_closes_decades_out(tmp_path):
+    """A long lognormal tail would give close dates past the loaders' plausible range
+    (today + 10 years), which a CRM never holds and ``clk.load`` refuses: the simulator
+    caps a deal at five years, so the written exports keep every opportunity. Without
+    the cap, this company's exports lost opportunities to "outside the plausible dates".
+    """
+    from closedloop_kit import load
+    from closedloop_kit.datasets.sample import write_exports
+
+    world = make_b2b(
+        5, accounts=40, months=6, start="2024-01-01",
+        opportunity_days_median=2000.0, opportunity_days_sigma=1.0,
+    )  # fmt: skip
+    opps = world.data.frame("opportunities")
+    days = (opps["close_date"] - opps["created_at"].dt.date()).dt.total_days()
+    assert 0 < days.max() <= 5 * 365 + 100  # an open deal's date drifts a few weeks
+    write_exports(world, tmp_path)
+    data = load(tmp_path, progress=False)
+    implausible = data.rejected.filter(pl.col("reason").str.contains("plausible dates"))
+    assert implausible.height == 0
+    assert data.frame("opportunities").height == opps.height
+
+
 def test_segments_add_up(world):
     seg = world.truth.segments
     spend = world.data.frame("spend")

@@ -36,6 +36,9 @@ SF_STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Proposal/Price Q
 HS_STAGES = ("Appointment Scheduled", "Qualified To Buy", "Presentation Scheduled",
              "Decision Maker Bought-In", "Contract Sent")  # fmt: skip
 _STAGE_FRAC = (0.0, 0.12, 0.3, 0.55, 0.8)
+_MAX_CYCLE_DAYS = 5 * 365.0
+"""Longest opportunity (creation → close): a lognormal tail would otherwise give close
+dates decades out, which no CRM holds and the loaders refuse as implausible dates."""
 _SF_PROB = (0.1, 0.2, 0.35, 0.65, 0.8)
 _HS_PROB = (0.2, 0.4, 0.6, 0.8, 0.9)
 _LEAD_SOURCE = {
@@ -530,7 +533,7 @@ class _Sim:
             dur = float(
                 np.exp(rng.normal(np.log(p.opportunity_days_median), p.opportunity_days_sigma))
             )
-            dur = max(dur * (1.0 if won else 0.8), 7.0)
+            dur = min(max(dur * (1.0 if won else 0.8), 7.0), _MAX_CYCLE_DAYS)
             reached = 5 if won else int(rng.integers(1, 6))
             d = div[a]
             amount = base[row["product_line"]] * (emp[a] / 400.0) ** 0.25
@@ -624,7 +627,8 @@ def make_b2b(
     baseline
         ``b0``: log-odds of becoming sales-ready with no marketing touch.
     opportunity_days_median, opportunity_days_sigma
-        Lognormal opportunity duration (creation → close; lost deals 20 % shorter).
+        Lognormal opportunity duration (creation → close; lost deals 20 % shorter; at
+        most five years).
     opportunity_rate
         Chance a sales-ready person (not joining an open deal) gets an opportunity.
     duplicate_rate
