@@ -111,10 +111,28 @@ def check_tiles(text: str, prepared: clk.Prepared, start: dt.date, end: dt.date)
 
 
 def check_operating_review(text: str, store: str, params: dict[str, Any]) -> None:
-    """KPI tiles of the period and the one before."""
+    """KPI tiles of the period and the one before; the funnel conversion counts the
+    people who entered the funnel in the period (not the handful of new accounts)."""
     start = dt.date.fromisoformat(str(params["start"]))
     end = dt.date.fromisoformat(str(params["end"]))
-    check_tiles(text, prepared_for(store), start, end)
+    prepared = prepared_for(store)
+    check_tiles(text, prepared, start, end)
+    people = prepared.funnel("person")
+    stages = prepared.taxonomy.stages
+    entry = pl.min_horizontal([pl.col(f"{s}_at") for s in stages]).dt.date()
+    cohort = people.filter(entry.is_between(start, end))
+    assert cohort.height > 10  # a month of the sample: dozens of people, not one account
+
+    def reached(stage: str) -> int:
+        return cohort.filter(
+            pl.col(f"{stage}_at").is_not_null() | pl.col(f"{stage}_backfilled")
+        ).height
+
+    first = table(text, "Funnel conversion of the people who entered in the period")[0]
+    assert (count(first["From (n)"]), count(first["To (n)"])) == (
+        reached(stages[0]),
+        reached(stages[1]),
+    )
 
 
 def check_quarterly_review(text: str, store: str, params: dict[str, Any]) -> None:

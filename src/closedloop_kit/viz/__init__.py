@@ -23,7 +23,7 @@ from closedloop_kit.viz.identity import loop_closure_chart
 from closedloop_kit.viz.kpi import KPITiles, kpi_tiles
 from closedloop_kit.viz.roi import budget_chart, funding_chart, roi_chart, spend_pipeline_chart
 from closedloop_kit.viz.save import save
-from closedloop_kit.viz.table import id_names, table
+from closedloop_kit.viz.table import conversion_names, id_names, table
 
 __all__ = [
     "PALETTE",
@@ -33,6 +33,7 @@ __all__ = [
     "cohort_chart",
     "cohort_heatmap",
     "conversion_chart",
+    "conversion_names",
     "funding_chart",
     "funnel_chart",
     "id_names",

@@ -18,7 +18,7 @@ from closedloop_kit._core.display import format_table
 if TYPE_CHECKING:
     from closedloop_kit.store import ClosedLoopData
 
-__all__ = ["id_names", "table"]
+__all__ = ["conversion_names", "id_names", "table"]
 
 # columns holding ids of a table that has a `name`: table, id column, columns to rename
 _NAMED_IDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -48,6 +48,32 @@ def id_names(data: ClosedLoopData) -> dict[str, dict[str, str]]:
         for column in columns:
             out[column] = mapping
     return out
+
+
+_KIND_LABELS: Mapping[str, str] = {
+    "stage_to_stage": "Stage to next stage",
+    "overall": "From the first stage",
+}
+
+
+def conversion_names(labels: Mapping[str, str] | None = None) -> dict[str, Mapping[str, str]]:
+    """``names`` for :func:`table` of a conversion table (``clk.funnel.conversion``).
+
+    The ``kind`` of a rate and the stage ids of ``from_stage`` / ``to_stage`` as people
+    read them: ``labels`` (the taxonomy's, e.g. ``prepared.taxonomy.labels``), else
+    :func:`closedloop_kit.config.stage_label`'s defaults.
+
+    Examples
+    --------
+    >>> names = conversion_names({"sales_ready": "SAL"})
+    >>> names["kind"]["overall"], names["from_stage"]["raw_lead"], names["to_stage"]["sales_ready"]
+    ('From the first stage', 'Raw lead', 'SAL')
+    """
+    from closedloop_kit.config import STAGE_LABELS, stage_label
+
+    ids = dict.fromkeys([*STAGE_LABELS, *(labels or {})])
+    stages = {s: stage_label(s, labels) for s in ids}
+    return {"kind": _KIND_LABELS, "from_stage": stages, "to_stage": stages}
 
 
 def _as_table(obj: Any) -> pl.DataFrame:

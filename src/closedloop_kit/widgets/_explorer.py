@@ -28,7 +28,6 @@ _MODELS = (
     "shapley",
 )
 """Models the model control offers (named by :data:`closedloop_kit.attribution.MODEL_LABELS`)."""
-_KIND_LABELS = {"stage_to_stage": "Stage to next stage", "overall": "From the first stage"}
 _WIDE = {"description_width": "initial"}  # labels in full ("Lookback (d)", "Product line")
 
 
@@ -206,8 +205,7 @@ class Explorer:
             credit = view.credit.rename({"value": "credited_amount"}, strict=False)
             display(viz.table(credit, data=self.prepared.data, title=title, source=_source(state)))
             if view.rates.height:
-                stages = self.prepared.taxonomy.labels
-                names = {"kind": _KIND_LABELS, "from_stage": stages, "to_stage": stages}
+                names = viz.conversion_names(self.prepared.taxonomy.labels)
                 display(
                     viz.table(
                         view.rates, title="Funnel conversion", source=_source(state), names=names
