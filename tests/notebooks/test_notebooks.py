@@ -99,7 +99,7 @@ def test_structure(name):
 
 @pytest.mark.notebooks
 @pytest.mark.parametrize("name", NAMES)
-def test_executes_into_offline_report(name, sample_store, tmp_path):
+def test_executes_into_offline_report(name, sample_store, sample_data_dir, tmp_path):
     data = sample_store
     params = PARAMS.get(name, {})
     rep = report.run(name, data=data, params=params, out=tmp_path)
@@ -126,6 +126,7 @@ def test_executes_into_offline_report(name, sample_store, tmp_path):
     page = re.sub(r'<script type="application/json".*?</script>', "", text, flags=re.S)
     assert f"Data: {report.data_label(data)}" in page
     assert str(Path(data).resolve().parent) not in page
+    assert str(sample_data_dir.resolve()) not in page  # the files the store was loaded from
     # headline numbers equal the analysis functions' for the same parameters, and a number
     # shown in two places of the report is the same number
     if name in headlines.CHECKS:

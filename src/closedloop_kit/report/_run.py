@@ -16,6 +16,8 @@ from closedloop_kit.report._manifest import build_manifest, manifest_script, rea
 from closedloop_kit.report._templates import find_template
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from closedloop_kit.store import ClosedLoopData
 
 __all__ = ["Report", "batch", "open_data", "report_name", "rerun", "run"]
@@ -111,6 +113,39 @@ def data_label(path: str | Path) -> str:
     if is_warehouse(text):
         return redact_uri(text)
     return Path(text).name or text
+
+
+def file_labels(frame: pl.DataFrame, column: str = "path") -> pl.DataFrame:
+    """``frame`` with the file paths in ``column`` relative to the folder holding them all.
+
+    For a shared page, as :func:`data_label`: a load report lists
+    ``salesforce/Lead.csv``, not the folders of the machine that loaded it. Values that
+    are not absolute paths (a warehouse table, already redacted) are kept as they are;
+    a single file keeps its name.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from closedloop_kit.report import file_labels
+    >>> f = pl.DataFrame({"path": ["/home/ana/q2/sf/Lead.csv", "/home/ana/q2/ga4/e.json",
+    ...                            "duckdb:///crm.db#lead"]})
+    >>> file_labels(f)["path"].to_list()
+    ['sf/Lead.csv', 'ga4/e.json', 'duckdb:///crm.db#lead']
+    """
+    import os
+
+    import polars as pl
+
+    if column not in frame.columns:
+        return frame
+    paths = [p for p in frame[column].drop_nulls().unique().to_list() if os.path.isabs(p)]
+    if not paths:
+        return frame
+    root = os.path.commonpath(paths)
+    if len(paths) == 1:  # one file: its name
+        root = os.path.dirname(root)
+    mapping = {p: os.path.relpath(p, root) for p in paths}
+    return frame.with_columns(pl.col(column).replace(mapping))
 
 
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
