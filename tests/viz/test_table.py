@@ -46,6 +46,15 @@ def test_known_values_per_kind():
     }
     # a funding schedule's money reads as money
     assert column_kinds(pl.DataFrame({"funding": [485642.51]})) == {"funding": "currency"}
+    # a null row label is the group with no value (people no marketing touch reached);
+    # a null elsewhere is a missing value
+    labelled = pl.DataFrame({"channel": [None, "Email"], "cost": [None, 2.0], "note": ["x", None]})
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", table_html(labelled))
+    assert cells == ["(none)", "—", "x", "Email", "$2", "—"]
+    # cost_per_sales_ready's average deal (bookings / won deals) is money
+    assert column_kinds(pl.DataFrame({"average_deal_size": [31200.0]})) == {
+        "average_deal_size": "currency"
+    }
     html = table_html(frame)
     # $235,553: rounded to whole currency units with a thousands separator;
     # 901.0 is a count -> "901"; 0.550226 -> 55.0 %; a missing rate reads "—"

@@ -19,8 +19,10 @@ date       dates / datetimes                                       ``2026-03-01`
 
 Headers are words with units (``Attributed revenue ($)``, ``Conversion rate (%)``); ids
 are replaced by names where a mapping is given (``names={"campaign": {...}}``); nulls
-read ``—``; a ``metric``/``value`` table is formatted row by row (a share reads as a
-percentage, a count as an integer). Nothing is truncated up to ``max_rows`` rows; longer
+read ``—``, except in the leading text columns, which label the rows: there a null is
+the group with no value (no channel, no campaign) and reads ``(none)``; a
+``metric``/``value`` table is formatted row by row (a share reads as a percentage, a
+count as an integer). Nothing is truncated up to ``max_rows`` rows; longer
 tables say how many rows they hold. great_tables loads on first use.
 """
 
@@ -60,7 +62,7 @@ CURRENCY_SYMBOLS: dict[str, str] = {
 """Symbols shown for common currency codes; other codes are shown as the code."""
 
 _MONEY = re.compile(
-    r"(revenue|amount|cost|spend|pipeline|budget|funding|bookings|^cac$|_cac$|^cpl$)"
+    r"(revenue|amount|cost|spend|pipeline|budget|funding|bookings|deal_size|^cac$|_cac$|^cpl$)"
 )
 _PERCENT = re.compile(r"(^|_)(rate|share|roi|pct|percent)$|^(share|rate|roi)_")
 _RATIO = re.compile(r"^roas$|_roas$|_to_")
@@ -230,9 +232,15 @@ def _text_frame(
     """Every column as text, formatted by its kind (a metric/value table row by row)."""
     columns: dict[str, list[str]] = {}
     metric_value = "metric" in kinds and "value" in kinds and kinds["metric"] == "text"
+    labels = _row_label_columns(frame.columns, kinds)
     for name in frame.columns:
         values = frame[name].to_list()
-        if metric_value and name == "value":
+        if name in labels:
+            columns[name] = [
+                NO_GROUP if v is None else format_value(v, "text", currency=currency)
+                for v in values
+            ]
+        elif metric_value and name == "value":
             metrics = frame["metric"].cast(pl.String).to_list()
             columns[name] = [
                 format_value(v, _metric_kind(str(m), v), currency=currency)
@@ -241,6 +249,20 @@ def _text_frame(
         else:
             columns[name] = [format_value(v, kinds[name], currency=currency) for v in values]
     return pl.DataFrame(columns, schema=dict.fromkeys(frame.columns, pl.String))
+
+
+NO_GROUP = "(none)"
+"""How a null row label reads (the group of the entities with no value for the key)."""
+
+
+def _row_label_columns(columns: Sequence[str], kinds: Mapping[str, ColumnKind]) -> set[str]:
+    """The leading text columns: they label the rows (``channel``, ``campaign``, ...)."""
+    out: set[str] = set()
+    for name in columns:
+        if kinds[name] != "text":
+            break
+        out.add(name)
+    return out
 
 
 def _frame_currency(frame: pl.DataFrame, currency: str | None) -> tuple[pl.DataFrame, str]:
