@@ -200,10 +200,10 @@ def check_campaign_review(text: str, store: str, params: dict[str, Any]) -> None
     ):
         assert money(shown[header]) == pytest.approx(expected[column], abs=0.5), header
     by_model = {r["Model"]: r for r in table(text, f"{label} under each model")}
-    assert money(by_model["linear"]["Attributed revenue ($)"]) == pytest.approx(
+    assert money(by_model["Linear"]["Attributed revenue ($)"]) == pytest.approx(
         expected["attributed_revenue"], abs=0.5
     )
-    assert money(by_model["linear"]["Cost ($)"]) == pytest.approx(expected["cost"], abs=0.5)
+    assert money(by_model["Linear"]["Cost ($)"]) == pytest.approx(expected["cost"], abs=0.5)
 
 
 def check_funnel_and_budget_plan(text: str, store: str, params: dict[str, Any]) -> None:

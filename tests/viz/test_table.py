@@ -51,6 +51,12 @@ def test_known_values_per_kind():
     labelled = pl.DataFrame({"channel": [None, "Email"], "cost": [None, 2.0], "note": ["x", None]})
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", table_html(labelled))
     assert cells == ["(none)", "—", "x", "Email", "$2", "—"]
+    # attribution models by their names
+    models = clk.viz.table(pl.DataFrame({"model": ["first_touch", "markov"], "roi": [0.1, 0.2]}))
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", models.as_raw_html())[::2] == [
+        "First touch",
+        "Markov chain",
+    ]
     # cost_per_sales_ready's average deal (bookings / won deals) is money
     assert column_kinds(pl.DataFrame({"average_deal_size": [31200.0]})) == {
         "average_deal_size": "currency"

@@ -112,8 +112,9 @@ def table(
 
     Money reads ``$12,345`` (the currency in the header), rates, shares and ROI read as
     percentages, counts as integers with thousands separators; headers are words with
-    units; campaign and account ids are replaced by their names when ``data`` is given;
-    there is no dtype row and no truncation up to ``max_rows`` rows.
+    units; campaign and account ids are replaced by their names when ``data`` is given,
+    attribution model ids in a ``model`` column by the models' names ("First touch",
+    "Markov chain"); there is no dtype row and no truncation up to ``max_rows`` rows.
 
     Parameters
     ----------
@@ -150,6 +151,10 @@ def table(
     if columns is not None:
         frame = frame.select(list(columns))
     mapping: dict[str, Mapping[str, str]] = {}
+    if "model" in frame.columns:
+        from closedloop_kit.attribution import MODEL_LABELS
+
+        mapping["model"] = MODEL_LABELS
     if data is not None:
         mapping.update(id_names(data))
         currency = currency or data.corporate_currency
