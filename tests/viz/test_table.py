@@ -48,9 +48,9 @@ def test_known_values_per_kind():
     assert column_kinds(pl.DataFrame({"funding": [485642.51]})) == {"funding": "currency"}
     # a null row label is the group with no value (people no marketing touch reached);
     # a null elsewhere is a missing value
-    labelled = pl.DataFrame({"channel": [None, "Email"], "cost": [None, 2.0], "note": ["x", None]})
+    labelled = pl.DataFrame({"channel": [None, "Email"], "note": ["x", None], "cost": [None, 2.0]})
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", table_html(labelled))
-    assert cells == ["(none)", "—", "x", "Email", "$2", "—"]
+    assert cells == ["(none)", "x", "—", "Email", "—", "$2"]
     # attribution models by their names
     models = clk.viz.table(pl.DataFrame({"model": ["first_touch", "markov"], "roi": [0.1, 0.2]}))
     assert re.findall(r"<td[^>]*>([^<]*)</td>", models.as_raw_html())[::2] == [

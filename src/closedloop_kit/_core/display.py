@@ -19,8 +19,8 @@ date       dates / datetimes                                       ``2026-03-01`
 
 Headers are words with units (``Attributed revenue ($)``, ``Conversion rate (%)``); ids
 are replaced by names where a mapping is given (``names={"campaign": {...}}``); nulls
-read ``—``, except in the leading text columns, which label the rows: there a null is
-the group with no value (no channel, no campaign) and reads ``(none)``; a
+read ``—``, except in a first text column, which labels the rows: there a null is the
+group with no value (no channel, no campaign) and reads ``(none)``; a
 ``metric``/``value`` table is formatted row by row (a share reads as a percentage, a
 count as an integer). Nothing is truncated up to ``max_rows`` rows; longer
 tables say how many rows they hold. great_tables loads on first use.
@@ -232,7 +232,7 @@ def _text_frame(
     """Every column as text, formatted by its kind (a metric/value table row by row)."""
     columns: dict[str, list[str]] = {}
     metric_value = "metric" in kinds and "value" in kinds and kinds["metric"] == "text"
-    labels = _row_label_columns(frame.columns, kinds)
+    labels = frame.columns[:1] if frame.columns and kinds[frame.columns[0]] == "text" else []
     for name in frame.columns:
         values = frame[name].to_list()
         if name in labels:
@@ -253,16 +253,6 @@ def _text_frame(
 
 NO_GROUP = "(none)"
 """How a null row label reads (the group of the entities with no value for the key)."""
-
-
-def _row_label_columns(columns: Sequence[str], kinds: Mapping[str, ColumnKind]) -> set[str]:
-    """The leading text columns: they label the rows (``channel``, ``campaign``, ...)."""
-    out: set[str] = set()
-    for name in columns:
-        if kinds[name] != "text":
-            break
-        out.add(name)
-    return out
 
 
 def _frame_currency(frame: pl.DataFrame, currency: str | None) -> tuple[pl.DataFrame, str]:
