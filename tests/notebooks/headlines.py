@@ -221,7 +221,18 @@ def check_funnel_and_budget_plan(text: str, store: str, params: dict[str, Any]) 
     assert shown == expected
 
 
+def check_attribution_comparison(text: str, store: str, params: dict[str, Any]) -> None:
+    """The models are named as people name them, and each model's shares sum to 100 %."""
+    rows = table(text, "Share of credit by channel and model")
+    models = [clk.attribution.MODEL_LABELS[m] for m in ("first_touch", "markov", "w_shaped")]
+    for name in models:
+        shares = [float(r[f"{name} (%)"].rstrip("%")) for r in rows if r[f"{name} (%)"] != "—"]
+        assert sum(shares) == pytest.approx(100.0, abs=0.05 * len(shares)), name
+    assert "ROI, Shapley value (%)" in table(text, "ROI by channel under each model")[0]
+
+
 CHECKS: dict[str, Callable[[str, str, dict[str, Any]], None]] = {
+    "attribution_model_comparison": check_attribution_comparison,
     "campaign_review": check_campaign_review,
     "funnel_and_budget_plan": check_funnel_and_budget_plan,
     "operating_review": check_operating_review,
