@@ -226,16 +226,21 @@ def _with_names(frame: pl.DataFrame, names: Mapping[str, Mapping[str, str]]) -> 
     return frame.with_columns(exprs) if exprs else frame
 
 
+NO_GROUP = "(none)"
+"""How a null row label reads (the group of the entities with no value for the key)."""
+
+
 def _text_frame(
     frame: pl.DataFrame, kinds: Mapping[str, ColumnKind], currency: str
 ) -> pl.DataFrame:
     """Every column as text, formatted by its kind (a metric/value table row by row)."""
     columns: dict[str, list[str]] = {}
     metric_value = "metric" in kinds and "value" in kinds and kinds["metric"] == "text"
-    labels = frame.columns[:1] if frame.columns and kinds[frame.columns[0]] == "text" else []
+    # a first text column labels the rows
+    row_label = frame.columns[0] if frame.columns and kinds[frame.columns[0]] == "text" else None
     for name in frame.columns:
         values = frame[name].to_list()
-        if name in labels:
+        if name == row_label:
             columns[name] = [
                 NO_GROUP if v is None else format_value(v, "text", currency=currency)
                 for v in values
@@ -249,10 +254,6 @@ def _text_frame(
         else:
             columns[name] = [format_value(v, kinds[name], currency=currency) for v in values]
     return pl.DataFrame(columns, schema=dict.fromkeys(frame.columns, pl.String))
-
-
-NO_GROUP = "(none)"
-"""How a null row label reads (the group of the entities with no value for the key)."""
 
 
 def _frame_currency(frame: pl.DataFrame, currency: str | None) -> tuple[pl.DataFrame, str]:

@@ -144,7 +144,7 @@ def file_labels(frame: pl.DataFrame, column: str = "path") -> pl.DataFrame:
     root = os.path.commonpath(paths)
     if len(paths) == 1:  # one file: its name
         root = os.path.dirname(root)
-    mapping = {p: os.path.relpath(p, root) for p in paths}
+    mapping = {p: Path(os.path.relpath(p, root)).as_posix() for p in paths}  # as the manifest
     return frame.with_columns(pl.col(column).replace(mapping))
 
 
