@@ -109,3 +109,58 @@ def test_report_output_has_no_kernel_warning(toy_templates, toy_data, tmp_path, 
     assert "toy_report" in out
     assert "IPKernelApp" not in out + err
     assert "without encryption" not in out + err
+
+
+def test_a_refused_serve_leaves_no_folder(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert cli.main(["serve", "--host", "0.0.0.0", "--data", "."]) == 2
+    assert "needs a token" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+_FAKE_VOILA = """
+import sys
+from closedloop_kit.report import _serve
+
+# Voila stands in as a process that records its pid and waits to be stopped
+_serve.voila_command = lambda setup, **kw: [sys.executable, "-c", (
+    "import os, pathlib, time; pathlib.Path(os.environ['PID_FILE'])"
+    ".write_text(str(os.getpid())); time.sleep(600)")]
+_serve.first_render = lambda url, proc=None, **kw: True
+sys.exit(_serve.serve(data=sys.argv[1], reports=None))
+"""
+
+
+def test_sigterm_stops_voila_and_removes_the_temporary_folder(tmp_path):
+    """`docker stop` or a service manager sends SIGTERM: Voila must not outlive serve."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("voila", reason="needs the serve extra (make install-serve)")
+    tmp, pid_file = tmp_path / "tmp", tmp_path / "voila.pid"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp), "PID_FILE": str(pid_file)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _FAKE_VOILA, str(tmp_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    announced = [proc.stdout.readline() for _ in range(2)]
+    assert "dashboard at" in announced[1]
+    deadline = time.monotonic() + 60
+    while not pid_file.is_file() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    voila_pid = int(pid_file.read_text())
+    assert next(p.name for p in tmp.iterdir()).startswith("closedloop-serve-")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0  # a stop asked for
+    with pytest.raises(ProcessLookupError):
+        os.kill(voila_pid, 0)  # reaped by serve, not left running
+    assert list(tmp.iterdir()) == []

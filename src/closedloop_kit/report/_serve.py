@@ -22,9 +22,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -270,27 +272,83 @@ def serve_env(setup: ServeSetup) -> dict[str, str]:
 def serve(
     *,
     data: str | Path,
-    root: str | Path,
+    root: str | Path | None = None,
     reports: str | Path | None = "reports",
     host: str = "127.0.0.1",
     port: int = 8866,
     token: str | None = None,
     include_pii: bool = False,
 ) -> int:
-    """Serve the dashboard until interrupted; returns Voilà's exit code."""
+    """Serve the dashboard until stopped; returns Voilà's exit code (0 once stopped).
+
+    ``root`` is the folder Voilà serves (:func:`prepare_serve`); by default a temporary
+    one, removed when the server stops. Ctrl-C and ``SIGTERM`` (a service manager's or
+    ``docker stop``'s stop) both stop Voilà before returning, so neither leaves a
+    server running nor the temporary folder behind; a stop asked for this way returns 0
+    when Voilà ends on it.
+    """
+    import tempfile
+
     check_host(host, token)
-    setup = prepare_serve(root, data=data, reports=reports, include_pii=include_pii)
-    cmd = voila_command(setup, host=host, port=port, token=token)
-    where = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
-    print(f"closedloop serve: starting on {host}:{port}, rendering the dashboard once", flush=True)
-    proc = subprocess.Popen(cmd, env=serve_env(setup), cwd=setup.root)
+    tmp = None
+    if root is None:
+        tmp = tempfile.TemporaryDirectory(prefix="closedloop-serve-")
+        root = tmp.name
     try:
-        first_render(where, proc)
-        print(f"closedloop serve: dashboard at {where} (Ctrl-C stops)", flush=True)
-        return proc.wait()
-    except KeyboardInterrupt:
+        setup = prepare_serve(root, data=data, reports=reports, include_pii=include_pii)
+        cmd = voila_command(setup, host=host, port=port, token=token)
+        where = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
+        print(
+            f"closedloop serve: starting on {host}:{port}, rendering the dashboard once",
+            flush=True,
+        )
+        with _sigterm_interrupts():
+            proc = subprocess.Popen(cmd, env=serve_env(setup), cwd=setup.root)
+            try:
+                first_render(where, proc)
+                print(f"closedloop serve: dashboard at {where} (Ctrl-C stops)", flush=True)
+                return proc.wait()
+            except KeyboardInterrupt:
+                code = _stop(proc)
+                return 0 if code in (0, -signal.SIGTERM) else code
+            finally:
+                _stop(proc)  # on any other error too: Voila never outlives serve
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _stop(proc: subprocess.Popen[bytes], grace: float = 30.0) -> int:
+    """Stop ``proc`` (terminate, then kill after ``grace`` seconds); its exit code."""
+    if proc.poll() is None:
         proc.terminate()
-        return proc.wait()
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return proc.wait()
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Within the block, ``SIGTERM`` raises :class:`KeyboardInterrupt` as Ctrl-C does.
+
+    Only in the main thread, where Python delivers signals; elsewhere a no-op.
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def first_render(

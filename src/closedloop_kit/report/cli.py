@@ -133,16 +133,13 @@ def _check_data(path: str | None) -> None:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    import tempfile
-
     from closedloop_kit.report._serve import serve
 
     data = args.store or args.data
     _check_data(data)
-    root = args.root or tempfile.mkdtemp(prefix="closedloop-serve-")
     return serve(
         data=data,
-        root=root,
+        root=args.root,
         reports=args.reports,
         host=args.host,
         port=args.port,
@@ -180,7 +177,9 @@ def _add_serve(sub: Any) -> None:
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     srv.add_argument("--port", type=int, default=8866, help="port (default 8866)")
     srv.add_argument("--token", default=None, help="access token (required off 127.0.0.1)")
-    srv.add_argument("--root", default=None, help="working folder (default: a temporary one)")
+    srv.add_argument(
+        "--root", default=None, help="working folder (default: a temporary one, removed on stop)"
+    )
     srv.add_argument(
         "--include-pii", action="store_true", help="let people's e-mail addresses through"
     )
