@@ -47,8 +47,8 @@ demo: install
 	$(VENV)/bin/closedloop demo --data sample_data --out reports
 
 lint: install
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks conftest.py
+	$(VENV)/bin/ruff format --check src tests benchmarks conftest.py
 
 typecheck: install
 	$(VENV)/bin/mypy
