@@ -66,13 +66,27 @@ def _check_model(model: str) -> None:
         raise ValueError(msg)
 
 
+_NO_SHARES = pl.DataFrame(schema={"path_id": pl.Int64, "channel": pl.String, "share": pl.Float64})
+"""The shares of no path (nothing converted)."""
+
+
 def _path_shares(
     pt: PathTable, model: str, params: dict[str, Any]
 ) -> tuple[pl.DataFrame, dict[str, pl.DataFrame], pl.DataFrame | None, dict[str, Any]]:
-    """Per path and channel: share of the path's conversions; extra tables; totals."""
+    """Per path and channel: share of the path's conversions; extra tables; totals.
+
+    With no conversion there is nothing to credit: no shares, and no model is fitted
+    (``used["fitted"]`` is False).
+    """
     used: dict[str, Any] = {}
     tables: dict[str, pl.DataFrame] = {}
     totals: pl.DataFrame | None = None
+    allocation = str(params.get("allocation", "incremental"))
+    if allocation not in ("incremental", "journey"):
+        msg = f"`allocation` must be one of ('incremental', 'journey'), got {allocation!r}"
+        raise ValueError(msg)
+    if not pt.table["conversions"].sum():
+        return _NO_SHARES, tables, None, {"fitted": False}
     if model == "markov":
         used["order"] = order = int(params.get("order", 1))
         used["steps"] = params.get("steps")
@@ -92,10 +106,6 @@ def _path_shares(
     support = float(params.get("min_pair_support", 50.0))
     max_terms = params.get("max_terms")
     alpha = float(params.get("alpha", 0.05))
-    allocation = str(params.get("allocation", "incremental"))
-    if allocation not in ("incremental", "journey"):
-        msg = f"`allocation` must be one of ('incremental', 'journey'), got {allocation!r}"
-        raise ValueError(msg)
     lfit = fit_logistic(
         pt,
         features=features,
@@ -138,9 +148,19 @@ def _path_shares(
 
 def _stage_credits(
     lazy: pl.LazyFrame, params: dict[str, Any]
-) -> tuple[pl.LazyFrame, dict[str, pl.DataFrame], pl.DataFrame, dict[str, Any]]:
-    """Multi-stage model: per-journey shares joined back to the converting touches."""
+) -> tuple[pl.LazyFrame, dict[str, pl.DataFrame], pl.DataFrame | None, dict[str, Any]]:
+    """Multi-stage model: per-journey shares joined back to the converting touches.
+
+    No journey: no credit and nothing fitted (``used["fitted"]`` is False).
+    """
     frame = collect(lazy)
+    if frame.is_empty():
+        return (
+            frame.lazy().with_columns(credit=pl.lit(None, pl.Float64)),
+            {},
+            None,
+            {"fitted": False},
+        )
     stages = params.get("stages")
     pooling = float(params.get("pooling", 10.0))
     stalled = str(params.get("stalled", "median"))

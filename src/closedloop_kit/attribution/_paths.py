@@ -152,7 +152,11 @@ def paths(journeys: AnyFrame, *, sep: str = ">", transform: PathTransform = "non
     return (
         pt.table.with_columns(
             pl.col("path")
-            .list.eval(pl.element().replace_strict(list(range(len(pt.channels))), pt.channels))
+            .list.eval(
+                pl.element().replace_strict(
+                    list(range(len(pt.channels))), pt.channels, return_dtype=pl.String
+                )
+            )
             .list.join(sep)
             .alias("path_str")
         )
