@@ -543,3 +543,39 @@ def test_a_deal_exists_from_its_contacts_earliest_record():
     assert (o1["sales_ready_at"], o1["sales_ready_backfilled"]) == (t(2, 1), False)
     assert (o1["raw_lead_at"], o1["raw_lead_backfilled"]) == (t(2, 1), True)
     assert o1["opportunity_at"] == t(4, 1)
+
+
+def test_deleted_records_are_counted_and_left_out(tiny):
+    """A deal the source deleted is in the table's `deleted` count, not in the funnel; a
+    line item removed from a deal (deleted) does not decide the deal's product line."""
+    from tests.helpers import canonical
+
+    opps = tiny.frame("opportunities").with_columns(
+        pl.lit(None, pl.String).alias("product_line"),
+        (pl.col("opportunity_id") == "sf:O1").alias("is_deleted"),
+    )
+    products = canonical(
+        "products",
+        [
+            {"product_id": "sf:P1", "name": "A", "family": "Analytics"},
+            {"product_id": "sf:P2", "name": "P", "family": "Platform"},
+        ],
+    )
+    items = canonical(
+        "opportunity_products",
+        [
+            # O2's larger line was removed from the deal: Platform, not Analytics
+            {"line_item_id": "sf:I1", "opportunity_id": "sf:O2", "product_id": "sf:P1",
+             "total_amount": 400.0, "is_deleted": True},
+            {"line_item_id": "sf:I2", "opportunity_id": "sf:O2", "product_id": "sf:P2",
+             "total_amount": 100.0, "is_deleted": False},
+        ],
+    )  # fmt: skip
+    data = tiny.with_tables(opportunities=opps, products=products, opportunity_products=items)
+    summary = {r["table"]: r for r in data.summary().to_dicts()}
+    assert (summary["opportunities"]["rows"], summary["opportunities"]["deleted"]) == (3, 1)
+    assert summary["opportunity_products"]["deleted"] == 1
+    assert summary["people"]["deleted"] == 0
+    deal = quiet_build(data, grain="opportunity").funnel
+    assert "sf:O1" not in deal["entity_id"].to_list()
+    assert row(deal, "sf:O2")["product_line"] == "Platform"

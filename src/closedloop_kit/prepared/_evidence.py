@@ -134,12 +134,14 @@ def line_item_families(data: ClosedLoopData) -> pl.DataFrame:
 
     The family carrying the largest share of the deal's line totals (corporate amounts
     where present), ties broken by name: a deal's product line when the deal itself does
-    not name one.
+    not name one. Line items the source marks deleted (removed from the deal) are not
+    read.
     """
     schema = {"opportunity_id": pl.String, "_li_family": pl.String}
     if "opportunity_products" not in data.tables or "products" not in data.tables:
         return pl.DataFrame(schema=schema)
     li = data.frame("opportunity_products")
+    li = li.filter(col_or_null(li, "is_deleted", pl.Boolean()).fill_null(False).not_())
     prod = data.frame("products")
     if li.height == 0 or "family" not in prod.columns:
         return pl.DataFrame(schema=schema)

@@ -110,23 +110,34 @@ class ClosedLoopData:
 
     # -- display ---------------------------------------------------------------------
     def summary(self) -> pl.DataFrame:
-        """Rows and columns per table, and rejected rows per table."""
+        """Per table: ``rows``, ``columns``, ``rejected`` rows and ``deleted`` rows.
+
+        ``deleted`` counts the rows the source marks deleted (``is_deleted``): they are
+        kept and flagged, and the prepared model leaves deleted people, opportunities,
+        activities and line items out of the funnel, journeys and ROI, so a table's rows
+        and its funnel stage can differ by these.
+        """
         rej = self.rejected.group_by("table").agg(pl.len().alias("rejected"))
         rows = []
         for name in TABLES:
             if name not in self.tables:
                 continue
-            f = self.tables[name]
-            n = f.select(pl.len()).collect().item() if isinstance(f, pl.LazyFrame) else f.height
-            ncol = len(f.collect_schema()) if isinstance(f, pl.LazyFrame) else f.width
-            rows.append({"table": name, "rows": n, "columns": ncol})
-        out = pl.DataFrame(rows, schema={"table": pl.String, "rows": pl.Int64, "columns": pl.Int64})
+            lf = self.lazy(name)
+            names = lf.collect_schema().names()
+            deleted = (
+                pl.col("is_deleted").fill_null(False).sum() if "is_deleted" in names else pl.lit(0)
+            )
+            n, n_deleted = lf.select(pl.len(), deleted.cast(pl.Int64)).collect().row(0)
+            rows.append({"table": name, "rows": n, "columns": len(names), "deleted": n_deleted})
+        schema = {"table": pl.String, "rows": pl.Int64, "columns": pl.Int64, "deleted": pl.Int64}
+        out = pl.DataFrame(rows, schema=schema)
         return (
             out.join(rej, on="table", how="full", coalesce=True)
             .with_columns(
-                pl.col("rejected").fill_null(0).cast(pl.Int64), pl.col("rows").fill_null(0)
+                pl.col("rejected").fill_null(0).cast(pl.Int64),
+                pl.col("rows", "columns", "deleted").fill_null(0),
             )
-            .with_columns(pl.col("columns").fill_null(0))
+            .select("table", "rows", "columns", "rejected", "deleted")
         )
 
     def __repr__(self) -> str:
