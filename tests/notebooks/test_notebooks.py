@@ -139,3 +139,39 @@ def test_executes_into_offline_report(name, sample_store, sample_data_dir, tmp_p
         new_text = again.html.read_text(encoding="utf-8")
         assert report.report_tables(new_text) == report.report_tables(text)
         assert len(report.report_tables(text)) >= 3
+
+
+REAL = Path(__file__).resolve().parents[1] / "data" / "real"
+CRM_ONLY = {
+    # no web or campaign touches, every deal deleted in the source, few people
+    "dbt_salesforce": REAL / "dbt_salesforce" / "integration_tests" / "seeds",
+    # 160 campaigns, 44 deals all open (no stage): nothing has closed, nothing converts
+    "dbt_hubspot": REAL / "dbt_hubspot" / "integration_tests" / "seeds",
+}
+# what a template says instead of a number the data cannot give
+NOTES = {
+    ("campaign_review", "dbt_salesforce"): "No campaign has attributed revenue",
+    ("campaign_review", "dbt_hubspot"): "No campaign has attributed revenue",
+    ("funnel_and_budget_plan", "dbt_hubspot"): "the sales cycle cannot be measured",
+    ("quarterly_closed_loop_review", "dbt_hubspot"): "the sales cycle cannot be measured",
+}
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("source", sorted(CRM_ONLY))
+@pytest.mark.parametrize("name", NAMES)
+def test_renders_on_a_real_crm_only_export(name, source, tmp_path):
+    """Real public exports with no touches and no closed deal: every template renders and
+    says what it cannot show. Each failed on one of them before (shapley and the
+    bootstrap on no journey, the default period from the latest touch, the funding
+    schedule from a cycle nothing closed in, the paths of no journey)."""
+    rep = report.run(name, data=str(CRM_ONLY[source]), params={}, out=tmp_path)
+    text = rep.html.read_text(encoding="utf-8")
+    assert "Traceback" not in text
+    note = NOTES.get((name, source))
+    if note is not None:
+        assert note in text
+    if name == "data_quality" and source == "dbt_salesforce":
+        # every deal is deleted in the source: the tables say so beside the rows
+        loaded = {r["Table"]: r for r in headlines.table(text, "Tables loaded")}
+        assert (loaded["opportunities"]["Rows"], loaded["opportunities"]["Deleted"]) == ("9", "9")

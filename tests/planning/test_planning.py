@@ -291,8 +291,25 @@ def test_funding_from_kaplan_meier_distribution() -> None:
         as_of=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     )
     plan = pl.DataFrame({"quarter": ["2027Q1"], "budget": [100_000.0]})
+    assert clk.planning.cycle_measured(ttc)
     s = funding_schedule(plan, ttc)
     # month 5 midpoint 5.5 months = 1.83 quarters → 2; month 6: 6.5 months = 2.17 → 2
     assert s.profile.rows() == [(2, pytest.approx(1.0))]
     assert s.by_quarter.rows() == [("2026Q3", pytest.approx(100_000.0))]
     assert "Kaplan-Meier" in s.params["profile"]
+
+
+def test_funding_from_a_cycle_nothing_closed_in_asks_for_a_fixed_cycle():
+    """Opportunities that are all open time no cycle: the error says so and what to pass."""
+    still_open = OPPS.with_columns(
+        is_won=pl.lit(False),
+        is_closed=pl.lit(False),
+        closed_at=pl.lit(None, OPPS["closed_at"].dtype),
+    )
+    ttc = clk.funnel.time_to_close(prepared(opportunities=still_open).funnel("opportunity"))
+    assert ttc.counts.select("n_won", "n_lost", "n_open").rows() == [(0, 0, 3)]
+    assert not clk.planning.cycle_measured(ttc)
+    plan = pl.DataFrame({"quarter": ["2027Q1"], "budget": [100_000.0]})
+    with pytest.raises(ValueError, match=r"none in it has closed.*fixed cycle.*\"6mo\""):
+        funding_schedule(plan, ttc)
+    assert funding_schedule(plan, "6mo").by_quarter.rows() == [("2026Q3", 100_000.0)]

@@ -8,7 +8,7 @@ Formulas and a worked example: docs/planning.md.
 
 from closedloop_kit.planning._budget import budget
 from closedloop_kit.planning._cost import Allocation, cost_per_sales_ready
-from closedloop_kit.planning._funding import funding_schedule, quarter_profile
+from closedloop_kit.planning._funding import cycle_measured, funding_schedule, quarter_profile
 from closedloop_kit.planning._results import BudgetPlan, CostPerSalesReadyResult, FundingSchedule
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "FundingSchedule",
     "budget",
     "cost_per_sales_ready",
+    "cycle_measured",
     "funding_schedule",
     "quarter_profile",
 ]

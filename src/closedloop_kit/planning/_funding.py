@@ -13,7 +13,7 @@ from closedloop_kit._core.frames import collect, require_columns
 from closedloop_kit.config import FiscalCalendar, parse_duration
 from closedloop_kit.planning._results import BudgetPlan, FundingSchedule
 
-__all__ = ["QUARTER_DAYS", "funding_schedule", "quarter_profile"]
+__all__ = ["QUARTER_DAYS", "cycle_measured", "funding_schedule", "quarter_profile"]
 
 QUARTER_DAYS = 365.25 / 4
 """Length of a quarter in days (91.3125), as in the funnel's timing distribution."""
@@ -63,6 +63,13 @@ def quarter_profile(time_to_close: Any) -> tuple[pl.DataFrame, str]:
             pl.col(col).fill_null(0.0).alias("share"),
         )
         how = f"Kaplan-Meier timing distribution (`{col}`, {time_to_close.start} → close)"
+        if float(frame["share"].sum()) <= 0:
+            msg = (
+                f"`time_to_close` timed no {time_to_close.start} to a close: none in it has "
+                "closed, so the sales cycle cannot be measured; pass a fixed cycle instead "
+                '(e.g. `182` or `"6mo"`)'
+            )
+            raise ValueError(msg)
     else:
         frame = collect(time_to_close)
         require_columns(frame, ["quarter_offset", "share"], func="funding_schedule")
@@ -79,6 +86,25 @@ def quarter_profile(time_to_close: Any) -> tuple[pl.DataFrame, str]:
         .sort("quarter_offset")
     )
     return frame, how
+
+
+def cycle_measured(time_to_close: Any) -> bool:
+    """Whether ``time_to_close`` gives a funding profile (:func:`quarter_profile`).
+
+    False for a :class:`~closedloop_kit.funnel.TimeToCloseResult` in which nothing has
+    closed yet (a CRM export of open deals only): its sales cycle cannot be measured, and
+    a plan needs a fixed cycle instead.
+
+    Examples
+    --------
+    >>> cycle_measured("6mo"), cycle_measured(0)
+    (True, True)
+    """
+    try:
+        quarter_profile(time_to_close)
+    except ValueError:
+        return False
+    return True
 
 
 def funding_schedule(

@@ -14,7 +14,7 @@ lives in :mod:`closedloop_kit.report.cli`. papermill, nbconvert and voila load o
 from closedloop_kit.report._export import redact_emails, report_tables
 from closedloop_kit.report._index import ReportsIndex, list_reports, reports_index
 from closedloop_kit.report._manifest import read_manifest
-from closedloop_kit.report._review import Review, review, review_periods
+from closedloop_kit.report._review import Review, data_end, review, review_periods
 from closedloop_kit.report._run import (
     Report,
     batch,
@@ -34,6 +34,7 @@ __all__ = [
     "ReportsIndex",
     "Review",
     "batch",
+    "data_end",
     "data_label",
     "file_labels",
     "find_template",

@@ -21,7 +21,7 @@ from closedloop_kit.report._run import Report, open_data, run
 if TYPE_CHECKING:
     from closedloop_kit.store import ClosedLoopData
 
-__all__ = ["Review", "review", "review_periods"]
+__all__ = ["Review", "data_end", "review", "review_periods"]
 
 Every = Literal["week", "month"]
 EVERY: tuple[str, ...] = ("week", "month")
@@ -83,9 +83,43 @@ class Review:
         return f"{self.index} ({len(self.reports)} periods)"
 
 
-def _data_end(data: ClosedLoopData) -> dt.date:
-    found = data.lazy("touchpoints").select(pl.col("occurred_at").max()).collect().item()
-    return found.date() if found is not None else dt.datetime.now(dt.UTC).date()
+_CRM_DATES: tuple[tuple[str, str], ...] = (
+    ("people", "created_at"),
+    ("opportunities", "created_at"),
+    ("opportunities", "closed_at"),
+    ("stage_history", "changed_at"),
+)
+"""Where :func:`data_end` looks when the data has no touch (a CRM-only export)."""
+
+
+def data_end(data: ClosedLoopData) -> dt.date:
+    """The date the data runs to: where a default review period ends.
+
+    The date of the latest touch; in data without touches (a CRM-only export), of the
+    latest person or opportunity created, deal closed or stage change (not a close
+    date, which an open deal holds in the future); with none of these, today (UTC).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> from closedloop_kit import ClosedLoopData
+    >>> people = pl.DataFrame({"person_id": ["a"], "created_at": [dt.datetime(2019, 5, 2, 9)]})
+    >>> data_end(ClosedLoopData(tables={"people": people}))
+    datetime.date(2019, 5, 2)
+    """
+    touch = _latest(data, "touchpoints", "occurred_at")
+    if touch is not None:
+        return touch
+    found = [d for table, column in _CRM_DATES if (d := _latest(data, table, column)) is not None]
+    return max(found) if found else dt.datetime.now(dt.UTC).date()
+
+
+def _latest(data: ClosedLoopData, table: str, column: str) -> dt.date | None:
+    found = data.lazy(table).select(pl.col(column).max()).collect().item()
+    if found is None:
+        return None
+    return found.date() if isinstance(found, dt.datetime) else found  # type: ignore[no-any-return]
 
 
 def review(
@@ -123,7 +157,7 @@ def review(
     from closedloop_kit.widgets import kpis
 
     loaded = open_data(data)
-    end_date = until or _data_end(loaded)
+    end_date = until or data_end(loaded)
     from closedloop_kit.prepared import prepare
 
     prepared = prepare(loaded)
