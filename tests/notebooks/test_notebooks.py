@@ -142,30 +142,34 @@ def test_executes_into_offline_report(name, sample_store, sample_data_dir, tmp_p
 
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
-CRM_ONLY = {
-    # no web or campaign touches, every deal deleted in the source, few people
+PARTIAL = {
+    # CRM only: no web or campaign touches, every deal deleted in the source, few people
     "dbt_salesforce": REAL / "dbt_salesforce" / "integration_tests" / "seeds",
-    # 160 campaigns, 44 deals all open (no stage): nothing has closed, nothing converts
+    # CRM only: 160 campaigns, 44 deals all open (no stage): nothing closed or converts
     "dbt_hubspot": REAL / "dbt_hubspot" / "integration_tests" / "seeds",
+    # web only: five GA4 sessions, no CRM, no cost
+    "dbt_ga4_export": REAL / "dbt_ga4_export",
 }
 # what a template says instead of a number the data cannot give
 NOTES = {
     ("campaign_review", "dbt_salesforce"): "No campaign has attributed revenue",
     ("campaign_review", "dbt_hubspot"): "No campaign has attributed revenue",
+    ("campaign_review", "dbt_ga4_export"): "No campaign has attributed revenue",
     ("funnel_and_budget_plan", "dbt_hubspot"): "the sales cycle cannot be measured",
     ("quarterly_closed_loop_review", "dbt_hubspot"): "the sales cycle cannot be measured",
 }
 
 
 @pytest.mark.notebooks
-@pytest.mark.parametrize("source", sorted(CRM_ONLY))
+@pytest.mark.parametrize("source", sorted(PARTIAL))
 @pytest.mark.parametrize("name", NAMES)
-def test_renders_on_a_real_crm_only_export(name, source, tmp_path):
-    """Real public exports with no touches and no closed deal: every template renders and
-    says what it cannot show. Each failed on one of them before (shapley and the
-    bootstrap on no journey, the default period from the latest touch, the funding
-    schedule from a cycle nothing closed in, the paths of no journey)."""
-    rep = report.run(name, data=str(CRM_ONLY[source]), params={}, out=tmp_path)
+def test_renders_on_a_real_partial_export(name, source, tmp_path):
+    """Real public exports of one system only (no touches and no closed deal, or no CRM):
+    every template renders and says what it cannot show. Each failed on one of them
+    before (shapley and the bootstrap on no journey, the default period from the latest
+    touch, the funding schedule from a cycle nothing closed in, the paths of no journey,
+    the ROI comparison of no cost)."""
+    rep = report.run(name, data=str(PARTIAL[source]), params={}, out=tmp_path)
     text = rep.html.read_text(encoding="utf-8")
     assert "Traceback" not in text
     note = NOTES.get((name, source))

@@ -122,3 +122,13 @@ def test_compare_models_bootstrap_intervals() -> None:
     e1 = camp.table.filter(pl.col("campaign") == "e1").row(0, named=True)
     assert e1["attributed_revenue_lower"] <= e1["attributed_revenue"]
     assert e1["attributed_revenue"] <= e1["attributed_revenue_upper"]
+
+
+@pytest.mark.parametrize("by", ["campaign", "channel"])
+def test_compare_models_with_no_journey_and_no_cost(by: str) -> None:
+    """A GA4-only export (dbt_ga4_export): no cost, no converting journey. The wide table
+    keeps one ROI column per model (the pivot of an empty table had none)."""
+    empty = clk.prepare(clk.ClosedLoopData({}), identity=False)
+    r = compare_models(JOURNEYS.clear(), empty, models=["first_touch", "linear"], by=by)
+    assert r.wide.columns == [by, "roi_first_touch", "roi_linear", "roi_range"]
+    assert r.wide.height == 0

@@ -146,10 +146,15 @@ def compare_models(
             t.with_columns(pl.lit(model).alias("model")).select("model", pl.all().exclude("model"))
         )
     table = pl.concat(rows, how="diagonal")
-    wide = table.pivot(on="model", index=by_list, values="roi").rename(
-        {m: f"roi_{m}" for m in models}
-    )
+    wide = table.pivot(on="model", index=by_list, values="roi")
     roi_cols = [f"roi_{m}" for m in models]
+    wide = wide.select(  # an empty table (no cost, no credit) pivots to no model column
+        *by_list,
+        *[
+            (pl.col(m) if m in wide.columns else pl.lit(None, pl.Float64)).alias(f"roi_{m}")
+            for m in models
+        ],
+    )
     wide = wide.with_columns(
         (pl.max_horizontal(roi_cols) - pl.min_horizontal(roi_cols)).alias("roi_range")
     ).sort(by_list)
