@@ -88,6 +88,25 @@ def test_deals_export(tmp_path: Path) -> None:
     assert deals["close_date"].to_list() == [dt.date(2026, 3, 31), dt.date(2026, 4, 30)]
     oc = res["opportunity_contacts"].sort("person_id")
     assert oc["person_id"].to_list() == ["hs:0051", "hs:52"]
+    assert "no deal stage" not in (res.report["notes"].item() or "")
+
+
+def test_deals_without_a_stage_are_read_as_open_and_noted(tmp_path: Path) -> None:
+    """A deal with neither a stage nor a closed flag (the dbt_hubspot export's 44): open is
+    an assumption, so the load report says how many were read that way."""
+    p = _write(
+        tmp_path,
+        "deals.csv",
+        "Record ID,Deal Name,Deal Stage,Amount,Create Date\n"
+        "901,Won,Closed Won,100,2026-01-10 10:00\n"
+        "902,No stage,,200,2026-01-11 10:00\n"
+        "903,No stage,,300,2026-01-12 10:00\n",
+    )
+    res = read_hubspot(p)
+    assert res["opportunities"].sort("source_row")["is_closed"].to_list() == [True, False, False]
+    assert "2 of 3 deals have no deal stage and no closed flag: read as open" in (
+        res.report["notes"].item()
+    )
 
 
 def test_companies_export(tmp_path: Path) -> None:

@@ -556,6 +556,14 @@ def _deals(
     )
     won = stage.str.contains("closedwon")
     closed = stage.str.contains("closed")
+    flag = pl.col("is_closed") if "is_closed" in df.columns else pl.lit(None, pl.Boolean)
+    kept = pl.col(REJECT_REASON).is_null() if REJECT_REASON in df.columns else pl.lit(True)
+    unknown, total = df.select((flag.is_null() & closed.is_null() & kept).sum(), kept.sum()).row(0)
+    if unknown:  # no stage, no closed flag: open or closed is not in the export
+        notes.append(
+            f"{unknown:,} of {total:,} deals have no deal stage and no closed flag: "
+            "read as open (`is_closed` false)"
+        )
     df = df.with_columns(
         (pl.col("is_won") if "is_won" in df.columns else pl.lit(None, pl.Boolean))
         .fill_null(won)
