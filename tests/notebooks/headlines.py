@@ -219,6 +219,34 @@ def check_funnel_and_budget_plan(text: str, store: str, params: dict[str, Any]) 
         for v in cost["cost_per_sales_ready"].to_list()
     )
     assert shown == expected
+    check_funding(text, prepared, cost, params)
+
+
+def check_funding(
+    text: str,
+    prepared: clk.Prepared,
+    cost: pl.DataFrame,
+    params: dict[str, Any],
+) -> None:
+    """The funding by quarter is the budget scheduled by the lead-to-close time (spend
+    buys leads: ``funding_schedule``'s formula), every quarter to the cent."""
+    commitments = cost.select("product_line", "sales_division").with_columns(
+        quarter=pl.lit(str(params.get("target_quarter", "2026Q2"))),
+        bookings=pl.lit(float(params.get("bookings_target", 500_000.0))),
+        sourced_share=pl.lit(float(params.get("sourced_share", 0.5))),
+    )
+    plan = clk.planning.budget(commitments, clk.planning.cost_per_sales_ready(prepared))
+    lead_to_close = clk.funnel.time_to_close(
+        prepared.funnel("opportunity"), start="raw_lead", event="won"
+    )
+    expected = clk.planning.funding_schedule(plan, lead_to_close).by_quarter
+    rows = table(text, "Funding by quarter")
+    assert [r["Funding quarter"] for r in rows] == expected["funding_quarter"].to_list()
+    for r, want in zip(rows, expected["funding"].to_list(), strict=True):
+        assert abs(money(r["Funding ($)"]) - want) < 1 + CENT  # shown to the dollar
+    assert abs(
+        sum(money(r["Funding ($)"]) for r in rows) - float(plan.table["budget"].sum())
+    ) < len(rows)
 
 
 def check_attribution_comparison(text: str, store: str, params: dict[str, Any]) -> None:
