@@ -160,6 +160,15 @@ def check_quarterly_review(text: str, store: str, params: dict[str, Any]) -> Non
     ]
     assert sourcing  # the sources read as people name them
     assert column_total(sourcing, "Total") == stages["sales_ready"]
+    costs = clk.planning.cost_per_sales_ready(prepared, period=period)
+    targets = costs.table.filter(pl.col("sales_ready") > 0).select(
+        "product_line",
+        "sales_division",
+        quarter=pl.lit(prepared.fiscal.shift_quarter(period, 2)),
+        bookings=pl.lit(float(params.get("bookings_target", 1_000_000.0))),
+        sourced_share=pl.lit(float(params.get("marketing_commitment", 0.5))),
+    )
+    check_funding(text, prepared, costs, targets)
 
 
 def money(cell: str) -> float:
@@ -219,23 +228,19 @@ def check_funnel_and_budget_plan(text: str, store: str, params: dict[str, Any]) 
         for v in cost["cost_per_sales_ready"].to_list()
     )
     assert shown == expected
-    check_funding(text, prepared, cost, params)
-
-
-def check_funding(
-    text: str,
-    prepared: clk.Prepared,
-    cost: pl.DataFrame,
-    params: dict[str, Any],
-) -> None:
-    """The funding by quarter is the budget scheduled by the lead-to-close time (spend
-    buys leads: ``funding_schedule``'s formula), every quarter to the cent."""
     commitments = cost.select("product_line", "sales_division").with_columns(
         quarter=pl.lit(str(params.get("target_quarter", "2026Q2"))),
         bookings=pl.lit(float(params.get("bookings_target", 500_000.0))),
         sourced_share=pl.lit(float(params.get("sourced_share", 0.5))),
     )
-    plan = clk.planning.budget(commitments, clk.planning.cost_per_sales_ready(prepared))
+    check_funding(text, prepared, clk.planning.cost_per_sales_ready(prepared), commitments)
+
+
+def check_funding(text: str, prepared: clk.Prepared, costs: Any, commitments: pl.DataFrame) -> None:
+    """The funding by quarter is the budget of ``commitments`` scheduled by the
+    lead-to-close time (spend buys leads: ``funding_schedule``'s formula), every quarter
+    to the dollar shown, summing to the budget."""
+    plan = clk.planning.budget(commitments, costs)
     lead_to_close = clk.funnel.time_to_close(
         prepared.funnel("opportunity"), start="raw_lead", event="won"
     )
@@ -243,10 +248,9 @@ def check_funding(
     rows = table(text, "Funding by quarter")
     assert [r["Funding quarter"] for r in rows] == expected["funding_quarter"].to_list()
     for r, want in zip(rows, expected["funding"].to_list(), strict=True):
-        assert abs(money(r["Funding ($)"]) - want) < 1 + CENT  # shown to the dollar
-    assert abs(
-        sum(money(r["Funding ($)"]) for r in rows) - float(plan.table["budget"].sum())
-    ) < len(rows)
+        assert abs(money(r["Funding ($)"]) - want) < 1 + CENT
+    shown = sum(money(r["Funding ($)"]) for r in rows)
+    assert abs(shown - float(plan.table["budget"].sum())) < len(rows)
 
 
 def check_attribution_comparison(text: str, store: str, params: dict[str, Any]) -> None:
