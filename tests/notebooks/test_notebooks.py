@@ -6,12 +6,14 @@ import json
 import os
 import re
 import time
+import warnings
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from closedloop_kit import report
+from closedloop_kit.errors import DataQualityWarning
 from tests.notebooks import headlines
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -172,6 +174,16 @@ def test_renders_on_a_real_partial_export(name, source, tmp_path):
     rep = report.run(name, data=str(PARTIAL[source]), params={}, out=tmp_path)
     text = rep.html.read_text(encoding="utf-8")
     assert "Traceback" not in text
+    # tables read as a person would: names, not the ids of named campaigns and accounts
+    with warnings.catch_warnings():  # the low join rates the data quality report shows
+        warnings.simplefilter("ignore", DataQualityWarning)
+        opened = report.open_data(str(PARTIAL[source]))
+    ids = [
+        i
+        for t, key in (("campaigns", "campaign_id"), ("accounts", "account_id"))
+        for i in opened.frame(t).filter(pl.col("name").is_not_null())[key].to_list()
+    ]
+    assert report.table_problems(text, ids=ids) == []
     note = NOTES.get((name, source))
     if note is not None:
         assert note in text
