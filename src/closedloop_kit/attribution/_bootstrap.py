@@ -111,6 +111,7 @@ def bootstrap(
     k = len(channels)
     conv_reps = np.zeros((n, k))
     value_reps = np.zeros((n, k))
+    index = pl.DataFrame({"channel": channels}, schema={"channel": pl.String}).with_row_index("_c")
     if not k:
         pass  # no channel has credit (nothing converted): nothing to resample
     elif model in RULE_MODELS:
@@ -121,10 +122,7 @@ def bootstrap(
             pl.col("credit").sum(), pl.col("credited_value").sum().fill_null(0.0)
         )
         conv_ids = per.select("journey_id").unique().sort("journey_id").with_row_index("_r")
-        per = per.join(conv_ids, on="journey_id").join(
-            pl.DataFrame({"channel": channels}, schema={"channel": pl.String}).with_row_index("_c"),
-            on="channel",
-        )
+        per = per.join(conv_ids, on="journey_id").join(index, on="channel")
         rows = per["_r"].to_numpy()
         cols = per["_c"].to_numpy()
         m_conv = sp.csr_matrix((per["credit"].to_numpy(), (rows, cols)), shape=(conv_ids.height, k))
@@ -141,9 +139,6 @@ def bootstrap(
         # stage times live on the journeys: resample whole journeys and refit
         frame = collect(to_lazy(journeys))
         all_ids = frame.select("journey_id").unique().sort("journey_id").to_series()
-        index = pl.DataFrame({"channel": channels}, schema={"channel": pl.String}).with_row_index(
-            "_c"
-        )
         for b in range(n):
             drawn = rng.integers(0, all_ids.len(), all_ids.len())
             picks = pl.DataFrame({"journey_id": all_ids.gather(drawn.tolist())})
@@ -170,9 +165,6 @@ def bootstrap(
         cells = np.concatenate([conv, nulls])
         total = round(float(cells.sum()))
         probs = cells / cells.sum()
-        index = pl.DataFrame({"channel": channels}, schema={"channel": pl.String}).with_row_index(
-            "_c"
-        )
         for b in range(n):
             draw = rng.multinomial(total, probs).astype(np.float64)
             c_new, n_new = draw[: conv.size], draw[conv.size :]

@@ -35,6 +35,11 @@ def col_or_null(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
     return pl.lit(None, dtype=dtype)
 
 
+def deleted(frame: pl.DataFrame) -> pl.Expr:
+    """Whether a row is marked deleted in the source (``is_deleted``; False when absent)."""
+    return col_or_null(frame, "is_deleted", pl.Boolean()).fill_null(False)
+
+
 def map_values(expr: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
     """Map raw values through a normalised-key mapping; unmapped values become null."""
     if not mapping:
@@ -141,7 +146,7 @@ def line_item_families(data: ClosedLoopData) -> pl.DataFrame:
     if "opportunity_products" not in data.tables or "products" not in data.tables:
         return pl.DataFrame(schema=schema)
     li = data.frame("opportunity_products")
-    li = li.filter(col_or_null(li, "is_deleted", pl.Boolean()).fill_null(False).not_())
+    li = li.filter(deleted(li).not_())
     prod = data.frame("products")
     if li.height == 0 or "family" not in prod.columns:
         return pl.DataFrame(schema=schema)
@@ -187,8 +192,7 @@ def meeting_evidence(data: ClosedLoopData, tax: Taxonomy, people: pl.DataFrame) 
             bad = bad | normalized_value_expr(pl.col(c).cast(pl.String)).is_in(excluded).fill_null(
                 False
             )
-    if "is_deleted" in act.columns:
-        bad = bad | pl.col("is_deleted").fill_null(False)
+    bad = bad | deleted(act)
     m = act.filter(
         normalized_value_expr(pl.col(kind).cast(pl.String)).is_in(types)
         & pl.col("person_id").is_not_null()
@@ -249,10 +253,7 @@ class StageEvidence:
     def _people(self, data: ClosedLoopData) -> None:
         tax = self.tax
         p = data.frame("people")
-        p = p.filter(
-            pl.col("is_deleted").fill_null(False).not_()
-            & (pl.col("person_type").fill_null("lead") != "visitor")
-        )
+        p = p.filter(deleted(p).not_() & (pl.col("person_type").fill_null("lead") != "visitor"))
         base = pl.coalesce(
             col_or_null(p, "golden_person_id", pl.String()),
             col_or_null(p, "merged_into_id", pl.String()),
@@ -403,7 +404,8 @@ class StageEvidence:
     # -- opportunities -----------------------------------------------------------------
     def _opportunities(self, data: ClosedLoopData) -> None:
         tax = self.tax
-        o = data.frame("opportunities").filter(pl.col("is_deleted").fill_null(False).not_())
+        o = data.frame("opportunities")
+        o = o.filter(deleted(o).not_())
         omap = tax.value_map("stage")
         sh = (
             data.frame("stage_history")
